@@ -1,0 +1,2 @@
+//! The sonde binary.
+fn main() {}

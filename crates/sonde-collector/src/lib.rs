@@ -1,0 +1,1 @@
+//! The collector HTTP service.

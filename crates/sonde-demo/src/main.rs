@@ -1,0 +1,2 @@
+//! Example CLI embedding sonde.
+fn main() {}
