@@ -1,0 +1,103 @@
+//! The SQLite schema, created on open (idempotent).
+//!
+//! Raw pings never hold an IP address, a raw query string or a user-agent
+//! string: only the validated fields of [`sonde_protocol::UsagePing`].
+
+/// The schema version written to `meta`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Statements creating every table; safe to run on every open.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 0);
+
+CREATE TABLE IF NOT EXISTS pings (
+    id              INTEGER PRIMARY KEY,
+    product         TEXT NOT NULL,
+    version         TEXT,
+    os              TEXT,
+    arch            TEXT,
+    runtime_version TEXT,
+    signature       TEXT,
+    ci              INTEGER,
+    ci_name         TEXT,
+    client_family   TEXT NOT NULL,
+    project_hash    TEXT,
+    cli_path_hash   TEXT,
+    received_at_ms  INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    product        TEXT NOT NULL,
+    id             TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    test           INTEGER NOT NULL,
+    occurred_at_ms INTEGER,
+    received_at_ms INTEGER NOT NULL,
+    fields         TEXT NOT NULL,
+    PRIMARY KEY (product, id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS rejections (
+    product TEXT NOT NULL,
+    source  TEXT NOT NULL,
+    field   TEXT NOT NULL,
+    reason  TEXT NOT NULL,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (product, source, field, reason)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS monthly_signatures (
+    product   TEXT NOT NULL,
+    month     TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (product, month, signature)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS monthly_counts (
+    product TEXT NOT NULL,
+    month   TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (product, month)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS products (
+    name          TEXT PRIMARY KEY,
+    created_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS releases (
+    product         TEXT NOT NULL,
+    version         TEXT NOT NULL,
+    date            INTEGER NOT NULL,
+    download_url    TEXT,
+    changelog_url   TEXT,
+    website         TEXT,
+    package         TEXT,
+    release_tag     TEXT,
+    install_command TEXT,
+    PRIMARY KEY (product, version)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS alerts (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    product TEXT NOT NULL,
+    level   TEXT NOT NULL,
+    message TEXT NOT NULL,
+    url     TEXT,
+    affects TEXT,
+    date    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS version_constraints (
+    product   TEXT NOT NULL,
+    service   TEXT NOT NULL,
+    minimum   TEXT NOT NULL,
+    maximum   TEXT NOT NULL,
+    excluding TEXT NOT NULL,
+    PRIMARY KEY (product, service)
+) WITHOUT ROWID;
+"#;

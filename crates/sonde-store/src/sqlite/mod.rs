@@ -1,0 +1,204 @@
+//! The embedded SQLite backend: [`SqliteStore`].
+//!
+//! Durability choices: the journal is WAL and `synchronous=FULL`, so every
+//! commit fsyncs the WAL before the writer acknowledges it; an acknowledged
+//! write survives a crash of the process and of the machine. `busy_timeout`
+//! lets the CLI write to the same file while a collector runs.
+
+mod reads;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{schema, PendingWrite, Store, StoreError, WriteOp};
+
+/// Most ops committed in one transaction.
+pub const MAX_BATCH: usize = 1024;
+/// Ops the writer queue holds before [`StoreError::QueueFull`].
+pub const QUEUE_CAPACITY: usize = 16 * 1024;
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "sonde.db";
+/// How long a connection waits for another process's lock, in milliseconds.
+const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// Tuning of a [`SqliteStore`]; the defaults suit a collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Ops the writer queue holds before [`StoreError::QueueFull`].
+    pub queue_capacity: usize,
+    /// Most ops committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            queue_capacity: QUEUE_CAPACITY,
+            max_batch: MAX_BATCH,
+        }
+    }
+}
+
+pub(crate) struct Msg {
+    pub(crate) op: WriteOp,
+    pub(crate) reply: oneshot::Sender<Result<crate::WriteOutcome, StoreError>>,
+}
+
+/// One SQLite file in a data directory, one writer thread, read-only readers.
+pub struct SqliteStore {
+    path: PathBuf,
+    sender: RwLock<Option<mpsc::Sender<Msg>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    commits: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<data_dir>/sonde.db` and starts the writer thread.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, StoreOptions::default())
+    }
+
+    /// Opens with explicit [`StoreOptions`].
+    pub fn open_with(data_dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(schema::SCHEMA)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer_commits = commits.clone();
+        let max_batch = options.max_batch.max(1);
+        let handle = std::thread::Builder::new()
+            .name("sonde-store-writer".into())
+            .spawn(move || writer::run(conn, rx, max_batch, writer_commits))
+            .map_err(|e| StoreError::WriteFailed(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path,
+            sender: RwLock::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+            commits,
+        })
+    }
+
+    /// How many batches the writer has committed since open (each batch is one
+    /// transaction and one fsync).
+    pub fn committed_batches(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read_conn(&self) -> Result<Connection, StoreError> {
+        if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(c);
+        }
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        c.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        Ok(c)
+    }
+
+    /// Runs `f` on a pooled read-only connection.
+    pub(crate) fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.read_conn()?;
+        let out = f(&mut conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+impl Store for SqliteStore {
+    fn enqueue(&self, op: WriteOp) -> Result<PendingWrite, StoreError> {
+        let guard = self.sender.read().unwrap_or_else(|e| e.into_inner());
+        let sender = guard.as_ref().ok_or(StoreError::Closed)?;
+        let (reply, rx) = oneshot::channel();
+        sender.try_send(Msg { op, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::QueueFull,
+            mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+        })?;
+        Ok(PendingWrite::new(rx))
+    }
+
+    fn catalog_generation(&self) -> Result<u64, StoreError> {
+        self.with_reader(reads::catalog_generation)
+    }
+
+    fn load_catalog(&self) -> Result<crate::CatalogData, StoreError> {
+        self.with_reader(reads::load_catalog)
+    }
+
+    fn releases(&self, product: &str) -> Result<Vec<crate::Release>, StoreError> {
+        self.with_reader(|c| reads::releases(c, Some(product)))
+    }
+
+    fn alerts(&self, product: Option<&str>) -> Result<Vec<crate::AlertRecord>, StoreError> {
+        self.with_reader(|c| reads::alerts(c, product))
+    }
+
+    fn monthly_active(&self, product: &str, month: crate::Month) -> Result<u64, StoreError> {
+        self.with_reader(|c| reads::monthly_active(c, product, month))
+    }
+
+    fn rejections(&self, product: Option<&str>) -> Result<Vec<crate::RejectionCount>, StoreError> {
+        self.with_reader(|c| reads::rejections(c, product))
+    }
+
+    fn ping_count(&self, product: &str) -> Result<u64, StoreError> {
+        self.with_reader(|c| reads::count(c, "SELECT count(*) FROM pings WHERE product = ?1", product))
+    }
+
+    fn event_count(&self, product: &str) -> Result<u64, StoreError> {
+        self.with_reader(|c| reads::count(c, "SELECT count(*) FROM events WHERE product = ?1", product))
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        // Dropping the only sender lets the writer drain what is queued and exit.
+        self.sender.write().unwrap_or_else(|e| e.into_inner()).take();
+        let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = handle {
+            h.join()
+                .map_err(|_| StoreError::WriteFailed("the writer thread panicked".into()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

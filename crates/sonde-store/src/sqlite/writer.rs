@@ -1,0 +1,273 @@
+//! The writer thread: the only connection that writes, and group commit.
+//!
+//! The thread blocks for one op, then takes whatever else is already queued
+//! (up to `max_batch`, [`super::MAX_BATCH`] by default), applies all of it in one `IMMEDIATE`
+//! transaction, commits, and only then answers every op. While it fsyncs, new
+//! ops pile up in the queue and form the next batch, so the number of fsyncs
+//! per second stays bounded however many requests arrive.
+//!
+//! Per-month unique signatures and rejection counters are maintained here, at
+//! ingest, so reading them later is a single-row lookup.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use tokio::sync::mpsc;
+
+use super::Msg;
+use crate::{AlertRecord, Month, StoreError, WriteOp, WriteOutcome};
+
+pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
+    let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
+    let mut months = MonthCache::default();
+    // `blocking_recv` returns `None` only once every sender is gone and the
+    // queue is empty, so closing the store drains it first.
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        match apply(&mut conn, &batch, &mut months) {
+            Ok(outcomes) => {
+                commits.fetch_add(1, Ordering::Relaxed);
+                for (msg, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = msg.reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!(error = %message, ops = batch.len(), "batch rolled back");
+                for msg in batch.drain(..) {
+                    let _ = msg.reply.send(Err(StoreError::WriteFailed(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Remembers the month of the last UTC day seen, so pings of the same day do
+/// not recompute it.
+#[derive(Default)]
+struct MonthCache {
+    day: Option<i64>,
+    month: String,
+}
+
+impl MonthCache {
+    fn get(&mut self, ms: i64) -> &str {
+        let day = ms.div_euclid(86_400_000);
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.month = Month::from_unix_ms(ms).to_string();
+        }
+        &self.month
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    new_signatures: HashMap<(String, String), i64>,
+    rejections: HashMap<(String, &'static str, &'static str, &'static str), i64>,
+    catalog_changed: bool,
+}
+
+type OpResult = Result<WriteOutcome, StoreError>;
+
+fn apply(conn: &mut Connection, batch: &[Msg], months: &mut MonthCache) -> rusqlite::Result<Vec<OpResult>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut tally = Tally::default();
+    let mut out = Vec::with_capacity(batch.len());
+    for msg in batch {
+        out.push(apply_op(&tx, &msg.op, &mut tally, months)?);
+    }
+    if !tally.new_signatures.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO monthly_counts(product, month, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT(product, month) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((product, month), n) in &tally.new_signatures {
+            stmt.execute(params![product, month, n])?;
+        }
+    }
+    if !tally.rejections.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO rejections(product, source, field, reason, count) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(product, source, field, reason) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((product, source, field, reason), n) in &tally.rejections {
+            stmt.execute(params![product, source, field, reason, n])?;
+        }
+    }
+    if tally.catalog_changed {
+        tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'catalog_generation'")?
+            .execute([])?;
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+fn count_dropped(tally: &mut Tally, product: &str, source: &'static str, dropped: &[sonde_protocol::ping::Dropped]) {
+    for d in dropped {
+        *tally
+            .rejections
+            .entry((product.to_owned(), source, d.field, d.reason.as_str()))
+            .or_default() += 1;
+    }
+}
+
+fn product_exists(tx: &Connection, product: &str) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM products WHERE name = ?1")?
+        .exists(params![product])
+}
+
+/// Applies one op. The outer error aborts the whole batch; the inner one is
+/// this op's own refusal (nothing of it was written).
+fn apply_op(tx: &Connection, op: &WriteOp, tally: &mut Tally, months: &mut MonthCache) -> rusqlite::Result<OpResult> {
+    match op {
+        WriteOp::Ping { ping, source, dropped } => {
+            let product = ping.product.as_str();
+            tx.prepare_cached(
+                "INSERT INTO pings(product, version, os, arch, runtime_version, signature, ci, ci_name,
+                                   client_family, project_hash, cli_path_hash, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                product,
+                ping.version,
+                ping.os,
+                ping.arch,
+                ping.runtime_version,
+                ping.signature,
+                ping.ci,
+                ping.ci_name,
+                ping.client_family.as_str(),
+                ping.project_hash,
+                ping.cli_path_hash,
+                ping.received_at_ms,
+            ])?;
+            if let Some(sig) = &ping.signature {
+                let month = months.get(ping.received_at_ms);
+                let added = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO monthly_signatures(product, month, signature) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![product, month, sig])?;
+                if added > 0 {
+                    *tally
+                        .new_signatures
+                        .entry((product.to_owned(), month.to_owned()))
+                        .or_default() += 1;
+                }
+            }
+            count_dropped(tally, product, source, dropped);
+            Ok(Ok(WriteOutcome::Ping))
+        }
+        WriteOp::Events {
+            product,
+            source,
+            events,
+            dropped,
+        } => {
+            let mut stored = 0;
+            let mut duplicates = 0;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events(product, id, kind, test, occurred_at_ms, received_at_ms, fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for e in events {
+                let fields = serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into());
+                let n = stmt.execute(params![
+                    e.product.as_str(),
+                    e.id,
+                    e.kind.as_str(),
+                    e.test,
+                    e.occurred_at_ms,
+                    e.received_at_ms,
+                    fields
+                ])?;
+                if n > 0 {
+                    stored += 1;
+                } else {
+                    duplicates += 1;
+                }
+            }
+            count_dropped(tally, product.as_str(), source, dropped);
+            Ok(Ok(WriteOutcome::Events { stored, duplicates }))
+        }
+        WriteOp::PublishRelease(r) => {
+            tx.prepare_cached("INSERT OR IGNORE INTO products(name, created_at_ms) VALUES (?1, ?2)")?
+                .execute(params![r.product, crate::now_ms()])?;
+            tx.prepare_cached(
+                "INSERT INTO releases(product, version, date, download_url, changelog_url, website, package,
+                                      release_tag, install_command)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(product, version) DO UPDATE SET date = excluded.date,
+                    download_url = excluded.download_url, changelog_url = excluded.changelog_url,
+                    website = excluded.website, package = excluded.package,
+                    release_tag = excluded.release_tag, install_command = excluded.install_command",
+            )?
+            .execute(params![
+                r.product,
+                r.version,
+                r.date,
+                r.download_url,
+                r.changelog_url,
+                r.website,
+                r.package,
+                r.release_tag,
+                r.install_command
+            ])?;
+            tally.catalog_changed = true;
+            Ok(Ok(WriteOutcome::Release(r.clone())))
+        }
+        WriteOp::AddAlert(a) => {
+            if !product_exists(tx, &a.product)? {
+                return Ok(Err(StoreError::UnknownProduct(a.product.clone())));
+            }
+            tx.prepare_cached(
+                "INSERT INTO alerts(product, level, message, url, affects, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![a.product, a.level, a.message, a.url, a.affects, a.date])?;
+            let id = tx.last_insert_rowid();
+            tally.catalog_changed = true;
+            Ok(Ok(WriteOutcome::Alert(AlertRecord {
+                id,
+                product: a.product.clone(),
+                level: a.level.clone(),
+                message: a.message.clone(),
+                url: a.url.clone(),
+                affects: a.affects.clone(),
+                date: a.date,
+            })))
+        }
+        WriteOp::RemoveAlert(id) => {
+            let n = tx
+                .prepare_cached("DELETE FROM alerts WHERE id = ?1")?
+                .execute(params![id])?;
+            if n > 0 {
+                tally.catalog_changed = true;
+            }
+            Ok(Ok(WriteOutcome::Removed(n > 0)))
+        }
+        WriteOp::SetVersions(v) => {
+            if !product_exists(tx, &v.product)? {
+                return Ok(Err(StoreError::UnknownProduct(v.product.clone())));
+            }
+            let excluding = serde_json::to_string(&v.excluding).unwrap_or_else(|_| "[]".into());
+            tx.prepare_cached(
+                "INSERT INTO version_constraints(product, service, minimum, maximum, excluding)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(product, service) DO UPDATE SET minimum = excluded.minimum,
+                    maximum = excluded.maximum, excluding = excluded.excluding",
+            )?
+            .execute(params![v.product, v.service, v.minimum, v.maximum, excluding])?;
+            tally.catalog_changed = true;
+            Ok(Ok(WriteOutcome::Versions))
+        }
+    }
+}

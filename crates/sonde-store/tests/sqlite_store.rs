@@ -1,0 +1,396 @@
+//! Integration tests of the SQLite backend on real temporary files.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+use sonde_protocol::ping::Dropped;
+use sonde_protocol::{ClientFamily, DropReason, Event, EventKind, ProductName, UsagePing};
+use sonde_store::{
+    NewAlert, NewRelease, SqliteStore, Store, StoreError, StoreOptions, VersionConstraint, WriteOp, WriteOutcome,
+};
+
+fn product(name: &str) -> ProductName {
+    ProductName::parse(name).unwrap()
+}
+
+fn sig(n: u32) -> String {
+    format!("{n:08x}-0000-4000-8000-000000000000")
+}
+
+fn ping(p: &str, signature: Option<String>, received_at_ms: i64) -> UsagePing {
+    UsagePing {
+        product: product(p),
+        version: Some("1.0.0".into()),
+        os: Some("linux".into()),
+        arch: Some("amd64".into()),
+        runtime_version: None,
+        signature,
+        ci: Some(false),
+        ci_name: None,
+        client_family: ClientFamily::GoCheckpoint,
+        project_hash: None,
+        cli_path_hash: None,
+        received_at_ms,
+    }
+}
+
+fn ping_op(p: &str, signature: Option<String>, at: i64) -> WriteOp {
+    WriteOp::Ping {
+        ping: ping(p, signature, at),
+        source: "check",
+        dropped: Vec::new(),
+    }
+}
+
+fn release(p: &str, v: &str) -> WriteOp {
+    WriteOp::PublishRelease(NewRelease {
+        product: p.into(),
+        version: v.into(),
+        date: 1_700_000_000,
+        download_url: Some("https://example.com/dl".into()),
+        ..Default::default()
+    })
+}
+
+fn raw_ping_count(store: &SqliteStore, signature: &str) -> i64 {
+    let c = Connection::open(store.path()).unwrap();
+    c.query_row("SELECT count(*) FROM pings WHERE signature = ?1", [signature], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+/// 2026-10-15 and 2026-11-15, in Unix milliseconds.
+const OCT: i64 = 1_792_022_400_000;
+const NOV: i64 = 1_794_700_800_000;
+
+#[test]
+fn group_commit_acknowledges_only_after_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // Another connection takes the write lock: the writer cannot commit.
+    let blocker = Connection::open(store.path()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let mut pending: Vec<_> = (0..200)
+        .map(|i| store.enqueue(ping_op("demo", Some(sig(i)), NOV)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for p in &mut pending {
+        assert!(
+            p.try_wait().is_none(),
+            "a write was acknowledged before its batch could commit"
+        );
+    }
+    assert_eq!(raw_ping_count(&store, &sig(0)), 0);
+
+    blocker.execute_batch("COMMIT").unwrap();
+    for (i, p) in pending.into_iter().enumerate() {
+        assert_eq!(p.wait_blocking().unwrap(), WriteOutcome::Ping);
+        // Acknowledged means visible to any other connection: it is committed.
+        assert_eq!(raw_ping_count(&store, &sig(i as u32)), 1);
+    }
+    // 200 writes queued behind the lock went out in a handful of transactions.
+    assert!(
+        store.committed_batches() <= 3,
+        "{} batches for 200 queued writes",
+        store.committed_batches()
+    );
+}
+
+#[test]
+fn a_full_queue_refuses_instead_of_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with(
+        dir.path(),
+        StoreOptions {
+            queue_capacity: 4,
+            max_batch: 1024,
+        },
+    )
+    .unwrap();
+    let blocker = Connection::open(store.path()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for i in 0..20 {
+        match store.enqueue(ping_op("demo", Some(sig(i)), NOV)) {
+            Ok(p) => accepted.push(p),
+            Err(StoreError::QueueFull) => refused += 1,
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert!(
+        refused > 0,
+        "a queue of 4 accepted 20 writes while the writer was blocked"
+    );
+    blocker.execute_batch("COMMIT").unwrap();
+    for p in accepted {
+        p.wait_blocking().unwrap();
+    }
+}
+
+#[test]
+fn duplicate_events_are_ignored_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let event = |id: &str| Event {
+        id: id.into(),
+        kind: EventKind::Command,
+        product: product("demo"),
+        test: false,
+        occurred_at_ms: Some(1),
+        received_at_ms: 2,
+        fields: serde_json::json!({"command": "init"}).as_object().unwrap().clone(),
+    };
+    let op = |ids: &[&str]| WriteOp::Events {
+        product: product("demo"),
+        source: "native",
+        events: ids.iter().map(|i| event(i)).collect(),
+        dropped: vec![Dropped {
+            field: "*",
+            reason: DropReason::UnknownField,
+        }],
+    };
+    let first = store.enqueue(op(&["a", "b"])).unwrap().wait_blocking().unwrap();
+    assert_eq!(
+        first,
+        WriteOutcome::Events {
+            stored: 2,
+            duplicates: 0
+        }
+    );
+    let retry = store.enqueue(op(&["a", "b", "c"])).unwrap().wait_blocking().unwrap();
+    assert_eq!(
+        retry,
+        WriteOutcome::Events {
+            stored: 1,
+            duplicates: 2
+        }
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 3);
+    let rejections = store.rejections(Some("demo")).unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        (rejections[0].field.as_str(), rejections[0].reason.as_str()),
+        ("*", "unknown_field")
+    );
+    assert_eq!(rejections[0].count, 2);
+}
+
+#[test]
+fn monthly_active_signatures_are_exact_across_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut pending = Vec::new();
+    // October: signatures 0..50, each three times. November: 25..100, twice.
+    for round in 0..3 {
+        for i in 0..50 {
+            pending.push(store.enqueue(ping_op("demo", Some(sig(i)), OCT + round)).unwrap());
+        }
+    }
+    for round in 0..2 {
+        for i in 25..100 {
+            pending.push(store.enqueue(ping_op("demo", Some(sig(i)), NOV + round)).unwrap());
+        }
+    }
+    // Other products and pings without a signature do not count.
+    pending.push(store.enqueue(ping_op("other", Some(sig(1)), NOV)).unwrap());
+    pending.push(store.enqueue(ping_op("demo", None, NOV)).unwrap());
+    for p in pending {
+        p.wait_blocking().unwrap();
+    }
+    assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 50);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 75);
+    assert_eq!(store.monthly_active("demo", "2026-12".parse().unwrap()).unwrap(), 0);
+    assert_eq!(store.monthly_active("other", "2026-11".parse().unwrap()).unwrap(), 1);
+    // The maintained counter agrees with a scan of the raw pings.
+    let c = Connection::open(store.path()).unwrap();
+    let scanned: i64 = c
+        .query_row(
+            "SELECT count(DISTINCT signature) FROM pings WHERE product = 'demo' AND received_at_ms >= ?1",
+            [NOV],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(scanned, 75);
+    assert_eq!(store.ping_count("demo").unwrap(), 150 + 150 + 1);
+}
+
+#[test]
+fn reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let alert_id;
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .enqueue(release("demo", "1.0.0"))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        store
+            .enqueue(release("demo", "1.1.0-rc.1"))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let added = store
+            .enqueue(WriteOp::AddAlert(NewAlert {
+                product: "demo".into(),
+                level: "critical".into(),
+                message: "upgrade".into(),
+                url: None,
+                affects: Some("<1.0.1".into()),
+                date: 5,
+            }))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let WriteOutcome::Alert(a) = added else {
+            panic!("{added:?}")
+        };
+        alert_id = a.id;
+        store
+            .enqueue(WriteOp::SetVersions(VersionConstraint {
+                product: "demo".into(),
+                service: "db".into(),
+                minimum: "1.0.0".into(),
+                maximum: "2.0.0".into(),
+                excluding: vec!["1.5.0".into()],
+            }))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let mut ping = ping("demo", Some(sig(7)), NOV);
+        ping.version = None;
+        store
+            .enqueue(WriteOp::Ping {
+                ping,
+                source: "check",
+                dropped: vec![Dropped {
+                    field: "version",
+                    reason: DropReason::TooLong,
+                }],
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        store.close().unwrap();
+        assert!(matches!(
+            store.enqueue(ping_op("demo", None, NOV)),
+            Err(StoreError::Closed)
+        ));
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let catalog = store.load_catalog().unwrap();
+    assert_eq!(catalog.products, ["demo"]);
+    assert_eq!(catalog.releases.len(), 2);
+    assert_eq!(catalog.alerts.len(), 1);
+    assert_eq!(catalog.alerts[0].id, alert_id);
+    assert_eq!(catalog.alerts[0].affects.as_deref(), Some("<1.0.1"));
+    assert_eq!(catalog.versions[0].excluding, ["1.5.0"]);
+    assert_eq!(store.ping_count("demo").unwrap(), 1);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 1);
+    let r = store.rejections(None).unwrap();
+    assert_eq!(
+        (r[0].field.as_str(), r[0].reason.as_str(), r[0].count),
+        ("version", "too_long", 1)
+    );
+    // Writes still work after reopening, and alert ids are never reused.
+    store
+        .enqueue(WriteOp::RemoveAlert(alert_id))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    let again = store
+        .enqueue(WriteOp::AddAlert(NewAlert {
+            product: "demo".into(),
+            level: "info".into(),
+            message: "hi".into(),
+            url: None,
+            affects: None,
+            date: 6,
+        }))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    let WriteOutcome::Alert(b) = again else { panic!() };
+    assert!(b.id > alert_id);
+}
+
+#[test]
+fn catalog_generation_moves_with_catalog_changes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let g0 = store.catalog_generation().unwrap();
+    store
+        .enqueue(ping_op("demo", Some(sig(1)), NOV))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(store.catalog_generation().unwrap(), g0);
+    store
+        .enqueue(release("demo", "1.0.0"))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    let g1 = store.catalog_generation().unwrap();
+    assert!(g1 > g0);
+    // A second process (another store on the same file) sees and makes changes.
+    let other = SqliteStore::open(dir.path()).unwrap();
+    other
+        .enqueue(release("demo", "1.1.0"))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert!(store.catalog_generation().unwrap() > g1);
+    assert_eq!(store.releases("demo").unwrap().len(), 2);
+    assert_eq!(
+        store.load_catalog().unwrap().generation,
+        store.catalog_generation().unwrap()
+    );
+}
+
+#[test]
+fn alerts_need_a_registered_product_and_write_nothing_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let g0 = store.catalog_generation().unwrap();
+    let err = store
+        .enqueue(WriteOp::AddAlert(NewAlert {
+            product: "ghost".into(),
+            level: "info".into(),
+            message: "x".into(),
+            url: None,
+            affects: None,
+            date: 1,
+        }))
+        .unwrap()
+        .wait_blocking()
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::UnknownProduct(ref p) if p == "ghost"),
+        "{err}"
+    );
+    assert!(store.alerts(None).unwrap().is_empty());
+    assert_eq!(store.catalog_generation().unwrap(), g0);
+}
+
+#[test]
+fn the_database_is_wal_with_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let c = Connection::open(store.path()).unwrap();
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    // No column can hold an address or a raw query: the ping table's columns are fixed.
+    let cols: Vec<String> = c
+        .prepare("SELECT name FROM pragma_table_info('pings')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for forbidden in ["ip", "address", "query", "user_agent"] {
+        assert!(!cols.iter().any(|c| c.contains(forbidden)), "{cols:?}");
+    }
+}
