@@ -32,11 +32,19 @@ pub enum DropReason {
     Secret,
     /// A string where only numbers and booleans are allowed (metrics leaves).
     NotANumber,
+    /// A route that matches none of the product's registered route templates.
+    UnknownRoute,
+    /// A flag value or positional argument in a command (only the command
+    /// path and flag names are kept).
+    ArgumentValue,
+    /// Free text or a payload object (error messages, `payload`), which is
+    /// never stored.
+    FreeText,
 }
 
 impl DropReason {
     /// Every reason, in a stable order.
-    pub const ALL: [DropReason; 10] = [
+    pub const ALL: [DropReason; 13] = [
         DropReason::UnknownField,
         DropReason::TooLong,
         DropReason::InvalidFormat,
@@ -47,6 +55,9 @@ impl DropReason {
         DropReason::HomePath,
         DropReason::Secret,
         DropReason::NotANumber,
+        DropReason::UnknownRoute,
+        DropReason::ArgumentValue,
+        DropReason::FreeText,
     ];
 
     /// A short stable name, as stored and shown by `sonde stats rejected`.
@@ -62,6 +73,9 @@ impl DropReason {
             DropReason::HomePath => "home_path",
             DropReason::Secret => "secret",
             DropReason::NotANumber => "not_a_number",
+            DropReason::UnknownRoute => "unknown_route",
+            DropReason::ArgumentValue => "argument_value",
+            DropReason::FreeText => "free_text",
         }
     }
 

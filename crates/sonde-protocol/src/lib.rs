@@ -16,22 +16,31 @@
 //!   IP addresses, URLs with credentials, home-directory paths, secrets).
 //! - [`product`]: product names.
 //! - [`limits`]: sizes and lengths, in one place.
+//! - [`allowlist`]: the fields each [`EventKind`] may carry, and the one
+//!   validation every event front door runs; [`hasura`] (`/v1/http`) and
+//!   [`native`] (`/api/v1/events`) decode their bodies onto it, and
+//!   [`routes`] reduces console routes to registered templates.
 //!
 //! The crate has no I/O and few dependencies: it is compiled into every CLI that
 //! embeds Sonde.
 
 #![warn(missing_docs)]
 
+pub mod allowlist;
 pub mod checkpoint;
 pub mod event;
 pub mod fields;
+pub mod hasura;
 pub mod limits;
+pub mod native;
 pub mod ping;
 pub mod privacy;
 pub mod product;
+pub mod routes;
+pub mod timefmt;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
 pub use event::{Event, EventKind};
 pub use fields::DropReason;
-pub use ping::{ClientFamily, UsagePing};
+pub use ping::{ClientFamily, Dropped, UsagePing};
 pub use product::ProductName;

@@ -1,0 +1,312 @@
+//! Sonde's native, versioned batch API: `POST /api/v1/events`.
+//!
+//! ```json
+//! {"product": "my-tool",
+//!  "events": [{"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab", "kind": "command",
+//!              "occurred_at": "2026-01-02T03:04:05Z", "test": false,
+//!              "command": "my-tool deploy", "flags": ["--force"], "is_error": false}]}
+//! ```
+//!
+//! - at most [`MAX_BATCH_EVENTS`] events and [`MAX_BATCH_BYTES`] bytes (after
+//!   gzip decoding) per request; the collector answers 413 and stores nothing
+//!   beyond either;
+//! - every event carries a client-generated `id` (UUID layout): the collector
+//!   stores `(product, id)` once, so a retried batch is not counted twice;
+//! - `kind` is `heartbeat`, `command` or `console`; the other fields are the
+//!   kind's allowlist ([`crate::allowlist`]);
+//! - `occurred_at` is optional: RFC 3339 or Unix milliseconds;
+//! - an event without a valid `id` or `kind` is rejected on its own (listed in
+//!   the answer, counted as dropped); the rest of the batch is stored.
+//!
+//! A body with `Content-Type: text/plain` is read the same way: browsers send
+//! `navigator.sendBeacon` payloads cross-origin only with a "simple" content
+//! type, so the console snippet uses it.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::allowlist;
+use crate::event::{Event, EventKind};
+use crate::fields::{self, DropReason};
+use crate::ping::Dropped;
+use crate::product::ProductName;
+use crate::timefmt::parse_rfc3339_ms;
+
+/// Most events in one request.
+pub const MAX_BATCH_EVENTS: usize = 1000;
+/// Largest request body, after gzip decoding, in bytes.
+pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
+/// Earliest accepted `occurred_at`: 2000-01-01, Unix milliseconds.
+pub const MIN_OCCURRED_AT_MS: i64 = 946_684_800_000;
+/// How far ahead of the collector's clock `occurred_at` may be.
+pub const MAX_CLOCK_SKEW_MS: i64 = 24 * 3600 * 1000;
+
+/// Why a batch was refused as a whole (nothing is stored).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    /// Not JSON.
+    #[error("body is not JSON: {0}")]
+    NotJson(String),
+    /// Not `{"product": string, "events": [...]}`.
+    #[error("body must be an object {{\"product\": string, \"events\": [object, ...]}}")]
+    BadEnvelope,
+    /// The product name is not valid.
+    #[error("invalid product: {0}")]
+    BadProduct(#[from] crate::product::ProductNameError),
+    /// More than [`MAX_BATCH_EVENTS`] events.
+    #[error("a batch holds at most {MAX_BATCH_EVENTS} events, this one has {0}")]
+    TooManyEvents(usize),
+}
+
+/// One event of a batch that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    /// Its index in `events`.
+    pub index: usize,
+    /// Why (`invalid_id`, `invalid_kind`, `not_an_object`).
+    pub reason: &'static str,
+}
+
+/// A decoded batch: the events to store, what was dropped from them, and the
+/// events refused whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The product named in the batch.
+    pub product: ProductName,
+    /// Validated events.
+    pub events: Vec<Event>,
+    /// Values dropped (including one entry per rejected event).
+    pub dropped: Vec<Dropped>,
+    /// Events not stored at all.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Only the product of a batch, read before validation, so the collector can
+/// fetch that product's route templates first.
+pub fn peek_product(value: &Value) -> Result<ProductName, BatchError> {
+    let Some(Value::String(p)) = value.get("product") else {
+        return Err(BatchError::BadEnvelope);
+    };
+    Ok(ProductName::parse(p)?)
+}
+
+/// Parses a body as JSON (a size check is the caller's, before).
+pub fn parse(body: &[u8]) -> Result<Value, BatchError> {
+    serde_json::from_slice(body).map_err(|e| BatchError::NotJson(e.to_string()))
+}
+
+/// Validates a parsed batch against the allowlists.
+///
+/// ```
+/// use serde_json::json;
+/// use sonde_protocol::{native, routes::RouteTemplates};
+/// let body = json!({"product": "tool", "events": [
+///     {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab", "kind": "command", "command": "tool build --release"},
+///     {"id": "nope", "kind": "command"}]});
+/// let batch = native::decode(body, &RouteTemplates::new(), 1_000).unwrap();
+/// assert_eq!(batch.events.len(), 1);
+/// assert_eq!(batch.events[0].fields["flags"][0], "--release");
+/// assert_eq!(batch.rejected[0].index, 1);
+/// ```
+pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_ms: i64) -> Result<Batch, BatchError> {
+    let product = peek_product(&value)?;
+    let Value::Object(mut body) = value else {
+        return Err(BatchError::BadEnvelope);
+    };
+    let Some(Value::Array(items)) = body.remove("events") else {
+        return Err(BatchError::BadEnvelope);
+    };
+    if items.len() > MAX_BATCH_EVENTS {
+        return Err(BatchError::TooManyEvents(items.len()));
+    }
+    let mut dropped = Vec::new();
+    for key in body.keys() {
+        if key != "product" {
+            dropped.push(Dropped {
+                field: "*",
+                reason: DropReason::UnknownField,
+            });
+        }
+    }
+    let mut events = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let Value::Object(mut obj) = item else {
+            rejected.push(Rejected {
+                index,
+                reason: "not_an_object",
+            });
+            dropped.push(Dropped {
+                field: "event",
+                reason: DropReason::InvalidFormat,
+            });
+            continue;
+        };
+        let id = obj.remove("id");
+        let Some(id) = id
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|s| fields::signature(s).ok())
+        else {
+            rejected.push(Rejected {
+                index,
+                reason: "invalid_id",
+            });
+            dropped.push(Dropped {
+                field: "id",
+                reason: DropReason::InvalidSignature,
+            });
+            continue;
+        };
+        let Some(kind) = obj
+            .remove("kind")
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(EventKind::parse)
+        else {
+            rejected.push(Rejected {
+                index,
+                reason: "invalid_kind",
+            });
+            dropped.push(Dropped {
+                field: "kind",
+                reason: DropReason::InvalidFormat,
+            });
+            continue;
+        };
+        let occurred_at_ms = occurred_at(obj.remove("occurred_at"), received_at_ms, &mut dropped);
+        let test = match obj.remove("test") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => {
+                dropped.push(Dropped {
+                    field: "test",
+                    reason: DropReason::InvalidFormat,
+                });
+                false
+            }
+        };
+        let fields = allowlist::validate(kind, &obj, routes, &mut dropped);
+        events.push(Event {
+            id,
+            kind,
+            product: product.clone(),
+            test,
+            occurred_at_ms,
+            received_at_ms,
+            fields,
+        });
+    }
+    Ok(Batch {
+        product,
+        events,
+        dropped,
+        rejected,
+    })
+}
+
+fn occurred_at(v: Option<Value>, received_at_ms: i64, dropped: &mut Vec<Dropped>) -> Option<i64> {
+    let ms = match v {
+        None | Some(Value::Null) => return None,
+        Some(Value::String(s)) => parse_rfc3339_ms(&s),
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(_) => None,
+    };
+    match ms {
+        Some(ms) if (MIN_OCCURRED_AT_MS..=received_at_ms.saturating_add(MAX_CLOCK_SKEW_MS)).contains(&ms) => Some(ms),
+        _ => {
+            dropped.push(Dropped {
+                field: "occurred_at",
+                reason: DropReason::InvalidFormat,
+            });
+            None
+        }
+    }
+}
+
+/// Builds the JSON of one outgoing event, as Sonde's client sends it: `id`,
+/// `kind`, `occurred_at` (Unix ms) and the kind's fields.
+pub fn event_json(id: &str, kind: EventKind, occurred_at_ms: i64, fields: Map<String, Value>) -> Value {
+    let mut obj = fields;
+    obj.insert("id".into(), Value::String(id.to_owned()));
+    obj.insert("kind".into(), Value::String(kind.as_str().to_owned()));
+    obj.insert("occurred_at".into(), Value::from(occurred_at_ms));
+    Value::Object(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::routes::RouteTemplates;
+
+    const NOW: i64 = 1_764_000_000_000;
+
+    #[test]
+    fn batch_is_validated_per_event() {
+        let body = json!({"product": "tool", "extra": 1, "events": [
+            {"id": "0B3F4C4E-1D2A-4C3B-8F00-0123456789AB", "kind": "heartbeat", "occurred_at": "2025-11-24T00:00:00Z",
+             "metrics": {"tables": 3}, "password": "x"},
+            {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ac", "kind": "nope"},
+            7,
+            {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ad", "kind": "console", "test": true, "occurred_at": NOW + 10 * MAX_CLOCK_SKEW_MS}]});
+        let b = decode(body, &RouteTemplates::new(), NOW).unwrap();
+        assert_eq!(b.events.len(), 2);
+        assert_eq!(b.events[0].id, "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab");
+        assert_eq!(b.events[0].occurred_at_ms, Some(1_763_942_400_000));
+        assert_eq!(
+            b.events[0].fields,
+            json!({"metrics": {"tables": 3}}).as_object().unwrap().clone()
+        );
+        assert!(b.events[1].test);
+        assert_eq!(b.events[1].occurred_at_ms, None);
+        assert_eq!(
+            b.rejected,
+            [
+                Rejected {
+                    index: 1,
+                    reason: "invalid_kind"
+                },
+                Rejected {
+                    index: 2,
+                    reason: "not_an_object"
+                }
+            ]
+        );
+        let reasons: Vec<_> = b.dropped.iter().map(|d| (d.field, d.reason)).collect();
+        assert_eq!(
+            reasons,
+            [
+                ("*", DropReason::UnknownField),
+                ("*", DropReason::UnknownField),
+                ("kind", DropReason::InvalidFormat),
+                ("event", DropReason::InvalidFormat),
+                ("occurred_at", DropReason::InvalidFormat),
+            ]
+        );
+    }
+
+    #[test]
+    fn whole_batch_errors() {
+        let r = RouteTemplates::new();
+        assert!(matches!(
+            decode(json!({"events": []}), &r, NOW),
+            Err(BatchError::BadEnvelope)
+        ));
+        assert!(matches!(
+            decode(json!({"product": "Bad/Name", "events": []}), &r, NOW),
+            Err(BatchError::BadProduct(_))
+        ));
+        assert!(matches!(
+            decode(json!({"product": "p", "events": {}}), &r, NOW),
+            Err(BatchError::BadEnvelope)
+        ));
+        let many: Vec<Value> = (0..=MAX_BATCH_EVENTS).map(|_| json!({})).collect();
+        assert_eq!(
+            decode(json!({"product": "p", "events": many}), &r, NOW),
+            Err(BatchError::TooManyEvents(1001))
+        );
+        assert!(matches!(parse(b"{"), Err(BatchError::NotJson(_))));
+    }
+}
