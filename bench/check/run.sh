@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# /v1/check benchmark: `sonde serve` against a minimal axum handler that
+# returns the same JSON (crates/sonde-bench, `check-baseline`), in the same
+# run, on loopback, with the same wrk threads/connections/duration, once with
+# keep-alive and once with `Connection: close` (how most real pings arrive).
+#
+# Afterwards it checks that every ping the collector acknowledged with a 2xx
+# is in its SQLite file (stored pings >= 2xx answers), and prints a markdown
+# table with the ratio to the baseline (target: >= 0.7).
+#
+# Usage: bash bench/check/run.sh            (THREADS, CONNECTIONS, DURATION override)
+# Needs: cargo, wrk, curl, sqlite3 (Debian: apt-get install wrk curl sqlite3).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-50}
+DURATION=${DURATION:-10s}
+
+for tool in cargo wrk curl sqlite3; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is required (apt-get install wrk curl sqlite3)" >&2; exit 1; }
+done
+
+cargo build --release --locked -q -p sonde-cli -p sonde-bench
+SONDE=target/release/sonde
+BASELINE=target/release/check-baseline
+
+OUT=bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)
+DATA=$OUT/data
+mkdir -p "$DATA"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# The two products the wrk script asks about, with a newer release and alerts,
+# so every answer is a full one (outdated, alerts, Prisma's extra fields).
+"$SONDE" release publish --data-dir "$DATA" --product terraform --version 1.6.0 \
+  --date 2024-11-05T00:00:00Z --download-url https://releases.example.com/terraform/1.6.0 \
+  --changelog-url https://releases.example.com/terraform/1.6.0/CHANGELOG.md \
+  --website https://www.terraform.io >/dev/null
+"$SONDE" alert add --data-dir "$DATA" --product terraform --level critical \
+  --message "state corruption fixed in 1.5.7" --url https://releases.example.com/advisories/1 \
+  --affects '<1.5.7' >/dev/null
+"$SONDE" release publish --data-dir "$DATA" --product prisma --version 5.22.0 \
+  --date 2024-11-05T00:00:00Z --download-url https://www.npmjs.com/package/prisma \
+  --changelog-url https://github.com/prisma/prisma/releases/tag/5.22.0 \
+  --website https://www.prisma.io --package prisma --release-tag latest \
+  --install-command 'npm i --save-dev prisma@latest' >/dev/null
+"$SONDE" alert add --data-dir "$DATA" --product prisma --level warn \
+  --message "Prisma 4 reaches end of support" --affects '<5.0.0' >/dev/null
+
+# wait_addr LOGFILE PID: the first 127.0.0.1:PORT the process prints.
+wait_addr() {
+  local addr=""
+  for _ in $(seq 1 600); do
+    addr=$(grep -o '127\.0\.0\.1:[1-9][0-9]*' "$1" | head -n1 || true)
+    [ -n "$addr" ] && { echo "$addr"; return 0; }
+    kill -0 "$2" 2>/dev/null || { echo "run.sh: process exited; log:" >&2; cat "$1" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "run.sh: no address in $1" >&2; return 1
+}
+
+"$SONDE" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$OUT/sonde.log" 2>&1 &
+SONDE_PID=$!; PIDS+=("$SONDE_PID")
+SONDE_ADDR=$(wait_addr "$OUT/sonde.log" "$SONDE_PID")
+
+# Capture real answers (two acknowledged pings) for the baseline to serve.
+GO_Q='arch=amd64&os=linux&signature=0f6a3b57-88a2-5e21-9c3d-2b6f1e0a4c77&version=1.5.0'
+PRISMA_Q='checkpoint_version=4&local_timestamp=2026-11-22T01%3A21%3A53Z&information=&schema_providers=postgresql&schema_preview_features=fullTextSearch&schema_preview_features=metrics&schema_generators_providers=prisma-client-js&command=migrate%20dev%20--name%20%5Bredacted%5D&client_event_id=05366bb5-d03b-44a4-907b-006f74dbff13&signature=3cbb5d4d-c257-4f25-972f-044167692257&project_hash=ea4e393a&cli_path_hash=6a417062&arch=x64&os=linux&node_version=v20.20.2&version=4.16.2&ci=false&ci_name=&cli_install_type=local&previous_client_event_id=&check_if_update_available=true'
+curl -fsS -H 'User-Agent: HashiCorp/go-checkpoint' "http://$SONDE_ADDR/v1/check/terraform?$GO_Q" >"$OUT/terraform.json"
+curl -fsS -H 'User-Agent: prisma/js-checkpoint' "http://$SONDE_ADDR/v1/check/prisma?$PRISMA_Q" >"$OUT/prisma.json"
+CAPTURED=2
+
+"$BASELINE" --listen 127.0.0.1:0 --body "terraform=$OUT/terraform.json" --body "prisma=$OUT/prisma.json" \
+  >"$OUT/baseline.log" 2>&1 &
+BASELINE_PID=$!; PIDS+=("$BASELINE_PID")
+BASELINE_ADDR=$(wait_addr "$OUT/baseline.log" "$BASELINE_PID")
+
+WRK_BASE=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$DURATION" --latency -s bench/check/check.lua)
+
+# run_wrk NAME ADDR [extra wrk args]: runs wrk, keeps its output, echoes WRK_RESULT.
+run_wrk() {
+  local name=$1 addr=$2; shift 2
+  "${WRK_BASE[@]}" "$@" "http://$addr/" >"$OUT/wrk-$name.txt" 2>&1
+  grep '^WRK_RESULT' "$OUT/wrk-$name.txt" || { cat "$OUT/wrk-$name.txt" >&2; exit 1; }
+}
+field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+
+declare -A RESULT
+for mode in keepalive close; do
+  extra=()
+  [ "$mode" = close ] && extra=(-H 'Connection: close')
+  for target in baseline sonde; do
+    addr=$BASELINE_ADDR; [ "$target" = sonde ] && addr=$SONDE_ADDR
+    echo "run.sh: wrk $target ($mode) ..." >&2
+    RESULT[$target-$mode]=$(run_wrk "$target-$mode" "$addr" "${extra[@]}")
+  done
+done
+
+# Stop the collector cleanly (drains), then count what it stored.
+kill -TERM "$SONDE_PID"; wait "$SONDE_PID" || { echo "run.sh: sonde serve exited non-zero" >&2; exit 1; }
+kill -TERM "$BASELINE_PID"; wait "$BASELINE_PID" || true
+PIDS=()
+
+DB=$(find "$DATA" -maxdepth 1 -type f \( -name '*.db' -o -name '*.sqlite' -o -name '*.sqlite3' \) | head -n1)
+STORED=$(sqlite3 "$DB" 'SELECT count(*) FROM pings')
+ACKED=$CAPTURED
+NON2XX=0
+for mode in keepalive close; do
+  r=${RESULT[sonde-$mode]}
+  ACKED=$(( ACKED + $(field "$r" requests) - $(field "$r" non2xx) ))
+  NON2XX=$(( NON2XX + $(field "$r" non2xx) ))
+done
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+{
+  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/check/check.lua (keep-alive; and with -H 'Connection: close')"
+  echo "machine: $(nproc) cores, $(uname -sr), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "| connection | server | req/s | p50 ms | p99 ms | errors | ratio to baseline |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+  for mode in keepalive close; do
+    b=${RESULT[baseline-$mode]}; s=${RESULT[sonde-$mode]}
+    label="keep-alive"; [ "$mode" = close ] && label="Connection: close"
+    for target in baseline sonde; do
+      r=${RESULT[$target-$mode]}
+      errs=$(( $(field "$r" non2xx) + $(field "$r" connect_errors) + $(field "$r" read_errors) + $(field "$r" write_errors) + $(field "$r" timeouts) ))
+      ratio="1.00"
+      [ "$target" = sonde ] && ratio=$(awk -v s="$(field "$s" rps)" -v b="$(field "$b" rps)" 'BEGIN { printf "%.2f", s / b }')
+      name="axum baseline (static JSON)"; [ "$target" = sonde ] && name="sonde serve (SQLite, group commit)"
+      echo "| $label | $name | $(printf '%.0f' "$(field "$r" rps)") | $(ms "$(field "$r" p50_us)") | $(ms "$(field "$r" p99_us)") | $errs | $ratio |"
+    done
+  done
+  echo
+  echo "durability: $ACKED pings acknowledged with 2xx by sonde, $STORED stored in $(basename "$DB") (non-2xx: $NON2XX)"
+} | tee "$OUT/summary.md"
+
+if [ "$STORED" -lt "$ACKED" ]; then
+  echo "run.sh: FAIL: $ACKED acknowledged but only $STORED stored" >&2
+  exit 1
+fi
+echo "run.sh: every acknowledged ping is stored; raw output in $OUT" >&2

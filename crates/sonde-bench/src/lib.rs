@@ -1,0 +1,51 @@
+//! Benchmark helpers for Sonde.
+//!
+//! The crate holds the baseline that `bench/check/run.sh` measures the
+//! collector against: `check-baseline`, a minimal axum handler answering
+//! `GET /v1/check/{product}` with a fixed JSON body per product (real answers
+//! captured from `sonde serve` in the same run), with no query parsing, no
+//! storage and no logging. The ratio of the collector's throughput to this
+//! baseline is the figure `BENCHMARKS.md` records.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+/// Static answers by product name.
+type Bodies = Arc<HashMap<String, Bytes>>;
+
+/// The baseline service: `GET /v1/check/{product}` gets that product's body
+/// as `application/json` with status 200, whatever the query; an unknown
+/// product gets 404.
+///
+/// ```
+/// let mut bodies = std::collections::HashMap::new();
+/// bodies.insert("terraform".to_owned(), br#"{"outdated":false}"#.to_vec());
+/// let app = sonde_bench::baseline_app(bodies);
+/// # let _ = app;
+/// ```
+pub fn baseline_app(bodies: HashMap<String, Vec<u8>>) -> Router {
+    let bodies: Bodies = Arc::new(
+        bodies
+            .into_iter()
+            .map(|(product, body)| (product, Bytes::from(body)))
+            .collect(),
+    );
+    Router::new()
+        .route("/v1/check/{product}", get(check))
+        .with_state(bodies)
+}
+
+async fn check(State(bodies): State<Bodies>, Path(product): Path<String>) -> Response {
+    match bodies.get(&product) {
+        Some(body) => ([(CONTENT_TYPE, "application/json")], body.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

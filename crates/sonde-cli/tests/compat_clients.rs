@@ -1,0 +1,463 @@
+//! Real checkpoint clients, unmodified, against the real `sonde` binary.
+//!
+//! - Prisma's `checkpoint-client@1.1.33` from npm (`compat/prisma`), pointed
+//!   at the collector with `PRISMA_TELEMETRY_ENDPOINT`, must end with the
+//!   collector's answer in its cache file.
+//! - HashiCorp's go-checkpoint as Debian packages it, driven by the Go harness
+//!   in `compat/go-checkpoint`, reaches the collector through an HTTPS proxy
+//!   (its host name is fixed) with TLS from a CA generated here, and must
+//!   decode `outdated`, `current_version` and the alerts.
+//!
+//! The peers (Node, Go, the Debian package, `npm ci`) are installed by
+//! `scripts/setup-test-deps`; a missing peer fails the test with that hint.
+
+mod compat_support;
+
+use compat_support::{describe, mau, repo_root, require_tool, sonde, stored_pings, wait_for, Collector};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// 2024-11-05T00:00:00Z, the date given to the newest release.
+const RELEASE_DATE: i64 = 1_730_764_800;
+
+/// Generous bound for a forked Node child or a Go build on a busy 2-core box.
+const PEER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Environment variables that would change what a client does (opt-outs,
+/// debug modes, proxies of the machine running the tests).
+const CLIENT_ENV_TO_CLEAR: &[&str] = &[
+    "CHECKPOINT_DISABLE",
+    "CHECKPOINT_DEBUG_STDOUT",
+    "CHECKPOINT_ENABLE",
+    "PRISMA_TELEMETRY_INFORMATION",
+    "DO_NOT_TRACK",
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+fn clean_env(cmd: &mut Command) -> &mut Command {
+    for var in CLIENT_ENV_TO_CLEAR {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn new_data_dir(root: &Path) -> PathBuf {
+    let dir = root.join("data");
+    std::fs::create_dir_all(&dir).expect("create data dir");
+    dir
+}
+
+fn alerts_by_level(alerts: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = alerts
+        .as_array()
+        .unwrap_or_else(|| panic!("alerts is not an array: {alerts}"))
+        .iter()
+        .map(|a| {
+            (
+                a["level"].as_str().unwrap_or_default().to_owned(),
+                a["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------- Prisma --
+
+#[test]
+fn prisma_checkpoint_client_caches_the_collectors_answer() {
+    require_tool("node");
+    let prisma_dir = repo_root().join("compat/prisma");
+    assert!(
+        prisma_dir.join("node_modules/checkpoint-client/package.json").exists(),
+        "compat/prisma/node_modules is missing; run `bash scripts/setup-test-deps`"
+    );
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = new_data_dir(tmp.path());
+    sonde(
+        &data,
+        &[
+            "release",
+            "publish",
+            "--product",
+            "prisma",
+            "--version",
+            "5.21.1",
+            "--date",
+            "2024-10-17T00:00:00Z",
+        ],
+    );
+    sonde(
+        &data,
+        &[
+            "release",
+            "publish",
+            "--product",
+            "prisma",
+            "--version",
+            "5.22.0",
+            "--date",
+            "2024-11-05T00:00:00Z",
+            "--download-url",
+            "https://www.npmjs.com/package/prisma",
+            "--changelog-url",
+            "https://github.com/prisma/prisma/releases/tag/5.22.0",
+            "--website",
+            "https://www.prisma.io",
+            "--package",
+            "prisma",
+            "--release-tag",
+            "latest",
+            "--install-command",
+            "npm i --save-dev prisma@latest",
+        ],
+    );
+    sonde(
+        &data,
+        &[
+            "alert",
+            "add",
+            "--product",
+            "prisma",
+            "--level",
+            "warn",
+            "--message",
+            "Prisma 4 reaches end of support; upgrade to 5",
+            "--url",
+            "https://www.prisma.io/docs/orm/more/upgrade-guides",
+            "--affects",
+            "<5.0.0",
+        ],
+    );
+    sonde(
+        &data,
+        &[
+            "alert",
+            "add",
+            "--product",
+            "prisma",
+            "--level",
+            "critical",
+            "--message",
+            "only for Prisma 3",
+            "--affects",
+            "<4.0.0",
+        ],
+    );
+
+    let collector = Collector::start(&data, &[]);
+    let xdg_cache = tmp.path().join("xdg-cache");
+    let output = clean_env(&mut Command::new("node"))
+        .arg("check.js")
+        .arg("4.16.2")
+        .current_dir(&prisma_dir)
+        .env("PRISMA_TELEMETRY_ENDPOINT", format!("http://{}", collector.addr()))
+        .env("XDG_CACHE_HOME", &xdg_cache)
+        .env("CHECKPOINT_TIMEOUT", "60000")
+        .env("SONDE_COMPAT_WAIT_MS", PEER_TIMEOUT.as_millis().to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "compat/prisma/check.js failed: {}\n--- collector log\n{}",
+        describe(&output),
+        collector.drain_log()
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("check.js prints JSON");
+
+    // The cache file the detached child wrote holds the collector's answer.
+    assert_eq!(report["first"]["status"], "waiting", "{report:#}");
+    let cache = &report["cache"];
+    assert_eq!(cache["version"], "4.16.2", "{report:#}");
+    let answer = &cache["output"];
+    assert_eq!(answer["product"], "prisma", "{answer:#}");
+    assert_eq!(answer["outdated"], true, "{answer:#}");
+    assert_eq!(answer["current_version"], "5.22.0", "{answer:#}");
+    assert_eq!(answer["previous_version"], "4.16.2", "{answer:#}");
+    assert_eq!(answer["current_release_date"], RELEASE_DATE, "{answer:#}");
+    assert_eq!(answer["package"], "prisma", "{answer:#}");
+    assert_eq!(answer["release_tag"], "latest", "{answer:#}");
+    assert_eq!(
+        answer["install_command"], "npm i --save-dev prisma@latest",
+        "{answer:#}"
+    );
+    assert_eq!(
+        answer["current_download_url"], "https://www.npmjs.com/package/prisma",
+        "{answer:#}"
+    );
+    assert_eq!(answer["project_website"], "https://www.prisma.io", "{answer:#}");
+    let event_id = answer["client_event_id"].as_str().unwrap_or_default();
+    assert_eq!(event_id.len(), 36, "client_event_id echoed: {answer:#}");
+    assert_eq!(
+        alerts_by_level(&answer["alerts"]),
+        vec![(
+            "warn".to_owned(),
+            "Prisma 4 reaches end of support; upgrade to 5".to_owned()
+        )],
+        "only the alert whose range holds 4.16.2: {answer:#}"
+    );
+    let alert = &answer["alerts"][0];
+    assert!(alert["id"].as_i64().unwrap_or(0) > 0, "{alert}");
+    assert!(alert["date"].as_i64().unwrap_or(0) > 0, "{alert}");
+    assert_eq!(alert["url"], "https://www.prisma.io/docs/orm/more/upgrade-guides");
+
+    // The next CLI run reads the update notice from that cache.
+    assert_eq!(report["second"]["status"], "ok", "{report:#}");
+    assert_eq!(report["second"]["data"]["outdated"], true, "{report:#}");
+    assert_eq!(report["second"]["data"]["current_version"], "5.22.0");
+
+    // Both checks were stored: the first (answered before the cache was
+    // written) and the second, whose detached child nobody waits for.
+    let signature = report["signature"].as_str().expect("signature");
+    assert_eq!(signature.len(), 36);
+    wait_for("the second Prisma ping to be stored", PEER_TIMEOUT, || {
+        (stored_pings(&data, "prisma") >= 2).then_some(())
+    });
+    assert_eq!(stored_pings(&data, "prisma"), 2);
+    assert_eq!(mau(&data, "prisma"), 1, "one signature this month");
+    assert!(collector.stop(), "collector exits 0 on SIGTERM");
+}
+
+// ----------------------------------------------------------- go-checkpoint --
+
+/// go-checkpoint's fixed host.
+const HASHICORP_HOST: &str = "checkpoint-api.hashicorp.com";
+
+/// Writes a CA and a leaf for [`HASHICORP_HOST`] signed by it, as PEM files:
+/// (ca.pem, leaf chain.pem, leaf key.pem).
+fn generate_pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Sonde compatibility test CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign CA");
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let mut leaf_params = CertificateParams::new(vec![HASHICORP_HOST.to_owned()]).expect("leaf params");
+    leaf_params.distinguished_name.push(DnType::CommonName, HASHICORP_HOST);
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).expect("sign leaf");
+
+    let ca_pem = dir.join("ca.pem");
+    let chain_pem = dir.join("chain.pem");
+    let key_pem = dir.join("key.pem");
+    std::fs::write(&ca_pem, ca_cert.pem()).expect("write ca");
+    std::fs::write(&chain_pem, leaf_cert.pem() + &ca_cert.pem()).expect("write chain");
+    std::fs::write(&key_pem, leaf_key.serialize_pem()).expect("write key");
+    (ca_pem, chain_pem, key_pem)
+}
+
+/// Builds compat/go-checkpoint against Debian's packaged library (GOPATH
+/// mode, nothing downloaded) and returns the binary.
+fn build_go_harness(out_dir: &Path) -> PathBuf {
+    require_tool("go");
+    let gopath = Path::new("/usr/share/gocode");
+    assert!(
+        gopath.join("src/github.com/hashicorp/go-checkpoint/check.go").exists(),
+        "golang-github-hashicorp-go-checkpoint-dev is not installed; run `bash scripts/setup-test-deps`"
+    );
+    let binary = out_dir.join("go-checkpoint-harness");
+    let output = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(repo_root().join("compat/go-checkpoint"))
+        .env("GOPATH", gopath)
+        .env("GO111MODULE", "off")
+        .env("GOFLAGS", "")
+        .env("GOPROXY", "off")
+        .env("GOENV", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOCACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run go build");
+    assert!(output.status.success(), "go build failed: {}", describe(&output));
+    binary
+}
+
+#[test]
+fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let harness = build_go_harness(tmp.path());
+    let (ca_pem, chain_pem, key_pem) = generate_pki(tmp.path());
+
+    let data = new_data_dir(tmp.path());
+    sonde(
+        &data,
+        &[
+            "release",
+            "publish",
+            "--product",
+            "terraform",
+            "--version",
+            "1.6.0",
+            "--date",
+            "2024-11-05T00:00:00Z",
+            "--download-url",
+            "https://releases.example.com/terraform/1.6.0",
+            "--changelog-url",
+            "https://releases.example.com/terraform/1.6.0/CHANGELOG.md",
+            "--website",
+            "https://www.terraform.io",
+        ],
+    );
+    sonde(
+        &data,
+        &[
+            "alert",
+            "add",
+            "--product",
+            "terraform",
+            "--level",
+            "critical",
+            "--message",
+            "state corruption fixed in 1.5.7",
+            "--url",
+            "https://releases.example.com/terraform/advisories/1",
+            "--affects",
+            "<1.5.7",
+        ],
+    );
+    sonde(
+        &data,
+        &[
+            "alert",
+            "add",
+            "--product",
+            "terraform",
+            "--level",
+            "info",
+            "--message",
+            "a survey is open",
+        ],
+    );
+    sonde(
+        &data,
+        &[
+            "alert",
+            "add",
+            "--product",
+            "terraform",
+            "--level",
+            "warn",
+            "--message",
+            "only for 0.x",
+            "--affects",
+            "<1.0.0",
+        ],
+    );
+
+    let collector = Collector::start(
+        &data,
+        &[
+            "--tls-cert",
+            chain_pem.to_str().expect("utf-8 path"),
+            "--tls-key",
+            key_pem.to_str().expect("utf-8 path"),
+        ],
+    );
+    let state = tmp.path().join("go-state");
+    let output = clean_env(&mut Command::new(&harness))
+        .arg("-collector")
+        .arg(collector.addr().to_string())
+        .args(["-product", "terraform", "-version", "1.5.0", "-state-dir"])
+        .arg(&state)
+        .env("SSL_CERT_FILE", &ca_pem)
+        .env("SSL_CERT_DIR", tmp.path().join("no-system-certs"))
+        .env("CHECKPOINT_ENABLE", "1")
+        .env("CHECKPOINT_TIMEOUT", "60000")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run go harness");
+    assert!(
+        output.status.success(),
+        "go-checkpoint harness failed: {}\n--- collector log\n{}",
+        describe(&output),
+        collector.drain_log()
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("harness prints JSON");
+
+    // The library asked its proxy for its own fixed host; TLS to the collector
+    // verified against the test CA.
+    let hosts = report["connect_hosts"].as_array().expect("connect_hosts");
+    assert!(!hosts.is_empty(), "{report:#}");
+    assert!(
+        hosts.iter().all(|h| h == &format!("{HASHICORP_HOST}:443")),
+        "{report:#}"
+    );
+
+    // What go-checkpoint decoded into its CheckResponse.
+    let check = &report["check"];
+    assert_eq!(check["product"], "terraform", "{check:#}");
+    assert_eq!(check["outdated"], true, "{check:#}");
+    assert_eq!(check["current_version"], "1.6.0", "{check:#}");
+    assert_eq!(check["current_release_date"], RELEASE_DATE, "{check:#}");
+    assert_eq!(
+        check["current_download_url"],
+        "https://releases.example.com/terraform/1.6.0"
+    );
+    assert_eq!(
+        check["current_changelog_url"],
+        "https://releases.example.com/terraform/1.6.0/CHANGELOG.md"
+    );
+    assert_eq!(check["project_website"], "https://www.terraform.io");
+    assert_eq!(
+        alerts_by_level(&check["alerts"]),
+        vec![
+            ("critical".to_owned(), "state corruption fixed in 1.5.7".to_owned()),
+            ("info".to_owned(), "a survey is open".to_owned()),
+        ],
+        "alerts for 1.5.0 only: {check:#}"
+    );
+    let alerts = check["alerts"].as_array().expect("alerts");
+    let ids: Vec<i64> = alerts.iter().map(|a| a["id"].as_i64().unwrap_or(0)).collect();
+    assert!(ids.iter().all(|&id| id > 0) && ids[0] != ids[1], "{check:#}");
+    let critical = alerts
+        .iter()
+        .find(|a| a["level"] == "critical")
+        .expect("critical alert");
+    assert_eq!(critical["url"], "https://releases.example.com/terraform/advisories/1");
+    assert!(critical["date"].as_i64().unwrap_or(0) > 0, "{critical}");
+
+    // The second Check was answered from go-checkpoint's cache file: same
+    // answer, no new tunnel.
+    assert_eq!(report["cached_check"], report["check"], "{report:#}");
+    assert_eq!(report["tunnels_after_first_check"], 1, "{report:#}");
+    assert_eq!(report["tunnels_after_cached_check"], 1, "{report:#}");
+
+    // Versions and telemetry Report (201) through the same proxy.
+    assert_eq!(report["versions"]["service"], "terraform", "{report:#}");
+    assert_eq!(report["versions"]["product"], "terraform", "{report:#}");
+    assert_eq!(report["report_sent"], true, "{report:#}");
+
+    // One check, one stored ping, one signature this month.
+    let signature = report["signature"].as_str().expect("signature");
+    assert_eq!(signature.len(), 36, "{report:#}");
+    assert_eq!(stored_pings(&data, "terraform"), 1);
+    assert_eq!(mau(&data, "terraform"), 1);
+    assert!(collector.stop(), "collector exits 0 on SIGTERM");
+}
