@@ -1,1 +1,654 @@
-//! The sonde client library.
+//! Sonde's client library: privacy-first telemetry for developer tools that
+//! never slows the tool down.
+//!
+//! A tool embeds it with a few lines: describe the tool once, call
+//! [`Telemetry::run`] near the top of `main`, and print the notices.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! fn main() -> Result<(), sonde::Error> {
+//!     let no_telemetry = std::env::args().any(|a| a == "--no-telemetry");
+//!     let telemetry = sonde::Telemetry::builder("mytool", env!("CARGO_PKG_VERSION"))
+//!         .endpoint("https://telemetry.mytool.dev")
+//!         .env_var("MYTOOL_TELEMETRY")                       // MYTOOL_TELEMETRY=0|false|off|local
+//!         .config_file("/home/me/.config/mytool/config.json") // {"enable_telemetry": false}
+//!         .flag(no_telemetry.then_some(false))               // the tool's own flag
+//!         .consent_version(1)                                // raise when the fields change
+//!         .interval(Duration::from_secs(12 * 3600))
+//!         .build()?;
+//!     telemetry.run();            // does what is due; in the uploader process: uploads, then exits
+//!     telemetry.print_notices();  // cached update notice and alerts, on stderr, on a terminal
+//!     // ... the tool's own work ...
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # What `run` does
+//!
+//! 1. Decides the [`Mode`] from the opt-outs, in order ([`mode`]): the machine's
+//!    policy file, the host's flag, `DO_NOT_TRACK=1`, `CHECKPOINT_DISABLE`, the
+//!    host's variable, the user's saved setting, the default. When the mode is
+//!    `off` nothing else happens: no directory, no file, no process.
+//! 2. When the process is the library's uploader (the environment variable
+//!    [`UPLOADER_ENV`] is set), sends the spool and exits the process.
+//! 3. On the first run on a terminal (not in CI), prints the first-run notice to
+//!    stderr and sends nothing this run; again when the consent version rises.
+//! 4. When a ping is due (at most one per product per interval across all
+//!    processes, decided under a non-blocking lock), queues it in the spool and
+//!    starts the detached uploader. In `local` mode the ping is only written to
+//!    the ledger. With `SONDE_DEBUG=1` the payload is printed to stderr and
+//!    nothing is sent or queued.
+//!
+//! The host never does network I/O and never waits. Any failure (no home
+//! directory, read-only disk, corrupt state) makes telemetry quietly do nothing
+//! for that run.
+//!
+//! # Files
+//!
+//! Everything lives in one directory, `$XDG_CACHE_HOME/sonde/<product>/`
+//! (`~/.cache/sonde/<product>/`), listed in [`Telemetry::status`].
+
+#![warn(missing_docs)]
+
+mod config_file;
+mod error;
+mod identity;
+pub mod ledger;
+pub mod mode;
+mod notice;
+mod ping;
+pub mod spool;
+mod state;
+mod upload;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sonde_protocol::ProductName;
+
+pub use error::Error;
+pub use ledger::LedgerEntry;
+pub use mode::{Decision, Mode, Source};
+pub use notice::Notice;
+pub use ping::RUSTC_VERSION;
+pub use spool::QueuedRequest;
+pub use upload::UPLOADER_ENV;
+
+use identity::Identity;
+use mode::HostSettings;
+use state::{now_secs, StateDir};
+
+/// Set to `1` to print each payload to stderr instead of sending it.
+pub const DEBUG_ENV: &str = "SONDE_DEBUG";
+/// The `User-Agent` of every request: `sonde/<library version>`.
+pub const USER_AGENT: &str = concat!("sonde/", env!("CARGO_PKG_VERSION"));
+
+const LAST_PING: &str = "last-ping";
+const PING_LOCK: &str = "ping.lock";
+const LEDGER: &str = "ledger.jsonl";
+
+/// Describes the host tool; [`TelemetryBuilder::build`] makes a [`Telemetry`].
+#[derive(Debug, Clone)]
+pub struct TelemetryBuilder {
+    product: String,
+    version: String,
+    endpoint: String,
+    host: HostSettings,
+    consent_version: u32,
+    interval: Duration,
+    reminder_interval: Duration,
+    connect_timeout: Duration,
+    total_timeout: Duration,
+    spool_max_age: Duration,
+    state_dir: Option<PathBuf>,
+    uploader_args: Vec<OsString>,
+    project_path: Option<PathBuf>,
+    runtime_version: Option<String>,
+    notices_without_terminal: bool,
+    first_run_notice: Option<String>,
+}
+
+impl TelemetryBuilder {
+    /// The collector's base URL (`https://telemetry.mytool.dev`); pings go to
+    /// `{endpoint}/v1/check/{product}`. Default `http://127.0.0.1:7070`.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = url.into();
+        self
+    }
+
+    /// The tool's own opt-out variable (`MYTOOL_TELEMETRY`): `0|false|off` turns
+    /// telemetry off, `local` records without sending, `1|true|on` turns it on.
+    pub fn env_var(mut self, name: impl Into<String>) -> Self {
+        self.host.env_var = Some(name.into());
+        self
+    }
+
+    /// The tool's JSON config file holding the user's saved choice (see
+    /// [`TelemetryBuilder::config_key`]); written by [`Telemetry::enable`] and
+    /// [`Telemetry::disable`].
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.host.config_file = Some(path.into());
+        self
+    }
+
+    /// The key in the config file; default `enable_telemetry`.
+    pub fn config_key(mut self, key: impl Into<String>) -> Self {
+        self.host.config_key = key.into();
+        self
+    }
+
+    /// The value of the tool's command-line flag, if the user gave one:
+    /// `Some(false)` for `--no-telemetry`, `Some(true)` for `--enable-telemetry=true`.
+    pub fn flag(mut self, value: Option<bool>) -> Self {
+        self.host.flag = value.map(|on| if on { Mode::On } else { Mode::Off });
+        self
+    }
+
+    /// The flag as a mode, for tools with `--telemetry=local`.
+    pub fn flag_mode(mut self, mode: Option<Mode>) -> Self {
+        self.host.flag = mode;
+        self
+    }
+
+    /// The mode when nothing else decides; default [`Mode::On`].
+    pub fn default_mode(mut self, mode: Mode) -> Self {
+        self.host.default_mode = Some(mode);
+        self
+    }
+
+    /// Raise this when the collected fields change: the first-run notice is
+    /// shown again. Default 1.
+    pub fn consent_version(mut self, version: u32) -> Self {
+        self.consent_version = version;
+        self
+    }
+
+    /// The text of the first-run notice (a default names the tool, the fields
+    /// and the ways to turn it off).
+    pub fn first_run_notice(mut self, text: impl Into<String>) -> Self {
+        self.first_run_notice = Some(text.into());
+        self
+    }
+
+    /// At most one ping per this interval; default 12 h.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Remind of the same available version at most this often; default 48 h.
+    pub fn reminder_interval(mut self, interval: Duration) -> Self {
+        self.reminder_interval = interval;
+        self
+    }
+
+    /// The uploader's hard timeouts: to connect, and for a whole request.
+    /// Defaults 3 s and 10 s.
+    pub fn timeouts(mut self, connect: Duration, total: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.total_timeout = total;
+        self
+    }
+
+    /// Queued items older than this are dropped unsent; default 7 days.
+    pub fn spool_max_age(mut self, age: Duration) -> Self {
+        self.spool_max_age = age;
+        self
+    }
+
+    /// Keep state in this directory instead of `$XDG_CACHE_HOME/sonde/<product>`.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Arguments for the uploader process (the executable is re-run with these
+    /// and [`UPLOADER_ENV`] set). Default: none. The `sonde ping` verb passes its
+    /// own arguments so that the re-run reaches `run` again.
+    pub fn uploader_args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.uploader_args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Send a salted hash of this project directory (8 hex digits of
+    /// HMAC-SHA-256 keyed with a per-user salt that never leaves the machine).
+    pub fn project_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.project_path = Some(path.into());
+        self
+    }
+
+    /// The runtime version to report; default the compiler that built the tool
+    /// ([`RUSTC_VERSION`]). Tools in other languages pass theirs (`v20.20.2`).
+    pub fn runtime_version(mut self, version: impl Into<String>) -> Self {
+        self.runtime_version = Some(version.into());
+        self
+    }
+
+    /// Print notices even when stderr is not a terminal (default: only on a terminal).
+    pub fn notices_without_terminal(mut self, yes: bool) -> Self {
+        self.notices_without_terminal = yes;
+        self
+    }
+
+    /// Checks the product name and endpoint.
+    pub fn build(self) -> Result<Telemetry, Error> {
+        let product = ProductName::parse(&self.product).map_err(|source| Error::InvalidProduct {
+            name: self.product.clone(),
+            source,
+        })?;
+        let endpoint = self.endpoint.trim_end_matches('/').to_owned();
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.contains('@') {
+            return Err(Error::InvalidEndpoint(self.endpoint));
+        }
+        Ok(Telemetry {
+            product,
+            endpoint,
+            b: self,
+        })
+    }
+}
+
+/// The telemetry client of one tool. Cheap to build; does nothing until asked.
+#[derive(Debug, Clone)]
+pub struct Telemetry {
+    product: ProductName,
+    endpoint: String,
+    b: TelemetryBuilder,
+}
+
+/// What [`Telemetry::status`] reports; its `Display` is a sentence for people.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// The product.
+    pub product: String,
+    /// What was decided, and by which setting.
+    pub decision: Decision,
+    /// Where the files are (or would be); `None` when no home directory is known.
+    pub state_dir: Option<PathBuf>,
+    /// Whether that directory exists.
+    pub state_dir_exists: bool,
+    /// When the last ping was queued, RFC 3339, if ever.
+    pub last_ping: Option<String>,
+    /// How many requests wait in the spool.
+    pub queued: usize,
+    /// The collector's base URL.
+    pub endpoint: String,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.decision.mode {
+            Mode::On => "on",
+            Mode::Local => "local-only (recorded on this machine, never sent)",
+            Mode::Off => "off",
+        };
+        write!(
+            f,
+            "Telemetry for {} is {what}, decided by {}.",
+            self.product, self.decision.source
+        )?;
+        match (&self.state_dir, self.state_dir_exists) {
+            (None, _) => write!(f, " No home directory was found, so nothing is written.")?,
+            (Some(dir), true) => write!(f, " Files: {}.", dir.display())?,
+            (Some(dir), false) => write!(f, " Nothing has been written; files would go to {}.", dir.display())?,
+        }
+        if self.decision.mode == Mode::On {
+            write!(f, " Pings go to {}.", self.endpoint)?;
+        }
+        if let Some(at) = &self.last_ping {
+            write!(f, " Last ping: {at}.")?;
+        }
+        if self.queued > 0 {
+            write!(f, " Waiting to be sent: {}.", self.queued)?;
+        }
+        Ok(())
+    }
+}
+
+impl Telemetry {
+    /// Starts describing a tool: its product name (`[a-z0-9._-]`) and version.
+    pub fn builder(product: impl Into<String>, version: impl Into<String>) -> TelemetryBuilder {
+        TelemetryBuilder {
+            product: product.into(),
+            version: version.into(),
+            endpoint: "http://127.0.0.1:7070".into(),
+            host: HostSettings {
+                config_key: "enable_telemetry".into(),
+                ..HostSettings::default()
+            },
+            consent_version: 1,
+            interval: Duration::from_secs(12 * 3600),
+            reminder_interval: Duration::from_secs(48 * 3600),
+            connect_timeout: Duration::from_secs(3),
+            total_timeout: Duration::from_secs(10),
+            spool_max_age: Duration::from_secs(7 * 24 * 3600),
+            state_dir: None,
+            uploader_args: Vec::new(),
+            project_path: None,
+            runtime_version: None,
+            notices_without_terminal: false,
+            first_run_notice: None,
+        }
+    }
+
+    /// The product name.
+    pub fn product(&self) -> &str {
+        self.product.as_str()
+    }
+
+    /// Resolves the opt-outs (reads only: environment and at most two small files).
+    pub fn decision(&self) -> Decision {
+        mode::resolve(&self.b.host, &|k| std::env::var(k).ok())
+    }
+
+    /// The state directory: the builder's, or `$XDG_CACHE_HOME/sonde/<product>`.
+    /// `None` when no home directory can be found. Nothing is created.
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.b.state_dir {
+            return Some(dir.clone());
+        }
+        use etcetera::BaseStrategy;
+        let base = etcetera::choose_base_strategy().ok()?;
+        Some(base.cache_dir().join("sonde").join(self.product.as_str()))
+    }
+
+    /// Does everything due; see the [crate docs](crate#what-run-does). Never
+    /// blocks on the network, never panics, never prints except the first-run
+    /// notice and debug output. In the uploader process it uploads and exits.
+    pub fn run(&self) {
+        if std::env::var_os(UPLOADER_ENV).is_some_and(|p| p == self.product.as_str()) {
+            self.upload();
+            std::process::exit(0);
+        }
+        let decision = self.decision();
+        if decision.mode == Mode::Off {
+            return;
+        }
+        let Some(dir) = self.state_dir() else { return };
+        let state = StateDir::new(dir);
+        let now = now_secs();
+        let debug = std::env::var(DEBUG_ENV).is_ok_and(|v| matches!(Mode::parse_loose(&v), Some(Mode::On)));
+
+        if !debug && std::io::stderr().is_terminal() && self.first_run_notice_due(&state) {
+            // Nothing is sent on the run that tells the user about it.
+            let _ = self.show_first_run_notice(&state, &decision);
+            return;
+        }
+        if debug {
+            self.debug_print(&state, now);
+            return;
+        }
+
+        let mut queued_now = false;
+        if self.ping_due(&state, now) {
+            if state.create().is_err() {
+                return;
+            }
+            // Whoever holds the lock claims the ping; everyone else does nothing.
+            let Some(_lock) = state.try_lock(PING_LOCK) else { return };
+            if !self.ping_due(&state, now) {
+                return;
+            }
+            let Ok(id) = Identity::load_or_create(&state) else {
+                return;
+            };
+            let item = self.ping_request(&id, now);
+            match decision.mode {
+                Mode::On => {
+                    if spool::enqueue(&state.spool_dir(), &item).is_err() {
+                        return;
+                    }
+                    let _ = std::fs::remove_file(state.path(upload::RETRY_AT));
+                    queued_now = true;
+                }
+                Mode::Local => {
+                    let url = format!("{}{}", self.endpoint, item.path);
+                    upload::record(&state, &item, &url, "local", None);
+                }
+                Mode::Off => return,
+            }
+            if state.write_u64(LAST_PING, now).is_err() {
+                return;
+            }
+        }
+        if decision.mode == Mode::On {
+            self.maybe_start_uploader(&state, now, queued_now);
+        }
+    }
+
+    /// Queues a request for the uploader (command events, heartbeats …) and
+    /// starts the uploader if none runs. Does nothing when telemetry is not
+    /// `on`; in `local` mode the request is only recorded in the ledger; with
+    /// `SONDE_DEBUG=1` it is printed to stderr. Returns whether it was queued.
+    pub fn enqueue(&self, item: &QueuedRequest) -> bool {
+        let decision = self.decision();
+        if decision.mode == Mode::Off {
+            return false;
+        }
+        let Some(dir) = self.state_dir() else { return false };
+        let state = StateDir::new(dir);
+        if std::env::var(DEBUG_ENV).is_ok_and(|v| matches!(Mode::parse_loose(&v), Some(Mode::On))) {
+            self.debug_print_item(item);
+            return false;
+        }
+        if state.create().is_err() {
+            return false;
+        }
+        if decision.mode == Mode::Local {
+            let url = format!("{}{}", self.endpoint, item.path);
+            upload::record(&state, item, &url, "local", None);
+            return false;
+        }
+        if spool::enqueue(&state.spool_dir(), item).is_err() {
+            return false;
+        }
+        let _ = std::fs::remove_file(state.path(upload::RETRY_AT));
+        self.maybe_start_uploader(&state, now_secs(), true);
+        true
+    }
+
+    /// The update notice and alerts due now, from the last answer on disk (no
+    /// network), marking them as shown. Empty when telemetry is off.
+    pub fn notices(&self) -> Vec<Notice> {
+        if self.decision().mode == Mode::Off {
+            return Vec::new();
+        }
+        let Some(dir) = self.state_dir() else { return Vec::new() };
+        let state = StateDir::new(dir);
+        let now = now_secs();
+        let mut book = notice::Book::load(&state);
+        let due = notice::due(
+            &state,
+            self.product.as_str(),
+            &self.b.version,
+            self.b.reminder_interval.as_secs(),
+            now,
+            &mut book,
+        );
+        if !due.is_empty() && state.root().is_dir() {
+            let _ = state.write_json(notice::BOOK_FILE, &book);
+        }
+        due
+    }
+
+    /// Prints [`Telemetry::notices`] to stderr — only when stderr is a terminal,
+    /// unless the host asked otherwise ([`TelemetryBuilder::notices_without_terminal`]).
+    pub fn print_notices(&self) {
+        if !self.b.notices_without_terminal && !std::io::stderr().is_terminal() {
+            return;
+        }
+        for n in self.notices() {
+            eprintln!("{n}");
+        }
+    }
+
+    /// Whether telemetry is on, which setting decided it, and where the files are.
+    pub fn status(&self) -> Status {
+        let decision = self.decision();
+        let dir = self.state_dir();
+        let exists = dir.as_deref().is_some_and(Path::is_dir);
+        let (last_ping, queued) = match dir.as_ref().filter(|_| exists) {
+            Some(d) => {
+                let state = StateDir::new(d.clone());
+                (
+                    state.read_u64(LAST_PING).map(state::rfc3339),
+                    spool::list(&state.spool_dir()).len(),
+                )
+            }
+            None => (None, 0),
+        };
+        Status {
+            product: self.product.to_string(),
+            decision,
+            state_dir: dir,
+            state_dir_exists: exists,
+            last_ping,
+            queued,
+            endpoint: self.endpoint.clone(),
+        }
+    }
+
+    /// Saves "on" in the host's config file (other keys are kept). Returns the file.
+    pub fn enable(&self) -> Result<PathBuf, Error> {
+        self.set_mode(Mode::On)
+    }
+
+    /// Saves "off" in the host's config file (other keys are kept). Returns the file.
+    pub fn disable(&self) -> Result<PathBuf, Error> {
+        self.set_mode(Mode::Off)
+    }
+
+    /// Saves `mode` in the host's config file (`true`, `false` or `"local"`).
+    pub fn set_mode(&self, mode: Mode) -> Result<PathBuf, Error> {
+        let path = self.b.host.config_file.clone().ok_or(Error::NoConfigFile)?;
+        config_file::set(&path, &self.b.host.config_key, mode)?;
+        Ok(path)
+    }
+
+    /// What was sent (or recorded), oldest first, from the local ledger.
+    pub fn log(&self) -> Vec<LedgerEntry> {
+        match self.state_dir() {
+            Some(dir) => ledger::read(&dir.join(LEDGER)),
+            None => Vec::new(),
+        }
+    }
+
+    fn ping_due(&self, state: &StateDir, now: u64) -> bool {
+        match state.read_u64(LAST_PING) {
+            // A time in the future (clock changed, corrupt file) counts as due.
+            Some(last) => last > now || now - last >= self.b.interval.as_secs(),
+            None => true,
+        }
+    }
+
+    fn ping_request(&self, id: &Identity, now: u64) -> QueuedRequest {
+        let fields = ping::PingFields {
+            product: self.product.as_str(),
+            version: &self.b.version,
+            runtime_version: self.b.runtime_version.as_deref().unwrap_or(RUSTC_VERSION),
+            project: self.b.project_path.as_deref(),
+        };
+        ping::build(&fields, id, now)
+    }
+
+    fn maybe_start_uploader(&self, state: &StateDir, now: u64, queued_now: bool) {
+        let due = queued_now
+            || (spool::has_items(&state.spool_dir()) && state.read_u64(upload::RETRY_AT).is_none_or(|t| t <= now));
+        if due && !state.is_locked(upload::UPLOADER_LOCK) {
+            upload::spawn(self.product.as_str(), &self.b.uploader_args);
+        }
+    }
+
+    fn upload(&self) {
+        if self.decision().mode != Mode::On {
+            return;
+        }
+        let Some(dir) = self.state_dir() else { return };
+        let state = StateDir::new(dir);
+        if !state.root().is_dir() {
+            return;
+        }
+        let settings = upload::UploadSettings {
+            endpoint: self.endpoint.clone(),
+            connect_timeout: self.b.connect_timeout,
+            total_timeout: self.b.total_timeout,
+            max_age: self.b.spool_max_age,
+            max_attempts: 20,
+            user_agent: USER_AGENT.to_owned(),
+        };
+        upload::run(&state, &settings);
+    }
+
+    fn first_run_notice_due(&self, state: &StateDir) -> bool {
+        if ci_info::is_ci() {
+            return false;
+        }
+        notice::Book::load(state).consent_version < self.b.consent_version
+    }
+
+    fn show_first_run_notice(&self, state: &StateDir, decision: &Decision) -> std::io::Result<()> {
+        state.create()?;
+        let mut book = notice::Book::load(state);
+        book.consent_version = self.b.consent_version;
+        state.write_json(notice::BOOK_FILE, &book)?;
+        let text = match &self.b.first_run_notice {
+            Some(t) => t.clone(),
+            None => self.default_first_run_notice(decision),
+        };
+        eprintln!("{text}");
+        Ok(())
+    }
+
+    fn default_first_run_notice(&self, decision: &Decision) -> String {
+        let p = self.product.as_str();
+        let mut ways = vec!["DO_NOT_TRACK=1".to_owned()];
+        if let Some(v) = &self.b.host.env_var {
+            ways.push(format!("{v}=0"));
+        }
+        if self.b.host.config_file.is_some() {
+            ways.push(format!("`{p} telemetry disable`"));
+        }
+        let local = if decision.mode == Mode::Local {
+            " (currently local-only: nothing is sent)"
+        } else {
+            ""
+        };
+        format!(
+            "{p} collects anonymous usage data{local}: its version, OS, architecture, runtime version, \
+             whether it runs in CI, and a random id, at most once every {} hours. \
+             It never collects file contents, paths, names or arguments. \
+             To turn it off: {}. See what was sent: `{p} telemetry log`.",
+            self.b.interval.as_secs() / 3600,
+            ways.join(", "),
+        )
+    }
+
+    fn debug_print(&self, state: &StateDir, now: u64) {
+        // The signature must be real to show the exact payload.
+        if state.create().is_err() {
+            return;
+        }
+        let Ok(id) = Identity::load_or_create(state) else {
+            return;
+        };
+        self.debug_print_item(&self.ping_request(&id, now));
+    }
+
+    fn debug_print_item(&self, item: &QueuedRequest) {
+        eprintln!(
+            "[sonde debug] would send (nothing is sent): {} {}{}",
+            item.method, self.endpoint, item.path
+        );
+        if let Some(body) = &item.body {
+            eprintln!("[sonde debug] body: {body}");
+        }
+    }
+}

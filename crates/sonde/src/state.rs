@@ -1,0 +1,224 @@
+//! The one directory where the library keeps its files, and the primitives it
+//! uses on them: atomic writes (temporary file + rename), lenient reads (a
+//! corrupt or unreadable file reads as absent and is replaced on the next
+//! write), and non-blocking locks (`File::try_lock`).
+//!
+//! Layout of `<cache>/sonde/<product>/`:
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `id.json` | `{signature, salt}`: random per-user UUID v4, and the salt of the project hash (never sent) |
+//! | `last-ping` | Unix seconds of the last ping claimed (the throttle) |
+//! | `ping.lock` | held while one process claims a ping |
+//! | `uploader.lock` | held by the one running uploader; holds its pid |
+//! | `retry-at` | Unix seconds before which no uploader is started for old items (backoff) |
+//! | `check.json` | the last answer of the collector, with when and for which version |
+//! | `notices.json` | which notices were shown and when |
+//! | `spool/` | queued requests, one JSON file each |
+//! | `ledger.jsonl` | bounded log of every payload sent (or recorded, in `local` mode) |
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Now, in Unix seconds.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Now, in Unix milliseconds.
+pub(crate) fn now_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// The state directory of one product. Creating the value touches nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    pub(crate) fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    pub(crate) fn spool_dir(&self) -> PathBuf {
+        self.root.join("spool")
+    }
+
+    /// Creates the directory (and `spool/`) if missing.
+    pub(crate) fn create(&self) -> io::Result<()> {
+        fs::create_dir_all(self.spool_dir())
+    }
+
+    /// Reads a file as text; `None` when missing or unreadable.
+    pub(crate) fn read_text(&self, name: &str) -> Option<String> {
+        fs::read_to_string(self.path(name)).ok()
+    }
+
+    /// Reads a JSON file; `None` when missing, unreadable or corrupt.
+    pub(crate) fn read_json<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        read_json_file(&self.path(name))
+    }
+
+    /// Reads a file holding one integer (Unix seconds); `None` when missing or corrupt.
+    pub(crate) fn read_u64(&self, name: &str) -> Option<u64> {
+        self.read_text(name)?.trim().parse().ok()
+    }
+
+    pub(crate) fn write_u64(&self, name: &str, value: u64) -> io::Result<()> {
+        atomic_write(&self.path(name), value.to_string().as_bytes())
+    }
+
+    pub(crate) fn write_json<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
+        write_json_file(&self.path(name), value)
+    }
+
+    /// Tries to take an exclusive lock on `name` without waiting. `None` when
+    /// another process holds it, or the file cannot be opened.
+    pub(crate) fn try_lock(&self, name: &str) -> Option<File> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path(name))
+            .ok()?;
+        match file.try_lock() {
+            Ok(()) => Some(file),
+            Err(_) => None,
+        }
+    }
+
+    /// Whether someone holds the lock `name` right now (the file is not created).
+    pub(crate) fn is_locked(&self, name: &str) -> bool {
+        let Ok(file) = OpenOptions::new().write(true).open(self.path(name)) else {
+            return false;
+        };
+        let locked = file.try_lock().is_err();
+        // Dropping the file releases our lock, if we got it.
+        locked
+    }
+}
+
+/// Reads a JSON file; `None` when missing, unreadable or corrupt.
+pub(crate) fn read_json_file<T: DeserializeOwned>(path: &Path) -> Option<T> {
+    let bytes = fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Serialises `value` and writes it atomically.
+pub(crate) fn write_json_file<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    atomic_write(path, &bytes)
+}
+
+static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over
+/// `path`: readers see the old content or the new, never half of it. No fsync:
+/// after a power cut the newest write may be lost, but never half written.
+pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC (`2026-11-22T01:02:03Z`).
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_309_323), "2026-11-22T01:02:03Z");
+    }
+
+    #[test]
+    fn corrupt_json_reads_as_absent_and_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().join("p"));
+        state.create().unwrap();
+        fs::write(state.path("x.json"), b"{\"trunc").unwrap();
+        assert_eq!(state.read_json::<serde_json::Value>("x.json"), None);
+        state.write_json("x.json", &serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(
+            state.read_json::<serde_json::Value>("x.json"),
+            Some(serde_json::json!({"a": 1}))
+        );
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(state.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn a_held_lock_is_not_granted_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        let held = state.try_lock("l").unwrap();
+        assert!(state.try_lock("l").is_none());
+        assert!(state.is_locked("l"));
+        drop(held);
+        assert!(!state.is_locked("l"));
+        assert!(state.try_lock("l").is_some());
+    }
+}

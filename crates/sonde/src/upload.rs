@@ -1,0 +1,222 @@
+//! The detached uploader: starting it from the host, and what it does once
+//! started.
+//!
+//! The host never does network I/O. When work is queued it re-runs its own
+//! executable with [`UPLOADER_ENV`] set, stdin/stdout/stderr on `/dev/null`, in
+//! its own process group (so a Ctrl-C in the terminal does not reach it), and
+//! does not wait for it. A short-lived host simply exits (the uploader is
+//! re-parented); a long-lived host reaps it from a small background thread, so
+//! no zombie is left.
+//!
+//! The uploader (recognised by the library's `run()` at the top of the host's
+//! `main`) takes `uploader.lock` without waiting — a second uploader exits at
+//! once — and sends the queued items with hard connect and total timeouts. A
+//! transport failure stops the run and sets a backoff (`retry-at`); items older
+//! than the spool's age limit, or tried too often, are dropped.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{Read, Seek, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ledger::{self, LedgerEntry};
+use crate::spool::{self, QueuedRequest};
+use crate::state::{self, now_secs, StateDir};
+
+/// Set (to the product name) on the uploader process only.
+pub const UPLOADER_ENV: &str = "SONDE_UPLOADER";
+/// The uploader's lock file, which also holds its pid.
+pub(crate) const UPLOADER_LOCK: &str = "uploader.lock";
+/// Backoff file: no uploader is started for old items before this time.
+pub(crate) const RETRY_AT: &str = "retry-at";
+
+/// How an uploader sends.
+#[derive(Debug, Clone)]
+pub(crate) struct UploadSettings {
+    pub(crate) endpoint: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) total_timeout: Duration,
+    pub(crate) max_age: Duration,
+    pub(crate) max_attempts: u32,
+    pub(crate) user_agent: String,
+}
+
+/// Starts the uploader and returns at once.
+pub(crate) fn spawn(product: &str, args: &[OsString]) {
+    let Ok(exe) = std::env::current_exe() else { return };
+    let child = Command::new(exe)
+        .args(args)
+        .env(UPLOADER_ENV, product)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    if let Ok(mut child) = child {
+        // Reap it when it ends, so a long-lived host keeps no zombie. A
+        // short-lived host exits first; the thread dies with it.
+        let _ = std::thread::Builder::new().name("sonde-reaper".into()).spawn(move || {
+            let _ = child.wait();
+        });
+    }
+}
+
+/// Backoff after the `attempts`-th failure: 1 min, 2 min, 4 min … capped at 6 h.
+pub(crate) fn backoff(attempts: u32) -> u64 {
+    let exp = attempts.saturating_sub(1).min(16);
+    (60u64 << exp).min(6 * 3600)
+}
+
+enum Sent {
+    Ok { status: u16, answer: Option<Vec<u8>> },
+    Rejected { status: u16 },
+    Retry,
+}
+
+/// The uploader's work: called in the uploader process, returns when done.
+pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
+    let Some(mut lock) = state.try_lock(UPLOADER_LOCK) else {
+        return;
+    };
+    let _ = lock.set_len(0);
+    let _ = lock.rewind();
+    let _ = write!(lock, "{}", std::process::id());
+
+    // The process is ours (the host does nothing else in uploader mode), so
+    // installing the process-wide crypto provider cannot surprise anyone.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(settings.connect_timeout))
+        .timeout_global(Some(settings.total_timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(settings.user_agent.as_str())
+        .tls_config(tls)
+        .build()
+        .into();
+
+    let started = Instant::now();
+    // Never run longer than a few requests' worth, whatever the spool holds.
+    let budget = settings.total_timeout * 4;
+    let base = settings.endpoint.trim_end_matches('/');
+    let now = now_secs();
+    let mut retry_at: Option<u64> = None;
+    for path in spool::list(&state.spool_dir()) {
+        let Some(mut item) = state::read_json_file::<QueuedRequest>(&path) else {
+            let _ = fs::remove_file(&path);
+            continue;
+        };
+        if now.saturating_sub(item.created_at) > settings.max_age.as_secs() || item.attempts >= settings.max_attempts {
+            let _ = fs::remove_file(&path);
+            continue;
+        }
+        if item.next_attempt_at > now {
+            retry_at = Some(retry_at.map_or(item.next_attempt_at, |r| r.min(item.next_attempt_at)));
+            continue;
+        }
+        if started.elapsed() >= budget {
+            retry_at = Some(now);
+            break;
+        }
+        let url = format!("{base}{}", item.path);
+        match send(&agent, &item, &url) {
+            Sent::Ok { status, answer } => {
+                if let (Some(name), Some(body)) = (&item.save_answer_as, answer) {
+                    if let Ok(answer) = serde_json::from_slice::<serde_json::Value>(&body) {
+                        let saved = serde_json::json!({"saved_at": now_secs(), "path": item.path, "answer": answer});
+                        let _ = state.write_json(name, &saved);
+                    }
+                }
+                record(state, &item, &url, "sent", Some(status));
+                let _ = fs::remove_file(&path);
+            }
+            Sent::Rejected { status } => {
+                // A 4xx other than 408/429 will never succeed: keep a record, drop it.
+                record(state, &item, &url, "rejected", Some(status));
+                let _ = fs::remove_file(&path);
+            }
+            Sent::Retry => {
+                item.attempts += 1;
+                item.next_attempt_at = now_secs() + backoff(item.attempts);
+                let _ = state::write_json_file(&path, &item);
+                retry_at = Some(item.next_attempt_at);
+                // The collector is unreachable or failing: do not try the rest now.
+                break;
+            }
+        }
+    }
+    match retry_at {
+        Some(t) => {
+            let _ = state.write_u64(RETRY_AT, t);
+        }
+        None => {
+            let _ = fs::remove_file(state.path(RETRY_AT));
+        }
+    }
+}
+
+fn send(agent: &ureq::Agent, item: &QueuedRequest, url: &str) -> Sent {
+    let result = match item.method.as_str() {
+        "POST" => {
+            let body = item.body.clone().unwrap_or(serde_json::Value::Null);
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .send(&bytes[..])
+        }
+        _ => agent.get(url).header("Accept", "application/json").call(),
+    };
+    let Ok(mut response) = result else { return Sent::Retry };
+    let status = response.status().as_u16();
+    match status {
+        200..=299 => {
+            let mut answer = Vec::new();
+            let limited = response
+                .body_mut()
+                .as_reader()
+                .take(256 * 1024)
+                .read_to_end(&mut answer);
+            Sent::Ok {
+                status,
+                answer: limited.ok().map(|_| answer),
+            }
+        }
+        408 | 429 => Sent::Retry,
+        400..=499 => Sent::Rejected { status },
+        _ => Sent::Retry,
+    }
+}
+
+/// Records a payload in the ledger (errors ignored: the ledger must not break sending).
+pub(crate) fn record(state: &StateDir, item: &QueuedRequest, url: &str, outcome: &str, status: Option<u16>) {
+    let entry = LedgerEntry {
+        at: state::rfc3339(now_secs()),
+        outcome: outcome.to_owned(),
+        method: item.method.clone(),
+        url: url.to_owned(),
+        body: item.body.clone(),
+        status,
+    };
+    let _ = ledger::append(&state.path("ledger.jsonl"), &entry);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), 60);
+        assert_eq!(backoff(2), 120);
+        assert_eq!(backoff(5), 960);
+        assert_eq!(backoff(50), 6 * 3600);
+    }
+}
