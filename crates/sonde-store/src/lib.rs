@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod events_admin;
 mod model;
 mod month;
 pub mod schema;
@@ -33,6 +34,7 @@ pub use error::StoreError;
 pub use model::{
     AlertRecord, CatalogData, NewAlert, NewRelease, RejectionCount, Release, VersionConstraint, WriteOp, WriteOutcome,
 };
+pub use events_admin::{EventAdmin, EventCount, RetentionOutcome};
 pub use month::{Month, MonthParseError};
 pub use sqlite::{SqliteStore, StoreOptions};
 
