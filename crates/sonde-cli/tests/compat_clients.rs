@@ -461,3 +461,123 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
     assert_eq!(mau(&data, "terraform"), 1);
     assert!(collector.stop(), "collector exits 0 on SIGTERM");
 }
+
+// ------------------------------------------------------------ raw requests --
+
+/// A GET exactly as Prisma's checkpoint-client 1.1.33 (node-fetch 2) sent it
+/// to a local server through compat/prisma/check.js: repeated keys, empty
+/// values, percent-encoded command.
+const PRISMA_REQUEST: &str = "GET /v1/check/prisma?checkpoint_version=4&local_timestamp=2026-11-22T01%3A21%3A53Z\
+&information=&schema_providers=postgresql&schema_preview_features=fullTextSearch\
+&schema_preview_features=metrics&schema_generators_providers=prisma-client-js\
+&command=migrate%20dev%20--name%20%5Bredacted%5D&client_event_id=05366bb5-d03b-44a4-907b-006f74dbff13\
+&signature=3cbb5d4d-c257-4f25-972f-044167692257&project_hash=ea4e393a&cli_path_hash=6a417062\
+&arch=x64&os=linux&node_version=v20.20.2&version=4.16.2&ci=false&ci_name=&cli_install_type=local\
+&previous_client_event_id=&check_if_update_available=true HTTP/1.1\r\n\
+Accept: application/json\r\nUser-Agent: prisma/js-checkpoint\r\nAccept-Encoding: gzip,deflate\r\n\
+Host: HOST\r\nConnection: close\r\n\r\n";
+
+/// go-checkpoint 0.5.0 (Debian) requests, as seen inside the TLS tunnel of
+/// compat/go-checkpoint: a check, a versions lookup and a telemetry report
+/// (a JSON body with no Content-Type header).
+const GO_CHECK_REQUEST: &str = "GET /v1/check/terraform?arch=amd64&os=linux\
+&signature=dfb78fb1-2544-bb00-31ac-3fd2663fc365&version=1.5.0 HTTP/1.1\r\n\
+Host: HOST\r\nUser-Agent: HashiCorp/go-checkpoint\r\nAccept: application/json\r\n\
+Accept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+
+const GO_VERSIONS_REQUEST: &str = "GET /v1/versions/terraform?product=terraform HTTP/1.1\r\n\
+Host: HOST\r\nUser-Agent: HashiCorp/go-checkpoint\r\nAccept: application/json\r\n\
+Accept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+
+const GO_REPORT_BODY: &str = r#"{"signature":"dfb78fb1-2544-bb00-31ac-3fd2663fc365","start_time":"2026-11-22T01:27:12.064149373Z","end_time":"2026-11-22T01:27:14.064151819Z","arch":"amd64","os":"linux","payload":{"command":"plan"},"product":"terraform","run_id":"a58d58ca-d468-1f46-9af2-6ef36d9e9dd8","schema_version":"1","version":"1.5.0"}"#;
+
+/// Sends `request` (with `HOST` replaced) on a fresh connection and returns
+/// (status, body) of the answer, which must close the connection.
+fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(PEER_TIMEOUT)).expect("timeout");
+    stream
+        .write_all(request.replace("HOST", &addr.to_string()).as_bytes())
+        .expect("write request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read answer");
+    let text = String::from_utf8(raw).expect("utf-8 answer");
+    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP head");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("status line: {head}"));
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+#[test]
+fn captured_raw_requests_of_both_clients_are_answered() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = new_data_dir(tmp.path());
+    sonde(
+        &data,
+        &["release", "publish", "--product", "prisma", "--version", "5.22.0"],
+    );
+    sonde(
+        &data,
+        &["release", "publish", "--product", "terraform", "--version", "1.6.0"],
+    );
+    let collector = Collector::start(&data, &[]);
+    let addr = collector.addr();
+
+    let (status, body) = raw_exchange(addr, PRISMA_REQUEST);
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["outdated"], true, "{answer:#}");
+    assert_eq!(answer["current_version"], "5.22.0", "{answer:#}");
+    assert_eq!(answer["previous_version"], "4.16.2", "{answer:#}");
+    assert_eq!(
+        answer["client_event_id"], "05366bb5-d03b-44a4-907b-006f74dbff13",
+        "{answer:#}"
+    );
+    assert!(answer["alerts"].is_array(), "{answer:#}");
+
+    let (status, body) = raw_exchange(addr, GO_CHECK_REQUEST);
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["outdated"], true, "{answer:#}");
+    assert_eq!(answer["current_version"], "1.6.0", "{answer:#}");
+    assert!(answer["current_release"].is_i64(), "{answer:#}");
+    assert!(answer["current_release_date"].is_i64(), "{answer:#}");
+
+    let (status, body) = raw_exchange(addr, GO_VERSIONS_REQUEST);
+    assert_eq!(status, 200, "{body}");
+    let versions: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(versions["service"], "terraform", "{versions:#}");
+    assert!(versions["excluding"].is_array(), "{versions:#}");
+
+    let report = format!(
+        "POST /v1/telemetry/terraform HTTP/1.1\r\nHost: HOST\r\nUser-Agent: HashiCorp/go-checkpoint\r\n\
+         Content-Length: {}\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n{}",
+        GO_REPORT_BODY.len(),
+        GO_REPORT_BODY
+    );
+    let (status, body) = raw_exchange(addr, &report);
+    assert_eq!(status, 201, "{body}");
+
+    assert_eq!(stored_pings(&data, "prisma"), 1);
+    assert_eq!(stored_pings(&data, "terraform"), 1);
+    assert!(collector.stop(), "collector exits 0 on SIGTERM");
+}
