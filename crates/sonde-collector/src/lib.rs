@@ -1,1 +1,54 @@
-//! The collector HTTP service.
+//! Sonde's collector: the HTTP service that answers version checks, ingests
+//! telemetry and serves the admin API.
+//!
+//! - [`app`] builds the [`axum::Router`] from an [`AppState`]; [`start`] /
+//!   [`start_in_background`] bind a listener, open the store and serve it.
+//! - [`routes`]: the checkpoint front door (`/v1/check`, `/v1/versions`,
+//!   `/v1/telemetry`), the admin API (`/api/v1/...`), `/healthz`.
+//! - [`pipeline::Pipeline`]: the one path from every front door to the store;
+//!   it resolves only after the write's batch has committed.
+//! - [`catalog`]: releases, alerts and version constraints as an in-memory
+//!   snapshot, refreshed when the store's catalog generation moves.
+//! - [`admin`]: admin inputs and their validation, shared with the CLI.
+//! - [`semver_rules`]: how versions are compared and ranges matched.
+//!
+//! Nothing here logs or stores a client's IP address.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sonde_collector::CollectorError> {
+//! let running = sonde_collector::start(sonde_collector::Config::default()).await?;
+//! println!("listening on {}", running.local_addr());
+//! running.shutdown().await
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod catalog;
+mod config;
+mod error;
+pub mod pipeline;
+pub mod routes;
+pub mod semver_rules;
+mod server;
+mod state;
+pub mod token;
+
+pub use config::Config;
+pub use error::{ApiError, ApiJson, ApiQuery, CollectorError};
+pub use pipeline::{IngestSummary, Pipeline, PipelineError};
+pub use server::{start, start_in_background, BackgroundCollector, Running};
+pub use state::AppState;
+
+use axum::Router;
+
+/// The whole HTTP service over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::checkpoint::router())
+        .merge(routes::admin::router(state.clone()))
+        .merge(routes::health::router())
+        .fallback(routes::fallback)
+        .with_state(state)
+}

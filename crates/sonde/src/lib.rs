@@ -51,8 +51,10 @@
 
 #![warn(missing_docs)]
 
+mod command;
 mod config_file;
 mod error;
+mod heartbeat;
 mod identity;
 pub mod ledger;
 pub mod mode;
@@ -70,7 +72,9 @@ use std::time::Duration;
 
 use sonde_protocol::ProductName;
 
+pub use command::{CommandEvent, MAX_EVENTS_PER_BATCH};
 pub use error::Error;
+pub use heartbeat::{Heartbeat, HeartbeatOptions};
 pub use ledger::LedgerEntry;
 pub use mode::{Decision, Mode, Source};
 pub use notice::Notice;

@@ -1,0 +1,38 @@
+//! The collector's configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where and how the collector runs. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Address to listen on; `127.0.0.1:7070` by default. Port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Directory holding `sonde.db` and `admin-token`; `./sonde-data` by default.
+    pub data_dir: PathBuf,
+    /// PEM certificate chain; with `tls_key`, serve HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    pub tls_key: Option<PathBuf>,
+    /// How often the catalog generation is polled (250 ms).
+    pub catalog_poll: Duration,
+    /// Writes the store queues before answering 503 (16384).
+    pub queue_capacity: usize,
+    /// How long shutdown waits for in-flight requests before closing them (10 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            data_dir: PathBuf::from("./sonde-data"),
+            tls_cert: None,
+            tls_key: None,
+            catalog_poll: Duration::from_millis(250),
+            queue_capacity: sonde_store::sqlite::QUEUE_CAPACITY,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The ingestion pipeline: the one path from every front door (checkpoint,
+//! go-checkpoint telemetry, Hasura, native) to the store.
+//!
+//! Front doors decode and validate; the pipeline checks the product is
+//! registered, hands the write to the store's group-commit writer, and
+//! resolves only after the batch holding it has committed. Dropped values are
+//! counted per `(product, source, field, reason)` in the same transaction.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use sonde_protocol::ping::Dropped;
+use sonde_protocol::{Event, ProductName, UsagePing};
+use sonde_store::{Store, StoreError, WriteOp, WriteOutcome};
+
+use crate::catalog::CatalogHandle;
+
+/// What a batch of events became.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestSummary {
+    /// Newly stored events.
+    pub stored: u64,
+    /// Events already stored (a retry), ignored.
+    pub duplicates: u64,
+    /// Values dropped by validation (counted in the rejection counters).
+    pub dropped: u64,
+}
+
+/// Why a submission was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Nobody registered the product: nothing is stored.
+    #[error("unknown product {0:?}")]
+    UnknownProduct(String),
+    /// An event names another product than the batch.
+    #[error("event for product {found:?} in a batch for {expected:?}")]
+    ProductMismatch {
+        /// The batch's product.
+        expected: String,
+        /// The event's product.
+        found: String,
+    },
+    /// The store is busy or closing: retry later (503).
+    #[error("the store cannot take writes now, retry later: {0}")]
+    Unavailable(StoreError),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for PipelineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownProduct(p) => PipelineError::UnknownProduct(p),
+            e if e.is_unavailable() => PipelineError::Unavailable(e),
+            e => PipelineError::Store(e),
+        }
+    }
+}
+
+/// The single ingestion path. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    catalog: Arc<CatalogHandle>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// A pipeline writing to `store`, checking products against `catalog`.
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>) -> Self {
+        Pipeline { store, catalog }
+    }
+
+    fn check_product(&self, product: &str) -> Result<(), PipelineError> {
+        if self.catalog.current().has_product(product) {
+            Ok(())
+        } else {
+            Err(PipelineError::UnknownProduct(product.to_owned()))
+        }
+    }
+
+    /// Stores a usage ping from a version check; resolves after its batch commits.
+    pub async fn submit_ping(&self, ping: UsagePing, dropped: Vec<Dropped>) -> Result<(), PipelineError> {
+        self.submit_ping_from("check", ping, dropped).await
+    }
+
+    /// Stores a usage ping that came through the front door `source`
+    /// (`check`, `telemetry`, ...), the name its rejections are counted under.
+    pub async fn submit_ping_from(
+        &self,
+        source: &'static str,
+        ping: UsagePing,
+        dropped: Vec<Dropped>,
+    ) -> Result<(), PipelineError> {
+        self.check_product(ping.product.as_str())?;
+        self.store
+            .enqueue(WriteOp::Ping { ping, source, dropped })?
+            .wait()
+            .await?;
+        Ok(())
+    }
+
+    /// Stores events of `product` (ids already stored are ignored and counted
+    /// as duplicates); resolves after their batch commits.
+    pub async fn submit_events(
+        &self,
+        product: &ProductName,
+        events: Vec<Event>,
+        dropped: Vec<Dropped>,
+    ) -> Result<IngestSummary, PipelineError> {
+        self.submit_events_from("events", product, events, dropped).await
+    }
+
+    /// [`Pipeline::submit_events`] with the front door's name for the rejection counters.
+    pub async fn submit_events_from(
+        &self,
+        source: &'static str,
+        product: &ProductName,
+        events: Vec<Event>,
+        dropped: Vec<Dropped>,
+    ) -> Result<IngestSummary, PipelineError> {
+        self.check_product(product.as_str())?;
+        if let Some(e) = events.iter().find(|e| e.product != *product) {
+            return Err(PipelineError::ProductMismatch {
+                expected: product.to_string(),
+                found: e.product.to_string(),
+            });
+        }
+        let dropped_count = dropped.len() as u64;
+        if events.is_empty() && dropped.is_empty() {
+            return Ok(IngestSummary::default());
+        }
+        let op = WriteOp::Events {
+            product: product.clone(),
+            source,
+            events,
+            dropped,
+        };
+        match self.store.enqueue(op)?.wait().await? {
+            WriteOutcome::Events { stored, duplicates } => Ok(IngestSummary {
+                stored,
+                duplicates,
+                dropped: dropped_count,
+            }),
+            other => Err(PipelineError::Store(StoreError::Corrupt(format!(
+                "unexpected outcome {other:?}"
+            )))),
+        }
+    }
+
+    /// The store behind the pipeline.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}

@@ -1,0 +1,180 @@
+//! The admin API under `/api/v1`, behind `Authorization: Bearer <admin token>`:
+//! releases, alerts, service version constraints and stats. Writes go through
+//! the store's writer like everything else, then the catalog is reloaded at
+//! once so the next check sees the change.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use serde::Deserialize;
+use sonde_store::{Month, WriteOp, WriteOutcome};
+
+use crate::admin::{validate_product, AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use crate::token::token_matches;
+use crate::{ApiError, ApiJson, ApiQuery, AppState};
+
+/// The admin routes, each behind [`require_token`].
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/releases", post(publish_release).get(list_releases))
+        .route("/api/v1/alerts", post(add_alert).get(list_alerts))
+        .route("/api/v1/alerts/{id}", delete(remove_alert))
+        .route("/api/v1/versions", put(set_versions))
+        .route("/api/v1/stats/mau", get(mau))
+        .route("/api/v1/stats/rejected", get(rejected))
+        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+/// Middleware: 401 unless the request carries `Authorization: Bearer <token>`
+/// with the admin token (compared in constant time).
+pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    match presented {
+        Some(t) if token_matches(t, state.admin_token()) => next.run(req).await,
+        _ => ApiError::Unauthorized.into_response(),
+    }
+}
+
+fn now_secs() -> i64 {
+    sonde_store::now_ms() / 1000
+}
+
+async fn write(state: &AppState, op: WriteOp) -> Result<WriteOutcome, ApiError> {
+    let outcome = state.store().enqueue(op)?.wait().await?;
+    if let Err(e) = state.catalog_handle().refresh(state.store()).await {
+        tracing::warn!(error = %e, "catalog refresh after an admin change failed; the poller will retry");
+    }
+    Ok(outcome)
+}
+
+fn unexpected(o: WriteOutcome) -> ApiError {
+    ApiError::Internal(format!("unexpected store outcome {o:?}"))
+}
+
+async fn publish_release(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<ReleaseInput>,
+) -> Result<Response, ApiError> {
+    let release = input.validate(now_secs())?;
+    match write(&state, WriteOp::PublishRelease(release)).await? {
+        WriteOutcome::Release(r) => Ok(super::json(StatusCode::CREATED, &r)),
+        o => Err(unexpected(o)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProductParam {
+    product: Option<String>,
+}
+
+async fn list_releases(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProductParam>,
+) -> Result<Response, ApiError> {
+    let Some(product) = p.product else {
+        return Err(ApiError::BadRequest(
+            "missing_product",
+            "add ?product=<name> to the query".into(),
+        ));
+    };
+    let product = validate_product(&product)?;
+    if !state.catalog().has_product(product.as_str()) {
+        // The catalog may lag a direct CLI change by one poll: ask the store.
+        state.catalog_handle().refresh(state.store()).await?;
+        if !state.catalog().has_product(product.as_str()) {
+            return Err(ApiError::unknown_product(product.as_str()));
+        }
+    }
+    let name = product.to_string();
+    let releases = state.read(move |s| s.releases(&name)).await?;
+    Ok(super::json(StatusCode::OK, &releases))
+}
+
+async fn add_alert(State(state): State<AppState>, ApiJson(input): ApiJson<AlertInput>) -> Result<Response, ApiError> {
+    let alert = input.validate(now_secs())?;
+    match write(&state, WriteOp::AddAlert(alert)).await? {
+        WriteOutcome::Alert(a) => Ok(super::json(StatusCode::CREATED, &a)),
+        o => Err(unexpected(o)),
+    }
+}
+
+async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
+    let product = p
+        .product
+        .map(|p| validate_product(&p))
+        .transpose()?
+        .map(|p| p.to_string());
+    let alerts = state.read(move |s| s.alerts(product.as_deref())).await?;
+    Ok(super::json(StatusCode::OK, &alerts))
+}
+
+async fn remove_alert(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest("invalid_id", format!("alert id {id:?} is not a number")))?;
+    match write(&state, WriteOp::RemoveAlert(id)).await? {
+        WriteOutcome::Removed(true) => Ok(StatusCode::NO_CONTENT.into_response()),
+        WriteOutcome::Removed(false) => Err(ApiError::NotFound("unknown_alert", format!("no alert with id {id}"))),
+        o => Err(unexpected(o)),
+    }
+}
+
+async fn set_versions(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<VersionsInput>,
+) -> Result<Response, ApiError> {
+    let constraint = input.validate()?;
+    let answer = constraint.clone();
+    write(&state, WriteOp::SetVersions(constraint)).await?;
+    Ok(super::json(StatusCode::OK, &answer))
+}
+
+#[derive(Debug, Deserialize)]
+struct MauParams {
+    product: Option<String>,
+    month: Option<String>,
+}
+
+async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) -> Result<Response, ApiError> {
+    let Some(product) = p.product else {
+        return Err(ApiError::BadRequest(
+            "missing_product",
+            "add ?product=<name> to the query".into(),
+        ));
+    };
+    let product = validate_product(&product)?.to_string();
+    let month = match p.month {
+        None => Month::now(),
+        Some(m) => m
+            .parse::<Month>()
+            .map_err(|e| ApiError::BadRequest("invalid_month", e.to_string()))?,
+    };
+    let name = product.clone();
+    let n = state.read(move |s| s.monthly_active(&name, month)).await?;
+    Ok(super::json(
+        StatusCode::OK,
+        &MauAnswer {
+            product,
+            month: month.to_string(),
+            active_signatures: n,
+        },
+    ))
+}
+
+async fn rejected(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
+    let product = p
+        .product
+        .map(|p| validate_product(&p))
+        .transpose()?
+        .map(|p| p.to_string());
+    let rows = state.read(move |s| s.rejections(product.as_deref())).await?;
+    Ok(super::json(StatusCode::OK, &rows))
+}

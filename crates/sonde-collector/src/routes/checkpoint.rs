@@ -1,0 +1,129 @@
+//! The checkpoint front door: `GET /v1/check/{product}`,
+//! `GET /v1/versions/{service}` and `POST /v1/telemetry/{product}`, as
+//! go-checkpoint and Prisma's checkpoint-client call them.
+//!
+//! A check is answered from the in-memory catalog, and the answer goes out
+//! only after the ping's batch has committed.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use sonde_protocol::checkpoint::TelemetryBody;
+use sonde_protocol::limits::{MAX_CHECKPOINT_BODY, MAX_QUERY_LEN};
+use sonde_protocol::{CheckQuery, ProductName, UsagePing};
+
+use crate::{ApiError, AppState};
+
+/// The checkpoint routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/check/{product}", get(check))
+        .route("/v1/versions/{service}", get(versions))
+        .route(
+            "/v1/telemetry/{product}",
+            post(telemetry).layer(DefaultBodyLimit::max(MAX_CHECKPOINT_BODY)),
+        )
+}
+
+/// Parses a product name from the path: 400 if malformed.
+pub fn product_from_path(path: Result<Path<String>, PathRejection>) -> Result<ProductName, ApiError> {
+    let Path(name) = path?;
+    ProductName::parse(&name).map_err(|e| ApiError::BadRequest("invalid_product", format!("{name:?}: {e}")))
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
+}
+
+async fn check(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let product = product_from_path(path)?;
+    let catalog = state.catalog();
+    let Some(entry) = catalog.product(product.as_str()) else {
+        return Err(ApiError::unknown_product(product.as_str()));
+    };
+    let raw = query.as_deref().unwrap_or("");
+    if raw.len() > MAX_QUERY_LEN {
+        return Err(ApiError::BadRequest(
+            "query_too_long",
+            format!("the query string is over {MAX_QUERY_LEN} bytes"),
+        ));
+    }
+    let q = CheckQuery::parse(raw);
+    let (ping, dropped) = UsagePing::from_check(product, &q, user_agent(&headers), sonde_store::now_ms());
+    let answer = entry.answer(&q, ping.version.as_deref());
+    drop(catalog);
+    state.pipeline().submit_ping_from("check", ping, dropped).await?;
+    Ok(super::json(StatusCode::OK, &answer))
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionsParams {
+    product: Option<String>,
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    params: Result<Query<VersionsParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Path(service) = path?;
+    let service = ProductName::parse(&service)
+        .map_err(|e| ApiError::BadRequest("invalid_service", format!("{service:?}: {e}")))?;
+    let Query(params) = params?;
+    let Some(product) = params.product else {
+        return Err(ApiError::BadRequest(
+            "missing_product",
+            "add ?product=<name> to the query".into(),
+        ));
+    };
+    let product = ProductName::parse(&product)
+        .map_err(|e| ApiError::BadRequest("invalid_product", format!("{product:?}: {e}")))?;
+    let catalog = state.catalog();
+    let entry = catalog
+        .product(product.as_str())
+        .ok_or_else(|| ApiError::unknown_product(product.as_str()))?;
+    Ok(super::json(StatusCode::OK, &entry.versions(service.as_str())))
+}
+
+/// Whether a `Content-Type` names JSON (`application/json`, `application/*+json`).
+/// No content type at all is accepted: go-checkpoint sends none.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+async fn telemetry(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let product = product_from_path(path)?;
+    if !state.catalog().has_product(product.as_str()) {
+        return Err(ApiError::unknown_product(product.as_str()));
+    }
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("");
+        if !is_json(ct) {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "content type {ct:?} is not JSON: send application/json or no Content-Type"
+            )));
+        }
+    }
+    let body = body?;
+    let report: TelemetryBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest("invalid_json", format!("the body is not a telemetry report: {e}")))?;
+    let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), sonde_store::now_ms());
+    state.pipeline().submit_ping_from("telemetry", ping, dropped).await?;
+    Ok(super::json(StatusCode::CREATED, &serde_json::json!({})))
+}

@@ -1,0 +1,277 @@
+//! Starting and stopping the collector: [`start`] and [`Running`] for async
+//! callers, [`start_in_background`] and [`BackgroundCollector`] (its own
+//! runtime thread) for synchronous tests and tools.
+//!
+//! Shutdown order: stop accepting, let in-flight requests finish (each waits
+//! for its ping's commit), stop the catalog poller, then close the store,
+//! which commits everything still queued.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sonde_store::{SqliteStore, Store, StoreOptions};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::catalog::{Catalog, CatalogHandle};
+use crate::{app, token, AppState, CollectorError, Config};
+
+/// A collector serving in the current tokio runtime.
+pub struct Running {
+    local_addr: SocketAddr,
+    admin_token: String,
+    data_dir: PathBuf,
+    tls: bool,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    poller: JoinHandle<()>,
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Binds, opens the store, creates the admin token if needed, and starts serving.
+pub async fn start(config: Config) -> Result<Running, CollectorError> {
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(CollectorError::Tls(
+                "give both --tls-cert and --tls-key, or neither".into(),
+            ))
+        }
+    };
+    let data_dir = config.data_dir.clone();
+    let options = StoreOptions {
+        queue_capacity: config.queue_capacity,
+        ..StoreOptions::default()
+    };
+    let store: Arc<dyn Store> = {
+        let dir = data_dir.clone();
+        Arc::new(
+            tokio::task::spawn_blocking(move || SqliteStore::open_with(&dir, options))
+                .await
+                .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??,
+        )
+    };
+    let admin_token = token::load_or_create(&data_dir)?;
+    let catalog = {
+        let s = store.clone();
+        tokio::task::spawn_blocking(move || s.load_catalog())
+            .await
+            .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??
+    };
+    let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
+    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
+    let router = app(state);
+
+    let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    listener.set_nonblocking(true)?;
+    let local_addr = listener.local_addr()?;
+    let (stop, stop_rx) = watch::channel(false);
+
+    let server = match &tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let mut rx = stop_rx.clone();
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            });
+            tokio::spawn(async move { serve.await })
+        }
+        Some((cert, key)) => {
+            // Both ring and aws-lc-rs may be compiled in; pick one explicitly.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| CollectorError::Tls(format!("cannot load {} / {}: {e}", cert.display(), key.display())))?;
+            let handle = axum_server::Handle::new();
+            let server = axum_server::from_tcp_rustls(listener, tls_config)?.handle(handle.clone());
+            let mut rx = stop_rx.clone();
+            let grace = config.shutdown_grace;
+            tokio::spawn(async move {
+                let _ = rx.wait_for(|s| *s).await;
+                handle.graceful_shutdown(Some(grace));
+            });
+            tokio::spawn(async move { server.serve(router.into_make_service()).await })
+        }
+    };
+    let poller = tokio::spawn(crate::catalog::poll(
+        catalog,
+        store.clone(),
+        config.catalog_poll,
+        stop_rx,
+    ));
+    tracing::info!(%local_addr, tls = tls.is_some(), data_dir = %data_dir.display(), "collector listening");
+    Ok(Running {
+        local_addr,
+        admin_token,
+        data_dir,
+        tls: tls.is_some(),
+        stop,
+        server,
+        poller,
+        store,
+    })
+}
+
+impl Running {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The admin token.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// `http://addr` or `https://addr`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.local_addr)
+    }
+
+    /// Stops accepting, drains in-flight requests, commits the writer queue,
+    /// and closes the store.
+    pub async fn shutdown(self) -> Result<(), CollectorError> {
+        let _ = self.stop.send(true);
+        let served = self.server.await;
+        let _ = self.poller.await;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.close())
+            .await
+            .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??;
+        tracing::info!("collector stopped; every queued write committed");
+        match served {
+            Ok(r) => r.map_err(CollectorError::Io),
+            Err(e) => Err(CollectorError::Io(std::io::Error::other(e))),
+        }
+    }
+}
+
+/// A collector on its own runtime thread, for synchronous callers.
+/// Dropping it shuts it down.
+#[derive(Debug)]
+pub struct BackgroundCollector {
+    local_addr: SocketAddr,
+    base_url: String,
+    admin_token: String,
+    data_dir: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), CollectorError>>>,
+}
+
+/// Starts a collector on a new thread with its own tokio runtime and waits
+/// until it listens.
+pub fn start_in_background(config: Config) -> Result<BackgroundCollector, CollectorError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("sonde-collector".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                match start(config).await {
+                    Ok(running) => {
+                        let info = (
+                            running.local_addr(),
+                            running.base_url(),
+                            running.admin_token().to_owned(),
+                            running.data_dir().to_owned(),
+                        );
+                        let _ = ready_tx.send(Ok(info));
+                        let _ = stop_rx.await;
+                        running.shutdown().await
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        Ok(())
+                    }
+                }
+            })
+        })?;
+    match ready_rx.recv() {
+        Ok(Ok((local_addr, base_url, admin_token, data_dir))) => Ok(BackgroundCollector {
+            local_addr,
+            base_url,
+            admin_token,
+            data_dir,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => match thread.join() {
+            Ok(Err(e)) => Err(e),
+            _ => Err(CollectorError::Io(std::io::Error::other(
+                "the collector thread stopped during start",
+            ))),
+        },
+    }
+}
+
+impl BackgroundCollector {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://127.0.0.1:port` (or `https://`).
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// The admin token.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Shuts down and waits: in-flight requests finish, queued writes commit.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            match t.join() {
+                Ok(Err(e)) => tracing::error!(error = %e, "collector shutdown failed"),
+                Err(_) => tracing::error!("collector thread panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
+    }
+}
+
+impl Drop for BackgroundCollector {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}

@@ -1,0 +1,79 @@
+//! [`AppState`]: what every handler shares.
+
+use std::sync::Arc;
+
+use sonde_store::Store;
+
+use crate::catalog::{Catalog, CatalogHandle};
+use crate::pipeline::Pipeline;
+
+/// Shared state of the HTTP service. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pipeline: Pipeline,
+    catalog: Arc<CatalogHandle>,
+    store: Arc<dyn Store>,
+    admin_token: String,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over `store`, serving `catalog`, guarding the admin API with `admin_token`.
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
+        let pipeline = Pipeline::new(store.clone(), catalog.clone());
+        AppState {
+            inner: Arc::new(Inner {
+                pipeline,
+                catalog,
+                store,
+                admin_token,
+            }),
+        }
+    }
+
+    /// The ingestion pipeline every front door uses.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.inner.pipeline
+    }
+
+    /// The current catalog snapshot.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.inner.catalog.current()
+    }
+
+    /// The catalog handle (to refresh after an admin change).
+    pub fn catalog_handle(&self) -> &Arc<CatalogHandle> {
+        &self.inner.catalog
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The admin token.
+    pub fn admin_token(&self) -> &str {
+        &self.inner.admin_token
+    }
+
+    /// Runs a blocking store read off the async workers.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, sonde_store::StoreError> + Send + 'static,
+    ) -> Result<T, crate::ApiError> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| crate::ApiError::Internal(e.to_string()))?
+            .map_err(crate::ApiError::from)
+    }
+}
