@@ -1,2 +1,61 @@
-//! The sonde binary.
-fn main() {}
+//! The `sonde` binary: runs the collector (`serve`) and manages it (`release`,
+//! `alert`, `stats`, `versions`), against a data directory directly or a
+//! running collector's admin API (`--server URL --token-file F`).
+//!
+//! Errors are printed as one or two lines; usage errors exit 2, everything
+//! else that fails exits 1.
+
+mod alert;
+mod output;
+mod release;
+mod serve;
+mod stats;
+mod target;
+mod versions;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Privacy-first telemetry for developer tools.
+#[derive(Debug, Parser)]
+#[command(name = "sonde", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: target::GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the collector.
+    Serve(serve::ServeArgs),
+    /// Publish and list releases (what version checks answer).
+    #[command(subcommand)]
+    Release(release::ReleaseCmd),
+    /// Add, list and remove alerts shown to clients in a version range.
+    #[command(subcommand)]
+    Alert(alert::AlertCmd),
+    /// Print statistics.
+    #[command(subcommand)]
+    Stats(stats::StatsCmd),
+    /// Set which versions of a service a product supports (`/v1/versions`).
+    #[command(subcommand)]
+    Versions(versions::VersionsCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Release(cmd) => release::run(&cli.global, cmd),
+        Command::Alert(cmd) => alert::run(&cli.global, cmd),
+        Command::Stats(cmd) => stats::run(&cli.global, cmd),
+        Command::Versions(cmd) => versions::run(&cli.global, cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => output::report(&e),
+    }
+}

@@ -1,0 +1,258 @@
+//! `sonde serve`: runs the collector until Ctrl-C or SIGTERM, then drains
+//! in-flight requests and the write queue and exits 0.
+//!
+//! Configuration comes from flags, environment variables and an optional TOML
+//! file, with the same names (`--data-dir`, `SONDE_DATA_DIR`, `data_dir`).
+//! Precedence: flag > environment > file > default. Relative paths in the
+//! file are relative to the file's directory.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::output::UsageError;
+use crate::target::{GlobalArgs, DEFAULT_DATA_DIR};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Arguments of `sonde serve` (plus the global `--data-dir`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:7070; port 0 picks a free port).
+    #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format.
+    #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key).
+    #[arg(long, env = "SONDE_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "SONDE_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, env = "SONDE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Print the resolved configuration as JSON and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+/// The keys of the TOML file (`-` or `_` in names).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    #[serde(alias = "data-dir")]
+    data_dir: Option<PathBuf>,
+    #[serde(alias = "tls-cert")]
+    tls_cert: Option<PathBuf>,
+    #[serde(alias = "tls-key")]
+    tls_key: Option<PathBuf>,
+    #[serde(alias = "log-format")]
+    log_format: Option<LogFormat>,
+}
+
+/// The configuration after merging every source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolved {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// TLS certificate.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS key.
+    pub tls_key: Option<PathBuf>,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    s.trim().parse().map_err(|_| {
+        UsageError(format!(
+            "invalid listen address {s:?}: expected IP:PORT, e.g. 127.0.0.1:7070"
+        ))
+        .into()
+    })
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| UsageError(format!("config file {}: {}", path.display(), e.message())).into())
+}
+
+/// Merges flags/env (clap already put flag before env), the file, and defaults.
+pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved> {
+    let (file, base) = match &args.config {
+        Some(p) => (read_file(p)?, p.parent().map(Path::to_owned).unwrap_or_default()),
+        None => (FileConfig::default(), PathBuf::new()),
+    };
+    let from_file = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base.join(p) });
+    let listen = match args.listen.as_deref().or(file.listen.as_deref()) {
+        Some(s) => parse_listen(s)?,
+        None => SocketAddr::from(([127, 0, 0, 1], 7070)),
+    };
+    let data_dir = global
+        .data_dir
+        .clone()
+        .or_else(|| from_file(file.data_dir))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let tls_cert = args.tls_cert.clone().or_else(|| from_file(file.tls_cert));
+    let tls_key = args.tls_key.clone().or_else(|| from_file(file.tls_key));
+    if tls_cert.is_some() != tls_key.is_some() {
+        return Err(UsageError("give both --tls-cert and --tls-key, or neither".into()).into());
+    }
+    let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+    Ok(Resolved {
+        listen,
+        data_dir,
+        tls_cert,
+        tls_key,
+        log_format,
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let _ = ctrl_c.await;
+            return;
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Runs `sonde serve`.
+pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let resolved = resolve(global, &args)?;
+    if args.print_config {
+        return crate::output::json(&resolved);
+    }
+    init_logging(resolved.log_format);
+    let config = sonde_collector::Config {
+        listen: resolved.listen,
+        data_dir: resolved.data_dir.clone(),
+        tls_cert: resolved.tls_cert.clone(),
+        tls_key: resolved.tls_key.clone(),
+        ..sonde_collector::Config::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let running = sonde_collector::start(config).await?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "sonde collector listening on {}", running.base_url())?;
+            writeln!(out, "data directory: {}", resolved.data_dir.display())?;
+            writeln!(
+                out,
+                "admin token: {} (send it as `Authorization: Bearer <token>`, or pass --token-file to sonde verbs)",
+                sonde_collector::token::token_path(&resolved.data_dir).display()
+            )?;
+            out.flush()?;
+        }
+        wait_for_signal().await;
+        tracing::info!("shutting down: draining in-flight requests and the write queue");
+        running.shutdown().await?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(data_dir: Option<&str>) -> GlobalArgs {
+        GlobalArgs {
+            data_dir: data_dir.map(PathBuf::from),
+            server: None,
+            token_file: None,
+        }
+    }
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sonde.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let defaults = resolve(&global(None), &ServeArgs::default()).unwrap();
+        assert_eq!(defaults.listen.to_string(), "127.0.0.1:7070");
+        assert_eq!(defaults.data_dir, PathBuf::from("./sonde-data"));
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            ..ServeArgs::default()
+        };
+        let from_file = resolve(&global(None), &args).unwrap();
+        assert_eq!(from_file.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(from_file.data_dir, dir.path().join("from-file"));
+        assert_eq!(from_file.log_format, LogFormat::Json);
+        let args = ServeArgs {
+            config: Some(file),
+            listen: Some("127.0.0.1:9100".into()),
+            ..ServeArgs::default()
+        };
+        let flags = resolve(&global(Some("/flag")), &args).unwrap();
+        assert_eq!(flags.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(flags.data_dir, PathBuf::from("/flag"));
+    }
+
+    #[test]
+    fn unknown_keys_and_half_tls_are_usage_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = resolve(
+            &global(None),
+            &ServeArgs {
+                config: Some(file),
+                ..ServeArgs::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+        let err = resolve(
+            &global(None),
+            &ServeArgs {
+                tls_cert: Some("c.pem".into()),
+                ..ServeArgs::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--tls-key"), "{err:#}");
+    }
+}

@@ -1,0 +1,276 @@
+//! Where admin verbs act: the SQLite store in a data directory, opened
+//! directly, or a running collector's admin API (`--server URL --token-file F`).
+//! Both paths validate input with the collector library's validators first,
+//! so a bad value gets the same message either way.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context};
+use serde::de::DeserializeOwned;
+use sonde_collector::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use sonde_store::{
+    AlertRecord, Month, RejectionCount, Release, SqliteStore, Store, StoreError, VersionConstraint, WriteOp,
+    WriteOutcome,
+};
+
+use crate::output::UsageError;
+
+/// Options every verb accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// The collector's data directory (default ./sonde-data).
+    #[arg(long, global = true, env = "SONDE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Act on a running collector's admin API instead of the data directory.
+    #[arg(long, global = true, env = "SONDE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// File holding the admin token, for --server (the collector's <data-dir>/admin-token).
+    #[arg(long, global = true, env = "SONDE_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// The default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./sonde-data";
+
+impl GlobalArgs {
+    /// The data directory given, or the default.
+    pub fn data_dir_or_default(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+}
+
+/// A data directory or a collector.
+pub enum Target {
+    /// The store, opened in this process.
+    Direct(SqliteStore),
+    /// A collector's admin API.
+    Remote(Remote),
+}
+
+/// A running collector reached over HTTP.
+pub struct Remote {
+    base: String,
+    token: String,
+    token_file: PathBuf,
+    agent: ureq::Agent,
+}
+
+fn now_secs() -> i64 {
+    sonde_store::now_ms() / 1000
+}
+
+impl Target {
+    /// Opens the target the global options name. `create` allows creating a
+    /// new data directory (writes); reads need an existing one.
+    pub fn open(global: &GlobalArgs, create: bool) -> anyhow::Result<Target> {
+        if let Some(server) = &global.server {
+            let Some(token_file) = &global.token_file else {
+                return Err(UsageError(
+                    "--server needs --token-file FILE (the collector's <data-dir>/admin-token)".into(),
+                )
+                .into());
+            };
+            let token = std::fs::read_to_string(token_file)
+                .with_context(|| format!("cannot read the admin token file {}", token_file.display()))?
+                .trim()
+                .to_owned();
+            let agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(std::time::Duration::from_secs(30)))
+                .build()
+                .into();
+            return Ok(Target::Remote(Remote {
+                base: server.trim_end_matches('/').to_owned(),
+                token,
+                token_file: token_file.clone(),
+                agent,
+            }));
+        }
+        let dir = global.data_dir_or_default();
+        if !create && !dir.join(sonde_store::sqlite::DB_FILE).exists() {
+            return Err(UsageError(format!(
+                "no Sonde data in {}: pass --data-dir DIR (or --server URL --token-file F)",
+                dir.display()
+            ))
+            .into());
+        }
+        let store = SqliteStore::open(&dir).with_context(|| format!("cannot open the store in {}", dir.display()))?;
+        Ok(Target::Direct(store))
+    }
+
+    fn write(store: &SqliteStore, op: WriteOp) -> anyhow::Result<WriteOutcome> {
+        store.enqueue(op)?.wait_blocking().map_err(|e| match e {
+            StoreError::UnknownProduct(p) => {
+                UsageError(format!("unknown product {p:?}: publish a release for it first")).into()
+            }
+            e => anyhow::Error::from(e),
+        })
+    }
+
+    /// Publishes a release.
+    pub fn publish_release(&self, input: ReleaseInput) -> anyhow::Result<Release> {
+        let release = input.clone().validate(now_secs())?;
+        match self {
+            Target::Direct(s) => match Self::write(s, WriteOp::PublishRelease(release))? {
+                WriteOutcome::Release(r) => Ok(r),
+                o => Err(anyhow!("unexpected store outcome {o:?}")),
+            },
+            Target::Remote(r) => r.call("POST", "/api/v1/releases", Some(serde_json::to_value(&input)?)),
+        }
+    }
+
+    /// The releases of a product.
+    pub fn releases(&self, product: &str) -> anyhow::Result<Vec<Release>> {
+        let product = sonde_collector::admin::validate_product(product)?;
+        match self {
+            Target::Direct(s) => {
+                let releases = s.releases(product.as_str())?;
+                if releases.is_empty() {
+                    return Err(
+                        UsageError(format!("unknown product {:?}: it has no release", product.as_str())).into(),
+                    );
+                }
+                Ok(releases)
+            }
+            Target::Remote(r) => r.call("GET", &format!("/api/v1/releases?product={product}"), None),
+        }
+    }
+
+    /// Adds an alert.
+    pub fn add_alert(&self, input: AlertInput) -> anyhow::Result<AlertRecord> {
+        let alert = input.clone().validate(now_secs())?;
+        match self {
+            Target::Direct(s) => match Self::write(s, WriteOp::AddAlert(alert))? {
+                WriteOutcome::Alert(a) => Ok(a),
+                o => Err(anyhow!("unexpected store outcome {o:?}")),
+            },
+            Target::Remote(r) => r.call("POST", "/api/v1/alerts", Some(serde_json::to_value(&input)?)),
+        }
+    }
+
+    /// Alerts, of one product or all.
+    pub fn alerts(&self, product: Option<&str>) -> anyhow::Result<Vec<AlertRecord>> {
+        let product = product.map(sonde_collector::admin::validate_product).transpose()?;
+        match self {
+            Target::Direct(s) => Ok(s.alerts(product.as_ref().map(|p| p.as_str()))?),
+            Target::Remote(r) => match product {
+                Some(p) => r.call("GET", &format!("/api/v1/alerts?product={p}"), None),
+                None => r.call("GET", "/api/v1/alerts", None),
+            },
+        }
+    }
+
+    /// Removes an alert; `false` if there was none with that id.
+    pub fn remove_alert(&self, id: i64) -> anyhow::Result<bool> {
+        match self {
+            Target::Direct(s) => match Self::write(s, WriteOp::RemoveAlert(id))? {
+                WriteOutcome::Removed(b) => Ok(b),
+                o => Err(anyhow!("unexpected store outcome {o:?}")),
+            },
+            Target::Remote(r) => {
+                let (status, body) = r.raw("DELETE", &format!("/api/v1/alerts/{id}"), None)?;
+                match status {
+                    204 | 200 => Ok(true),
+                    404 => Ok(false),
+                    _ => Err(r.error(status, &body)),
+                }
+            }
+        }
+    }
+
+    /// Sets a service version constraint.
+    pub fn set_versions(&self, input: VersionsInput) -> anyhow::Result<VersionConstraint> {
+        let constraint = input.clone().validate()?;
+        match self {
+            Target::Direct(s) => {
+                Self::write(s, WriteOp::SetVersions(constraint.clone()))?;
+                Ok(constraint)
+            }
+            Target::Remote(r) => r.call("PUT", "/api/v1/versions", Some(serde_json::to_value(&input)?)),
+        }
+    }
+
+    /// Monthly active signatures.
+    pub fn mau(&self, product: &str, month: Month) -> anyhow::Result<MauAnswer> {
+        let product = sonde_collector::admin::validate_product(product)?;
+        match self {
+            Target::Direct(s) => Ok(MauAnswer {
+                product: product.to_string(),
+                month: month.to_string(),
+                active_signatures: s.monthly_active(product.as_str(), month)?,
+            }),
+            Target::Remote(r) => r.call(
+                "GET",
+                &format!("/api/v1/stats/mau?product={product}&month={month}"),
+                None,
+            ),
+        }
+    }
+
+    /// Rejection counters.
+    pub fn rejections(&self, product: Option<&str>) -> anyhow::Result<Vec<RejectionCount>> {
+        let product = product.map(sonde_collector::admin::validate_product).transpose()?;
+        match self {
+            Target::Direct(s) => Ok(s.rejections(product.as_ref().map(|p| p.as_str()))?),
+            Target::Remote(r) => match product {
+                Some(p) => r.call("GET", &format!("/api/v1/stats/rejected?product={p}"), None),
+                None => r.call("GET", "/api/v1/stats/rejected", None),
+            },
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Target::Direct(s) = self {
+            let _ = s.close();
+        }
+    }
+}
+
+impl Remote {
+    fn raw(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> anyhow::Result<(u16, String)> {
+        let url = format!("{}{}", self.base, path);
+        let auth = format!("Bearer {}", self.token);
+        let result = match (method, body) {
+            ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => self.agent.delete(&url).header("Authorization", &auth).call(),
+            ("POST", Some(b)) => self.agent.post(&url).header("Authorization", &auth).send_json(b),
+            ("PUT", Some(b)) => self.agent.put(&url).header("Authorization", &auth).send_json(b),
+            _ => return Err(anyhow!("unsupported request {method} {path}")),
+        };
+        let mut response = result.with_context(|| format!("cannot reach the collector at {}", self.base))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        Ok((status, text))
+    }
+
+    fn error(&self, status: u16, body: &str) -> anyhow::Error {
+        let message = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| body.chars().take(200).collect());
+        match status {
+            401 => anyhow!(
+                "the collector at {} refused the admin token in {} (HTTP 401): use the admin-token file of that collector's data directory",
+                self.base,
+                self.token_file.display()
+            ),
+            400 | 404 => UsageError(format!("the collector refused: {message} (HTTP {status})")).into(),
+            _ => anyhow!("the collector at {} answered HTTP {status}: {message}", self.base),
+        }
+    }
+
+    fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<T> {
+        let (status, text) = self.raw(method, path, body)?;
+        if !(200..300).contains(&status) {
+            return Err(self.error(status, &text));
+        }
+        serde_json::from_str(&text).with_context(|| format!("unexpected answer from the collector: {text}"))
+    }
+}
