@@ -21,6 +21,11 @@ pub struct Config {
     pub queue_capacity: usize,
     /// How long shutdown waits for in-flight requests before closing them (10 s).
     pub shutdown_grace: Duration,
+    /// Raw events older than this are deleted (their counts are kept in
+    /// roll-ups); 400 days.
+    pub event_retention: Duration,
+    /// How often retention runs (1 h; also once at start).
+    pub retention_interval: Duration,
 }
 
 impl Default for Config {
@@ -33,6 +38,8 @@ impl Default for Config {
             catalog_poll: Duration::from_millis(250),
             queue_capacity: sonde_store::sqlite::QUEUE_CAPACITY,
             shutdown_grace: Duration::from_secs(10),
+            event_retention: Duration::from_secs(400 * 24 * 3600),
+            retention_interval: Duration::from_secs(3600),
         }
     }
 }

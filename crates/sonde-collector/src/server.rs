@@ -70,7 +70,8 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     };
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
     let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
-    let router = app(state);
+    let events = crate::events::EventsState::new(state.clone(), &data_dir)?;
+    let router = app(state).merge(crate::events::router(events.clone()));
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
         addr: config.listen,
@@ -106,6 +107,12 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
             tokio::spawn(async move { server.serve(router.into_make_service()).await })
         }
     };
+    tokio::spawn(crate::retention::task(
+        events.admin().clone(),
+        config.event_retention,
+        config.retention_interval,
+        stop_rx.clone(),
+    ));
     let poller = tokio::spawn(crate::catalog::poll(
         catalog,
         store.clone(),

@@ -1,0 +1,40 @@
+//! `POST /v1/http`: Hasura's `{topic, data}` envelope, decoded by
+//! [`sonde_protocol::hasura::decode`]. The product is `hasura` unless the
+//! query names another (`/v1/http?product=my-fork`); it must be registered
+//! (a release published) like any product.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use sonde_protocol::hasura::{self, MAX_HASURA_BODY};
+use sonde_protocol::ProductName;
+
+use super::EventsState;
+use crate::{ApiError, ApiQuery};
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Params {
+    product: Option<String>,
+}
+
+pub(super) async fn ingest(
+    State(state): State<EventsState>,
+    ApiQuery(params): ApiQuery<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let product = ProductName::parse(params.product.as_deref().unwrap_or("hasura"))
+        .map_err(|e| ApiError::BadRequest("invalid_product", e.to_string()))?;
+    let bytes = super::body::read(&headers, body, MAX_HASURA_BODY).await?;
+    let routes = state.routes.get(product.as_str()).await?;
+    let (event, dropped) = hasura::decode(&bytes, product.clone(), &routes, sonde_store::now_ms())
+        .map_err(|e| ApiError::BadRequest("invalid_envelope", e.to_string()))?;
+    let summary = state
+        .app
+        .pipeline()
+        .submit_events_from("hasura", &product, vec![event], dropped)
+        .await?;
+    Ok(crate::routes::json(StatusCode::OK, &summary))
+}

@@ -1,0 +1,83 @@
+//! `POST /api/v1/events`: Sonde's native batch API, decoded by
+//! [`sonde_protocol::native`]. Over [`MAX_BATCH_BYTES`] or
+//! [`MAX_BATCH_EVENTS`] → 413 and nothing stored. Answers
+//! `{stored, duplicates, dropped, rejected: [{index, reason}]}` after the
+//! batch has committed.
+//!
+//! CORS: the console snippet posts with `navigator.sendBeacon` and a
+//! `text/plain` body — a "simple" request that needs no preflight. The
+//! answer allows any origin (it carries nothing but counts), and a preflight
+//! for `fetch` with `Content-Type: application/json` is answered too.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sonde_protocol::native::{self, BatchError, Rejected, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
+
+use super::EventsState;
+use crate::{ApiError, IngestSummary};
+
+#[derive(Debug, Serialize)]
+struct Answer {
+    #[serde(flatten)]
+    summary: IngestSummary,
+    rejected: Vec<Rejected>,
+}
+
+fn allow_any_origin(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    r
+}
+
+pub(super) async fn ingest(State(state): State<EventsState>, headers: HeaderMap, body: Body) -> Response {
+    allow_any_origin(match ingest_inner(state, headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    })
+}
+
+async fn ingest_inner(state: EventsState, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let bytes = super::body::read(&headers, body, MAX_BATCH_BYTES).await?;
+    let value = native::parse(&bytes).map_err(batch_error)?;
+    let product = native::peek_product(&value).map_err(batch_error)?;
+    let routes = state.routes.get(product.as_str()).await?;
+    let batch = native::decode(value, &routes, sonde_store::now_ms()).map_err(batch_error)?;
+    let summary = state
+        .app
+        .pipeline()
+        .submit_events_from("native", &batch.product, batch.events, batch.dropped)
+        .await?;
+    Ok(crate::routes::json(
+        StatusCode::OK,
+        &Answer {
+            summary,
+            rejected: batch.rejected,
+        },
+    ))
+}
+
+fn batch_error(e: BatchError) -> ApiError {
+    match e {
+        BatchError::TooManyEvents(n) => ApiError::PayloadTooLarge(format!(
+            "a batch holds at most {MAX_BATCH_EVENTS} events, this one has {n}; split it"
+        )),
+        BatchError::BadProduct(_) => ApiError::BadRequest("invalid_product", e.to_string()),
+        BatchError::NotJson(_) | BatchError::BadEnvelope => ApiError::BadRequest("invalid_body", e.to_string()),
+    }
+}
+
+pub(super) async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, content-encoding"),
+    );
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    r
+}
