@@ -8,6 +8,7 @@
 mod alert;
 mod output;
 mod release;
+mod routes;
 mod serve;
 mod stats;
 mod target;
@@ -43,6 +44,9 @@ enum Command {
     /// Set which versions of a service a product supports (`/v1/versions`).
     #[command(subcommand)]
     Versions(versions::VersionsCmd),
+    /// Register and list the route templates of a product's web console.
+    #[command(subcommand)]
+    Routes(routes::RoutesCmd),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Alert(cmd) => alert::run(&cli.global, cmd),
         Command::Stats(cmd) => stats::run(&cli.global, cmd),
         Command::Versions(cmd) => versions::run(&cli.global, cmd),
+        Command::Routes(cmd) => routes::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

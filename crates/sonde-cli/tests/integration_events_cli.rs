@@ -1,0 +1,166 @@
+//! The `sonde` binary's event verbs against a real collector: drops made by
+//! the event front doors show in `sonde stats rejected`, and route templates
+//! registered with `sonde routes add` (data directory or `--server`) reduce
+//! console routes.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+fn sonde(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sonde"))
+        .args(args)
+        .env_remove("SONDE_SERVER")
+        .env_remove("SONDE_DATA_DIR")
+        .env_remove("SONDE_TOKEN_FILE")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+fn post(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut req = agent().post(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut r = req.send_json(body).unwrap();
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn event_drops_show_in_stats_rejected_and_routes_verbs_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = sonde_collector::start_in_background(sonde_collector::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
+        ..sonde_collector::Config::default()
+    })
+    .unwrap();
+    let base = collector.base_url();
+    let token = collector.admin_token().to_owned();
+    let (status, _) = post(
+        &format!("{base}/api/v1/releases"),
+        Some(&token),
+        json!({"product": "hasura", "version": "1.0.0"}),
+    );
+    assert_eq!(status, 201);
+    let (status, body) = post(
+        &format!("{base}/v1/http"),
+        None,
+        json!({"topic": "server_metrics_v2", "data": {"ci": "runner 198.51.100.7", "password": "x",
+               "metrics": {"tables": 1, "owner": "bob@example.com"}}}),
+    );
+    assert_eq!((status, body["dropped"].as_u64()), (200, Some(3)), "{body}");
+
+    let data_dir = dir.path().to_str().unwrap();
+    let (code, stdout, stderr) = sonde(&[
+        "stats",
+        "rejected",
+        "--product",
+        "hasura",
+        "--format",
+        "json",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let mut seen: Vec<(String, String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["field"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("*".into(), "unknown_field".into(), 1),
+            ("ci".into(), "ip_address".into(), 1),
+            ("metrics".into(), "not_a_number".into(), 1)
+        ]
+    );
+    assert!(rows.iter().all(|r| r["source"] == "hasura"));
+
+    // Routes: through the data directory, then through the admin API.
+    let (code, _, stderr) = sonde(&[
+        "routes",
+        "add",
+        "--product",
+        "hasura",
+        "/custom/:id/page",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let token_file = dir.path().join("admin-token");
+    let (code, _, stderr) = sonde(&[
+        "routes",
+        "add",
+        "--product",
+        "hasura",
+        "/other/THING_NAME",
+        "--server",
+        &base,
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = sonde(&[
+        "routes",
+        "add",
+        "--product",
+        "hasura",
+        "relative/path",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 2, "a bad template is a usage error: {stderr}");
+    let (code, stdout, stderr) = sonde(&[
+        "routes",
+        "list",
+        "--product",
+        "hasura",
+        "--format",
+        "json",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let listing: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listing["registered"], json!(["/custom/:id/page", "/other/THING_NAME"]));
+    assert!(listing["builtin"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("/data/schema/SCHEMA_NAME/tables/TABLE_NAME/modify")));
+
+    let (status, body) = post(
+        &format!("{base}/v1/http"),
+        None,
+        json!({"topic": "console", "data": {"url": "/custom/acme-private/page", "event_type": "Page/OPEN"}}),
+    );
+    assert_eq!((status, body["dropped"].as_u64()), (200, Some(0)), "{body}");
+    collector.shutdown();
+    let db = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
+    let url: String = db
+        .query_row(
+            "SELECT json_extract(fields, '$.url') FROM events WHERE kind = 'console'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(url, "/custom/:id/page");
+}
