@@ -14,6 +14,7 @@
 //! | `SONDE_DEMO_ENDPOINT` | `http://127.0.0.1:7070` |
 //! | `SONDE_DEMO_INTERVAL_SECS` | 43200 (12 h) |
 //! | `SONDE_DEMO_TIMEOUT_MS` | 3000 to connect, 3× that in total |
+//! | `SONDE_DEMO_RETRY_SECS` | 60: first backoff after a failed upload |
 //! | `SONDE_DEMO_CONSENT_VERSION` | 1 |
 //! | `SONDE_DEMO_CONFIG` | `$XDG_CONFIG_HOME/sonde-demo/config.json` |
 //! | `SONDE_DEMO_VERSION` | the crate's version |
@@ -53,7 +54,8 @@ fn telemetry(no_telemetry: bool) -> Result<sonde::Telemetry, sonde::Error> {
         .interval(Duration::from_secs(
             env_u64("SONDE_DEMO_INTERVAL_SECS").unwrap_or(12 * 3600),
         ))
-        .timeouts(timeout, timeout * 3);
+        .timeouts(timeout, timeout * 3)
+        .retry_backoff(Duration::from_secs(env_u64("SONDE_DEMO_RETRY_SECS").unwrap_or(60)));
     if let Some(path) = config_file() {
         builder = builder.config_file(path);
     }

@@ -108,6 +108,7 @@ pub struct TelemetryBuilder {
     connect_timeout: Duration,
     total_timeout: Duration,
     spool_max_age: Duration,
+    retry_backoff: Duration,
     state_dir: Option<PathBuf>,
     uploader_args: Vec<OsString>,
     project_path: Option<PathBuf>,
@@ -201,6 +202,13 @@ impl TelemetryBuilder {
     /// Queued items older than this are dropped unsent; default 7 days.
     pub fn spool_max_age(mut self, age: Duration) -> Self {
         self.spool_max_age = age;
+        self
+    }
+
+    /// The first wait after a failed upload, doubled after each further
+    /// failure (capped at 6 h); default 1 min. Whole seconds, at least 1.
+    pub fn retry_backoff(mut self, base: Duration) -> Self {
+        self.retry_backoff = base;
         self
     }
 
@@ -334,6 +342,7 @@ impl Telemetry {
             connect_timeout: Duration::from_secs(3),
             total_timeout: Duration::from_secs(10),
             spool_max_age: Duration::from_secs(7 * 24 * 3600),
+            retry_backoff: Duration::from_secs(60),
             state_dir: None,
             uploader_args: Vec::new(),
             project_path: None,
@@ -586,6 +595,7 @@ impl Telemetry {
             total_timeout: self.b.total_timeout,
             max_age: self.b.spool_max_age,
             max_attempts: 20,
+            backoff_base: self.b.retry_backoff,
             user_agent: USER_AGENT.to_owned(),
         };
         upload::run(&state, &settings);

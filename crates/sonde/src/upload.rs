@@ -40,6 +40,7 @@ pub(crate) struct UploadSettings {
     pub(crate) total_timeout: Duration,
     pub(crate) max_age: Duration,
     pub(crate) max_attempts: u32,
+    pub(crate) backoff_base: Duration,
     pub(crate) user_agent: String,
 }
 
@@ -63,10 +64,11 @@ pub(crate) fn spawn(product: &str, args: &[OsString]) {
     }
 }
 
-/// Backoff after the `attempts`-th failure: 1 min, 2 min, 4 min … capped at 6 h.
-pub(crate) fn backoff(attempts: u32) -> u64 {
+/// Backoff after the `attempts`-th failure: `base`, 2×, 4× … capped at 6 h
+/// (with the default base of 1 min: 1, 2, 4, 8 … minutes).
+pub(crate) fn backoff(attempts: u32, base: Duration) -> u64 {
     let exp = attempts.saturating_sub(1).min(16);
-    (60u64 << exp).min(6 * 3600)
+    (base.as_secs().max(1) << exp).min(6 * 3600)
 }
 
 enum Sent {
@@ -143,7 +145,7 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
             }
             Sent::Retry => {
                 item.attempts += 1;
-                item.next_attempt_at = now_secs() + backoff(item.attempts);
+                item.next_attempt_at = now_secs() + backoff(item.attempts, settings.backoff_base);
                 let _ = state::write_json_file(&path, &item);
                 retry_at = Some(item.next_attempt_at);
                 // The collector is unreachable or failing: do not try the rest now.
@@ -214,9 +216,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1), 60);
-        assert_eq!(backoff(2), 120);
-        assert_eq!(backoff(5), 960);
-        assert_eq!(backoff(50), 6 * 3600);
+        let min = Duration::from_secs(60);
+        assert_eq!(backoff(1, min), 60);
+        assert_eq!(backoff(2, min), 120);
+        assert_eq!(backoff(5, min), 960);
+        assert_eq!(backoff(50, min), 6 * 3600);
     }
 }
