@@ -1,0 +1,414 @@
+//! The admin verbs of the real binary, against a data directory and against
+//! a running collector; usage errors; config precedence.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+fn sonde() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
+    for var in [
+        "SONDE_LISTEN",
+        "SONDE_DATA_DIR",
+        "SONDE_CONFIG",
+        "SONDE_SERVER",
+        "SONDE_TOKEN_FILE",
+        "SONDE_LOG_FORMAT",
+    ] {
+        c.env_remove(var);
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+fn run_cmd(mut c: Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let mut c = sonde();
+    c.args(args);
+    run_cmd(c)
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "sonde {args:?}: {out}{err}");
+    out
+}
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Server {
+    let mut child = sonde()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    Server(child, url)
+}
+
+#[test]
+fn verbs_work_on_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = ok(&[
+        "release",
+        "publish",
+        "--data-dir",
+        d,
+        "--product",
+        "demo",
+        "--version",
+        "1.2.0",
+        "--date",
+        "2026-11-01T00:00:00Z",
+        "--download-url",
+        "https://example.com/dl",
+        "--changelog-url",
+        "https://example.com/cl",
+        "--website",
+        "https://example.com",
+        "--package",
+        "demo-cli",
+        "--release-tag",
+        "latest",
+        "--install-command",
+        "npm i demo-cli",
+    ]);
+    assert!(out.contains("published demo 1.2.0"), "{out}");
+    let list: serde_json::Value = serde_json::from_str(&ok(&[
+        "release",
+        "list",
+        "--data-dir",
+        d,
+        "--product",
+        "demo",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(list[0]["version"], "1.2.0");
+    assert_eq!(list[0]["date"], nov_first());
+    assert_eq!(list[0]["install_command"], "npm i demo-cli");
+    let table = ok(&["release", "list", "--data-dir", d, "--product", "demo"]);
+    assert!(table.starts_with("VERSION") && table.contains("1.2.0"), "{table}");
+
+    let out = ok(&[
+        "alert",
+        "add",
+        "--data-dir",
+        d,
+        "--product",
+        "demo",
+        "--level",
+        "warn",
+        "--message",
+        "upgrade",
+        "--affects",
+        "<1.2.0",
+    ]);
+    assert!(out.contains("added alert 1"), "{out}");
+    let alerts: serde_json::Value =
+        serde_json::from_str(&ok(&["alert", "list", "--data-dir", d, "--format", "json"])).unwrap();
+    assert_eq!(alerts[0]["affects"], "<1.2.0");
+    ok(&["alert", "remove", "--data-dir", d, "1"]);
+    let (code, _, err) = run(&["alert", "remove", "--data-dir", d, "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no alert with id 1"), "{err}");
+
+    let mau: serde_json::Value = serde_json::from_str(&ok(&[
+        "stats",
+        "mau",
+        "--data-dir",
+        d,
+        "--product",
+        "demo",
+        "--month",
+        "2026-11",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        mau,
+        serde_json::json!({"product": "demo", "month": "2026-11", "active_signatures": 0})
+    );
+    let rejected = ok(&["stats", "rejected", "--data-dir", d]);
+    assert!(rejected.starts_with("PRODUCT"), "{rejected}");
+    ok(&[
+        "versions",
+        "set",
+        "--data-dir",
+        d,
+        "--product",
+        "demo",
+        "--service",
+        "db",
+        "--minimum",
+        "1.0.0",
+        "--exclude",
+        "1.1.0",
+    ]);
+}
+
+fn nov_first() -> i64 {
+    1_793_491_200
+}
+
+#[test]
+fn verbs_work_against_a_running_collector() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let token = dir.path().join("admin-token");
+    let token = token.to_str().unwrap();
+    let remote = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", s.1.as_str(), "--token-file", token]);
+        ok(&all)
+    };
+    remote(&["release", "publish", "--product", "demo", "--version", "2.0.0"]);
+    remote(&[
+        "alert",
+        "add",
+        "--product",
+        "demo",
+        "--level",
+        "critical",
+        "--message",
+        "fix",
+        "--affects",
+        "<2.0.0",
+    ]);
+    let list: serde_json::Value =
+        serde_json::from_str(&remote(&["release", "list", "--product", "demo", "--format", "json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let alerts: serde_json::Value =
+        serde_json::from_str(&remote(&["alert", "list", "--product", "demo", "--format", "json"])).unwrap();
+    let id = alerts[0]["id"].as_i64().unwrap().to_string();
+    let mau: serde_json::Value =
+        serde_json::from_str(&remote(&["stats", "mau", "--product", "demo", "--format", "json"])).unwrap();
+    assert_eq!(mau["active_signatures"], 0);
+    remote(&["alert", "remove", &id]);
+
+    // The wrong token: a clear error, exit 1.
+    let bad = dir.path().join("wrong-token");
+    std::fs::write(&bad, "0".repeat(64)).unwrap();
+    let (code, _, err) = run(&["alert", "list", "--server", &s.1, "--token-file", bad.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("401") && err.lines().count() <= 2, "{err}");
+    // Validation happens locally first, with the collector library's rules.
+    let (code, _, err) = run(&[
+        "release",
+        "publish",
+        "--product",
+        "demo",
+        "--version",
+        "2",
+        "--server",
+        &s.1,
+        "--token-file",
+        token,
+    ]);
+    assert_eq!(code, 0, "short versions are semver: {err}");
+    // Nothing listening: exit 1, one line.
+    let (code, _, err) = run(&["alert", "list", "--server", "http://127.0.0.1:1", "--token-file", token]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot reach the collector"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_an_actionable_line_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(&[
+        "release",
+        "publish",
+        "--data-dir",
+        d,
+        "--product",
+        "demo",
+        "--version",
+        "1.0.0",
+    ]);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["release", "publish", "--product", "demo", "--version", "banana"],
+            "version",
+        ),
+        (
+            &["release", "publish", "--product", "Demo", "--version", "1.0.0"],
+            "product",
+        ),
+        (
+            &[
+                "release",
+                "publish",
+                "--product",
+                "demo",
+                "--version",
+                "1.0.0",
+                "--date",
+                "soon",
+            ],
+            "date",
+        ),
+        (
+            &[
+                "release",
+                "publish",
+                "--product",
+                "demo",
+                "--version",
+                "1.0.0",
+                "--download-url",
+                "ftp:/x",
+            ],
+            "download_url",
+        ),
+        (
+            &["alert", "add", "--product", "demo", "--level", "loud", "--message", "m"],
+            "level",
+        ),
+        (
+            &[
+                "alert",
+                "add",
+                "--product",
+                "demo",
+                "--level",
+                "info",
+                "--message",
+                "m",
+                "--affects",
+                "<<2",
+            ],
+            "affects",
+        ),
+        (
+            &[
+                "alert",
+                "add",
+                "--product",
+                "ghost",
+                "--level",
+                "info",
+                "--message",
+                "m",
+            ],
+            "ghost",
+        ),
+        (&["stats", "mau", "--product", "demo", "--month", "2026-13"], "month"),
+        (&["release", "list", "--product", "nothing"], "nothing"),
+        (&["alert", "list", "--server", "http://127.0.0.1:1"], "--token-file"),
+        (&["release", "frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let mut c = sonde();
+        c.args(*args).arg("--data-dir").arg(d);
+        let (code, out, err) = run_cmd(c);
+        assert_eq!(code, 2, "sonde {args:?}: {out}{err}");
+        assert!(err.contains(needle), "sonde {args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    }
+    // Reading an empty directory is an error, and creates nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&[
+        "stats",
+        "rejected",
+        "--data-dir",
+        empty.path().join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!empty.path().join("none").exists());
+}
+
+#[test]
+fn config_precedence_is_flag_then_env_then_file_then_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sonde.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9000\"\ndata_dir = \"file-data\"\nlog_format = \"json\"\n",
+    )
+    .unwrap();
+    let resolved = |configure: &dyn Fn(&mut Command)| -> serde_json::Value {
+        let mut c = sonde();
+        c.args(["serve", "--print-config"]);
+        configure(&mut c);
+        let (code, out, err) = run_cmd(c);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let v = resolved(&|_| {});
+    assert_eq!(
+        (v["listen"].as_str(), v["data_dir"].as_str(), v["log_format"].as_str()),
+        (Some("127.0.0.1:7070"), Some("./sonde-data"), Some("text"))
+    );
+    let v = resolved(&|c| {
+        c.arg("--config").arg(&file);
+    });
+    assert_eq!(v["listen"], "127.0.0.1:9000");
+    assert_eq!(v["data_dir"], dir.path().join("file-data").to_str().unwrap());
+    assert_eq!(v["log_format"], "json");
+    let v = resolved(&|c| {
+        c.env("SONDE_CONFIG", &file)
+            .env("SONDE_LISTEN", "127.0.0.1:9001")
+            .env("SONDE_DATA_DIR", "/env-data");
+    });
+    assert_eq!(
+        (v["listen"].as_str(), v["data_dir"].as_str()),
+        (Some("127.0.0.1:9001"), Some("/env-data"))
+    );
+    let v = resolved(&|c| {
+        c.env("SONDE_CONFIG", &file)
+            .env("SONDE_LISTEN", "127.0.0.1:9001")
+            .args(["--listen", "127.0.0.1:9002", "--log-format", "text"]);
+    });
+    assert_eq!(
+        (v["listen"].as_str(), v["log_format"].as_str()),
+        (Some("127.0.0.1:9002"), Some("text"))
+    );
+
+    // The file really drives `serve`: it listens where the file says and keeps its data there.
+    std::fs::write(&file, "listen = \"127.0.0.1:0\"\ndata-dir = \"from-file\"\n").unwrap();
+    let mut child = sonde()
+        .args(["serve", "--config"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _s = Server(child, String::new());
+    assert!(line.contains("http://127.0.0.1:"), "{line}");
+    assert!(dir.path().join("from-file").join("admin-token").exists());
+
+    let mut c = sonde();
+    c.args(["serve", "--print-config", "--listen", "localhost"]);
+    let (code, _, err) = run_cmd(c);
+    assert_eq!(code, 2, "{err}");
+}
