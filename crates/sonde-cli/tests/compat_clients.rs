@@ -13,7 +13,9 @@
 
 mod compat_support;
 
-use compat_support::{describe, mau, repo_root, require_tool, sonde, stored_pings, wait_for, Collector};
+use compat_support::{
+    describe, mau, repo_root, require_tool, sonde, stored_ping_rows, stored_pings, wait_for, Collector,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -70,6 +72,33 @@ fn alerts_by_level(alerts: &Value) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
+}
+
+/// The collector's alert for `message`, from `sonde alert list --format json`.
+fn published_alert(data: &Path, product: &str, message: &str) -> Value {
+    let out = sonde(data, &["alert", "list", "--product", product, "--format", "json"]);
+    let list: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("alert list JSON: {e}: {out}"));
+    list.as_array()
+        .and_then(|a| a.iter().find(|x| x["message"] == message).cloned())
+        .unwrap_or_else(|| panic!("no alert {message:?} in {out}"))
+}
+
+/// Asserts that a client decoded exactly the collector's alert: same id,
+/// date, level, message and url.
+fn assert_same_alert(decoded: &Value, published: &Value) {
+    for key in ["id", "date", "level", "message"] {
+        assert_eq!(
+            decoded[key], published[key],
+            "{key}: decoded {decoded} vs published {published}"
+        );
+    }
+    // An alert without a URL: the Go client decodes a missing/null url as "".
+    let url = published["url"].as_str().unwrap_or("");
+    assert_eq!(
+        decoded["url"].as_str().unwrap_or(""),
+        url,
+        "url: decoded {decoded} vs published {published}"
+    );
 }
 
 // ---------------------------------------------------------------- Prisma --
@@ -208,10 +237,10 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
         )],
         "only the alert whose range holds 4.16.2: {answer:#}"
     );
-    let alert = &answer["alerts"][0];
-    assert!(alert["id"].as_i64().unwrap_or(0) > 0, "{alert}");
-    assert!(alert["date"].as_i64().unwrap_or(0) > 0, "{alert}");
-    assert_eq!(alert["url"], "https://www.prisma.io/docs/orm/more/upgrade-guides");
+    assert_same_alert(
+        &answer["alerts"][0],
+        &published_alert(&data, "prisma", "Prisma 4 reaches end of support; upgrade to 5"),
+    );
 
     // The next CLI run reads the update notice from that cache.
     assert_eq!(report["second"]["status"], "ok", "{report:#}");
@@ -225,7 +254,19 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
     wait_for("the second Prisma ping to be stored", PEER_TIMEOUT, || {
         (stored_pings(&data, "prisma") >= 2).then_some(())
     });
-    assert_eq!(stored_pings(&data, "prisma"), 2);
+    let rows = stored_ping_rows(&data, "prisma");
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    for row in &rows {
+        assert_eq!(row.version.as_deref(), Some("4.16.2"), "{row:?}");
+        assert_eq!(row.os.as_deref(), Some("linux"), "{row:?}");
+        assert_eq!(row.arch.as_deref(), Some("x64"), "{row:?}");
+        assert!(
+            row.runtime_version.as_deref().is_some_and(|v| v.starts_with('v')),
+            "{row:?}"
+        );
+        assert_eq!(row.signature.as_deref(), Some(signature), "{row:?}");
+        assert_eq!(row.client_family, "prisma", "{row:?}");
+    }
     assert_eq!(mau(&data, "prisma"), 1, "one signature this month");
     assert!(collector.stop(), "collector exits 0 on SIGTERM");
 }
@@ -434,14 +475,10 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
         "alerts for 1.5.0 only: {check:#}"
     );
     let alerts = check["alerts"].as_array().expect("alerts");
-    let ids: Vec<i64> = alerts.iter().map(|a| a["id"].as_i64().unwrap_or(0)).collect();
-    assert!(ids.iter().all(|&id| id > 0) && ids[0] != ids[1], "{check:#}");
-    let critical = alerts
-        .iter()
-        .find(|a| a["level"] == "critical")
-        .expect("critical alert");
-    assert_eq!(critical["url"], "https://releases.example.com/terraform/advisories/1");
-    assert!(critical["date"].as_i64().unwrap_or(0) > 0, "{critical}");
+    for message in ["state corruption fixed in 1.5.7", "a survey is open"] {
+        let decoded = alerts.iter().find(|a| a["message"] == message).expect("decoded alert");
+        assert_same_alert(decoded, &published_alert(&data, "terraform", message));
+    }
 
     // The second Check was answered from go-checkpoint's cache file: same
     // answer, no new tunnel.
@@ -454,10 +491,19 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
     assert_eq!(report["versions"]["product"], "terraform", "{report:#}");
     assert_eq!(report["report_sent"], true, "{report:#}");
 
-    // One check, one stored ping, one signature this month.
+    // The check and the telemetry report are each stored as a ping (the
+    // cached check sent nothing, a versions lookup is not a ping), both with
+    // the signature from go-checkpoint's signature file; one signature this month.
     let signature = report["signature"].as_str().expect("signature");
     assert_eq!(signature.len(), 36, "{report:#}");
-    assert_eq!(stored_pings(&data, "terraform"), 1);
+    let rows = stored_ping_rows(&data, "terraform");
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    for row in &rows {
+        assert_eq!(row.version.as_deref(), Some("1.5.0"), "{row:?}");
+        assert_eq!(row.os.as_deref(), Some(std::env::consts::OS), "{row:?}");
+        assert_eq!(row.signature.as_deref(), Some(signature), "{row:?}");
+        assert_eq!(row.client_family, "go-checkpoint", "{row:?}");
+    }
     assert_eq!(mau(&data, "terraform"), 1);
     assert!(collector.stop(), "collector exits 0 on SIGTERM");
 }
@@ -577,7 +623,8 @@ fn captured_raw_requests_of_both_clients_are_answered() {
     let (status, body) = raw_exchange(addr, &report);
     assert_eq!(status, 201, "{body}");
 
+    // The two checks and the report are stored; the versions lookup is not.
     assert_eq!(stored_pings(&data, "prisma"), 1);
-    assert_eq!(stored_pings(&data, "terraform"), 1);
+    assert_eq!(stored_pings(&data, "terraform"), 2);
     assert!(collector.stop(), "collector exits 0 on SIGTERM");
 }

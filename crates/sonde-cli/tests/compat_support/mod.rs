@@ -133,8 +133,8 @@ impl Collector {
                     let _ = child.kill();
                     let status = child.wait().ok();
                     panic!(
-                        "sonde serve did not print a 127.0.0.1 address within {START_TIMEOUT:?} \
-                         (exit: {status:?}); output:\n{}",
+                        "sonde serve exited or did not print a 127.0.0.1 address within {START_TIMEOUT:?} \
+                         (exit status: {status:?}); output:\n{}",
                         seen.join("\n")
                     );
                 }
@@ -209,6 +209,50 @@ pub fn stored_pings(data_dir: &Path, product: &str) -> i64 {
         row.get(0)
     })
     .unwrap_or_else(|e| panic!("count pings in {}: {e}", db.display()))
+}
+
+/// One stored ping's columns that the compatibility tests check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPing {
+    /// Client version as sent.
+    pub version: Option<String>,
+    /// Operating system as sent.
+    pub os: Option<String>,
+    /// Architecture as sent.
+    pub arch: Option<String>,
+    /// Runtime version (Prisma's `node_version`).
+    pub runtime_version: Option<String>,
+    /// The client's random signature.
+    pub signature: Option<String>,
+    /// Client family from the user agent (`prisma`, `go-checkpoint`, ...).
+    pub client_family: String,
+}
+
+/// Every ping stored for `product`, oldest first.
+pub fn stored_ping_rows(data_dir: &Path, product: &str) -> Vec<StoredPing> {
+    let db = find_database(data_dir);
+    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
+    conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+    let mut stmt = conn
+        .prepare(
+            "SELECT version, os, arch, runtime_version, signature, client_family \
+             FROM pings WHERE product = ?1 ORDER BY id",
+        )
+        .expect("prepare");
+    stmt.query_map([product], |row| {
+        Ok(StoredPing {
+            version: row.get(0)?,
+            os: row.get(1)?,
+            arch: row.get(2)?,
+            runtime_version: row.get(3)?,
+            signature: row.get(4)?,
+            client_family: row.get(5)?,
+        })
+    })
+    .expect("query pings")
+    .collect::<Result<_, _>>()
+    .expect("read pings")
 }
 
 /// The collector's SQLite file: the one `*.db`/`*.sqlite`/`*.sqlite3` file in the data directory.
