@@ -7,6 +7,7 @@
 
 mod alert;
 mod output;
+mod ping;
 mod release;
 mod routes;
 mod serve;
@@ -47,6 +48,8 @@ enum Command {
     /// Register and list the route templates of a product's web console.
     #[command(subcommand)]
     Routes(routes::RoutesCmd),
+    /// Send the usage ping for a tool in another language (detached, throttled, every opt-out).
+    Ping(ping::PingArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Stats(cmd) => stats::run(&cli.global, cmd),
         Command::Versions(cmd) => versions::run(&cli.global, cmd),
         Command::Routes(cmd) => routes::run(&cli.global, cmd),
+        Command::Ping(args) => ping::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
