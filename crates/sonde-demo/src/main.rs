@@ -4,6 +4,7 @@
 //! ```text
 //! sonde-demo [--no-telemetry]              do the "work" (prints a line on stdout)
 //! sonde-demo telemetry status|enable|disable|log
+//! sonde-demo build|deploy [flags and arguments]   records a command event (flag names only; --fail exits 1)
 //! ```
 //!
 //! Settings a tool would hard-code come from the environment here, so tests and
@@ -112,6 +113,26 @@ fn main() -> ExitCode {
                 if let Some(body) = e.body {
                     println!("    {body}");
                 }
+            }
+        }
+        [cmd @ ("build" | "deploy"), args @ ..] => {
+            // Subcommands that record a command event: the command path and
+            // the names of the flags used, never their values or arguments.
+            telemetry.run();
+            let started = std::time::Instant::now();
+            let failed = args.contains(&"--fail");
+            println!("sonde-demo {cmd} did its work");
+            let server_id = std::env::var("SONDE_DEMO_SERVER_ID").ok();
+            let server_version = std::env::var("SONDE_DEMO_SERVER_VERSION").ok();
+            telemetry.record_command(
+                sonde::CommandEvent::new(["sonde-demo", cmd])
+                    .flags_from_args(args.iter().copied())
+                    .is_error(failed)
+                    .duration(started.elapsed())
+                    .server(server_id.as_deref(), server_version.as_deref()),
+            );
+            if failed {
+                return ExitCode::FAILURE;
             }
         }
         _ => {

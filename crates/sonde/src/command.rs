@@ -22,10 +22,11 @@
 //! through the same spool, uploader, opt-outs, debug output and ledger as the
 //! checkpoint ping. They are staged in `events.jsonl` in the state directory
 //! and moved into the spool as one batch (up to [`MAX_EVENTS_PER_BATCH`]
-//! events) whenever no uploader is running or the stage is full; so commands
-//! run while an upload is under way (a monorepo running fifty commands) go out
-//! together. Every event carries a random id, so a retried batch is stored
-//! once.
+//! events) when no uploader is running (then one is started) or the stage is
+//! full; a running uploader sweeps the stage when its pass ends and sends
+//! again. So commands run while an upload is under way (a monorepo running
+//! fifty commands) go out together. Every event carries a random id, so a
+//! retried batch is stored once.
 
 use std::io::Write;
 use std::time::Duration;
@@ -35,8 +36,8 @@ use sonde_protocol::{allowlist, native, EventKind};
 
 use crate::identity::Identity;
 use crate::mode::Mode;
-use crate::spool::QueuedRequest;
-use crate::state::{now_millis, StateDir};
+use crate::spool::{self, QueuedRequest};
+use crate::state::{now_millis, now_secs, StateDir};
 use crate::{upload, Telemetry, DEBUG_ENV};
 
 /// Most events in one request to `/api/v1/events` (the collector takes up to
@@ -217,7 +218,43 @@ impl Telemetry {
         let Some(_lock) = state.try_lock(STAGE_LOCK) else {
             return false;
         };
-        self.move_stage_to_spool(&state)
+        let moved = self.move_stage_to_spool(&state);
+        if moved > 0 {
+            self.maybe_start_uploader(&state, now_secs(), true);
+        }
+        moved > 0
+    }
+
+    /// The uploader's loop (called in the uploader process instead of a
+    /// single upload): sweep staged events into the spool, upload, and again
+    /// while events were staged meanwhile. The stage is checked *after* the
+    /// uploader lock is released, and a host stages *before* it looks at
+    /// that lock, so an event is either swept here or flushed by its host.
+    pub(crate) fn upload_with_staged_events(&self) {
+        let Some(dir) = self.state_dir() else {
+            self.upload();
+            return;
+        };
+        let state = StateDir::new(dir);
+        self.sweep_stage(&state);
+        for _ in 0..5 {
+            self.upload();
+            if self.sweep_stage(&state) == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Moves the stage into the spool if its lock is free; how many events.
+    fn sweep_stage(&self, state: &StateDir) -> usize {
+        if self.decision().mode != Mode::On || !state.path(STAGE).exists() {
+            return 0;
+        }
+        match state.try_lock(STAGE_LOCK) {
+            Some(_lock) => self.move_stage_to_spool(state),
+            // A host is staging right now; it will flush or leave it to us.
+            None => 0,
+        }
     }
 
     fn stage_event(&self, state: &StateDir, object: Value) -> bool {
@@ -236,26 +273,33 @@ impl Telemetry {
         let staged = std::fs::read_to_string(state.path(STAGE))
             .map(|s| s.lines().count())
             .unwrap_or(0);
+        // A running uploader sweeps the stage when its pass ends; otherwise
+        // (or when the stage is full) move it now and start one.
         if staged >= MAX_EVENTS_PER_BATCH || !state.is_locked(upload::UPLOADER_LOCK) {
             self.move_stage_to_spool(state);
+            self.maybe_start_uploader(state, now_secs(), true);
         }
         true
     }
 
-    /// Caller holds the stage lock.
-    fn move_stage_to_spool(&self, state: &StateDir) -> bool {
+    /// Caller holds the stage lock. Writes the staged events into the spool
+    /// as batches and empties the stage; returns how many were moved.
+    fn move_stage_to_spool(&self, state: &StateDir) -> usize {
         let Ok(text) = std::fs::read_to_string(state.path(STAGE)) else {
-            return true;
+            return 0;
         };
         let events: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-        let mut ok = true;
         for chunk in events.chunks(MAX_EVENTS_PER_BATCH) {
-            ok &= self.enqueue(&batch_request(self.product(), chunk.to_vec()));
+            if spool::enqueue(&state.spool_dir(), &batch_request(self.product(), chunk.to_vec())).is_err() {
+                // Leave the stage as it is: nothing is lost, the next sweep retries.
+                return 0;
+            }
         }
-        // Queued (or refused for good, e.g. telemetry turned off since): the
-        // stage is emptied either way so nothing is sent twice.
+        // Removed only once every batch is in the spool; a crash in between
+        // re-sends a batch, which the collector stores once (event ids).
         let _ = std::fs::remove_file(state.path(STAGE));
-        ok
+        let _ = std::fs::remove_file(state.path(upload::RETRY_AT));
+        events.len()
     }
 }
 

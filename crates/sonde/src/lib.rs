@@ -378,7 +378,7 @@ impl Telemetry {
     /// notice and debug output. In the uploader process it uploads and exits.
     pub fn run(&self) {
         if std::env::var_os(UPLOADER_ENV).is_some_and(|p| p == self.product.as_str()) {
-            self.upload();
+            self.upload_with_staged_events();
             std::process::exit(0);
         }
         let decision = self.decision();
