@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// Print the resolved configuration as JSON and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Delete raw events older than this many days (their counts are kept); default 400.
+    #[arg(long, env = "SONDE_EVENT_RETENTION_DAYS", value_name = "DAYS")]
+    pub event_retention_days: Option<u64>,
 }
 
 /// The keys of the TOML file (`-` or `_` in names).
@@ -63,6 +66,8 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     #[serde(alias = "log-format")]
     log_format: Option<LogFormat>,
+    #[serde(alias = "event-retention-days")]
+    event_retention_days: Option<u64>,
 }
 
 /// The configuration after merging every source.
@@ -78,6 +83,8 @@ pub struct Resolved {
     pub tls_key: Option<PathBuf>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Raw-event retention, in days.
+    pub event_retention_days: u64,
 }
 
 fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
@@ -116,12 +123,14 @@ pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved
         return Err(UsageError("give both --tls-cert and --tls-key, or neither".into()).into());
     }
     let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+    let event_retention_days = args.event_retention_days.or(file.event_retention_days).unwrap_or(400);
     Ok(Resolved {
         listen,
         data_dir,
         tls_cert,
         tls_key,
         log_format,
+        event_retention_days,
     })
 }
 
@@ -166,6 +175,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         data_dir: resolved.data_dir.clone(),
         tls_cert: resolved.tls_cert.clone(),
         tls_key: resolved.tls_key.clone(),
+        event_retention: std::time::Duration::from_secs(resolved.event_retention_days.saturating_mul(86_400)),
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
