@@ -109,6 +109,9 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
     let base = settings.endpoint.trim_end_matches('/');
     let now = now_secs();
     let mut retry_at: Option<u64> = None;
+    // After a transport failure nothing more is sent this run, but the rest of
+    // the spool is still cleaned (corrupt, expired and exhausted items).
+    let mut stop_sending = false;
     for path in spool::list(&state.spool_dir()) {
         let Some(mut item) = state::read_json_file::<QueuedRequest>(&path) else {
             let _ = fs::remove_file(&path);
@@ -122,9 +125,13 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
             retry_at = Some(retry_at.map_or(item.next_attempt_at, |r| r.min(item.next_attempt_at)));
             continue;
         }
+        if stop_sending {
+            continue;
+        }
         if started.elapsed() >= budget {
             retry_at = Some(now);
-            break;
+            stop_sending = true;
+            continue;
         }
         let url = format!("{base}{}", item.path);
         match send(&agent, &item, &url) {
@@ -149,7 +156,7 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
                 let _ = state::write_json_file(&path, &item);
                 retry_at = Some(item.next_attempt_at);
                 // The collector is unreachable or failing: do not try the rest now.
-                break;
+                stop_sending = true;
             }
         }
     }
@@ -213,6 +220,52 @@ pub(crate) fn record(state: &StateDir, item: &QueuedRequest, url: &str, outcome:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(endpoint: String) -> UploadSettings {
+        UploadSettings {
+            endpoint,
+            connect_timeout: Duration::from_secs(2),
+            total_timeout: Duration::from_secs(4),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+            max_attempts: 3,
+            backoff_base: Duration::from_secs(60),
+            user_agent: "sonde/test".into(),
+        }
+    }
+
+    #[test]
+    fn old_and_exhausted_items_are_dropped_and_failures_back_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        state.create().unwrap();
+        let spool = state.spool_dir();
+        let mut old = QueuedRequest::get("/old");
+        old.created_at = now_secs() - 8 * 24 * 3600;
+        spool::enqueue(&spool, &old.with_key("old")).unwrap();
+        let mut tired = QueuedRequest::get("/tired");
+        tired.attempts = 3;
+        spool::enqueue(&spool, &tired.with_key("tired")).unwrap();
+        spool::enqueue(&spool, &QueuedRequest::get("/fresh").with_key("fresh")).unwrap();
+        std::fs::write(spool.join("k-corrupt.json"), "{").unwrap();
+        // Nothing listens on the port: a transport failure.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        run(&state, &settings(format!("http://127.0.0.1:{port}")));
+        let left = spool::list(&spool);
+        assert_eq!(left.len(), 1, "{left:?}");
+        let fresh: QueuedRequest = state::read_json_file(&left[0]).unwrap();
+        assert_eq!((fresh.path.as_str(), fresh.attempts), ("/fresh", 1));
+        assert!(fresh.next_attempt_at >= now_secs() + 59);
+        assert_eq!(state.read_u64(RETRY_AT), Some(fresh.next_attempt_at));
+        // Before the backoff has passed the item is not tried again.
+        run(&state, &settings(format!("http://127.0.0.1:{port}")));
+        let again: QueuedRequest = state::read_json_file(&left[0]).unwrap();
+        assert_eq!(again.attempts, 1);
+        assert!(!state.path("ledger.jsonl").exists(), "nothing was sent");
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {
