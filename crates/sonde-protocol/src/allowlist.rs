@@ -322,23 +322,21 @@ fn validate_with(
             continue;
         }
         match check(spec, value, routes, dropped) {
-            Ok(Some(v)) => {
+            Ok(Some(v)) => match (spec.ty, v) {
                 // `command` may carry flag names: they join `flags`.
-                if let (FieldType::Command, Value::Object(mut parts)) = (spec.ty, v.clone()) {
+                (FieldType::Command, Value::Object(mut parts)) => {
                     if let Some(path) = parts.remove("command") {
                         out.insert("command".into(), path);
                     }
                     if let Some(Value::Array(flags)) = parts.remove("flags") {
                         merge_flags(&mut out, flags);
                     }
-                } else if spec.ty == FieldType::FlagNames {
-                    if let Value::Array(flags) = v {
-                        merge_flags(&mut out, flags);
-                    }
-                } else {
+                }
+                (FieldType::FlagNames, Value::Array(flags)) => merge_flags(&mut out, flags),
+                (_, v) => {
                     out.insert(spec.name.to_owned(), v);
                 }
-            }
+            },
             Ok(None) => {}
             Err(reason) => dropped.push(Dropped {
                 field: spec.name,
