@@ -9,7 +9,8 @@ local PRODUCT = os.getenv("PRODUCT") or "bench"
 
 local threads = {}
 local counter = 0
-local thread_no = 0
+-- `thread_no` is a global: setup() sets it in each thread's own Lua state.
+thread_no = 0
 
 function setup(thread)
   thread:set("thread_no", #threads + 1)

@@ -88,13 +88,22 @@ fn has_email(s: &str) -> bool {
 }
 
 fn has_home_path(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    lower.contains("/home/")
-        || lower.contains("/users/")
-        || lower.contains("\\users\\")
-        || lower.contains("/root/")
-        || lower.starts_with("~/")
-        || lower.contains(" ~/")
+    // Every pattern holds a '/' or a '\\'; most values hold neither.
+    if !s.bytes().any(|b| b == b'/' || b == b'\\') {
+        return false;
+    }
+    let b = s.as_bytes();
+    contains_ignore_case(b, b"/home/")
+        || contains_ignore_case(b, b"/users/")
+        || contains_ignore_case(b, b"\\users\\")
+        || contains_ignore_case(b, b"/root/")
+        || b.starts_with(b"~/")
+        || contains_ignore_case(b, b" ~/")
+}
+
+/// ASCII case-insensitive substring search, without allocating.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn has_secret(s: &str) -> bool {
@@ -127,14 +136,18 @@ fn is_uuid_or_hex(token: &str) -> bool {
 }
 
 fn has_ip(s: &str) -> bool {
-    // IPv4: runs of digits and dots.
+    // IPv4: runs of digits and dots (needs at least three dots).
+    let dots = s.bytes().filter(|&b| b == b'.').count();
     for token in s.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
         let token = token.trim_matches('.');
-        if token.matches('.').count() == 3 && token.parse::<Ipv4Addr>().is_ok() {
+        if dots >= 3 && token.matches('.').count() == 3 && token.parse::<Ipv4Addr>().is_ok() {
             return true;
         }
     }
     // IPv6: runs of hex digits and colons with at least two colons.
+    if s.bytes().filter(|&b| b == b':').count() < 2 {
+        return false;
+    }
     for token in s.split(|c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '.')) {
         if token.matches(':').count() >= 2 && token.parse::<Ipv6Addr>().is_ok() {
             return true;
