@@ -3,7 +3,11 @@
 # crates in a temporary directory (release profile), one plain and one that
 # embeds sonde (builder + run + print_notices), and prints both sizes, the
 # difference, and the crate counts from `cargo tree`.
-# Usage: bash bench/client/size.sh
+# Both crates are built twice: with Cargo's default release profile, and with
+# a size-tuned profile a CLI author may use (lto, codegen-units=1,
+# opt-level="s", strip). With --tls-variants it also builds two probes that
+# differ only in ureq's TLS root features, to price the platform verifier.
+# Usage: bash bench/client/size.sh [--tls-variants]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -13,7 +17,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/bench-client-size}
 
 mk() { # name, deps, main body
   mkdir -p "$TMP/$1/src"
-  printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n%s\n\n[workspace]\n' "$1" "$2" > "$TMP/$1/Cargo.toml"
+  printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n%s\n\n[workspace]\n\n[profile.size]\ninherits = "release"\nlto = true\ncodegen-units = 1\nopt-level = "s"\nstrip = true\n' "$1" "$2" > "$TMP/$1/Cargo.toml"
   printf '%s\n' "$3" > "$TMP/$1/src/main.rs"
   cp "$ROOT/Cargo.lock" "$TMP/$1/Cargo.lock"
 }
@@ -28,17 +32,34 @@ mk hello-sonde "sonde = { path = \"$ROOT/crates/sonde\" }" 'fn main() {
     t.print_notices();
     println!("hello");
 }'
+size() { stat -c %s "$1"; }
+mib() { python3 -c "print(f'{($2-$1)/1048576:.2f} MiB')"; }
 for c in hello hello-sonde; do
   cargo build --release --quiet --manifest-path "$TMP/$c/Cargo.toml" >&2
+  cargo build --profile size --quiet --manifest-path "$TMP/$c/Cargo.toml" >&2
 done
-A=$(stat -c %s "$CARGO_TARGET_DIR/release/hello")
-B=$(stat -c %s "$CARGO_TARGET_DIR/release/hello-sonde")
-strip -o "$TMP/a" "$CARGO_TARGET_DIR/release/hello"; strip -o "$TMP/b" "$CARGO_TARGET_DIR/release/hello-sonde"
-SA=$(stat -c %s "$TMP/a"); SB=$(stat -c %s "$TMP/b")
+R=$CARGO_TARGET_DIR/release; S=$CARGO_TARGET_DIR/size
+strip -o "$TMP/a" "$R/hello"; strip -o "$TMP/b" "$R/hello-sonde"
+A=$(size "$R/hello"); B=$(size "$R/hello-sonde"); SA=$(size "$TMP/a"); SB=$(size "$TMP/b")
+ZA=$(size "$S/hello"); ZB=$(size "$S/hello-sonde")
 CRATES=$(cargo tree --manifest-path "$TMP/hello-sonde/Cargo.toml" -e normal --prefix none | sed 's/ (\*)//' | sort -u | grep -vc '^hello-sonde ')
 echo "rustc: $(rustc --version)"
-echo "hello (release):        $A bytes ($SA stripped)"
-echo "hello + sonde (release): $B bytes ($SB stripped)"
-python3 -c "print(f'added: {($B-$A)/1048576:.2f} MiB ({($SB-$SA)/1048576:.2f} MiB stripped)')"
+echo "| build | hello | hello + sonde | added |"
+echo "| --- | --- | --- | --- |"
+echo "| release (Cargo default) | $A | $B | $(mib "$A" "$B") |"
+echo "| release, stripped afterwards | $SA | $SB | $(mib "$SA" "$SB") |"
+echo "| size profile (lto, codegen-units=1, opt-level=s, strip) | $ZA | $ZB | $(mib "$ZA" "$ZB") |"
 echo "crates linked by sonde (cargo tree -e normal, unique, excluding the root): $CRATES"
+if [ "${1:-}" = "--tls-variants" ]; then
+  U='ureq = { version = "3", default-features = false, features = [%s] }'
+  PROBE='fn main() { let a: ureq::Agent = ureq::Agent::config_builder().build().into(); let _ = a.get("https://127.0.0.1:1/").call(); }'
+  mk probe-plain "$(printf "$U" '')" "$PROBE"
+  mk probe-webpki "$(printf "$U" '"rustls"')" "$PROBE"
+  mk probe-platform "$(printf "$U" '"rustls", "platform-verifier"')" "$PROBE"
+  for c in probe-plain probe-webpki probe-platform; do
+    cargo build --profile size --quiet --manifest-path "$TMP/$c/Cargo.toml" >&2
+  done
+  P0=$(size "$S/probe-plain"); P1=$(size "$S/probe-webpki"); P2=$(size "$S/probe-platform")
+  echo "ureq probes (size profile): no TLS $P0; rustls+ring+webpki-roots $P1 ($(mib "$P0" "$P1")); + platform-verifier $P2 ($(mib "$P1" "$P2") more)"
+fi
 cargo tree --manifest-path "$TMP/hello-sonde/Cargo.toml" -e normal

@@ -226,6 +226,14 @@ fn corrupt_state_is_replaced_without_a_word() {
     std::fs::create_dir_all(state.join("spool")).unwrap();
     std::fs::write(state.join("id.json"), "{\"signature\": \"0000").unwrap();
     std::fs::write(state.join("last-ping"), "\0\0garbage").unwrap();
+    // A throttle stamp in the future (clock change, corruption) counts as due.
+    let future = std::time::SystemTime::now() + std::time::Duration::from_secs(10 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(state.join("last-ping"))
+        .unwrap()
+        .set_modified(future)
+        .unwrap();
     std::fs::write(state.join("check.json"), "[1, 2").unwrap();
     std::fs::write(state.join("notices.json"), "nope").unwrap();
     std::fs::write(state.join("retry-at"), "x").unwrap();
@@ -240,11 +248,11 @@ fn corrupt_state_is_replaced_without_a_word() {
     assert_eq!(sonde_protocol::fields::signature(sig).unwrap(), sig);
     assert_eq!(collector.signatures(), [sig]);
     assert!(read_json(&state.join("check.json"))["answer"].is_object());
-    assert!(std::fs::read_to_string(state.join("last-ping"))
-        .unwrap()
-        .trim()
-        .parse::<u64>()
-        .is_ok());
+    let stamped = std::fs::metadata(state.join("last-ping")).unwrap().modified().unwrap();
+    assert!(
+        stamped <= std::time::SystemTime::now(),
+        "the stamp was replaced by the real time"
+    );
     assert!(sandbox.spool_items().is_empty(), "the corrupt item was dropped");
 }
 

@@ -91,8 +91,8 @@ pub const DEBUG_ENV: &str = "SONDE_DEBUG";
 /// The `User-Agent` of every request: `sonde/<library version>`.
 pub const USER_AGENT: &str = concat!("sonde/", env!("CARGO_PKG_VERSION"));
 
-const LAST_PING: &str = "last-ping";
 const PING_LOCK: &str = "ping.lock";
+const LAST_PING: &str = "last-ping";
 const LEDGER: &str = "ledger.jsonl";
 
 /// Describes the host tool; [`TelemetryBuilder::build`] makes a [`Telemetry`].
@@ -419,7 +419,6 @@ impl Telemetry {
                     if spool::enqueue(&state.spool_dir(), &item).is_err() {
                         return;
                     }
-                    let _ = std::fs::remove_file(state.path(upload::RETRY_AT));
                     queued_now = true;
                 }
                 Mode::Local => {
@@ -428,7 +427,10 @@ impl Telemetry {
                 }
                 Mode::Off => return,
             }
-            if state.write_u64(LAST_PING, now).is_err() {
+            // The stamp is `last-ping`'s modification time: updating it is
+            // one metadata write, no data block (a rename over an existing
+            // file costs ext4 a flush: milliseconds on the host's path).
+            if state.stamp(LAST_PING, now).is_err() {
                 return;
             }
         }
@@ -463,7 +465,6 @@ impl Telemetry {
         if spool::enqueue(&state.spool_dir(), item).is_err() {
             return false;
         }
-        let _ = std::fs::remove_file(state.path(upload::RETRY_AT));
         self.maybe_start_uploader(&state, now_secs(), true);
         true
     }
@@ -512,7 +513,7 @@ impl Telemetry {
             Some(d) => {
                 let state = StateDir::new(d.clone());
                 (
-                    state.read_u64(LAST_PING).map(state::rfc3339),
+                    state.stamp_of(LAST_PING).map(state::rfc3339),
                     spool::list(&state.spool_dir()).len(),
                 )
             }
@@ -555,7 +556,7 @@ impl Telemetry {
     }
 
     fn ping_due(&self, state: &StateDir, now: u64) -> bool {
-        match state.read_u64(LAST_PING) {
+        match state.stamp_of(LAST_PING) {
             // A time in the future (clock changed, corrupt file) counts as due.
             Some(last) => last > now || now - last >= self.b.interval.as_secs(),
             None => true,
@@ -572,9 +573,18 @@ impl Telemetry {
         ping::build(&fields, id, now)
     }
 
+    /// Starts the uploader when there is work, the backoff after the last
+    /// failure has passed (new items do not cut it short: an unreachable
+    /// collector is not retried on every run), and no uploader runs.
     fn maybe_start_uploader(&self, state: &StateDir, now: u64, queued_now: bool) {
-        let due = queued_now
-            || (spool::has_items(&state.spool_dir()) && state.read_u64(upload::RETRY_AT).is_none_or(|t| t <= now));
+        // A backoff beyond the longest possible one is a corrupt file or a clock change.
+        let backing_off = state
+            .read_u64(upload::RETRY_AT)
+            .is_some_and(|t| t > now && t <= now + upload::MAX_BACKOFF);
+        if backing_off {
+            return;
+        }
+        let due = queued_now || spool::has_items(&state.spool_dir());
         if due && !state.is_locked(upload::UPLOADER_LOCK) {
             upload::spawn(self.product.as_str(), &self.b.uploader_args);
         }

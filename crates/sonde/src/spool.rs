@@ -101,7 +101,10 @@ impl QueuedRequest {
 /// Writes `item` into `spool_dir` (which must exist); returns its path.
 pub(crate) fn enqueue(spool_dir: &Path, item: &QueuedRequest) -> io::Result<PathBuf> {
     let path = spool_dir.join(item.file_name());
-    state::write_json_file(&path, item)?;
+    let bytes = serde_json::to_vec_pretty(item).map_err(io::Error::other)?;
+    // Keyed items replace their predecessor; see `replace_write` for why the
+    // old file is removed first.
+    state::replace_write(&path, &bytes)?;
     Ok(path)
 }
 

@@ -8,7 +8,7 @@
 //! | file | what |
 //! | --- | --- |
 //! | `id.json` | `{signature, salt}`: random per-user UUID v4, and the salt of the project hash (never sent) |
-//! | `last-ping` | Unix seconds of the last ping claimed (the throttle) |
+//! | `last-ping` | empty; its modification time is when the last ping was claimed (the throttle) |
 //! | `ping.lock` | held while one process claims a ping |
 //! | `uploader.lock` | held by the one running uploader; holds its pid |
 //! | `retry-at` | Unix seconds before which no uploader is started for old items (backoff) |
@@ -89,6 +89,23 @@ impl StateDir {
         atomic_write(&self.path(name), value.to_string().as_bytes())
     }
 
+    /// Sets the modification time of `name` (created empty if missing) to
+    /// `secs`: a timestamp kept without writing any data.
+    pub(crate) fn stamp(&self, name: &str, secs: u64) -> io::Result<()> {
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path(name))?;
+        f.set_modified(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    }
+
+    /// The modification time of `name`, Unix seconds; `None` when missing.
+    pub(crate) fn stamp_of(&self, name: &str) -> Option<u64> {
+        let modified = fs::metadata(self.path(name)).ok()?.modified().ok()?;
+        modified.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
+    }
+
     pub(crate) fn write_json<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
         write_json_file(&self.path(name), value)
     }
@@ -154,6 +171,19 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Like [`atomic_write`], but removes `path` before renaming onto it. A
+/// rename that replaces a file makes ext4 flush the new file's data
+/// (`auto_da_alloc`), which costs milliseconds; a rename onto a free name does
+/// not. Readers may briefly see no file, never a partial one.
+pub(crate) fn replace_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    atomic_write(path, bytes)
 }
 
 /// Formats Unix seconds as RFC 3339 in UTC (`2026-11-22T01:02:03Z`).

@@ -64,11 +64,14 @@ pub(crate) fn spawn(product: &str, args: &[OsString]) {
     }
 }
 
+/// The longest backoff, seconds.
+pub(crate) const MAX_BACKOFF: u64 = 6 * 3600;
+
 /// Backoff after the `attempts`-th failure: `base`, 2×, 4× … capped at 6 h
 /// (with the default base of 1 min: 1, 2, 4, 8 … minutes).
 pub(crate) fn backoff(attempts: u32, base: Duration) -> u64 {
     let exp = attempts.saturating_sub(1).min(16);
-    (base.as_secs().max(1) << exp).min(6 * 3600)
+    (base.as_secs().max(1) << exp).min(MAX_BACKOFF)
 }
 
 enum Sent {
