@@ -95,8 +95,9 @@ struct Browser(Child);
 impl Drop for Browser {
     fn drop(&mut self) {
         // Chromium runs in its own process group: end the whole group.
+        // `--` so that the negative process-group id is not read as an option.
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .args(["-s", "TERM", "--"])
             .arg(format!("-{}", self.0.id()))
             .status();
         let _ = self.0.kill();

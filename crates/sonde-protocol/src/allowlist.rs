@@ -20,11 +20,14 @@
 //!
 //! [`schema`] describes all of it for `GET /api/v1/schema`.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::event::EventKind;
 use crate::fields::{self, DropReason};
+use crate::json::Json;
 use crate::ping::Dropped;
 use crate::privacy::find_identifying;
 use crate::routes::{RouteTemplates, MAX_ROUTE_LEN};
@@ -300,12 +303,27 @@ pub fn validate(
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
 ) -> Map<String, Value> {
+    let pairs: Vec<(Cow<'_, str>, Json<'_>)> = input
+        .iter()
+        .map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from_value(v)))
+        .collect();
+    validate_json(kind, &pairs, routes, dropped)
+}
+
+/// [`validate`] on fields parsed as [`Json`] (the native batch API's fast
+/// path: strings are borrowed from the request body).
+pub fn validate_json(
+    kind: EventKind,
+    input: &[(Cow<'_, str>, Json<'_>)],
+    routes: &RouteTemplates,
+    dropped: &mut Vec<Dropped>,
+) -> Map<String, Value> {
     validate_with(fields_of(kind), input, routes, dropped)
 }
 
 fn validate_with(
     specs: &'static [FieldSpec],
-    input: &Map<String, Value>,
+    input: &[(Cow<'_, str>, Json<'_>)],
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
 ) -> Map<String, Value> {
@@ -364,7 +382,7 @@ fn merge_flags(out: &mut Map<String, Value>, flags: Vec<Value>) {
 /// Checks one value. `Ok(None)`: nothing to store, already accounted for.
 fn check(
     spec: &FieldSpec,
-    value: &Value,
+    value: &Json<'_>,
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
 ) -> Result<Option<Value>, DropReason> {
@@ -383,8 +401,8 @@ fn check(
         FieldType::Platform => string(fields::platform(s()?)?),
         FieldType::CiName => string(fields::ci_name(s()?)?),
         FieldType::Boolean => match value {
-            Value::Bool(b) => Ok(Some(Value::Bool(*b))),
-            Value::String(v) => Ok(Some(Value::Bool(fields::flag(v)?))),
+            Json::Bool(b) => Ok(Some(Value::Bool(*b))),
+            Json::Str(v) => Ok(Some(Value::Bool(fields::flag(v)?))),
             _ => Err(DropReason::InvalidFormat),
         },
         FieldType::DurationMs => match value.as_u64() {
@@ -407,7 +425,7 @@ fn check(
             Ok(Some(Value::Object(parts)))
         }
         FieldType::FlagNames => {
-            let Value::Array(items) = value else {
+            let Json::Array(items) = value else {
                 return Err(DropReason::InvalidFormat);
             };
             let mut names = Vec::new();
@@ -438,20 +456,20 @@ fn check(
                 .ok_or(DropReason::UnknownRoute)
         }
         FieldType::Metrics => {
-            let Value::Object(obj) = value else {
+            let Json::Object(obj) = value else {
                 return Err(DropReason::InvalidFormat);
             };
             let mut leaves = 0;
             Ok(Some(Value::Object(metrics(obj, 1, &mut leaves, dropped))))
         }
         FieldType::Object => {
-            let Value::Object(obj) = value else {
+            let Json::Object(obj) = value else {
                 return Err(DropReason::InvalidFormat);
             };
             Ok(Some(Value::Object(validate_with(spec.fields, obj, routes, dropped))))
         }
         FieldType::TokenList => {
-            let Value::Array(items) = value else {
+            let Json::Array(items) = value else {
                 return Err(DropReason::InvalidFormat);
             };
             let mut kept = Vec::new();
@@ -471,8 +489,8 @@ fn check(
             Ok(Some(Value::Array(kept)))
         }
         FieldType::NeverStored => match value {
-            Value::String(v) if v.is_empty() => Ok(None),
-            Value::Object(o) if o.is_empty() => Ok(None),
+            Json::Str(v) if v.is_empty() => Ok(None),
+            Json::Object(o) if o.is_empty() => Ok(None),
             _ => Err(DropReason::FreeText),
         },
     }
@@ -633,7 +651,7 @@ pub fn command(s: &str, dropped: &mut Vec<Dropped>) -> Result<(Option<String>, V
 
 /// Keeps the number and boolean leaves of a metrics object.
 fn metrics(
-    obj: &Map<String, Value>,
+    obj: &[(Cow<'_, str>, Json<'_>)],
     depth: usize,
     leaves: &mut usize,
     dropped: &mut Vec<Dropped>,
@@ -663,21 +681,21 @@ fn metrics(
             continue;
         }
         match value {
-            Value::Null => {}
-            Value::Bool(_) | Value::Number(_) => {
+            Json::Null => {}
+            Json::Bool(_) | Json::Number(_) => {
                 if *leaves >= MAX_METRICS_LEAVES {
                     drop(dropped, DropReason::TooLong);
                 } else {
                     *leaves += 1;
-                    out.insert(key.clone(), value.clone());
+                    out.insert(key.to_string(), value.to_value());
                 }
             }
-            Value::Object(inner) if depth < MAX_METRICS_DEPTH => {
+            Json::Object(inner) if depth < MAX_METRICS_DEPTH => {
                 let kept = metrics(inner, depth + 1, leaves, dropped);
-                out.insert(key.clone(), Value::Object(kept));
+                out.insert(key.to_string(), Value::Object(kept));
             }
-            Value::Object(_) => drop(dropped, DropReason::TooLong),
-            Value::String(_) | Value::Array(_) => drop(dropped, DropReason::NotANumber),
+            Json::Object(_) => drop(dropped, DropReason::TooLong),
+            Json::Str(_) | Json::Array(_) => drop(dropped, DropReason::NotANumber),
         }
     }
     out

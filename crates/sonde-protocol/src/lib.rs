@@ -31,6 +31,7 @@ pub mod checkpoint;
 pub mod event;
 pub mod fields;
 pub mod hasura;
+pub mod json;
 pub mod limits;
 pub mod native;
 pub mod ping;

@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 use crate::allowlist;
 use crate::event::{Event, EventKind};
 use crate::fields::{self, DropReason};
+use crate::json::Json;
 use crate::ping::Dropped;
 use crate::product::ProductName;
 use crate::timefmt::parse_rfc3339_ms;
@@ -83,16 +84,20 @@ pub struct Batch {
 
 /// Only the product of a batch, read before validation, so the collector can
 /// fetch that product's route templates first.
-pub fn peek_product(value: &Value) -> Result<ProductName, BatchError> {
-    let Some(Value::String(p)) = value.get("product") else {
+pub fn peek_product(value: &Json<'_>) -> Result<ProductName, BatchError> {
+    let Json::Object(pairs) = value else {
         return Err(BatchError::BadEnvelope);
     };
-    Ok(ProductName::parse(p)?)
+    match pairs.iter().find(|(k, _)| k == "product") {
+        Some((_, Json::Str(p))) => Ok(ProductName::parse(p)?),
+        _ => Err(BatchError::BadEnvelope),
+    }
 }
 
-/// Parses a body as JSON (a size check is the caller's, before).
-pub fn parse(body: &[u8]) -> Result<Value, BatchError> {
-    serde_json::from_slice(body).map_err(|e| BatchError::NotJson(e.to_string()))
+/// Parses a body (a size check is the caller's, before). Strings are
+/// borrowed from `body` ([`Json`]).
+pub fn parse(body: &[u8]) -> Result<Json<'_>, BatchError> {
+    Json::parse(body).map_err(|e| BatchError::NotJson(e.to_string()))
 }
 
 /// Validates a parsed batch against the allowlists.
@@ -102,36 +107,45 @@ pub fn parse(body: &[u8]) -> Result<Value, BatchError> {
 /// use sonde_protocol::{native, routes::RouteTemplates};
 /// let body = json!({"product": "tool", "events": [
 ///     {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab", "kind": "command", "command": "tool build --release"},
-///     {"id": "nope", "kind": "command"}]});
-/// let batch = native::decode(body, &RouteTemplates::new(), 1_000).unwrap();
+///     {"id": "nope", "kind": "command"}]}).to_string();
+/// let parsed = native::parse(body.as_bytes()).unwrap();
+/// let batch = native::decode(parsed, &RouteTemplates::new(), 1_000).unwrap();
 /// assert_eq!(batch.events.len(), 1);
 /// assert_eq!(batch.events[0].fields["flags"][0], "--release");
 /// assert_eq!(batch.rejected[0].index, 1);
 /// ```
-pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_ms: i64) -> Result<Batch, BatchError> {
+pub fn decode(
+    value: Json<'_>,
+    routes: &crate::routes::RouteTemplates,
+    received_at_ms: i64,
+) -> Result<Batch, BatchError> {
     let product = peek_product(&value)?;
-    let Value::Object(mut body) = value else {
+    let Json::Object(body) = value else {
         return Err(BatchError::BadEnvelope);
     };
-    let Some(Value::Array(items)) = body.remove("events") else {
+    let mut items = None;
+    let mut dropped = Vec::new();
+    for (key, v) in body {
+        match (key.as_ref(), v) {
+            ("product", _) => {}
+            ("events", Json::Array(list)) if items.is_none() => items = Some(list),
+            ("events", _) => return Err(BatchError::BadEnvelope),
+            _ => dropped.push(Dropped {
+                field: "*",
+                reason: DropReason::UnknownField,
+            }),
+        }
+    }
+    let Some(items) = items else {
         return Err(BatchError::BadEnvelope);
     };
     if items.len() > MAX_BATCH_EVENTS {
         return Err(BatchError::TooManyEvents(items.len()));
     }
-    let mut dropped = Vec::new();
-    for key in body.keys() {
-        if key != "product" {
-            dropped.push(Dropped {
-                field: "*",
-                reason: DropReason::UnknownField,
-            });
-        }
-    }
     let mut events = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        let Value::Object(mut obj) = item else {
+        let Json::Object(pairs) = item else {
             rejected.push(Rejected {
                 index,
                 reason: "not_an_object",
@@ -142,10 +156,23 @@ pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_
             });
             continue;
         };
-        let id = obj.remove("id");
+        let mut id = None;
+        let mut kind = None;
+        let mut occurred = None;
+        let mut test = None;
+        let mut rest = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            match k.as_ref() {
+                "id" => id = Some(v),
+                "kind" => kind = Some(v),
+                "occurred_at" => occurred = Some(v),
+                "test" => test = Some(v),
+                _ => rest.push((k, v)),
+            }
+        }
         let Some(id) = id
             .as_ref()
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .and_then(|s| fields::signature(s).ok())
         else {
             rejected.push(Rejected {
@@ -158,12 +185,7 @@ pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_
             });
             continue;
         };
-        let Some(kind) = obj
-            .remove("kind")
-            .as_ref()
-            .and_then(Value::as_str)
-            .and_then(EventKind::parse)
-        else {
+        let Some(kind) = kind.as_ref().and_then(Json::as_str).and_then(EventKind::parse) else {
             rejected.push(Rejected {
                 index,
                 reason: "invalid_kind",
@@ -174,10 +196,10 @@ pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_
             });
             continue;
         };
-        let occurred_at_ms = occurred_at(obj.remove("occurred_at"), received_at_ms, &mut dropped);
-        let test = match obj.remove("test") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => b,
+        let occurred_at_ms = occurred_at(occurred, received_at_ms, &mut dropped);
+        let test = match test {
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => b,
             Some(_) => {
                 dropped.push(Dropped {
                     field: "test",
@@ -186,7 +208,7 @@ pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_
                 false
             }
         };
-        let fields = allowlist::validate(kind, &obj, routes, &mut dropped);
+        let fields = allowlist::validate_json(kind, &rest, routes, &mut dropped);
         events.push(Event {
             id,
             kind,
@@ -205,11 +227,11 @@ pub fn decode(value: Value, routes: &crate::routes::RouteTemplates, received_at_
     })
 }
 
-fn occurred_at(v: Option<Value>, received_at_ms: i64, dropped: &mut Vec<Dropped>) -> Option<i64> {
+fn occurred_at(v: Option<Json<'_>>, received_at_ms: i64, dropped: &mut Vec<Dropped>) -> Option<i64> {
     let ms = match v {
-        None | Some(Value::Null) => return None,
-        Some(Value::String(s)) => parse_rfc3339_ms(&s),
-        Some(Value::Number(n)) => n.as_i64(),
+        None | Some(Json::Null) => return None,
+        Some(Json::Str(s)) => parse_rfc3339_ms(&s),
+        Some(n @ Json::Number(_)) => n.as_i64(),
         Some(_) => None,
     };
     match ms {
@@ -243,6 +265,11 @@ mod tests {
 
     const NOW: i64 = 1_764_000_000_000;
 
+    fn dec(v: Value, r: &RouteTemplates, now: i64) -> Result<Batch, BatchError> {
+        let text = v.to_string();
+        decode(parse(text.as_bytes())?, r, now)
+    }
+
     #[test]
     fn batch_is_validated_per_event() {
         let body = json!({"product": "tool", "extra": 1, "events": [
@@ -251,7 +278,7 @@ mod tests {
             {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ac", "kind": "nope"},
             7,
             {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ad", "kind": "console", "test": true, "occurred_at": NOW + 10 * MAX_CLOCK_SKEW_MS}]});
-        let b = decode(body, &RouteTemplates::new(), NOW).unwrap();
+        let b = dec(body, &RouteTemplates::new(), NOW).unwrap();
         assert_eq!(b.events.len(), 2);
         assert_eq!(b.events[0].id, "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab");
         assert_eq!(b.events[0].occurred_at_ms, Some(1_763_942_400_000));
@@ -291,20 +318,20 @@ mod tests {
     fn whole_batch_errors() {
         let r = RouteTemplates::new();
         assert!(matches!(
-            decode(json!({"events": []}), &r, NOW),
+            dec(json!({"events": []}), &r, NOW),
             Err(BatchError::BadEnvelope)
         ));
         assert!(matches!(
-            decode(json!({"product": "Bad/Name", "events": []}), &r, NOW),
+            dec(json!({"product": "Bad/Name", "events": []}), &r, NOW),
             Err(BatchError::BadProduct(_))
         ));
         assert!(matches!(
-            decode(json!({"product": "p", "events": {}}), &r, NOW),
+            dec(json!({"product": "p", "events": {}}), &r, NOW),
             Err(BatchError::BadEnvelope)
         ));
         let many: Vec<Value> = (0..=MAX_BATCH_EVENTS).map(|_| json!({})).collect();
         assert_eq!(
-            decode(json!({"product": "p", "events": many}), &r, NOW),
+            dec(json!({"product": "p", "events": many}), &r, NOW),
             Err(BatchError::TooManyEvents(1001))
         );
         assert!(matches!(parse(b"{"), Err(BatchError::NotJson(_))));
