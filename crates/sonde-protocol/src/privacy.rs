@@ -49,19 +49,32 @@ impl PrivacyHit {
 /// assert_eq!(find_identifying("postgres://u:p@db:5432/app"), Some(PrivacyHit::Url));
 /// ```
 pub fn find_identifying(s: &str) -> Option<PrivacyHit> {
-    if s.contains("://") {
+    // One pass over the bytes decides which detectors can match at all: most
+    // telemetry values (`linux`, `1.2.3`, `--force`) need none of them.
+    let (mut at, mut colons, mut dots, mut slash) = (false, 0usize, 0usize, false);
+    for &b in s.as_bytes() {
+        match b {
+            b'@' => at = true,
+            b':' => colons += 1,
+            b'.' => dots += 1,
+            b'/' | b'\\' => slash = true,
+            _ => {}
+        }
+    }
+    if colons > 0 && slash && s.contains("://") {
         return Some(PrivacyHit::Url);
     }
-    if has_email(s) {
+    if at && has_email(s) {
         return Some(PrivacyHit::Email);
     }
-    if has_home_path(s) {
+    if slash && has_home_path(s) {
         return Some(PrivacyHit::HomePath);
     }
-    if has_secret(s) {
+    // Every secret rule needs at least 10 bytes ("-----BEGIN").
+    if s.len() >= 10 && has_secret(s) {
         return Some(PrivacyHit::Secret);
     }
-    if has_ip(s) {
+    if (dots >= 3 || colons >= 2) && has_ip(s) {
         return Some(PrivacyHit::IpAddress);
     }
     None
