@@ -62,6 +62,14 @@ hf unreachable \
   -n "sonde-demo on" "$DEMO"
 hfnode unreachable "http://127.0.0.1:$CLOSED"
 
+# (1') the same, but the backoff left by the failed upload is cleared before
+# every run, so every run also starts an uploader (what the first run after a
+# backoff costs).
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/spawn.json" \
+  --prepare "rm -f $XDG_CACHE_HOME/sonde/sonde-demo/retry-at" \
+  -n "sonde-demo off" "$DEMO --no-telemetry" \
+  -n "sonde-demo on" "$DEMO" >&2
+
 # (2) ping due, blackholed collector. One uploader at a time: while the first
 # one waits out its timeout, later runs queue and start none.
 rm -rf "$XDG_CACHE_HOME"/*
@@ -96,11 +104,17 @@ import json, sys, os
 out = sys.argv[1]
 print("| scenario | sonde-demo off | sonde-demo on | sonde +median | node bare | node + checkpoint-client | Prisma +median |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
-for name, label in [("unreachable", "(1) ping due, collector unreachable"), ("blackhole", "(2) ping due, blackholed collector"), ("not-due", "(3) no ping due")]:
+for name, label in [("unreachable", "(1) ping due, collector unreachable"), ("spawn", "(1') as (1), every run starts an uploader"), ("blackhole", "(2) ping due, blackholed collector"), ("not-due", "(3) no ping due")]:
     r = {}
     for f in (name + ".json", name + "-node.json"):
-        r.update({x["command"]: x for x in json.load(open(os.path.join(out, f)))["results"]})
+        if os.path.exists(os.path.join(out, f)):
+            r.update({x["command"]: x for x in json.load(open(os.path.join(out, f)))["results"]})
     med = lambda k: r[k]["median"] * 1000
-    off, on, nb, nc = med("sonde-demo off"), med("sonde-demo on"), med("node bare"), med("node checkpoint-client")
-    print(f"| {label} | {off:.2f} ms | {on:.2f} ms | {on-off:+.2f} ms | {nb:.1f} ms | {nc:.1f} ms | {nc-nb:+.1f} ms |")
+    off, on = med("sonde-demo off"), med("sonde-demo on")
+    if "node bare" in r:
+        nb, nc = med("node bare"), med("node checkpoint-client")
+        node = f"{nb:.1f} ms | {nc:.1f} ms | {nc-nb:+.1f} ms"
+    else:
+        node = "— | — | —"
+    print(f"| {label} | {off:.2f} ms | {on:.2f} ms | {on-off:+.2f} ms | {node} |")
 PY

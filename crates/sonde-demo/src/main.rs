@@ -4,6 +4,7 @@
 //! ```text
 //! sonde-demo [--no-telemetry]              do the "work" (prints a line on stdout)
 //! sonde-demo telemetry status|enable|disable|log
+//! sonde-demo linger                       a long-lived host: runs, prints "ready", waits for stdin to close
 //! sonde-demo build|deploy [flags and arguments]   records a command event (flag names only; --fail exits 1)
 //! ```
 //!
@@ -101,6 +102,13 @@ fn main() -> ExitCode {
                 }
             }
             println!("{}", telemetry.status());
+        }
+        ["linger"] => {
+            // A long-lived host (a server, a watch mode): the library must
+            // reap the uploader it started, or a zombie would stay until exit.
+            telemetry.run();
+            println!("ready");
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
         }
         ["telemetry", "log"] => {
             let entries = telemetry.log();

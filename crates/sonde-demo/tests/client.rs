@@ -506,3 +506,35 @@ fn https_proxy_is_used_and_no_proxy_bypasses_it() {
     direct.wait_drained();
     assert_eq!(seen.lock().unwrap().len(), 1, "NO_PROXY bypassed the proxy");
 }
+
+#[test]
+fn a_long_lived_host_reaps_its_uploader() {
+    use std::io::{BufRead, BufReader};
+    let collector = Collector::start();
+    let sandbox = Sandbox::new(&collector.url());
+    let mut host = sandbox
+        .demo()
+        .arg("linger")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(host.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    wait_for("the ping", || collector.ping_count() == 1);
+    sandbox.wait_drained();
+    let pid: u32 = std::fs::read_to_string(sandbox.state().join("uploader.lock"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Not even a zombie: the host (still running) has waited for it.
+    wait_for("the uploader to be reaped", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    drop(host.stdin.take());
+    assert!(host.wait().unwrap().success());
+}
