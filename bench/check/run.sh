@@ -9,6 +9,8 @@
 # table with the ratio to the baseline (target: >= 0.7).
 #
 # Usage: bash bench/check/run.sh            (THREADS, CONNECTIONS, DURATION override)
+#        DATA_PARENT=/dev/shm bash bench/check/run.sh   diagnostic only: data dir on
+#        tmpfs, where fsync costs nothing, to see how much of the gap is the disk.
 # Needs: cargo, wrk, curl, sqlite3 (Debian: apt-get install wrk curl sqlite3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,12 +24,13 @@ for tool in cargo wrk curl sqlite3; do
 done
 
 cargo build --release --locked -q -p sonde-cli -p sonde-bench
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 SONDE=target/release/sonde
 BASELINE=target/release/check-baseline
 
 OUT=bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)
-DATA=$OUT/data
-mkdir -p "$DATA"
+DATA=${DATA_PARENT:-$OUT}/sonde-bench-data-$$
+mkdir -p "$OUT" "$DATA"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -79,22 +82,32 @@ BASELINE_ADDR=$(wait_addr "$OUT/baseline.log" "$BASELINE_PID")
 
 WRK_BASE=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$DURATION" --latency -s bench/check/check.lua)
 
-# run_wrk NAME ADDR [extra wrk args]: runs wrk, keeps its output, echoes WRK_RESULT.
-run_wrk() {
-  local name=$1 addr=$2; shift 2
-  "${WRK_BASE[@]}" "$@" "http://$addr/" >"$OUT/wrk-$name.txt" 2>&1
-  grep '^WRK_RESULT' "$OUT/wrk-$name.txt" || { cat "$OUT/wrk-$name.txt" >&2; exit 1; }
-}
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_ticks PID: user+system CPU the process used so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# run_wrk NAME ADDR PID [extra wrk args]: runs wrk, keeps its output, echoes
+# WRK_RESULT plus the server's CPU time per request (cpu_us).
+run_wrk() {
+  local name=$1 addr=$2 pid=$3; shift 3
+  local before after line
+  before=$(cpu_ticks "$pid")
+  "${WRK_BASE[@]}" "$@" "http://$addr/" >"$OUT/wrk-$name.txt" 2>&1
+  after=$(cpu_ticks "$pid")
+  line=$(grep '^WRK_RESULT' "$OUT/wrk-$name.txt") || { cat "$OUT/wrk-$name.txt" >&2; exit 1; }
+  echo "$line cpu_us=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$(field "$line" requests)" 'BEGIN { printf "%d", t * 1e6 / hz / n }')"
+}
 
 declare -A RESULT
 for mode in keepalive close; do
   extra=()
   [ "$mode" = close ] && extra=(-H 'Connection: close')
   for target in baseline sonde; do
-    addr=$BASELINE_ADDR; [ "$target" = sonde ] && addr=$SONDE_ADDR
+    addr=$BASELINE_ADDR; pid=$BASELINE_PID
+    [ "$target" = sonde ] && { addr=$SONDE_ADDR; pid=$SONDE_PID; }
     echo "run.sh: wrk $target ($mode) ..." >&2
-    RESULT[$target-$mode]=$(run_wrk "$target-$mode" "$addr" "${extra[@]}")
+    RESULT[$target-$mode]=$(run_wrk "$target-$mode" "$addr" "$pid" "${extra[@]}")
   done
 done
 
@@ -116,10 +129,11 @@ done
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 {
   echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/check/check.lua (keep-alive; and with -H 'Connection: close')"
-  echo "machine: $(nproc) cores, $(uname -sr), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(nproc) cores, $(uname -sr), load average before the run: $LOAD, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "collector data dir on: $(df -T "$DATA" | awk 'NR==2 { print $2 " (" $1 ")" }')"
   echo
-  echo "| connection | server | req/s | p50 ms | p99 ms | errors | ratio to baseline |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+  echo "| connection | server | req/s | p50 ms | p99 ms | errors | server CPU us/request | ratio to baseline (req/s) |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   for mode in keepalive close; do
     b=${RESULT[baseline-$mode]}; s=${RESULT[sonde-$mode]}
     label="keep-alive"; [ "$mode" = close ] && label="Connection: close"
@@ -129,7 +143,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
       ratio="1.00"
       [ "$target" = sonde ] && ratio=$(awk -v s="$(field "$s" rps)" -v b="$(field "$b" rps)" 'BEGIN { printf "%.2f", s / b }')
       name="axum baseline (static JSON)"; [ "$target" = sonde ] && name="sonde serve (SQLite, group commit)"
-      echo "| $label | $name | $(printf '%.0f' "$(field "$r" rps)") | $(ms "$(field "$r" p50_us)") | $(ms "$(field "$r" p99_us)") | $errs | $ratio |"
+      echo "| $label | $name | $(printf '%.0f' "$(field "$r" rps)") | $(ms "$(field "$r" p50_us)") | $(ms "$(field "$r" p99_us)") | $errs | $(field "$r" cpu_us) | $ratio |"
     done
   done
   echo
@@ -141,3 +155,4 @@ if [ "$STORED" -lt "$ACKED" ]; then
   exit 1
 fi
 echo "run.sh: every acknowledged ping is stored; raw output in $OUT" >&2
+if [ -n "${DATA_PARENT:-}" ]; then rm -rf "$DATA"; fi

@@ -18,6 +18,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+/// A baseline with `extra` more routes (`GET`/`POST /extra/{i}/{id}` answering
+/// 204), for the diagnostic in `bench/check/README.md`: axum's `serve` rebuilds
+/// the router for every new connection, so its route count costs time on
+/// every `Connection: close` request.
+pub fn baseline_app_with_routes(bodies: HashMap<String, Vec<u8>>, extra: usize) -> Router {
+    let mut app = baseline_app(bodies);
+    for i in 0..extra {
+        app = app.route(
+            &format!("/extra/{i}/{{id}}"),
+            get(|| async { StatusCode::NO_CONTENT }).post(|| async { StatusCode::NO_CONTENT }),
+        );
+    }
+    app
+}
+
 /// Static answers by product name.
 type Bodies = Arc<HashMap<String, Bytes>>;
 
