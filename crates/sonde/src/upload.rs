@@ -17,7 +17,6 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::{Read, Seek, Write};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,14 +46,15 @@ pub(crate) struct UploadSettings {
 /// Starts the uploader and returns at once.
 pub(crate) fn spawn(product: &str, args: &[OsString]) {
     let Ok(exe) = std::env::current_exe() else { return };
-    let child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(args)
         .env(UPLOADER_ENV, product)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn();
+        .stderr(Stdio::null());
+    detach(&mut command);
+    let child = command.spawn();
     if let Ok(mut child) = child {
         // Reap it when it ends, so a long-lived host keeps no zombie. A
         // short-lived host exits first; the thread dies with it.
@@ -66,6 +66,25 @@ pub(crate) fn spawn(product: &str, args: &[OsString]) {
 
 /// The longest backoff, seconds.
 pub(crate) const MAX_BACKOFF: u64 = 6 * 3600;
+
+/// Its own process group: a Ctrl-C in the host's terminal does not reach it.
+#[cfg(unix)]
+fn detach(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0);
+}
+
+/// No console, its own process group (untested: the project's CI is Linux).
+#[cfg(windows)]
+fn detach(command: &mut Command) {
+    use std::os::windows::process::CommandExt;
+    const DETACHED_PROCESS: u32 = 0x0000_0008;
+    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+    command.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+}
+
+#[cfg(not(any(unix, windows)))]
+fn detach(_command: &mut Command) {}
 
 /// Backoff after the `attempts`-th failure: `base`, 2×, 4× … capped at 6 h
 /// (with the default base of 1 min: 1, 2, 4, 8 … minutes).
