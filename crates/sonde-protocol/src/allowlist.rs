@@ -339,17 +339,28 @@ fn validate_with(
         if value.is_null() {
             continue;
         }
+        if spec.ty == FieldType::Command {
+            // The path is stored as `command`; flag names found in it join `flags`.
+            match value
+                .as_str()
+                .ok_or(DropReason::InvalidFormat)
+                .and_then(|s| command(s, dropped))
+            {
+                Ok((path, flags)) => {
+                    if let Some(path) = path {
+                        out.insert("command".into(), Value::String(path));
+                    }
+                    merge_flags(&mut out, flags.into_iter().map(Value::String).collect());
+                }
+                Err(reason) => dropped.push(Dropped {
+                    field: spec.name,
+                    reason,
+                }),
+            }
+            continue;
+        }
         match check(spec, value, routes, dropped) {
             Ok(Some(v)) => match (spec.ty, v) {
-                // `command` may carry flag names: they join `flags`.
-                (FieldType::Command, Value::Object(mut parts)) => {
-                    if let Some(path) = parts.remove("command") {
-                        out.insert("command".into(), path);
-                    }
-                    if let Some(Value::Array(flags)) = parts.remove("flags") {
-                        merge_flags(&mut out, flags);
-                    }
-                }
                 (FieldType::FlagNames, Value::Array(flags)) => merge_flags(&mut out, flags),
                 (_, v) => {
                     out.insert(spec.name.to_owned(), v);
@@ -412,18 +423,8 @@ fn check(
         },
         FieldType::Token => string(token(s()?)?),
         FieldType::Action => string(action(s()?)?),
-        FieldType::Command => {
-            let (path, flags) = command(s()?, dropped)?;
-            let mut parts = Map::new();
-            if let Some(path) = path {
-                parts.insert("command".into(), Value::String(path));
-            }
-            parts.insert(
-                "flags".into(),
-                Value::Array(flags.into_iter().map(Value::String).collect()),
-            );
-            Ok(Some(Value::Object(parts)))
-        }
+        // Handled in `validate_with` (it writes two fields).
+        FieldType::Command => Ok(None),
         FieldType::FlagNames => {
             let Json::Array(items) = value else {
                 return Err(DropReason::InvalidFormat);
