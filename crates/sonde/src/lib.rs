@@ -31,7 +31,8 @@
 //!    host's variable, the user's saved setting, the default. When the mode is
 //!    `off` nothing else happens: no directory, no file, no process.
 //! 2. When the process is the library's uploader (the environment variable
-//!    [`UPLOADER_ENV`] is set), sends the spool and exits the process.
+//!    [`UPLOADER_ENV`] is set), sends the spool and exits the process (it
+//!    decides the mode again first, and sends nothing unless it is `on`).
 //! 3. On the first run on a terminal (not in CI), prints the first-run notice to
 //!    stderr and sends nothing this run; again when the consent version rises.
 //! 4. When a ping is due (at most one per product per interval across all
@@ -43,6 +44,22 @@
 //! The host never does network I/O and never waits. Any failure (no home
 //! directory, read-only disk, corrupt state) makes telemetry quietly do nothing
 //! for that run.
+//!
+//! # A `telemetry` subcommand
+//!
+//! ```no_run
+//! # fn sub(telemetry: &sonde::Telemetry, cmd: &str) -> Result<(), sonde::Error> {
+//! match cmd {
+//!     "status" => println!("{}", telemetry.status()), // "Telemetry for mytool is off, decided by DO_NOT_TRACK=1 …"
+//!     "enable" => { telemetry.enable()?; }           // writes "enable_telemetry": true, other keys kept
+//!     "disable" => { telemetry.disable()?; }
+//!     "log" => for e in telemetry.log() {             // exactly what was sent, when, where
+//!         println!("{} {} {} {}", e.at, e.outcome, e.method, e.url);
+//!     },
+//!     _ => {}
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! # Files
 //!
