@@ -27,6 +27,7 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     poller: JoinHandle<()>,
     store: Arc<dyn Store>,
+    grace: std::time::Duration,
 }
 
 impl std::fmt::Debug for Running {
@@ -129,6 +130,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         server,
         poller,
         store,
+        grace: config.shutdown_grace,
     })
 }
 
@@ -157,7 +159,17 @@ impl Running {
     /// and closes the store.
     pub async fn shutdown(self) -> Result<(), CollectorError> {
         let _ = self.stop.send(true);
-        let served = self.server.await;
+        let mut server = self.server;
+        // In-flight requests get `shutdown_grace` to finish; a client that
+        // holds a connection open longer is cut off.
+        let served = match tokio::time::timeout(self.grace, &mut server).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!("in-flight requests did not finish within the shutdown grace period; closing them");
+                server.abort();
+                Ok(Ok(()))
+            }
+        };
         let _ = self.poller.await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.close())

@@ -31,10 +31,10 @@ pub mod schema;
 pub mod sqlite;
 
 pub use error::StoreError;
+pub use events_admin::{EventAdmin, EventCount, RetentionOutcome};
 pub use model::{
     AlertRecord, CatalogData, NewAlert, NewRelease, RejectionCount, Release, VersionConstraint, WriteOp, WriteOutcome,
 };
-pub use events_admin::{EventAdmin, EventCount, RetentionOutcome};
 pub use month::{Month, MonthParseError};
 pub use sqlite::{SqliteStore, StoreOptions};
 

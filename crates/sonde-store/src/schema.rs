@@ -1,5 +1,11 @@
 //! The SQLite schema, created on open (idempotent).
 //!
+//! `monthly_signatures` is the first-seen set of each month, written
+//! append-only (one row the first time a signature shows up in a month, so
+//! inserts touch the end of the table, not random pages); the writer keeps
+//! the current month's set in memory to decide what is new, and reloads it
+//! from this table after a restart. `monthly_counts` holds the exact count.
+//!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
@@ -53,9 +59,9 @@ CREATE TABLE IF NOT EXISTS rejections (
 CREATE TABLE IF NOT EXISTS monthly_signatures (
     product   TEXT NOT NULL,
     month     TEXT NOT NULL,
-    signature TEXT NOT NULL,
-    PRIMARY KEY (product, month, signature)
-) WITHOUT ROWID;
+    signature TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS monthly_signatures_by_month ON monthly_signatures(month);
 
 CREATE TABLE IF NOT EXISTS monthly_counts (
     product TEXT NOT NULL,

@@ -295,6 +295,18 @@ fn reopen_keeps_everything() {
         (r[0].field.as_str(), r[0].reason.as_str(), r[0].count),
         ("version", "too_long", 1)
     );
+    // The first-seen set survives the restart: a known signature is not counted twice.
+    store
+        .enqueue(ping_op("demo", Some(sig(7)), NOV + 5))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    store
+        .enqueue(ping_op("demo", Some(sig(8)), NOV + 6))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 2);
     // Writes still work after reopening, and alert ids are never reused.
     store
         .enqueue(WriteOp::RemoveAlert(alert_id))

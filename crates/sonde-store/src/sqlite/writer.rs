@@ -6,8 +6,9 @@
 //! ops pile up in the queue and form the next batch, so the number of fsyncs
 //! per second stays bounded however many requests arrive.
 //!
-//! Per-month unique signatures and rejection counters are maintained here, at
-//! ingest, so reading them later is a single-row lookup.
+//! Per-month unique signatures (see [`super::first_seen`]) and rejection
+//! counters are maintained here, at ingest, so reading them later is a
+//! single-row lookup.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,12 +17,15 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
+use super::first_seen::{Added, FirstSeen};
 use super::Msg;
 use crate::{AlertRecord, Month, StoreError, WriteOp, WriteOutcome};
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
     let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
     let mut months = MonthCache::default();
+    let mut first_seen = FirstSeen::default();
+    let mut added = Vec::new();
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
     while let Some(first) = rx.blocking_recv() {
@@ -32,7 +36,8 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 Err(_) => break,
             }
         }
-        match apply(&mut conn, &batch, &mut months) {
+        added.clear();
+        match apply(&mut conn, &batch, &mut months, &mut first_seen, &mut added) {
             Ok(outcomes) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 for (msg, outcome) in batch.drain(..).zip(outcomes) {
@@ -40,6 +45,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 }
             }
             Err(e) => {
+                first_seen.rollback(&added);
                 let message = e.to_string();
                 tracing::error!(error = %message, ops = batch.len(), "batch rolled back");
                 for msg in batch.drain(..) {
@@ -78,12 +84,24 @@ struct Tally {
 
 type OpResult = Result<WriteOutcome, StoreError>;
 
-fn apply(conn: &mut Connection, batch: &[Msg], months: &mut MonthCache) -> rusqlite::Result<Vec<OpResult>> {
+fn apply(
+    conn: &mut Connection,
+    batch: &[Msg],
+    months: &mut MonthCache,
+    first_seen: &mut FirstSeen,
+    added: &mut Vec<Added>,
+) -> rusqlite::Result<Vec<OpResult>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut tally = Tally::default();
     let mut out = Vec::with_capacity(batch.len());
+    let mut ctx = Ctx {
+        tally: &mut tally,
+        months,
+        first_seen,
+        added,
+    };
     for msg in batch {
-        out.push(apply_op(&tx, &msg.op, &mut tally, months)?);
+        out.push(apply_op(&tx, &msg.op, &mut ctx)?);
     }
     if !tally.new_signatures.is_empty() {
         let mut stmt = tx.prepare_cached(
@@ -127,7 +145,15 @@ fn product_exists(tx: &Connection, product: &str) -> rusqlite::Result<bool> {
 
 /// Applies one op. The outer error aborts the whole batch; the inner one is
 /// this op's own refusal (nothing of it was written).
-fn apply_op(tx: &Connection, op: &WriteOp, tally: &mut Tally, months: &mut MonthCache) -> rusqlite::Result<OpResult> {
+struct Ctx<'a> {
+    tally: &'a mut Tally,
+    months: &'a mut MonthCache,
+    first_seen: &'a mut FirstSeen,
+    added: &'a mut Vec<Added>,
+}
+
+fn apply_op(tx: &Connection, op: &WriteOp, ctx: &mut Ctx<'_>) -> rusqlite::Result<OpResult> {
+    let tally = &mut *ctx.tally;
     match op {
         WriteOp::Ping { ping, source, dropped } => {
             let product = ping.product.as_str();
@@ -151,13 +177,10 @@ fn apply_op(tx: &Connection, op: &WriteOp, tally: &mut Tally, months: &mut Month
                 ping.received_at_ms,
             ])?;
             if let Some(sig) = &ping.signature {
-                let month = months.get(ping.received_at_ms);
-                let added = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO monthly_signatures(product, month, signature) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![product, month, sig])?;
-                if added > 0 {
+                let month = ctx.months.get(ping.received_at_ms);
+                if ctx.first_seen.observe(tx, month, product, sig, ctx.added)? {
+                    tx.prepare_cached("INSERT INTO monthly_signatures(product, month, signature) VALUES (?1, ?2, ?3)")?
+                        .execute(params![product, month, sig])?;
                     *tally
                         .new_signatures
                         .entry((product.to_owned(), month.to_owned()))

@@ -1,0 +1,147 @@
+//! The in-memory first-seen sets of signatures per month, owned by the writer
+//! thread.
+//!
+//! Deciding "is this signature new this month?" with an `INSERT OR IGNORE`
+//! into a unique index dirties one random B-tree page per ping, which under
+//! load is most of what every commit writes and fsyncs. Instead the writer
+//! keeps each recent month's set in memory (a signature is 16 bytes), writes
+//! only genuinely new signatures, append-only, to `monthly_signatures`, and
+//! loads a month's set from that table the first time it needs it (after a
+//! restart). Exactness holds because only this thread writes pings, and a
+//! rolled-back batch takes its additions back out of the sets.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{params, Connection};
+
+/// How many months stay loaded; older ones are dropped and reloaded on demand.
+const MONTHS_KEPT: usize = 3;
+
+#[derive(Default)]
+struct MonthSet {
+    /// Signatures in UUID layout, as 128-bit numbers, per product.
+    uuids: HashMap<String, HashSet<u128>>,
+    /// Anything else (not expected: signatures are validated as UUID layout).
+    other: HashSet<(String, String)>,
+}
+
+/// One addition, remembered until its batch commits.
+pub(crate) struct Added {
+    month: String,
+    product: String,
+    signature: String,
+}
+
+#[derive(Default)]
+pub(crate) struct FirstSeen {
+    months: HashMap<String, MonthSet>,
+    /// Months in load order, for eviction.
+    order: Vec<String>,
+}
+
+fn uuid_bits(s: &str) -> Option<u128> {
+    let mut v: u128 = 0;
+    let mut digits = 0;
+    for b in s.bytes() {
+        if b == b'-' {
+            continue;
+        }
+        v = (v << 4) | (b as char).to_digit(16)? as u128;
+        digits += 1;
+    }
+    (digits == 32).then_some(v)
+}
+
+impl MonthSet {
+    fn insert(&mut self, product: &str, signature: &str) -> bool {
+        match uuid_bits(signature) {
+            Some(bits) => match self.uuids.get_mut(product) {
+                Some(set) => set.insert(bits),
+                None => {
+                    self.uuids.insert(product.to_owned(), HashSet::from([bits]));
+                    true
+                }
+            },
+            None => self.other.insert((product.to_owned(), signature.to_owned())),
+        }
+    }
+
+    fn remove(&mut self, product: &str, signature: &str) {
+        match uuid_bits(signature) {
+            Some(bits) => {
+                if let Some(set) = self.uuids.get_mut(product) {
+                    set.remove(&bits);
+                }
+            }
+            None => {
+                self.other.remove(&(product.to_owned(), signature.to_owned()));
+            }
+        }
+    }
+}
+
+impl FirstSeen {
+    /// Records `signature` for `product` in `month`; returns whether it is
+    /// new (and then remembers it in `added`, for a rollback).
+    pub(crate) fn observe(
+        &mut self,
+        conn: &Connection,
+        month: &str,
+        product: &str,
+        signature: &str,
+        added: &mut Vec<Added>,
+    ) -> rusqlite::Result<bool> {
+        if !self.months.contains_key(month) {
+            self.load(conn, month)?;
+        }
+        let set = self.months.get_mut(month).expect("loaded above");
+        let new = set.insert(product, signature);
+        if new {
+            added.push(Added {
+                month: month.to_owned(),
+                product: product.to_owned(),
+                signature: signature.to_owned(),
+            });
+        }
+        Ok(new)
+    }
+
+    /// Takes a failed batch's additions back out.
+    pub(crate) fn rollback(&mut self, added: &[Added]) {
+        for a in added {
+            if let Some(set) = self.months.get_mut(&a.month) {
+                set.remove(&a.product, &a.signature);
+            }
+        }
+    }
+
+    fn load(&mut self, conn: &Connection, month: &str) -> rusqlite::Result<()> {
+        let mut set = MonthSet::default();
+        let mut stmt = conn.prepare_cached("SELECT product, signature FROM monthly_signatures WHERE month = ?1")?;
+        let mut rows = stmt.query(params![month])?;
+        while let Some(row) = rows.next()? {
+            let product: String = row.get(0)?;
+            let signature: String = row.get(1)?;
+            set.insert(&product, &signature);
+        }
+        if self.order.len() >= MONTHS_KEPT {
+            let oldest = self.order.remove(0);
+            self.months.remove(&oldest);
+        }
+        self.order.push(month.to_owned());
+        self.months.insert(month.to_owned(), set);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uuid_bits;
+
+    #[test]
+    fn uuid_layout_to_bits() {
+        assert_eq!(uuid_bits("00000000-0000-0000-0000-00000000000a"), Some(10));
+        assert!(uuid_bits("not-a-uuid").is_none());
+        assert!(uuid_bits("0000").is_none());
+    }
+}
