@@ -538,3 +538,25 @@ fn a_long_lived_host_reaps_its_uploader() {
     drop(host.stdin.take());
     assert!(host.wait().unwrap().success());
 }
+
+#[test]
+fn an_unreadable_state_file_means_telemetry_quietly_does_nothing() {
+    let collector = Collector::start();
+    let sandbox = Sandbox::new(&collector.url());
+    // A directory where the identity file should be: it can be neither read
+    // nor replaced (permission bits would not stop root, this does).
+    std::fs::create_dir_all(sandbox.state().join("id.json").join("x")).unwrap();
+    for _ in 0..3 {
+        let out = sandbox.run_work();
+        assert_eq!(stderr(&out), "");
+    }
+    assert!(sandbox.spool_items().is_empty());
+    assert!(
+        !sandbox.state().join("uploader.lock").exists(),
+        "no uploader was started"
+    );
+    // Once the file is fixed, the next run pings.
+    std::fs::remove_dir_all(sandbox.state().join("id.json")).unwrap();
+    sandbox.run_work();
+    wait_for("the ping", || collector.ping_count() == 1);
+}
