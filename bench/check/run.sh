@@ -8,7 +8,7 @@
 # is in its SQLite file (stored pings >= 2xx answers), and prints a markdown
 # table with the ratio to the baseline (target: >= 0.7).
 #
-# Usage: bash bench/check/run.sh            (THREADS, CONNECTIONS, DURATION override)
+# Usage: bash bench/check/run.sh            (THREADS, CONNECTIONS, DURATION, ROUNDS override)
 #        DATA_PARENT=/dev/shm bash bench/check/run.sh   diagnostic only: data dir on
 #        tmpfs, where fsync costs nothing, to see how much of the gap is the disk.
 # Needs: cargo, wrk, curl, sqlite3 (Debian: apt-get install wrk curl sqlite3).
@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../.."
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 
 for tool in cargo wrk curl sqlite3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is required (apt-get install wrk curl sqlite3)" >&2; exit 1; }
@@ -100,14 +101,16 @@ run_wrk() {
 }
 
 declare -A RESULT
-for mode in keepalive close; do
-  extra=()
-  [ "$mode" = close ] && extra=(-H 'Connection: close')
-  for target in baseline sonde; do
-    addr=$BASELINE_ADDR; pid=$BASELINE_PID
-    [ "$target" = sonde ] && { addr=$SONDE_ADDR; pid=$SONDE_PID; }
-    echo "run.sh: wrk $target ($mode) ..." >&2
-    RESULT[$target-$mode]=$(run_wrk "$target-$mode" "$addr" "$pid" "${extra[@]}")
+for round in $(seq 1 "$ROUNDS"); do
+  for mode in keepalive close; do
+    extra=()
+    [ "$mode" = close ] && extra=(-H 'Connection: close')
+    for target in baseline sonde; do
+      addr=$BASELINE_ADDR; pid=$BASELINE_PID
+      [ "$target" = sonde ] && { addr=$SONDE_ADDR; pid=$SONDE_PID; }
+      echo "run.sh: round $round/$ROUNDS: wrk $target ($mode) ..." >&2
+      RESULT[$target-$mode-$round]=$(run_wrk "$target-$mode-$round" "$addr" "$pid" "${extra[@]}")
+    done
   done
 done
 
@@ -120,11 +123,26 @@ DB=$(find "$DATA" -maxdepth 1 -type f \( -name '*.db' -o -name '*.sqlite' -o -na
 STORED=$(sqlite3 "$DB" 'SELECT count(*) FROM pings')
 ACKED=$CAPTURED
 NON2XX=0
-for mode in keepalive close; do
-  r=${RESULT[sonde-$mode]}
+for key in "${!RESULT[@]}"; do
+  [[ $key == sonde-* ]] || continue
+  r=${RESULT[$key]}
   ACKED=$(( ACKED + $(field "$r" requests) - $(field "$r" non2xx) ))
   NON2XX=$(( NON2XX + $(field "$r" non2xx) ))
 done
+
+# median TARGET MODE KEY: the median over the rounds of one WRK_RESULT field.
+median() {
+  local round values=()
+  for round in $(seq 1 "$ROUNDS"); do values+=("$(field "${RESULT[$1-$2-$round]}" "$3")"); done
+  printf '%s\n' "${values[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# ratios MODE: the per-round ratios sonde/baseline of req/s (each pair measured back to back).
+ratios() {
+  local round
+  for round in $(seq 1 "$ROUNDS"); do
+    awk -v s="$(field "${RESULT[sonde-$1-$round]}" rps)" -v b="$(field "${RESULT[baseline-$1-$round]}" rps)" 'BEGIN { printf "%.2f\n", s / b }'
+  done
+}
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 {
@@ -132,20 +150,26 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
   echo "machine: $(nproc) cores, $(uname -sr), load average before the run: $LOAD, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "collector data dir on: $(df -T "$DATA" | awk 'NR==2 { print $2 " (" $1 ")" }')"
   echo
-  echo "| connection | server | req/s | p50 ms | p99 ms | errors | server CPU us/request | ratio to baseline (req/s) |"
+  echo "median of $ROUNDS interleaved rounds; ratio = median of the per-round ratios of req/s"
+  echo
+  echo "| connection | server | req/s | p50 ms | p99 ms | errors (all rounds) | server CPU us/request | ratio to baseline |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   for mode in keepalive close; do
-    b=${RESULT[baseline-$mode]}; s=${RESULT[sonde-$mode]}
     label="keep-alive"; [ "$mode" = close ] && label="Connection: close"
     for target in baseline sonde; do
-      r=${RESULT[$target-$mode]}
-      errs=$(( $(field "$r" non2xx) + $(field "$r" connect_errors) + $(field "$r" read_errors) + $(field "$r" write_errors) + $(field "$r" timeouts) ))
+      errs=0
+      for round in $(seq 1 "$ROUNDS"); do
+        r=${RESULT[$target-$mode-$round]}
+        errs=$(( errs + $(field "$r" non2xx) + $(field "$r" connect_errors) + $(field "$r" read_errors) + $(field "$r" write_errors) + $(field "$r" timeouts) ))
+      done
       ratio="1.00"
-      [ "$target" = sonde ] && ratio=$(awk -v s="$(field "$s" rps)" -v b="$(field "$b" rps)" 'BEGIN { printf "%.2f", s / b }')
+      [ "$target" = sonde ] && ratio=$(ratios "$mode" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
       name="axum baseline (static JSON)"; [ "$target" = sonde ] && name="sonde serve (SQLite, group commit)"
-      echo "| $label | $name | $(printf '%.0f' "$(field "$r" rps)") | $(ms "$(field "$r" p50_us)") | $(ms "$(field "$r" p99_us)") | $errs | $(field "$r" cpu_us) | $ratio |"
+      echo "| $label | $name | $(printf '%.0f' "$(median "$target" "$mode" rps)") | $(ms "$(median "$target" "$mode" p50_us)") | $(ms "$(median "$target" "$mode" p99_us)") | $errs | $(median "$target" "$mode" cpu_us) | $ratio |"
     done
   done
+  echo
+  for mode in keepalive close; do echo "per-round ratios ($mode): $(ratios "$mode" | tr '\n' ' ')"; done
   echo
   echo "durability: $ACKED pings acknowledged with 2xx by sonde, $STORED stored in $(basename "$DB") (non-2xx: $NON2XX)"
 } | tee "$OUT/summary.md"
