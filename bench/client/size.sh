@@ -22,6 +22,16 @@ mk() { # name, deps, main body
   cp "$ROOT/Cargo.lock" "$TMP/$1/Cargo.lock"
 }
 mk hello "" 'fn main() { println!("hello"); }'
+mk hello-sonde-http "sonde = { path = \"$ROOT/crates/sonde\", default-features = false }" 'fn main() {
+    let t = sonde::Telemetry::builder("hello", "0.1.0")
+        .endpoint("http://telemetry.internal.example")
+        .env_var("HELLO_TELEMETRY")
+        .build()
+        .expect("valid");
+    t.run();
+    t.print_notices();
+    println!("hello");
+}'
 mk hello-sonde "sonde = { path = \"$ROOT/crates/sonde\" }" 'fn main() {
     let t = sonde::Telemetry::builder("hello", "0.1.0")
         .endpoint("https://telemetry.example.com")
@@ -34,14 +44,15 @@ mk hello-sonde "sonde = { path = \"$ROOT/crates/sonde\" }" 'fn main() {
 }'
 size() { stat -c %s "$1"; }
 mib() { python3 -c "print(f'{($2-$1)/1048576:.2f} MiB')"; }
-for c in hello hello-sonde; do
+for c in hello hello-sonde hello-sonde-http; do
   cargo build --release --quiet --manifest-path "$TMP/$c/Cargo.toml" >&2
   cargo build --profile size --quiet --manifest-path "$TMP/$c/Cargo.toml" >&2
 done
 R=$CARGO_TARGET_DIR/release; S=$CARGO_TARGET_DIR/size
 strip -o "$TMP/a" "$R/hello"; strip -o "$TMP/b" "$R/hello-sonde"
 A=$(size "$R/hello"); B=$(size "$R/hello-sonde"); SA=$(size "$TMP/a"); SB=$(size "$TMP/b")
-ZA=$(size "$S/hello"); ZB=$(size "$S/hello-sonde")
+ZA=$(size "$S/hello"); ZB=$(size "$S/hello-sonde"); ZC=$(size "$S/hello-sonde-http")
+strip -o "$TMP/c" "$R/hello-sonde-http"; SC=$(size "$TMP/c")
 CRATES=$(cargo tree --manifest-path "$TMP/hello-sonde/Cargo.toml" -e normal --prefix none | sed 's/ (\*)//' | sort -u | grep -vc '^hello-sonde ')
 echo "rustc: $(rustc --version)"
 echo "| build | hello | hello + sonde | added |"
@@ -49,6 +60,7 @@ echo "| --- | --- | --- | --- |"
 echo "| release (Cargo default) | $A | $B | $(mib "$A" "$B") |"
 echo "| release, stripped afterwards | $SA | $SB | $(mib "$SA" "$SB") |"
 echo "| size profile (lto, codegen-units=1, opt-level=s, strip) | $ZA | $ZB | $(mib "$ZA" "$ZB") |"
+echo "without the tls feature (http:// endpoints only): release stripped $SC ($(mib "$SA" "$SC")), size profile $ZC ($(mib "$ZA" "$ZC"))"
 echo "crates linked by sonde (cargo tree -e normal, unique, excluding the root): $CRATES"
 if [ "${1:-}" = "--tls-variants" ]; then
   U='ureq = { version = "3", default-features = false, features = [%s] }'

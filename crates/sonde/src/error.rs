@@ -18,6 +18,9 @@ pub enum Error {
     /// The endpoint is not an `http://` or `https://` URL.
     #[error("invalid telemetry endpoint {0:?}: expected an http:// or https:// URL")]
     InvalidEndpoint(String),
+    /// An `https://` endpoint in a build without the `tls` feature.
+    #[error("telemetry endpoint {0:?} needs HTTPS, but sonde was built without its `tls` feature")]
+    TlsNotBuilt(String),
     /// `enable`/`disable` needs the host's config file, and none was given.
     #[error("no config file was configured for this tool, so the setting cannot be saved")]
     NoConfigFile,

@@ -277,6 +277,9 @@ impl TelemetryBuilder {
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.contains('@') {
             return Err(Error::InvalidEndpoint(self.endpoint));
         }
+        if cfg!(not(feature = "tls")) && endpoint.starts_with("https://") {
+            return Err(Error::TlsNotBuilt(endpoint));
+        }
         Ok(Telemetry {
             product,
             endpoint,

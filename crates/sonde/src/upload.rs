@@ -108,22 +108,25 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
     let _ = lock.rewind();
     let _ = write!(lock, "{}", std::process::id());
 
-    // The process is ours (the host does nothing else in uploader mode), so
-    // installing the process-wide crypto provider cannot surprise anyone.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::Rustls)
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let builder = ureq::Agent::config_builder()
         .timeout_connect(Some(settings.connect_timeout))
         .timeout_global(Some(settings.total_timeout))
         .http_status_as_error(false)
         .max_redirects(0)
-        .user_agent(settings.user_agent.as_str())
-        .tls_config(tls)
-        .build()
-        .into();
+        .user_agent(settings.user_agent.as_str());
+    #[cfg(feature = "tls")]
+    let builder = {
+        // The process is ours (the host does nothing else in uploader mode),
+        // so installing the process-wide crypto provider surprises no one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::Rustls)
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build(),
+        )
+    };
+    let agent: ureq::Agent = builder.build().into();
 
     let started = Instant::now();
     // Never run longer than a few requests' worth, whatever the spool holds.
