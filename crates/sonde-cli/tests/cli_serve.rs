@@ -186,9 +186,20 @@ fn serve_prints_address_and_creates_a_private_admin_token() {
         let mode = std::fs::metadata(&token_path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
-    // A restart keeps the token.
+    // A restart keeps the token, and makes a token file others could read private again.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let _s = serve(dir.path(), &[]);
     assert_eq!(std::fs::read_to_string(&token_path).unwrap(), token);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }
 
 #[test]

@@ -31,6 +31,7 @@ pub fn load_or_create(data_dir: &Path) -> Result<String, CollectorError> {
                     "holds no usable token (expected at least 32 characters); delete it to create a new one".into(),
                 ));
             }
+            restrict_mode(&path);
             return Ok(token);
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -58,6 +59,22 @@ pub fn load_or_create(data_dir: &Path) -> Result<String, CollectorError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create(data_dir),
         Err(e) => Err(err(e.to_string())),
     }
+}
+
+/// A token file readable by others is made private again (mode 0600).
+fn restrict_mode(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "the admin token file was readable by others; setting mode 0600");
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Compares a presented token with the real one in constant time.
