@@ -85,8 +85,9 @@ impl StateDir {
         self.read_text(name)?.trim().parse().ok()
     }
 
+    /// Writes one integer; see [`replace_write`] (readers may briefly see none).
     pub(crate) fn write_u64(&self, name: &str, value: u64) -> io::Result<()> {
-        atomic_write(&self.path(name), value.to_string().as_bytes())
+        replace_write(&self.path(name), value.to_string().as_bytes())
     }
 
     /// Sets the modification time of `name` (created empty if missing) to

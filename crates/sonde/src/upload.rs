@@ -178,7 +178,9 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
             Sent::Retry => {
                 item.attempts += 1;
                 item.next_attempt_at = now_secs() + backoff(item.attempts, settings.backoff_base);
-                let _ = state::write_json_file(&path, &item);
+                if let Ok(bytes) = serde_json::to_vec_pretty(&item) {
+                    let _ = state::replace_write(&path, &bytes);
+                }
                 retry_at = Some(item.next_attempt_at);
                 // The collector is unreachable or failing: do not try the rest now.
                 stop_sending = true;
