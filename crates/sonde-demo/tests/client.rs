@@ -560,3 +560,15 @@ fn an_unreadable_state_file_means_telemetry_quietly_does_nothing() {
     sandbox.run_work();
     wait_for("the ping", || collector.ping_count() == 1);
 }
+
+#[test]
+fn a_closed_stderr_never_makes_the_host_panic() {
+    let collector = Collector::start();
+    let sandbox = Sandbox::new(&collector.url()).env("SONDE_DEBUG", "1");
+    // A pipe whose reading end is already closed: every write fails (EPIPE).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = sandbox.demo().stderr(writer).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sonde-demo did its work\n");
+}

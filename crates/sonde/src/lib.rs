@@ -83,7 +83,7 @@ mod upload;
 
 use std::ffi::OsString;
 use std::fmt;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -520,7 +520,7 @@ impl Telemetry {
             return;
         }
         for n in self.notices() {
-            eprintln!("{n}");
+            let _ = writeln!(std::io::stderr(), "{n}");
         }
     }
 
@@ -647,7 +647,7 @@ impl Telemetry {
             Some(t) => t.clone(),
             None => self.default_first_run_notice(decision),
         };
-        eprintln!("{text}");
+        let _ = writeln!(std::io::stderr(), "{text}");
         Ok(())
     }
 
@@ -687,12 +687,15 @@ impl Telemetry {
     }
 
     fn debug_print_item(&self, item: &QueuedRequest) {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "[sonde debug] would send (nothing is sent): {} {}{}",
-            item.method, self.endpoint, item.path
+            item.method,
+            self.endpoint,
+            item.path
         );
         if let Some(body) = &item.body {
-            eprintln!("[sonde debug] body: {body}");
+            let _ = writeln!(std::io::stderr(), "[sonde debug] body: {body}");
         }
     }
 }
