@@ -26,7 +26,7 @@ done
 
 cargo build --release --locked -q -p sonde-cli -p sonde-bench
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-SONDE=target/release/sonde
+SONDE=${SONDE_BIN:-target/release/sonde}  # SONDE_BIN: measure another build (a proposed change) the same way
 BASELINE=target/release/check-baseline
 
 OUT=bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)
