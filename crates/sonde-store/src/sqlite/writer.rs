@@ -26,17 +26,14 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut months = MonthCache::default();
     let mut first_seen = FirstSeen::default();
     let mut added = Vec::new();
+    let mut ops: u64 = 0;
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
-            }
-        }
+        drain(&mut rx, &mut batch, max_batch);
         added.clear();
+        ops += batch.len() as u64;
         match apply(&mut conn, &batch, &mut months, &mut first_seen, &mut added) {
             Ok(outcomes) => {
                 commits.fetch_add(1, Ordering::Relaxed);
@@ -52,6 +49,18 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                     let _ = msg.reply.send(Err(StoreError::WriteFailed(message.clone())));
                 }
             }
+        }
+    }
+    let batches = commits.load(Ordering::Relaxed);
+    tracing::info!(ops, batches, "store writer stopped; every queued write was answered");
+}
+
+/// Moves whatever is already queued into `batch`, up to `max_batch` ops.
+fn drain(rx: &mut mpsc::Receiver<Msg>, batch: &mut Vec<Msg>, max_batch: usize) {
+    while batch.len() < max_batch {
+        match rx.try_recv() {
+            Ok(m) => batch.push(m),
+            Err(_) => break,
         }
     }
 }
