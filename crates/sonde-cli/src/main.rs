@@ -19,6 +19,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// mimalloc: check data is allocated on the async workers and freed on the
+// store's writer thread; measured 46 against 53 µs of server CPU per check.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Privacy-first telemetry for developer tools.
 #[derive(Debug, Parser)]
 #[command(name = "sonde", version, about)]

@@ -86,7 +86,9 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let mut rx = stop_rx.clone();
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            // `into_make_service`: serving a bare `Router` re-boxes every route
+            // per connection (costly with `Connection: close`, see BENCHMARKS.md).
+            let serve = axum::serve(listener, router.into_make_service()).with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|s| *s).await;
             });
             tokio::spawn(async move { serve.await })
