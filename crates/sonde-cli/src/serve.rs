@@ -181,17 +181,17 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let running = sonde_collector::start(config).await?;
-        {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "sonde collector listening on {}", running.base_url())?;
-            writeln!(out, "data directory: {}", resolved.data_dir.display())?;
-            writeln!(
-                out,
-                "admin token: {} (send it as `Authorization: Bearer <token>`, or pass --token-file to sonde verbs)",
-                sonde_collector::token::token_path(&resolved.data_dir).display()
-            )?;
-            out.flush()?;
-        }
+        // The banner is for people; a closed stdout (a parent that read the
+        // first line and went away) must not stop the collector.
+        let banner = format!(
+            "sonde collector listening on {}\ndata directory: {}\nadmin token: {} (send it as `Authorization: Bearer <token>`, or pass --token-file to sonde verbs)\n",
+            running.base_url(),
+            resolved.data_dir.display(),
+            sonde_collector::token::token_path(&resolved.data_dir).display()
+        );
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+        drop(out);
         wait_for_signal().await;
         tracing::info!("shutting down: draining in-flight requests and the write queue");
         running.shutdown().await?;
