@@ -24,6 +24,6 @@ sleep 2
 perf record -F 499 -g -o "$OUT/perf.data" -p "$PID" -- sleep 8 >/dev/null 2>&1
 wait $WRK
 grep WRK_RESULT "$OUT/wrk.txt"
-perf report -i "$OUT/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
+perf report -i "$OUT/perf.data" --no-children --sort comm,dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
 perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45
 echo "perf data: $OUT/perf.data"
