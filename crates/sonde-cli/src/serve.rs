@@ -136,7 +136,10 @@ pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // axum's accept loop logs each peer's address at trace level: never
+        // let an IP address into the logs, whatever RUST_LOG says.
+        .add_directive("axum::serve=off".parse().expect("valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

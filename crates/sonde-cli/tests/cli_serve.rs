@@ -321,3 +321,55 @@ fn a_release_published_by_the_cli_is_served_without_restart() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn logs_hold_no_client_address_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        dir.path(),
+        &["release", "publish", "--product", "demo", "--version", "1.0.0"],
+    );
+    let mut child = sonde()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line.trim().rsplit("http://").next().unwrap().parse().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        BufReader::new(stderr).read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut ports = Vec::new();
+    for path in [
+        "/v1/check/demo?version=1.0.0",
+        "/v1/check/ghost",
+        "/healthz",
+        "/v1/check/Bad",
+    ] {
+        let mut s = TcpStream::connect(addr).unwrap();
+        ports.push(s.local_addr().unwrap().port());
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).unwrap();
+    }
+    terminate(&child);
+    assert_eq!(wait_exit(&mut child).code(), Some(0));
+    let log = log.join().unwrap();
+    assert!(log.contains("collector listening"), "the log is there: {log}");
+    for port in ports {
+        assert!(
+            !log.contains(&format!(":{port}")),
+            "client port {port} (so its address) is in the log:\n{log}"
+        );
+    }
+}
