@@ -1,4 +1,10 @@
-//! Integration tests of the SQLite backend on real temporary files.
+//! Integration tests of the storage, on real temporary SQLite files.
+//!
+//! Functions taking `open` (a factory that opens the same store each time)
+//! use only the `Store` trait: they are the suite every backend must pass,
+//! instantiated for SQLite in `sqlite_suite`; a ClickHouse backend adds its
+//! own instantiation. The `#[test]`s at top level check SQLite specifics
+//! (write lock held by another connection, WAL, raw-table scans).
 
 use std::time::Duration;
 
@@ -130,10 +136,9 @@ fn a_full_queue_refuses_instead_of_blocking() {
     }
 }
 
-#[test]
-fn duplicate_events_are_ignored_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+/// Backend-independent: every `Store` must pass this.
+fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
+    let store = open();
     let event = |id: &str| Event {
         id: id.into(),
         kind: EventKind::Command,
@@ -178,10 +183,9 @@ fn duplicate_events_are_ignored_and_counted() {
     assert_eq!(rejections[0].count, 2);
 }
 
-#[test]
-fn monthly_active_signatures_are_exact_across_months() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+/// Backend-independent: every `Store` must pass this.
+fn monthly_active_signatures_are_exact_across_months(open: &dyn Fn() -> Box<dyn Store>) {
+    let store = open();
     let mut pending = Vec::new();
     // October: signatures 0..50, each three times. November: 25..100, twice.
     for round in 0..3 {
@@ -204,25 +208,14 @@ fn monthly_active_signatures_are_exact_across_months() {
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 75);
     assert_eq!(store.monthly_active("demo", "2026-12".parse().unwrap()).unwrap(), 0);
     assert_eq!(store.monthly_active("other", "2026-11".parse().unwrap()).unwrap(), 1);
-    // The maintained counter agrees with a scan of the raw pings.
-    let c = Connection::open(store.path()).unwrap();
-    let scanned: i64 = c
-        .query_row(
-            "SELECT count(DISTINCT signature) FROM pings WHERE product = 'demo' AND received_at_ms >= ?1",
-            [NOV],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(scanned, 75);
     assert_eq!(store.ping_count("demo").unwrap(), 150 + 150 + 1);
 }
 
-#[test]
-fn reopen_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
+/// Backend-independent: every `Store` must pass this.
+fn reopen_keeps_everything(open: &dyn Fn() -> Box<dyn Store>) {
     let alert_id;
     {
-        let store = SqliteStore::open(dir.path()).unwrap();
+        let store = open();
         store
             .enqueue(release("demo", "1.0.0"))
             .unwrap()
@@ -280,7 +273,7 @@ fn reopen_keeps_everything() {
             Err(StoreError::Closed)
         ));
     }
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = open();
     let catalog = store.load_catalog().unwrap();
     assert_eq!(catalog.products, ["demo"]);
     assert_eq!(catalog.releases.len(), 2);
@@ -329,10 +322,9 @@ fn reopen_keeps_everything() {
     assert!(b.id > alert_id);
 }
 
-#[test]
-fn catalog_generation_moves_with_catalog_changes_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+/// Backend-independent: every `Store` must pass this.
+fn catalog_generation_moves_with_catalog_changes_only(open: &dyn Fn() -> Box<dyn Store>) {
+    let store = open();
     let g0 = store.catalog_generation().unwrap();
     store
         .enqueue(ping_op("demo", Some(sig(1)), NOV))
@@ -348,7 +340,7 @@ fn catalog_generation_moves_with_catalog_changes_only() {
     let g1 = store.catalog_generation().unwrap();
     assert!(g1 > g0);
     // A second process (another store on the same file) sees and makes changes.
-    let other = SqliteStore::open(dir.path()).unwrap();
+    let other = open();
     other
         .enqueue(release("demo", "1.1.0"))
         .unwrap()
@@ -362,10 +354,9 @@ fn catalog_generation_moves_with_catalog_changes_only() {
     );
 }
 
-#[test]
-fn alerts_need_a_registered_product_and_write_nothing_otherwise() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+/// Backend-independent: every `Store` must pass this.
+fn alerts_need_a_registered_product_and_write_nothing_otherwise(open: &dyn Fn() -> Box<dyn Store>) {
+    let store = open();
     let g0 = store.catalog_generation().unwrap();
     let err = store
         .enqueue(WriteOp::AddAlert(NewAlert {
@@ -405,4 +396,73 @@ fn the_database_is_wal_with_full_sync() {
     for forbidden in ["ip", "address", "query", "user_agent"] {
         assert!(!cols.iter().any(|c| c.contains(forbidden)), "{cols:?}");
     }
+}
+
+/// Opens the SQLite store in `dir`; every call opens the same database.
+fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
+    move || Box::new(SqliteStore::open(dir).unwrap())
+}
+
+mod sqlite_suite {
+    //! The backend-independent tests above, run on SQLite.
+    use super::*;
+
+    #[test]
+    fn duplicate_events_are_ignored_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        super::duplicate_events_are_ignored_and_counted(&sqlite(dir.path()));
+    }
+
+    #[test]
+    fn monthly_active_signatures_are_exact_across_months() {
+        let dir = tempfile::tempdir().unwrap();
+        super::monthly_active_signatures_are_exact_across_months(&sqlite(dir.path()));
+    }
+
+    #[test]
+    fn reopen_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        super::reopen_keeps_everything(&sqlite(dir.path()));
+    }
+
+    #[test]
+    fn catalog_generation_moves_with_catalog_changes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        super::catalog_generation_moves_with_catalog_changes_only(&sqlite(dir.path()));
+    }
+
+    #[test]
+    fn alerts_need_a_registered_product_and_write_nothing_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        super::alerts_need_a_registered_product_and_write_nothing_otherwise(&sqlite(dir.path()));
+    }
+}
+
+#[test]
+fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut pending = Vec::new();
+    for round in 0..3 {
+        for i in 0..40 {
+            pending.push(
+                store
+                    .enqueue(ping_op("demo", Some(sig(i * 7 % 31)), NOV + round))
+                    .unwrap(),
+            );
+        }
+    }
+    for p in pending {
+        p.wait_blocking().unwrap();
+    }
+    let c = Connection::open(store.path()).unwrap();
+    let scanned: i64 = c
+        .query_row(
+            "SELECT count(DISTINCT signature) FROM pings WHERE product = 'demo'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(scanned, 31);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 31);
 }
