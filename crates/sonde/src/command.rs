@@ -171,6 +171,14 @@ impl CommandEvent {
     }
 }
 
+/// Whether the spool holds a request that was never tried and is due.
+fn has_untried_items(state: &StateDir) -> bool {
+    let now = now_secs();
+    spool::list(&state.spool_dir()).iter().any(|p| {
+        crate::state::read_json_file::<QueuedRequest>(p).is_some_and(|i| i.attempts == 0 && i.next_attempt_at <= now)
+    })
+}
+
 /// A native batch request of `events` for `product`.
 pub(crate) fn batch_request(product: &str, events: Vec<Value>) -> QueuedRequest {
     QueuedRequest::post_json("/api/v1/events", json!({ "product": product, "events": events }))
@@ -227,9 +235,10 @@ impl Telemetry {
 
     /// The uploader's loop (called in the uploader process instead of a
     /// single upload): sweep staged events into the spool, upload, and again
-    /// while events were staged meanwhile. The stage is checked *after* the
-    /// uploader lock is released, and a host stages *before* it looks at
-    /// that lock, so an event is either swept here or flushed by its host.
+    /// while events were staged or requests queued meanwhile. The stage and
+    /// spool are checked *after* the uploader lock is released, and a host
+    /// stages or queues *before* it looks at that lock, so a request is
+    /// either sent by this uploader or starts a new one.
     pub(crate) fn upload_with_staged_events(&self) {
         let Some(dir) = self.state_dir() else {
             self.upload();
@@ -239,7 +248,11 @@ impl Telemetry {
         self.sweep_stage(&state);
         for _ in 0..5 {
             self.upload();
-            if self.sweep_stage(&state) == 0 {
+            // Again when events were staged, or requests queued, while this
+            // pass ran (a host that saw this uploader's lock did not start
+            // another) — unless the pass stopped on a transport failure.
+            let swept = self.sweep_stage(&state);
+            if swept == 0 && (state.path(upload::RETRY_AT).exists() || !has_untried_items(&state)) {
                 break;
             }
         }
