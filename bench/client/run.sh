@@ -62,11 +62,12 @@ hf unreachable \
   -n "sonde-demo on" "$DEMO"
 hfnode unreachable "http://127.0.0.1:$CLOSED"
 
-# (1') the same, but the backoff left by the failed upload is cleared before
-# every run, so every run also starts an uploader (what the first run after a
-# backoff costs).
+# (1') the same, but before every run the backoff left by the failed upload
+# is cleared and the previous uploader has exited (flock waits for its lock),
+# so every run starts an uploader: what the run that finds a ping due pays.
+S=$XDG_CACHE_HOME/sonde/sonde-demo
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/spawn.json" \
-  --prepare "rm -f $XDG_CACHE_HOME/sonde/sonde-demo/retry-at" \
+  --prepare "sh -c 'rm -f $S/retry-at; flock $S/uploader.lock true'" \
   -n "sonde-demo off" "$DEMO --no-telemetry" \
   -n "sonde-demo on" "$DEMO" >&2
 
