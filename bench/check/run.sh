@@ -29,7 +29,7 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 SONDE=${SONDE_BIN:-target/release/sonde}  # SONDE_BIN: measure another build (a proposed change) the same way
 BASELINE=target/release/check-baseline
 
-OUT=bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)
+OUT=bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)-$$
 DATA=${DATA_PARENT:-$OUT}/sonde-bench-data-$$
 mkdir -p "$OUT" "$DATA"
 PIDS=()
