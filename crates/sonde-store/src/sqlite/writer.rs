@@ -18,7 +18,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
 use super::first_seen::{Added, FirstSeen};
-use super::Msg;
+use super::{Msg, Prepared};
 use crate::{AlertRecord, Month, StoreError, WriteOp, WriteOutcome};
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
@@ -161,8 +161,42 @@ struct Ctx<'a> {
     added: &'a mut Vec<Added>,
 }
 
-fn apply_op(tx: &Connection, op: &WriteOp, ctx: &mut Ctx<'_>) -> rusqlite::Result<OpResult> {
+fn apply_op(tx: &Connection, op: &Prepared, ctx: &mut Ctx<'_>) -> rusqlite::Result<OpResult> {
     let tally = &mut *ctx.tally;
+    let op = match op {
+        Prepared::Op(op) => op,
+        Prepared::Events {
+            product,
+            source,
+            rows,
+            dropped,
+        } => {
+            let mut stored = 0;
+            let mut duplicates = 0;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events(product, id, kind, test, occurred_at_ms, received_at_ms, fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for e in rows {
+                let n = stmt.execute(params![
+                    product,
+                    e.id,
+                    e.kind,
+                    e.test,
+                    e.occurred_at_ms,
+                    e.received_at_ms,
+                    e.fields
+                ])?;
+                if n > 0 {
+                    stored += 1;
+                } else {
+                    duplicates += 1;
+                }
+            }
+            count_dropped(tally, product, source, dropped);
+            return Ok(Ok(WriteOutcome::Events { stored, duplicates }));
+        }
+    };
     match op {
         WriteOp::Ping { ping, source, dropped } => {
             let product = ping.product.as_str();
@@ -199,38 +233,10 @@ fn apply_op(tx: &Connection, op: &WriteOp, ctx: &mut Ctx<'_>) -> rusqlite::Resul
             count_dropped(tally, product, source, dropped);
             Ok(Ok(WriteOutcome::Ping))
         }
-        WriteOp::Events {
-            product,
-            source,
-            events,
-            dropped,
-        } => {
-            let mut stored = 0;
-            let mut duplicates = 0;
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events(product, id, kind, test, occurred_at_ms, received_at_ms, fields)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for e in events {
-                let fields = serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into());
-                let n = stmt.execute(params![
-                    e.product.as_str(),
-                    e.id,
-                    e.kind.as_str(),
-                    e.test,
-                    e.occurred_at_ms,
-                    e.received_at_ms,
-                    fields
-                ])?;
-                if n > 0 {
-                    stored += 1;
-                } else {
-                    duplicates += 1;
-                }
-            }
-            count_dropped(tally, product.as_str(), source, dropped);
-            Ok(Ok(WriteOutcome::Events { stored, duplicates }))
-        }
+        // Turned into `Prepared::Events` when enqueued.
+        WriteOp::Events { .. } => Ok(Err(StoreError::Corrupt(
+            "events op reached the writer unprepared".into(),
+        ))),
         WriteOp::PublishRelease(r) => {
             tx.prepare_cached("INSERT OR IGNORE INTO products(name, created_at_ms) VALUES (?1, ?2)")?
                 .execute(params![r.product, crate::now_ms()])?;
