@@ -162,7 +162,9 @@ impl std::str::FromStr for AlertLevel {
             "info" => Ok(AlertLevel::Info),
             "warn" | "warning" => Ok(AlertLevel::Warn),
             "critical" => Ok(AlertLevel::Critical),
-            other => Err(format!("unknown alert level {other:?}: expected info, warn or critical")),
+            other => Err(format!(
+                "unknown alert level {other:?}: expected info, warn or critical"
+            )),
         }
     }
 }

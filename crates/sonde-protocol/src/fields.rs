@@ -4,9 +4,7 @@
 //! client: the collector drops that one field from the stored row and counts
 //! the [`DropReason`]. Each validator returns the normalised value to store.
 
-use crate::limits::{
-    MAX_CI_NAME_LEN, MAX_HASH_LEN, MAX_PLATFORM_LEN, MAX_RUNTIME_LEN, MAX_VERSION_LEN, MIN_HASH_LEN,
-};
+use crate::limits::{MAX_CI_NAME_LEN, MAX_HASH_LEN, MAX_PLATFORM_LEN, MAX_RUNTIME_LEN, MAX_VERSION_LEN, MIN_HASH_LEN};
 use crate::privacy::{find_identifying, PrivacyHit};
 
 /// Why a value (or a whole field) was dropped before storage.
@@ -117,7 +115,11 @@ pub fn signature(s: &str) -> Result<String, DropReason> {
         return Err(DropReason::InvalidSignature);
     }
     for (i, c) in b.iter().enumerate() {
-        let ok = if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() };
+        let ok = if matches!(i, 8 | 13 | 18 | 23) {
+            *c == b'-'
+        } else {
+            c.is_ascii_hexdigit()
+        };
         if !ok {
             return Err(DropReason::InvalidSignature);
         }
@@ -127,19 +129,25 @@ pub fn signature(s: &str) -> Result<String, DropReason> {
 
 /// A version string: `[A-Za-z0-9.+_-]`, at most 64 bytes (`v1.2.3`, `1.0.0-rc0`).
 pub fn version(s: &str) -> Result<String, DropReason> {
-    token(s, MAX_VERSION_LEN, |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'_' | b'-'))
+    token(s, MAX_VERSION_LEN, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'_' | b'-')
+    })
 }
 
 /// An `os` or `arch` value: `[A-Za-z0-9._-]`, at most 32 bytes, stored lower-case.
 pub fn platform(s: &str) -> Result<String, DropReason> {
-    token(s, MAX_PLATFORM_LEN, |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        .map(|v| v.to_ascii_lowercase())
+    token(s, MAX_PLATFORM_LEN, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
+    })
+    .map(|v| v.to_ascii_lowercase())
 }
 
 /// A runtime version (`v20.20.2`, `rustc 1.95.0`): letters, digits, spaces and
 /// `.+_-()`, at most 64 bytes.
 pub fn runtime(s: &str) -> Result<String, DropReason> {
-    token(s, MAX_RUNTIME_LEN, |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'_' | b'-' | b' ' | b'(' | b')'))
+    token(s, MAX_RUNTIME_LEN, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'_' | b'-' | b' ' | b'(' | b')')
+    })
 }
 
 /// A CI vendor name (`GitHub Actions`, `TRAVIS`): letters, digits, spaces and

@@ -105,7 +105,10 @@ impl UsagePing {
     ) -> (UsagePing, Vec<Dropped>) {
         let mut dropped = Vec::new();
         for _ in 0..q.unknown_keys {
-            dropped.push(Dropped { field: "*", reason: DropReason::UnknownField });
+            dropped.push(Dropped {
+                field: "*",
+                reason: DropReason::UnknownField,
+            });
         }
         let mut keep = |field: &'static str, value: &Option<String>, check: fn(&str) -> Result<String, DropReason>| {
             let v = value.as_deref().filter(|v| !v.is_empty())?;
@@ -191,9 +194,18 @@ mod tests {
         assert_eq!(
             dropped,
             [
-                Dropped { field: "*", reason: DropReason::UnknownField },
-                Dropped { field: "version", reason: DropReason::TooLong },
-                Dropped { field: "signature", reason: DropReason::InvalidSignature },
+                Dropped {
+                    field: "*",
+                    reason: DropReason::UnknownField
+                },
+                Dropped {
+                    field: "version",
+                    reason: DropReason::TooLong
+                },
+                Dropped {
+                    field: "signature",
+                    reason: DropReason::InvalidSignature
+                },
             ]
         );
     }

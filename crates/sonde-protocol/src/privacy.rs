@@ -124,16 +124,33 @@ fn has_secret(s: &str) -> bool {
         return true;
     }
     const PREFIXES: &[&str] = &[
-        "eyJ", "ghp_", "gho_", "ghu_", "ghs_", "github_pat_", "sk_live_", "sk_test_", "xoxb-", "xoxp-", "AKIA", "AIza",
-        "glpat-", "npm_",
+        "eyJ",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "github_pat_",
+        "sk_live_",
+        "sk_test_",
+        "xoxb-",
+        "xoxp-",
+        "AKIA",
+        "AIza",
+        "glpat-",
+        "npm_",
     ];
     for token in s.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '=')) {
-        if PREFIXES.iter().any(|p| token.starts_with(p) && token.len() >= p.len() + 12) {
+        if PREFIXES
+            .iter()
+            .any(|p| token.starts_with(p) && token.len() >= p.len() + 12)
+        {
             return true;
         }
         // A long opaque token with letters and digits mixed, as API keys are.
         if token.len() >= 32
-            && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'.'))
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'.'))
             && token.bytes().any(|b| b.is_ascii_digit())
             && token.bytes().any(|b| b.is_ascii_alphabetic())
             && !is_uuid_or_hex(token)
@@ -175,7 +192,16 @@ mod tests {
 
     #[test]
     fn plain_tokens_pass() {
-        for ok in ["linux", "amd64", "GitHub Actions", "v20.20.2", "1.2.3-rc.1+build.5", "Travis CI", "x64", "1.2.3.4.5"] {
+        for ok in [
+            "linux",
+            "amd64",
+            "GitHub Actions",
+            "v20.20.2",
+            "1.2.3-rc.1+build.5",
+            "Travis CI",
+            "x64",
+            "1.2.3.4.5",
+        ] {
             assert_eq!(find_identifying(ok), None, "{ok}");
         }
     }
