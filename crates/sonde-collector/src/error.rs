@@ -198,6 +198,11 @@ pub enum CollectorError {
         /// What went wrong.
         message: String,
     },
+    /// Another collector already serves this data directory.
+    #[error(
+        "another collector is already serving the data directory {0}: stop it, or give this one another --data-dir"
+    )]
+    DataDirInUse(std::path::PathBuf),
     /// The TLS certificate or key could not be used.
     #[error("TLS: {0}")]
     Tls(String),

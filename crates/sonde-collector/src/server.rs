@@ -28,6 +28,8 @@ pub struct Running {
     poller: JoinHandle<()>,
     store: Arc<dyn Store>,
     grace: std::time::Duration,
+    /// Held for the collector's life: one collector per data directory.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Running {
@@ -50,6 +52,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         }
     };
     let data_dir = config.data_dir.clone();
+    let lock = lock_data_dir(&data_dir)?;
     let options = StoreOptions {
         queue_capacity: config.queue_capacity,
         ..StoreOptions::default()
@@ -133,7 +136,27 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         poller,
         store,
         grace: config.shutdown_grace,
+        _lock: lock,
     })
+}
+
+/// Takes the data directory's collector lock (`collector.lock`, an advisory
+/// file lock released when the process ends, however it ends). The store keeps
+/// the current month's first-seen signatures in memory, so a second collector
+/// on the same file would count uniques twice: it is refused instead. The CLI's
+/// admin verbs do not take this lock and may write beside a running collector.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CollectorError> {
+    std::fs::create_dir_all(dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("collector.lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CollectorError::DataDirInUse(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => Err(CollectorError::Io(e)),
+    }
 }
 
 impl Running {

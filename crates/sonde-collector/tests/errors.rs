@@ -275,3 +275,23 @@ fn a_full_write_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
         "exactly the acknowledged pings are stored"
     );
 }
+
+#[test]
+fn a_second_collector_on_the_same_data_directory_is_refused() {
+    let common::Harness { collector, dir } = common::start();
+    let config = || sonde_collector::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
+        ..sonde_collector::Config::default()
+    };
+    let err = sonde_collector::start_in_background(config()).expect_err("a second collector must not start");
+    assert!(
+        matches!(err, sonde_collector::CollectorError::DataDirInUse(_)),
+        "unexpected error: {err}"
+    );
+    assert!(err.to_string().contains("already serving"), "{err}");
+    // Once the first one stops, the same directory is free again.
+    collector.shutdown();
+    let again = sonde_collector::start_in_background(config()).expect("the directory is free after shutdown");
+    again.shutdown();
+}
