@@ -33,7 +33,7 @@ pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:7070; port 0 picks a free port).
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
-    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format.
+    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
@@ -51,6 +51,30 @@ pub struct ServeArgs {
     /// Delete raw events older than this many days (their counts are kept); default 400.
     #[arg(long, env = "SONDE_EVENT_RETENTION_DAYS", value_name = "DAYS")]
     pub event_retention_days: Option<u64>,
+    /// What an acknowledged ping or event survives: `machine` (default; fsync
+    /// per group commit) or `process` (a collector crash only; faster).
+    #[arg(long, env = "SONDE_DURABILITY", value_enum)]
+    pub durability: Option<DurabilityArg>,
+}
+
+/// `--durability` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilityArg {
+    /// Survives a crash of the machine: SQLite `synchronous=FULL`.
+    #[default]
+    Machine,
+    /// Survives a crash of the collector, not of the machine: `synchronous=NORMAL`.
+    Process,
+}
+
+impl From<DurabilityArg> for sonde_store::Durability {
+    fn from(d: DurabilityArg) -> Self {
+        match d {
+            DurabilityArg::Machine => sonde_store::Durability::Machine,
+            DurabilityArg::Process => sonde_store::Durability::Process,
+        }
+    }
 }
 
 /// The keys of the TOML file (`-` or `_` in names).
@@ -68,6 +92,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     #[serde(alias = "event-retention-days")]
     event_retention_days: Option<u64>,
+    durability: Option<DurabilityArg>,
 }
 
 /// The configuration after merging every source.
@@ -85,6 +110,8 @@ pub struct Resolved {
     pub log_format: LogFormat,
     /// Raw-event retention, in days.
     pub event_retention_days: u64,
+    /// What an acknowledged write survives.
+    pub durability: DurabilityArg,
 }
 
 fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
@@ -124,6 +151,7 @@ pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved
     }
     let log_format = args.log_format.or(file.log_format).unwrap_or_default();
     let event_retention_days = args.event_retention_days.or(file.event_retention_days).unwrap_or(400);
+    let durability = args.durability.or(file.durability).unwrap_or_default();
     Ok(Resolved {
         listen,
         data_dir,
@@ -131,6 +159,7 @@ pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved
         tls_key,
         log_format,
         event_retention_days,
+        durability,
     })
 }
 
@@ -179,6 +208,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         tls_cert: resolved.tls_cert.clone(),
         tls_key: resolved.tls_key.clone(),
         event_retention: std::time::Duration::from_secs(resolved.event_retention_days.saturating_mul(86_400)),
+        durability: resolved.durability.into(),
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -220,12 +250,13 @@ mod tests {
         let file = dir.path().join("sonde.toml");
         std::fs::write(
             &file,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\n",
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\n",
         )
         .unwrap();
         let defaults = resolve(&global(None), &ServeArgs::default()).unwrap();
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:7070");
         assert_eq!(defaults.data_dir, PathBuf::from("./sonde-data"));
+        assert_eq!(defaults.durability, DurabilityArg::Machine);
         let args = ServeArgs {
             config: Some(file.clone()),
             ..ServeArgs::default()
@@ -234,13 +265,16 @@ mod tests {
         assert_eq!(from_file.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(from_file.data_dir, dir.path().join("from-file"));
         assert_eq!(from_file.log_format, LogFormat::Json);
+        assert_eq!(from_file.durability, DurabilityArg::Process);
         let args = ServeArgs {
             config: Some(file),
             listen: Some("127.0.0.1:9100".into()),
+            durability: Some(DurabilityArg::Machine),
             ..ServeArgs::default()
         };
         let flags = resolve(&global(Some("/flag")), &args).unwrap();
         assert_eq!(flags.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(flags.durability, DurabilityArg::Machine);
         assert_eq!(flags.data_dir, PathBuf::from("/flag"));
     }
 

@@ -26,6 +26,9 @@ pub struct Config {
     pub event_retention: Duration,
     /// How often retention runs (1 h; also once at start).
     pub retention_interval: Duration,
+    /// What an acknowledged write survives: the machine (default, fsync per
+    /// group commit) or only the collector process.
+    pub durability: sonde_store::Durability,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             event_retention: Duration::from_secs(400 * 24 * 3600),
             retention_interval: Duration::from_secs(3600),
+            durability: sonde_store::Durability::default(),
         }
     }
 }

@@ -55,6 +55,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let lock = lock_data_dir(&data_dir)?;
     let options = StoreOptions {
         queue_capacity: config.queue_capacity,
+        durability: config.durability,
         ..StoreOptions::default()
     };
     let store: Arc<dyn Store> = {

@@ -36,7 +36,7 @@ pub use model::{
     AlertRecord, CatalogData, NewAlert, NewRelease, RejectionCount, Release, VersionConstraint, WriteOp, WriteOutcome,
 };
 pub use month::{Month, MonthParseError};
-pub use sqlite::{SqliteStore, StoreOptions};
+pub use sqlite::{Durability, SqliteStore, StoreOptions};
 
 use tokio::sync::oneshot;
 

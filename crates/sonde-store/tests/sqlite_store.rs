@@ -112,6 +112,7 @@ fn a_full_queue_refuses_instead_of_blocking() {
         StoreOptions {
             queue_capacity: 4,
             max_batch: 1024,
+            ..StoreOptions::default()
         },
     )
     .unwrap();

@@ -1,8 +1,10 @@
 //! The embedded SQLite backend: [`SqliteStore`].
 //!
-//! Durability choices: the journal is WAL and `synchronous=FULL`, so every
-//! commit fsyncs the WAL before the writer acknowledges it; an acknowledged
-//! write survives a crash of the process and of the machine. `busy_timeout`
+//! Durability choices: the journal is WAL and, by default
+//! ([`Durability::Machine`]), `synchronous=FULL`, so every commit fsyncs the
+//! WAL before the writer acknowledges it; an acknowledged write survives a
+//! crash of the process and of the machine. [`Durability::Process`]
+//! (`synchronous=NORMAL`) keeps the first guarantee and drops the second. `busy_timeout`
 //! lets the CLI write to the same file while a collector runs.
 
 mod first_seen;
@@ -35,6 +37,8 @@ pub struct StoreOptions {
     pub queue_capacity: usize,
     /// Most ops committed in one transaction.
     pub max_batch: usize,
+    /// What an acknowledged write survives.
+    pub durability: Durability,
 }
 
 impl Default for StoreOptions {
@@ -42,8 +46,44 @@ impl Default for StoreOptions {
         StoreOptions {
             queue_capacity: QUEUE_CAPACITY,
             max_batch: MAX_BATCH,
+            durability: Durability::default(),
         }
     }
+}
+
+/// What an acknowledged write survives. Either way a write is acknowledged
+/// only after its batch has committed to the WAL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// A crash of the collector process and of the machine (power loss, kernel
+    /// panic): every commit fsyncs the WAL (`synchronous=FULL`). The default.
+    #[default]
+    Machine,
+    /// A crash of the collector process, not of the machine: commits are
+    /// written to the WAL but not fsynced (`synchronous=NORMAL`); the OS may
+    /// lose the last commits on power loss. Cheaper per commit (see
+    /// BENCHMARKS.md).
+    Process,
+}
+
+impl Durability {
+    /// The `PRAGMA synchronous` value for this level.
+    pub fn synchronous(self) -> &'static str {
+        match self {
+            Durability::Machine => "FULL",
+            Durability::Process => "NORMAL",
+        }
+    }
+}
+
+/// Applies the writer connection's settings.
+fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", durability.synchronous())?;
+    // 32 MiB of page cache for the writer: appends and index tails stay hot.
+    conn.pragma_update(None, "cache_size", -32768)?;
+    Ok(())
 }
 
 pub(crate) struct Msg {
@@ -136,11 +176,7 @@ impl SqliteStore {
         })?;
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path)?;
-        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        // 32 MiB of page cache for the writer: appends and index tails stay hot.
-        conn.pragma_update(None, "cache_size", -32768)?;
+        configure_writer(&conn, options.durability)?;
         conn.execute_batch(schema::SCHEMA)?;
         conn.set_prepared_statement_cache_capacity(64);
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
@@ -258,5 +294,23 @@ impl Store for SqliteStore {
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durability_sets_the_writers_synchronous_mode() {
+        for (durability, expected) in [(Durability::Machine, 2), (Durability::Process, 1)] {
+            let dir = tempfile::tempdir().unwrap();
+            let conn = Connection::open(dir.path().join("t.db")).unwrap();
+            configure_writer(&conn, durability).unwrap();
+            let mode: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+            assert_eq!(mode, expected, "{durability:?}");
+            let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            assert_eq!(journal, "wal");
+        }
     }
 }
