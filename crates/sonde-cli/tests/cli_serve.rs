@@ -202,27 +202,37 @@ fn serve_prints_address_and_creates_a_private_admin_token() {
     }
 }
 
-#[test]
-fn sigterm_drains_in_flight_checks_and_exits_0_with_nothing_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    ok(
-        dir.path(),
-        &["release", "publish", "--product", "demo", "--version", "1.0.0"],
-    );
-    let mut s = serve(dir.path(), &[]);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (handles, acked) = load(s.addr, 4, stop.clone());
-    wait_for_acks(&acked, 200);
-    terminate(&s.child);
+/// Starts a collector on `dir` with one product, keeps 4 clients sending
+/// checks until `min_acks` were answered 200, stops the collector with `stop`
+/// mid-stream, and returns its exit status and every acknowledged signature
+/// that is not in the database afterwards (reopened as the next start would).
+fn stop_under_load(
+    dir: &std::path::Path,
+    min_acks: usize,
+    stop: impl FnOnce(&mut std::process::Child),
+) -> (std::process::ExitStatus, Vec<String>, Vec<String>) {
+    ok(dir, &["release", "publish", "--product", "demo", "--version", "1.0.0"]);
+    let mut s = serve(dir, &[]);
+    let done = Arc::new(AtomicBool::new(false));
+    let (handles, acked) = load(s.addr, 4, done.clone());
+    wait_for_acks(&acked, min_acks);
+    stop(&mut s.child);
     let status = wait_exit(&mut s.child);
-    stop.store(true, Ordering::Relaxed);
+    done.store(true, Ordering::Relaxed);
     for h in handles {
         h.join().unwrap();
     }
+    let acked = acked.lock().unwrap().clone();
+    let stored = stored_signatures(dir);
+    let missing = acked.iter().filter(|s| !stored.contains(*s)).cloned().collect();
+    (status, acked, missing)
+}
+
+#[test]
+fn sigterm_drains_in_flight_checks_and_exits_0_with_nothing_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, acked, missing) = stop_under_load(dir.path(), 200, |child| terminate(child));
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
-    let stored = stored_signatures(dir.path());
-    let acked = acked.lock().unwrap();
-    let missing: Vec<_> = acked.iter().filter(|s| !stored.contains(*s)).collect();
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged pings lost: {:?}",
@@ -235,25 +245,9 @@ fn sigterm_drains_in_flight_checks_and_exits_0_with_nothing_lost() {
 #[test]
 fn sigkill_loses_no_acknowledged_ping() {
     let dir = tempfile::tempdir().unwrap();
-    ok(
-        dir.path(),
-        &["release", "publish", "--product", "demo", "--version", "1.0.0"],
-    );
-    let mut s = serve(dir.path(), &[]);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (handles, acked) = load(s.addr, 4, stop.clone());
-    wait_for_acks(&acked, 300);
-    s.child.kill().unwrap(); // SIGKILL, mid-stream
-    s.child.wait().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for h in handles {
-        h.join().unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
+    // SIGKILL, mid-stream.
+    let (_, acked, missing) = stop_under_load(dir.path(), 300, |child| child.kill().unwrap());
     assert!(acked.len() >= 300);
-    // Reopen the database as the next start would, and count by unique signature.
-    let stored = stored_signatures(dir.path());
-    let missing: Vec<_> = acked.iter().filter(|s| !stored.contains(*s)).collect();
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged pings lost after SIGKILL",

@@ -52,6 +52,22 @@ fn clean_env(cmd: &mut Command) -> &mut Command {
     cmd
 }
 
+/// Runs a real client's harness to completion (no stdin) and returns the JSON
+/// report it prints; on failure, shows its output and the collector's log.
+fn run_peer(cmd: &mut Command, what: &str, collector: &Collector) -> Value {
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n--- collector log\n{}",
+        describe(&output),
+        collector.drain_log()
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{what} prints JSON: {e}"))
+}
+
 fn new_data_dir(root: &Path) -> PathBuf {
     let dir = root.join("data");
     std::fs::create_dir_all(&dir).expect("create data dir");
@@ -187,24 +203,16 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
 
     let collector = Collector::start(&data, &[]);
     let xdg_cache = tmp.path().join("xdg-cache");
-    let output = clean_env(&mut Command::new("node"))
+    let mut node = Command::new("node");
+    let output = clean_env(&mut node)
         .arg("check.js")
         .arg("4.16.2")
         .current_dir(&prisma_dir)
         .env("PRISMA_TELEMETRY_ENDPOINT", format!("http://{}", collector.addr()))
         .env("XDG_CACHE_HOME", &xdg_cache)
         .env("CHECKPOINT_TIMEOUT", "60000")
-        .env("SONDE_COMPAT_WAIT_MS", PEER_TIMEOUT.as_millis().to_string())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run node");
-    assert!(
-        output.status.success(),
-        "compat/prisma/check.js failed: {}\n--- collector log\n{}",
-        describe(&output),
-        collector.drain_log()
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).expect("check.js prints JSON");
+        .env("SONDE_COMPAT_WAIT_MS", PEER_TIMEOUT.as_millis().to_string());
+    let report = run_peer(output, "compat/prisma/check.js", &collector);
 
     // The cache file the detached child wrote holds the collector's answer.
     assert_eq!(report["first"]["status"], "waiting", "{report:#}");
@@ -422,7 +430,8 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
         ],
     );
     let state = tmp.path().join("go-state");
-    let output = clean_env(&mut Command::new(&harness))
+    let mut go = Command::new(&harness);
+    let output = clean_env(&mut go)
         .arg("-collector")
         .arg(collector.addr().to_string())
         .args(["-product", "terraform", "-version", "1.5.0", "-state-dir"])
@@ -430,17 +439,8 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
         .env("SSL_CERT_FILE", &ca_pem)
         .env("SSL_CERT_DIR", tmp.path().join("no-system-certs"))
         .env("CHECKPOINT_ENABLE", "1")
-        .env("CHECKPOINT_TIMEOUT", "60000")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run go harness");
-    assert!(
-        output.status.success(),
-        "go-checkpoint harness failed: {}\n--- collector log\n{}",
-        describe(&output),
-        collector.drain_log()
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).expect("harness prints JSON");
+        .env("CHECKPOINT_TIMEOUT", "60000");
+    let report = run_peer(output, "go-checkpoint harness", &collector);
 
     // The library asked its proxy for its own fixed host; TLS to the collector
     // verified against the test CA.
