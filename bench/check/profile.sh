@@ -21,7 +21,7 @@ extra=(); [ "$MODE" = close ] && extra=(-H 'Connection: close')
 wrk -t2 -c50 -d12s -s bench/check/check.lua "${extra[@]}" "http://$ADDR/" >"$OUT/wrk.txt" 2>&1 &
 WRK=$!
 sleep 2
-perf record -F 499 -g -o "$OUT/perf.data" -p "$PID" -- sleep 8 >/dev/null 2>&1
+perf record -F 499 ${PERF_CG:--g} -o "$OUT/perf.data" -p "$PID" -- sleep 8 >/dev/null 2>&1
 wait $WRK
 grep WRK_RESULT "$OUT/wrk.txt"
 perf report -i "$OUT/perf.data" --no-children --sort comm,dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12

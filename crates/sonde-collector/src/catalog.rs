@@ -37,7 +37,58 @@ pub struct ProductCatalog {
     newest_stable: Option<usize>,
     newest_any: Option<usize>,
     alerts: Vec<(Alert, Option<AffectsRange>)>,
+    /// Each alert of `alerts` as JSON, serialized once per snapshot.
+    alerts_json: Vec<Vec<u8>>,
+    /// The fixed parts of an answer against `newest_stable`, `newest_any`
+    /// and no release at all, serialized once per snapshot.
+    rendered_stable: Rendered,
+    rendered_any: Rendered,
+    rendered_none: Rendered,
     versions: HashMap<String, VersionsResponse>,
+}
+
+/// The parts of a check answer that depend only on the catalog, as JSON
+/// bytes: everything before the value of `outdated`, and everything after
+/// the last echoed field. The answer is `head`, the per-request middle,
+/// `tail`; it is byte for byte what serializing [`CheckResponse`] gives.
+#[derive(Debug, Default)]
+struct Rendered {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+/// Appends `s` as a JSON string.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing a string to a Vec cannot fail");
+}
+
+impl Rendered {
+    fn new(product: &str, release: Option<&Release>) -> Self {
+        let text = |f: fn(&Release) -> &Option<String>| release.and_then(|r| f(r).as_deref()).unwrap_or("");
+        let date = release.map(|r| r.date).unwrap_or(0);
+        let mut head = Vec::with_capacity(256);
+        head.extend_from_slice(b"{\"product\":");
+        push_json_str(&mut head, product);
+        head.extend_from_slice(b",\"current_version\":");
+        push_json_str(&mut head, release.map(|r| r.version.as_str()).unwrap_or(""));
+        head.extend_from_slice(format!(",\"current_release\":{date},\"current_release_date\":{date}").as_bytes());
+        head.extend_from_slice(b",\"current_download_url\":");
+        push_json_str(&mut head, text(|r| &r.download_url));
+        head.extend_from_slice(b",\"current_changelog_url\":");
+        push_json_str(&mut head, text(|r| &r.changelog_url));
+        head.extend_from_slice(b",\"project_website\":");
+        push_json_str(&mut head, text(|r| &r.website));
+        head.extend_from_slice(b",\"outdated\":");
+        let mut tail = Vec::with_capacity(128);
+        tail.extend_from_slice(b",\"package\":");
+        push_json_str(&mut tail, text(|r| &r.package));
+        tail.extend_from_slice(b",\"release_tag\":");
+        push_json_str(&mut tail, text(|r| &r.release_tag));
+        tail.extend_from_slice(b",\"install_command\":");
+        push_json_str(&mut tail, text(|r| &r.install_command));
+        tail.push(b'}');
+        Rendered { head, tail }
+    }
 }
 
 impl Catalog {
@@ -105,6 +156,7 @@ impl Catalog {
             p.releases.sort_by(|a, b| compare(&a.0, &b.0));
             p.newest_any = p.releases.len().checked_sub(1);
             p.newest_stable = p.releases.iter().rposition(|(v, _)| v.pre.is_empty());
+            p.render();
         }
         Catalog {
             generation: data.generation,
@@ -128,23 +180,96 @@ impl Catalog {
     }
 }
 
-fn echo(v: &Option<String>) -> String {
+/// A client-supplied value as echoed back: empty when absent or too long.
+fn echoed<S: AsRef<str>>(v: &Option<S>) -> &str {
     match v {
-        Some(s) if s.len() <= MAX_ECHO_LEN => s.clone(),
-        _ => String::new(),
+        Some(s) if s.as_ref().len() <= MAX_ECHO_LEN => s.as_ref(),
+        _ => "",
     }
 }
 
+fn echo<S: AsRef<str>>(v: &Option<S>) -> String {
+    echoed(v).to_owned()
+}
+
 impl ProductCatalog {
+    fn render(&mut self) {
+        let release = |i: Option<usize>| i.map(|i| &self.releases[i].1);
+        self.rendered_stable = Rendered::new(&self.name, release(self.newest_stable));
+        self.rendered_any = Rendered::new(&self.name, release(self.newest_any));
+        self.rendered_none = Rendered::new(&self.name, None);
+        self.alerts_json = self
+            .alerts
+            .iter()
+            .map(|(a, _)| serde_json::to_vec(a).expect("an alert serializes"))
+            .collect();
+    }
+
+    /// The pre-rendered parts for the release [`Self::target_for`] picks.
+    fn rendered_for(&self, client: Option<&Version>) -> &Rendered {
+        match self.target_index(client) {
+            None => &self.rendered_none,
+            Some(i) if Some(i) == self.newest_stable => &self.rendered_stable,
+            Some(_) => &self.rendered_any,
+        }
+    }
+
+    /// Answers a check as the JSON bytes of [`Self::answer`], from parts
+    /// serialized once per catalog snapshot: per request only `outdated`, the
+    /// matching alerts and the echoed values are written.
+    pub fn answer_json(&self, q: &CheckQuery, client_version: Option<&str>) -> Vec<u8> {
+        let client = client_version.and_then(parse_lenient);
+        let target = self.target_for(client.as_ref());
+        let outdated = match (&client, target) {
+            (Some(c), Some((t, _))) => compare(c, t).is_lt(),
+            _ => false,
+        };
+        let rendered = self.rendered_for(client.as_ref());
+        let mut out = Vec::with_capacity(rendered.head.len() + rendered.tail.len() + 512);
+        out.extend_from_slice(&rendered.head);
+        out.extend_from_slice(if outdated { b"true" } else { b"false" });
+        out.extend_from_slice(b",\"alerts\":[");
+        let mut first = true;
+        for ((_, range), json) in self.alerts.iter().zip(&self.alerts_json) {
+            let applies = match (range, &client) {
+                (None, _) => true,
+                (Some(r), Some(c)) => r.matches(c),
+                (Some(_), None) => false,
+            };
+            if applies {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.extend_from_slice(json);
+            }
+        }
+        out.extend_from_slice(b"],\"client_event_id\":");
+        push_json_str(&mut out, echoed(&q.client_event_id));
+        out.extend_from_slice(b",\"previous_client_event_id\":");
+        push_json_str(&mut out, echoed(&q.previous_client_event_id));
+        out.extend_from_slice(b",\"previous_version\":");
+        push_json_str(&mut out, client_version.unwrap_or_default());
+        out.extend_from_slice(b",\"cli_path_hash\":");
+        push_json_str(&mut out, echoed(&q.cli_path_hash));
+        out.extend_from_slice(b",\"local_timestamp\":");
+        push_json_str(&mut out, echoed(&q.local_timestamp));
+        out.extend_from_slice(&rendered.tail);
+        out
+    }
+
     /// The release a client on `client` is compared against: the newest stable
     /// one for stable (or unknown) versions, the newest of any kind for
     /// pre-releases.
     pub fn target_for(&self, client: Option<&Version>) -> Option<&(Version, Release)> {
-        let idx = match client {
+        self.target_index(client).map(|i| &self.releases[i])
+    }
+
+    fn target_index(&self, client: Option<&Version>) -> Option<usize> {
+        match client {
             Some(v) if !v.pre.is_empty() => self.newest_any,
             _ => self.newest_stable.or(self.newest_any),
-        };
-        idx.map(|i| &self.releases[i])
+        }
     }
 
     /// Answers a check. `client_version` is the validated version the client
@@ -265,5 +390,99 @@ pub(crate) async fn poll(
         if let Err(e) = handle.refresh(&store).await {
             tracing::warn!(error = %e, "catalog refresh failed; serving the previous snapshot");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sonde_store::{AlertRecord, CatalogData, Release};
+
+    use super::*;
+
+    fn release(product: &str, version: &str, extra: bool) -> Release {
+        let text = |s: &str| extra.then(|| s.to_owned());
+        Release {
+            product: product.into(),
+            version: version.into(),
+            date: 1_730_764_800,
+            download_url: text("https://example.com/dl?a=1&b=\"2\""),
+            changelog_url: text("https://example.com/CHANGELOG.md"),
+            website: text("https://example.com/ünïcode"),
+            package: text("prisma"),
+            release_tag: text("latest"),
+            install_command: text("npm i --save-dev prisma@latest\t# tab"),
+        }
+    }
+
+    fn alert(id: i64, product: &str, affects: Option<&str>) -> AlertRecord {
+        AlertRecord {
+            id,
+            product: product.into(),
+            level: "critical".into(),
+            message: format!("alert {id} with \"quotes\" and a \\ backslash"),
+            url: (id % 2 == 0).then(|| "https://example.com/advisory".into()),
+            affects: affects.map(str::to_owned),
+            date: 1_700_000_000 + id,
+        }
+    }
+
+    /// The pre-rendered answer is byte for byte the serialized typed answer,
+    /// for stable, pre-release, missing and unparsable client versions, with
+    /// and without releases, alerts in and out of range, and echoed values
+    /// that need escaping or are too long to echo.
+    #[test]
+    fn the_rendered_answer_is_the_serialized_typed_answer() {
+        let catalog = Catalog::build(CatalogData {
+            generation: 1,
+            products: vec!["full".into(), "bare".into(), "pre".into()],
+            releases: vec![
+                release("full", "1.6.0", true),
+                release("full", "1.7.0-rc.1", false),
+                release("full", "1.5.0", true),
+                release("pre", "2.0.0-beta.2", true),
+            ],
+            alerts: vec![
+                alert(1, "full", Some("<1.5.7")),
+                alert(2, "full", None),
+                alert(3, "full", Some(">=1.7.0-rc.0")),
+                alert(4, "bare", None),
+            ],
+            versions: vec![],
+        });
+        let long = "x".repeat(MAX_ECHO_LEN + 1);
+        let queries = [
+            String::new(),
+            "version=1.5.0".into(),
+            "version=1.6.0&client_event_id=abc&previous_client_event_id=def&cli_path_hash=12ab&local_timestamp=2024-11-05T00%3A00%3A00Z".into(),
+            "version=1.7.0-rc.1&client_event_id=%22quoted%22%5Cslash%0Anewline".into(),
+            format!("version=1.0.0&client_event_id={long}&local_timestamp={long}"),
+            "version=not-semver&client_event_id=%F0%9F%A6%80".into(),
+            "version=2.0.0-alpha.1".into(),
+        ];
+        let mut compared = 0;
+        for product in ["full", "bare", "pre"] {
+            let entry = catalog.product(product).unwrap();
+            for raw in &queries {
+                let q = CheckQuery::parse(raw);
+                let version = q.version.as_deref();
+                let typed = serde_json::to_vec(&entry.answer(&q, version)).unwrap();
+                let rendered = entry.answer_json(&q, version);
+                assert_eq!(
+                    String::from_utf8(rendered).unwrap(),
+                    String::from_utf8(typed).unwrap(),
+                    "{product} ?{raw}"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 21);
+        // The cases above do exercise what they claim to.
+        let full = catalog.product("full").unwrap();
+        let answer = full.answer(&CheckQuery::parse("version=1.5.0"), Some("1.5.0"));
+        assert!(answer.outdated);
+        assert_eq!(answer.alerts.iter().map(|a| a.id).collect::<Vec<_>>(), [1, 2]);
+        let answer = full.answer(&CheckQuery::parse(""), Some("1.7.0-rc.1"));
+        assert_eq!(answer.current_version, "1.7.0-rc.1");
+        assert_eq!(answer.alerts.iter().map(|a| a.id).collect::<Vec<_>>(), [2, 3]);
     }
 }

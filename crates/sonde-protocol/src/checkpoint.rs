@@ -7,6 +7,8 @@
 //! - [`VersionsResponse`]: the answer of `GET /v1/versions/{service}`.
 //! - [`TelemetryBody`]: the body of go-checkpoint's `POST /v1/telemetry/{product}`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Keys of `/v1/check` that some client sends and the collector understands.
@@ -56,80 +58,106 @@ pub const KNOWN_CHECK_KEYS: &[&str] = &[
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[allow(missing_docs)]
-pub struct CheckQuery {
-    pub arch: Option<String>,
-    pub os: Option<String>,
-    pub signature: Option<String>,
-    pub version: Option<String>,
-    pub checkpoint_version: Option<String>,
-    pub local_timestamp: Option<String>,
-    pub information: Option<String>,
-    pub schema_providers: Vec<String>,
-    pub schema_preview_features: Vec<String>,
-    pub schema_generators_providers: Vec<String>,
-    pub command: Option<String>,
-    pub client_event_id: Option<String>,
-    pub previous_client_event_id: Option<String>,
-    pub project_hash: Option<String>,
-    pub cli_path_hash: Option<String>,
+pub struct CheckQuery<'a> {
+    pub arch: Option<Cow<'a, str>>,
+    pub os: Option<Cow<'a, str>>,
+    pub signature: Option<Cow<'a, str>>,
+    pub version: Option<Cow<'a, str>>,
+    pub checkpoint_version: Option<Cow<'a, str>>,
+    pub local_timestamp: Option<Cow<'a, str>>,
+    pub information: Option<Cow<'a, str>>,
+    pub schema_providers: Vec<Cow<'a, str>>,
+    pub schema_preview_features: Vec<Cow<'a, str>>,
+    pub schema_generators_providers: Vec<Cow<'a, str>>,
+    pub command: Option<Cow<'a, str>>,
+    pub client_event_id: Option<Cow<'a, str>>,
+    pub previous_client_event_id: Option<Cow<'a, str>>,
+    pub project_hash: Option<Cow<'a, str>>,
+    pub cli_path_hash: Option<Cow<'a, str>>,
     /// `node_version` from Prisma, or `runtime_version` from Sonde's client.
-    pub runtime_version: Option<String>,
-    pub ci: Option<String>,
-    pub ci_name: Option<String>,
-    pub cli_install_type: Option<String>,
-    pub check_if_update_available: Option<String>,
+    pub runtime_version: Option<Cow<'a, str>>,
+    pub ci: Option<Cow<'a, str>>,
+    pub ci_name: Option<Cow<'a, str>>,
+    pub cli_install_type: Option<Cow<'a, str>>,
+    pub check_if_update_available: Option<Cow<'a, str>>,
     /// How many keys were not known (their names and values are not kept).
     pub unknown_keys: usize,
 }
 
-impl CheckQuery {
-    /// Parses a raw, percent-encoded query string (without the `?`).
-    pub fn parse(raw: &str) -> Self {
-        Self::from_pairs(form_urlencoded::parse(raw.as_bytes()))
-    }
-
-    /// Builds the query from decoded key/value pairs, in order.
-    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
+impl<'a> CheckQuery<'a> {
+    /// Parses a raw, percent-encoded query string (without the `?`), the way
+    /// `application/x-www-form-urlencoded` is parsed: pairs split on `&`,
+    /// empty pairs skipped, key and value split on the first `=`, `+` read as
+    /// a space, `%XX` decoded, invalid UTF-8 replaced.
+    ///
+    /// A value that needs no decoding borrows from `raw`, and the value of a
+    /// key nobody sends is never decoded: a check is parsed with no copy of
+    /// its common fields.
+    pub fn parse(raw: &'a str) -> Self {
         let mut q = CheckQuery::default();
-        for (k, v) in pairs {
-            let v = v.as_ref();
-            let first = |slot: &mut Option<String>| {
-                if slot.is_none() {
-                    *slot = Some(v.to_owned());
+        for pair in raw.split('&') {
+            if pair.is_empty() {
+                continue;
+            }
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = form_decode(key);
+            let slot = match key.as_ref() {
+                "arch" => &mut q.arch,
+                "os" => &mut q.os,
+                "signature" => &mut q.signature,
+                "version" => &mut q.version,
+                "checkpoint_version" => &mut q.checkpoint_version,
+                "local_timestamp" => &mut q.local_timestamp,
+                "information" => &mut q.information,
+                "command" => &mut q.command,
+                "client_event_id" => &mut q.client_event_id,
+                "previous_client_event_id" => &mut q.previous_client_event_id,
+                "project_hash" => &mut q.project_hash,
+                "cli_path_hash" => &mut q.cli_path_hash,
+                "node_version" | "runtime_version" => &mut q.runtime_version,
+                "ci" => &mut q.ci,
+                "ci_name" => &mut q.ci_name,
+                "cli_install_type" => &mut q.cli_install_type,
+                "check_if_update_available" => &mut q.check_if_update_available,
+                "schema_providers" => {
+                    q.schema_providers.push(form_decode(value));
+                    continue;
+                }
+                "schema_preview_features" => {
+                    q.schema_preview_features.push(form_decode(value));
+                    continue;
+                }
+                "schema_generators_providers" => {
+                    q.schema_generators_providers.push(form_decode(value));
+                    continue;
+                }
+                // The product comes from the path; a copy in the query is ignored.
+                "product" => continue,
+                _ => {
+                    q.unknown_keys += 1;
+                    continue;
                 }
             };
-            match k.as_ref() {
-                "arch" => first(&mut q.arch),
-                "os" => first(&mut q.os),
-                "signature" => first(&mut q.signature),
-                "version" => first(&mut q.version),
-                "checkpoint_version" => first(&mut q.checkpoint_version),
-                "local_timestamp" => first(&mut q.local_timestamp),
-                "information" => first(&mut q.information),
-                "schema_providers" => q.schema_providers.push(v.to_owned()),
-                "schema_preview_features" => q.schema_preview_features.push(v.to_owned()),
-                "schema_generators_providers" => q.schema_generators_providers.push(v.to_owned()),
-                "command" => first(&mut q.command),
-                "client_event_id" => first(&mut q.client_event_id),
-                "previous_client_event_id" => first(&mut q.previous_client_event_id),
-                "project_hash" => first(&mut q.project_hash),
-                "cli_path_hash" => first(&mut q.cli_path_hash),
-                "node_version" | "runtime_version" => first(&mut q.runtime_version),
-                "ci" => first(&mut q.ci),
-                "ci_name" => first(&mut q.ci_name),
-                "cli_install_type" => first(&mut q.cli_install_type),
-                "check_if_update_available" => first(&mut q.check_if_update_available),
-                // The product comes from the path; a copy in the query is ignored.
-                "product" => {}
-                _ => q.unknown_keys += 1,
+            if slot.is_none() {
+                *slot = Some(form_decode(value));
             }
         }
         q
     }
+}
+
+/// Decodes one form-encoded key or value: `+` is a space, `%XX` a byte,
+/// invalid UTF-8 is replaced. Borrows when there is nothing to decode.
+fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
+    let spaced = s.replace('+', " ");
+    Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// The level of an [`Alert`], as consumers of go-checkpoint use them.

@@ -5,6 +5,8 @@
 //! value it dropped with a [`DropReason`]; the raw query, unknown keys, the
 //! user agent string and the client's address are never part of a ping.
 
+use std::borrow::Cow;
+
 use crate::checkpoint::{CheckQuery, TelemetryBody};
 use crate::fields::{self, DropReason};
 use crate::product::ProductName;
@@ -99,7 +101,7 @@ impl UsagePing {
     /// validator. Empty values (`key=`) count as absent, not as malformed.
     pub fn from_check(
         product: ProductName,
-        q: &CheckQuery,
+        q: &CheckQuery<'_>,
         user_agent: Option<&str>,
         received_at_ms: i64,
     ) -> (UsagePing, Vec<Dropped>) {
@@ -110,16 +112,17 @@ impl UsagePing {
                 reason: DropReason::UnknownField,
             });
         }
-        let mut keep = |field: &'static str, value: &Option<String>, check: fn(&str) -> Result<String, DropReason>| {
-            let v = value.as_deref().filter(|v| !v.is_empty())?;
-            match check(v) {
-                Ok(v) => Some(v),
-                Err(reason) => {
-                    dropped.push(Dropped { field, reason });
-                    None
+        let mut keep =
+            |field: &'static str, value: &Option<Cow<'_, str>>, check: fn(&str) -> Result<String, DropReason>| {
+                let v = value.as_deref().filter(|v| !v.is_empty())?;
+                match check(v) {
+                    Ok(v) => Some(v),
+                    Err(reason) => {
+                        dropped.push(Dropped { field, reason });
+                        None
+                    }
                 }
-            }
-        };
+            };
         let ping_version = keep("version", &q.version, fields::version);
         let os = keep("os", &q.os, fields::platform);
         let arch = keep("arch", &q.arch, fields::platform);
@@ -164,10 +167,10 @@ impl UsagePing {
         received_at_ms: i64,
     ) -> (UsagePing, Vec<Dropped>) {
         let q = CheckQuery {
-            arch: body.arch.clone(),
-            os: body.os.clone(),
-            signature: body.signature.clone(),
-            version: body.version.clone(),
+            arch: body.arch.as_deref().map(Cow::Borrowed),
+            os: body.os.as_deref().map(Cow::Borrowed),
+            signature: body.signature.as_deref().map(Cow::Borrowed),
+            version: body.version.as_deref().map(Cow::Borrowed),
             ..CheckQuery::default()
         };
         Self::from_check(product, &q, user_agent, received_at_ms)
@@ -180,10 +183,11 @@ mod tests {
 
     #[test]
     fn malformed_fields_are_dropped_and_reported() {
-        let q = CheckQuery::parse(&format!(
+        let raw = format!(
             "signature=nope&version={}&os=linux&arch=amd64&ci_name=GitHub+Actions&extra=1",
             "9".repeat(10_000)
-        ));
+        );
+        let q = CheckQuery::parse(&raw);
         let (ping, dropped) =
             UsagePing::from_check(ProductName::parse("p").unwrap(), &q, Some("prisma/js-checkpoint"), 1);
         assert_eq!(ping.signature, None);

@@ -1,16 +1,20 @@
 //! The SQLite schema, created on open (idempotent).
 //!
-//! `monthly_signatures` is the first-seen set of each month, written
-//! append-only (one row the first time a signature shows up in a month, so
-//! inserts touch the end of the table, not random pages); the writer keeps
-//! the current month's set in memory to decide what is new, and reloads it
-//! from this table after a restart. `monthly_counts` holds the exact count.
+//! `monthly_signatures` is the first-seen set of each month: one row the
+//! first time a signature shows up in a month, clustered on `(month, seq)` so
+//! inserts append to the end of the month's range, not random pages; the
+//! writer keeps the current month's set in memory to decide what is new, and
+//! reloads it from this table after a restart. `monthly_counts` holds the
+//! exact count.
+//!
+//! Version 2 changed `monthly_signatures` from a rowid table with an index on
+//! `month` to that clustered shape; [`migrate`] moves a version-1 file over.
 //!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -18,7 +22,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 0);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 2), ('catalog_generation', 0);
 
 CREATE TABLE IF NOT EXISTS pings (
     id              INTEGER PRIMARY KEY,
@@ -62,11 +66,12 @@ CREATE TABLE IF NOT EXISTS rejections (
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS monthly_signatures (
-    product   TEXT NOT NULL,
     month     TEXT NOT NULL,
-    signature TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS monthly_signatures_by_month ON monthly_signatures(month);
+    seq       INTEGER NOT NULL,
+    product   TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (month, seq)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS monthly_counts (
     product TEXT NOT NULL,
@@ -112,3 +117,40 @@ CREATE TABLE IF NOT EXISTS version_constraints (
     PRIMARY KEY (product, service)
 ) WITHOUT ROWID;
 "#;
+
+/// Moves a version-1 `monthly_signatures` (rowid table plus an index on
+/// `month`) to the clustered version-2 table, keeping every row and its
+/// order. Run in one transaction, before [`SCHEMA`], only when the old shape
+/// is present.
+pub const MIGRATE_V1_MONTHLY_SIGNATURES: &str = r#"
+ALTER TABLE monthly_signatures RENAME TO monthly_signatures_v1;
+DROP INDEX IF EXISTS monthly_signatures_by_month;
+CREATE TABLE monthly_signatures (
+    month     TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    product   TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (month, seq)
+) WITHOUT ROWID;
+INSERT INTO monthly_signatures(month, seq, product, signature)
+    SELECT month, rowid, product, signature FROM monthly_signatures_v1;
+DROP TABLE monthly_signatures_v1;
+UPDATE meta SET value = 2 WHERE key = 'schema_version';
+"#;
+
+/// Brings an existing file up to [`SCHEMA_VERSION`] (a new file needs
+/// nothing), in one transaction, then creates whatever is missing.
+pub fn migrate(conn: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let old_signatures: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'monthly_signatures'
+           AND NOT EXISTS (SELECT 1 FROM pragma_table_info('monthly_signatures') WHERE name = 'seq')",
+        [],
+        |r| r.get(0),
+    )?;
+    if old_signatures {
+        tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES)?;
+    }
+    tx.execute_batch(SCHEMA)?;
+    tx.commit()
+}

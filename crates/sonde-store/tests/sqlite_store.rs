@@ -467,3 +467,72 @@ fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
     assert_eq!(scanned, 31);
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 31);
 }
+
+/// A data directory written by schema version 1 (`monthly_signatures` as a
+/// rowid table with an index on `month`) opens as version 2 with every
+/// signature kept: a signature seen before the upgrade is not counted again.
+#[test]
+fn a_version_1_file_is_migrated_without_losing_a_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
+             CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO products VALUES ('demo', 1);
+             CREATE TABLE monthly_signatures (product TEXT NOT NULL, month TEXT NOT NULL, signature TEXT NOT NULL);
+             CREATE INDEX monthly_signatures_by_month ON monthly_signatures(month);
+             CREATE TABLE monthly_counts (product TEXT NOT NULL, month TEXT NOT NULL, n INTEGER NOT NULL,
+                                          PRIMARY KEY (product, month)) WITHOUT ROWID;
+             INSERT INTO monthly_counts VALUES ('demo', '2026-11', 2), ('demo', '2026-10', 1);",
+        )
+        .unwrap();
+        for (month, n) in [("2026-10", 1), ("2026-11", 1), ("2026-11", 2)] {
+            c.execute(
+                "INSERT INTO monthly_signatures(product, month, signature) VALUES ('demo', ?1, ?2)",
+                [month, &sig(n)],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    for n in [1, 2, 3] {
+        store
+            .enqueue(ping_op("demo", Some(sig(n)), NOV))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+    }
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 3);
+    assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 1);
+    let c = Connection::open(store.path()).unwrap();
+    let version: i64 = c
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let rows: Vec<(String, i64, String)> = c
+        .prepare("SELECT month, seq, signature FROM monthly_signatures ORDER BY month, seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2026-10".to_owned(), 1, sig(1)),
+            ("2026-11".to_owned(), 2, sig(1)),
+            ("2026-11".to_owned(), 3, sig(2)),
+            ("2026-11".to_owned(), 4, sig(3)),
+        ]
+    );
+    let old_index: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'monthly_signatures_by_month'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old_index, 0);
+}

@@ -7,8 +7,9 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -40,18 +41,30 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
+/// The `User-Agent` header alone (the `HeaderMap` extractor would copy every
+/// header of every check).
+struct UserAgent(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UserAgent(parts.headers.get(header::USER_AGENT).cloned()))
+    }
+}
+
 async fn check(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    uri: Uri,
+    UserAgent(agent): UserAgent,
 ) -> Result<Response, ApiError> {
     let product = product_from_path(path)?;
     let catalog = state.catalog();
     let Some(entry) = catalog.product(product.as_str()) else {
         return Err(ApiError::unknown_product(product.as_str()));
     };
-    let raw = query.as_deref().unwrap_or("");
+    let raw = uri.query().unwrap_or("");
     if raw.len() > MAX_QUERY_LEN {
         return Err(ApiError::BadRequest(
             "query_too_long",
@@ -59,11 +72,12 @@ async fn check(
         ));
     }
     let q = CheckQuery::parse(raw);
-    let (ping, dropped) = UsagePing::from_check(product, &q, user_agent(&headers), sonde_store::now_ms());
-    let answer = entry.answer(&q, ping.version.as_deref());
+    let agent = agent.as_ref().and_then(|v| v.to_str().ok());
+    let (ping, dropped) = UsagePing::from_check(product, &q, agent, sonde_store::now_ms());
+    let answer = entry.answer_json(&q, ping.version.as_deref());
     drop(catalog);
     state.pipeline().submit_ping_from("check", ping, dropped).await?;
-    Ok(super::json(StatusCode::OK, &answer))
+    Ok(super::json_bytes(StatusCode::OK, answer))
 }
 
 #[derive(Debug, Deserialize)]

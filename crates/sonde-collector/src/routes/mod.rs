@@ -13,14 +13,19 @@ use crate::ApiError;
 /// A JSON response from bytes serialized once, with the right content type.
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
-        Ok(body) => (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            body,
-        )
-            .into_response(),
+        Ok(body) => json_bytes(status, body),
         Err(e) => ApiError::Internal(e.to_string()).into_response(),
     }
+}
+
+/// A JSON response from bytes already serialized.
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 /// Unknown routes: a JSON 404.

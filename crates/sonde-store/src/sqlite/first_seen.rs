@@ -5,10 +5,15 @@
 //! into a unique index dirties one random B-tree page per ping, which under
 //! load is most of what every commit writes and fsyncs. Instead the writer
 //! keeps each recent month's set in memory (a signature is 16 bytes), writes
-//! only genuinely new signatures, append-only, to `monthly_signatures`, and
-//! loads a month's set from that table the first time it needs it (after a
-//! restart). Exactness holds because only this thread writes pings, and a
-//! rolled-back batch takes its additions back out of the sets.
+//! only genuinely new signatures to `monthly_signatures`, and loads a month's
+//! set from that table the first time it needs it (after a restart).
+//!
+//! `monthly_signatures` is clustered on `(month, seq)` with `seq` counting up
+//! per month, so a new signature is appended at the end of its month's range
+//! in the one B-tree the table has (no second index to maintain), and loading
+//! a month reads one contiguous range. Exactness holds because only this
+//! thread writes pings; when a batch rolls back, the in-memory sets are
+//! dropped and reloaded from the table, which holds exactly what committed.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,13 +28,16 @@ struct MonthSet {
     uuids: HashMap<String, HashSet<u128>>,
     /// Anything else (not expected: signatures are validated as UUID layout).
     other: HashSet<(String, String)>,
+    /// The `seq` the next new signature of this month is stored under.
+    next_seq: i64,
 }
 
-/// One addition, remembered until its batch commits.
-pub(crate) struct Added {
-    month: String,
-    product: String,
-    signature: String,
+/// What [`FirstSeen::observe`] decided about one signature.
+pub(crate) enum Seen {
+    /// Already counted this month.
+    Known,
+    /// New this month: store it under this `seq`.
+    New(i64),
 }
 
 #[derive(Default)]
@@ -65,64 +73,52 @@ impl MonthSet {
             None => self.other.insert((product.to_owned(), signature.to_owned())),
         }
     }
-
-    fn remove(&mut self, product: &str, signature: &str) {
-        match uuid_bits(signature) {
-            Some(bits) => {
-                if let Some(set) = self.uuids.get_mut(product) {
-                    set.remove(&bits);
-                }
-            }
-            None => {
-                self.other.remove(&(product.to_owned(), signature.to_owned()));
-            }
-        }
-    }
 }
 
 impl FirstSeen {
-    /// Records `signature` for `product` in `month`; returns whether it is
-    /// new (and then remembers it in `added`, for a rollback).
+    /// Records `signature` for `product` in `month` and says whether it is
+    /// new there (loading the month's set from `conn` first if needed).
     pub(crate) fn observe(
         &mut self,
         conn: &Connection,
         month: &str,
         product: &str,
         signature: &str,
-        added: &mut Vec<Added>,
-    ) -> rusqlite::Result<bool> {
+    ) -> rusqlite::Result<Seen> {
         if !self.months.contains_key(month) {
             self.load(conn, month)?;
         }
         let set = self.months.get_mut(month).expect("loaded above");
-        let new = set.insert(product, signature);
-        if new {
-            added.push(Added {
-                month: month.to_owned(),
-                product: product.to_owned(),
-                signature: signature.to_owned(),
-            });
+        if set.insert(product, signature) {
+            let seq = set.next_seq;
+            set.next_seq += 1;
+            Ok(Seen::New(seq))
+        } else {
+            Ok(Seen::Known)
         }
-        Ok(new)
     }
 
-    /// Takes a failed batch's additions back out.
-    pub(crate) fn rollback(&mut self, added: &[Added]) {
-        for a in added {
-            if let Some(set) = self.months.get_mut(&a.month) {
-                set.remove(&a.product, &a.signature);
-            }
-        }
+    /// Forgets every loaded month after a batch rolled back; each is reloaded
+    /// from what committed the next time it is needed.
+    pub(crate) fn rollback(&mut self) {
+        self.months.clear();
+        self.order.clear();
     }
 
     fn load(&mut self, conn: &Connection, month: &str) -> rusqlite::Result<()> {
-        let mut set = MonthSet::default();
-        let mut stmt = conn.prepare_cached("SELECT product, signature FROM monthly_signatures WHERE month = ?1")?;
+        let mut set = MonthSet {
+            next_seq: 1,
+            ..MonthSet::default()
+        };
+        let mut stmt =
+            conn.prepare_cached("SELECT seq, product, signature FROM monthly_signatures WHERE month = ?1")?;
         let mut rows = stmt.query(params![month])?;
         while let Some(row) = rows.next()? {
-            let product: String = row.get(0)?;
-            let signature: String = row.get(1)?;
+            let seq: i64 = row.get(0)?;
+            let product: String = row.get(1)?;
+            let signature: String = row.get(2)?;
             set.insert(&product, &signature);
+            set.next_seq = set.next_seq.max(seq + 1);
         }
         if self.order.len() >= MONTHS_KEPT {
             let oldest = self.order.remove(0);

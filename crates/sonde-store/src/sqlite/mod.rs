@@ -175,9 +175,9 @@ impl SqliteStore {
             source,
         })?;
         let path = data_dir.join(DB_FILE);
-        let conn = Connection::open(&path)?;
+        let mut conn = Connection::open(&path)?;
         configure_writer(&conn, options.durability)?;
-        conn.execute_batch(schema::SCHEMA)?;
+        schema::migrate(&mut conn)?;
         conn.set_prepared_statement_cache_capacity(64);
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let commits = Arc::new(AtomicU64::new(0));

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
-use super::first_seen::{Added, FirstSeen};
+use super::first_seen::{FirstSeen, Seen};
 use super::{Msg, Prepared};
 use crate::{AlertRecord, Month, StoreError, WriteOp, WriteOutcome};
 
@@ -25,16 +25,14 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
     let mut months = MonthCache::default();
     let mut first_seen = FirstSeen::default();
-    let mut added = Vec::new();
     let mut ops: u64 = 0;
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
-        added.clear();
         ops += batch.len() as u64;
-        match apply(&mut conn, &batch, &mut months, &mut first_seen, &mut added) {
+        match apply(&mut conn, &batch, &mut months, &mut first_seen) {
             Ok(outcomes) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 for (msg, outcome) in batch.drain(..).zip(outcomes) {
@@ -42,7 +40,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 }
             }
             Err(e) => {
-                first_seen.rollback(&added);
+                first_seen.rollback();
                 let message = e.to_string();
                 tracing::error!(error = %message, ops = batch.len(), "batch rolled back");
                 for msg in batch.drain(..) {
@@ -84,11 +82,53 @@ impl MonthCache {
     }
 }
 
+/// What a batch adds to the counters, summed over its ops and written once
+/// at the end of the batch.
 #[derive(Default)]
 struct Tally {
-    new_signatures: HashMap<(String, String), i64>,
+    /// New signatures per `(product, month)`: a batch holds few products, so a
+    /// short list searched by `&str` beats a map keyed by owned strings.
+    new_signatures: Vec<(String, String, i64)>,
     rejections: HashMap<(String, &'static str, &'static str, &'static str), i64>,
     catalog_changed: bool,
+}
+
+impl Tally {
+    fn new_signature(&mut self, product: &str, month: &str) {
+        match self
+            .new_signatures
+            .iter_mut()
+            .find(|(p, m, _)| p == product && m == month)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => self.new_signatures.push((product.to_owned(), month.to_owned(), 1)),
+        }
+    }
+}
+
+/// The ping path's statements, prepared once per batch on first use.
+#[derive(Default)]
+struct PingStatements<'c> {
+    ping: Option<rusqlite::CachedStatement<'c>>,
+    signature: Option<rusqlite::CachedStatement<'c>>,
+}
+
+const INSERT_PING: &str = "INSERT INTO pings(product, version, os, arch, runtime_version, signature, ci, ci_name,
+                   client_family, project_hash, cli_path_hash, received_at_ms)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+const INSERT_SIGNATURE: &str = "INSERT INTO monthly_signatures(month, seq, product, signature) VALUES (?1, ?2, ?3, ?4)";
+
+/// `slot`'s statement, prepared (from the connection's cache) the first time.
+fn stmt<'a, 'c>(
+    slot: &'a mut Option<rusqlite::CachedStatement<'c>>,
+    conn: &'c Connection,
+    sql: &str,
+) -> rusqlite::Result<&'a mut rusqlite::CachedStatement<'c>> {
+    if slot.is_none() {
+        *slot = Some(conn.prepare_cached(sql)?);
+    }
+    Ok(slot.as_mut().expect("prepared above"))
 }
 
 type OpResult = Result<WriteOutcome, StoreError>;
@@ -98,26 +138,27 @@ fn apply(
     batch: &[Msg],
     months: &mut MonthCache,
     first_seen: &mut FirstSeen,
-    added: &mut Vec<Added>,
 ) -> rusqlite::Result<Vec<OpResult>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut tally = Tally::default();
     let mut out = Vec::with_capacity(batch.len());
-    let mut ctx = Ctx {
-        tally: &mut tally,
-        months,
-        first_seen,
-        added,
-    };
-    for msg in batch {
-        out.push(apply_op(&tx, &msg.op, &mut ctx)?);
+    {
+        let mut ctx = Ctx {
+            tally: &mut tally,
+            months,
+            first_seen,
+            stmts: PingStatements::default(),
+        };
+        for msg in batch {
+            out.push(apply_op(&tx, &msg.op, &mut ctx)?);
+        }
     }
     if !tally.new_signatures.is_empty() {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO monthly_counts(product, month, n) VALUES (?1, ?2, ?3)
              ON CONFLICT(product, month) DO UPDATE SET n = n + excluded.n",
         )?;
-        for ((product, month), n) in &tally.new_signatures {
+        for (product, month, n) in &tally.new_signatures {
             stmt.execute(params![product, month, n])?;
         }
     }
@@ -154,14 +195,14 @@ fn product_exists(tx: &Connection, product: &str) -> rusqlite::Result<bool> {
 
 /// Applies one op. The outer error aborts the whole batch; the inner one is
 /// this op's own refusal (nothing of it was written).
-struct Ctx<'a> {
+struct Ctx<'a, 'c> {
     tally: &'a mut Tally,
     months: &'a mut MonthCache,
     first_seen: &'a mut FirstSeen,
-    added: &'a mut Vec<Added>,
+    stmts: PingStatements<'c>,
 }
 
-fn apply_op(tx: &Connection, op: &Prepared, ctx: &mut Ctx<'_>) -> rusqlite::Result<OpResult> {
+fn apply_op<'c>(tx: &'c Connection, op: &Prepared, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<OpResult> {
     let tally = &mut *ctx.tally;
     let op = match op {
         Prepared::Op(op) => op,
@@ -200,12 +241,7 @@ fn apply_op(tx: &Connection, op: &Prepared, ctx: &mut Ctx<'_>) -> rusqlite::Resu
     match op {
         WriteOp::Ping { ping, source, dropped } => {
             let product = ping.product.as_str();
-            tx.prepare_cached(
-                "INSERT INTO pings(product, version, os, arch, runtime_version, signature, ci, ci_name,
-                                   client_family, project_hash, cli_path_hash, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
+            stmt(&mut ctx.stmts.ping, tx, INSERT_PING)?.execute(params![
                 product,
                 ping.version,
                 ping.os,
@@ -221,13 +257,9 @@ fn apply_op(tx: &Connection, op: &Prepared, ctx: &mut Ctx<'_>) -> rusqlite::Resu
             ])?;
             if let Some(sig) = &ping.signature {
                 let month = ctx.months.get(ping.received_at_ms);
-                if ctx.first_seen.observe(tx, month, product, sig, ctx.added)? {
-                    tx.prepare_cached("INSERT INTO monthly_signatures(product, month, signature) VALUES (?1, ?2, ?3)")?
-                        .execute(params![product, month, sig])?;
-                    *tally
-                        .new_signatures
-                        .entry((product.to_owned(), month.to_owned()))
-                        .or_default() += 1;
+                if let Seen::New(seq) = ctx.first_seen.observe(tx, month, product, sig)? {
+                    stmt(&mut ctx.stmts.signature, tx, INSERT_SIGNATURE)?.execute(params![month, seq, product, sig])?;
+                    tally.new_signature(product, month);
                 }
             }
             count_dropped(tally, product, source, dropped);
