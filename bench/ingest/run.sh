@@ -19,7 +19,7 @@ PORT=${PORT:-17471}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -p sonde-cli >&2
-SONDE=target/release/sonde
+SONDE=${SONDE_BIN:-target/release/sonde}  # SONDE_BIN: measure another build (a proposed change) the same way
 DATA=$(mktemp -d)
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
@@ -32,15 +32,18 @@ for _ in $(seq 1 100); do
 done
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION -s bench/ingest/post_batch.lua (BATCH=$BATCH)" >&2
+CPU_BEFORE=$(awk '{ print $14 + $15 }' "/proc/$PID/stat")
 OUT=$(BATCH=$BATCH wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/ingest/post_batch.lua \
   "http://127.0.0.1:$PORT/api/v1/events")
+CPU_TICKS=$(( $(awk '{ print $14 + $15 }' "/proc/$PID/stat") - CPU_BEFORE ))
 echo "$OUT"
 
 # Stop the collector (drains its queue), then count what is on disk.
 kill -TERM "$PID"; wait "$PID" || true
-python3 - "$DATA/sonde.db" "$BATCH" "$OUT" <<'PY'
+python3 - "$DATA/sonde.db" "$BATCH" "$OUT" "$CPU_TICKS" "$(getconf CLK_TCK)" <<'PY'
 import re, sqlite3, sys
 db, batch, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+cpu_secs = int(sys.argv[4]) / int(sys.argv[5])
 rows = sqlite3.connect(db).execute("SELECT COUNT(*) FROM events WHERE product='bench'").fetchone()[0]
 reqs = int(re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).group(1))
 dur = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
@@ -49,7 +52,8 @@ non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 non2xx = int(non2xx.group(1)) if non2xx else 0
 acked = (reqs - non2xx) * batch
 print(f"requests={reqs} non_2xx={non2xx} acknowledged_events={acked} stored_rows={rows} "
-      f"seconds={secs:.2f} durable_events_per_s={rows / secs:,.0f}")
+      f"seconds={secs:.2f} durable_events_per_s={acked / secs:,.0f} "
+      f"server_cpu_us_per_event={cpu_secs * 1e6 / max(acked, 1):.2f}")
 if rows < acked:
     sys.exit(f"LOST: {acked - rows} acknowledged events are not in the database")
 PY

@@ -28,6 +28,14 @@ pub enum StoreError {
     /// The product has no release yet, so it is not registered.
     #[error("unknown product {0:?}: publish a release for it first")]
     UnknownProduct(String),
+    /// The data directory was written by a newer Sonde; opening it could lose data.
+    #[error("the database has schema version {found}, newer than the {supported} this sonde knows: upgrade sonde")]
+    SchemaTooNew {
+        /// The version in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
     /// A stored value could not be read back.
     #[error("corrupt value in the store: {0}")]
     Corrupt(String),

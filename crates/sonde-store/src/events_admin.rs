@@ -132,9 +132,9 @@ impl EventAdmin {
         let mut out = RetentionOutcome::default();
         loop {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let rows: Vec<(String, String, String, bool, i64, String)> = {
+            let rows: Vec<(String, i64, String, bool, i64, String)> = {
                 let mut stmt = tx.prepare(
-                    "SELECT product, id, kind, test, received_at_ms, fields FROM events
+                    "SELECT product, seq, kind, test, received_at_ms, fields FROM events
                      WHERE received_at_ms < ?1 LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![cutoff_ms, RETENTION_CHUNK as i64], |r| {
@@ -151,12 +151,12 @@ impl EventAdmin {
                     "INSERT INTO event_rollups(product, kind, test, month, key, n, errors) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
                      ON CONFLICT(product, kind, test, month, key) DO UPDATE SET n = n + 1, errors = errors + excluded.errors",
                 )?;
-                let mut del = tx.prepare_cached("DELETE FROM events WHERE product = ?1 AND id = ?2")?;
-                for (product, id, kind, test, received, fields) in &rows {
+                let mut del = tx.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
+                for (product, seq, kind, test, received, fields) in &rows {
                     let (key, error) = rollup_key(kind, fields);
                     let month = Month::from_unix_ms(*received).to_string();
                     roll.execute(params![product, kind, test, month, key, error as i64])?;
-                    del.execute(params![product, id])?;
+                    del.execute(params![seq])?;
                 }
             }
             tx.commit()?;

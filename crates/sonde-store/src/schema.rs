@@ -8,7 +8,8 @@
 //! exact count.
 //!
 //! Version 2 changed `monthly_signatures` from a rowid table with an index on
-//! `month` to that clustered shape; [`migrate`] moves a version-1 file over.
+//! `month` to that clustered shape, and event ids from UUID text to their 16
+//! bytes; [`migrate`] moves a version-1 file over.
 //!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
@@ -41,13 +42,15 @@ CREATE TABLE IF NOT EXISTS pings (
 );
 
 -- Rows are appended in arrival order (integer key); the unique index on the
--- client's id is what makes a retried batch a no-op. Keeping the wide row
+-- client's id is what makes a retried batch a no-op. Ids are UUIDs, kept as
+-- their 16 bytes (`hex(id)` reads them), so the index is small and compares
+-- fixed-size keys. Keeping the wide row
 -- out of the id-ordered B-tree means a random id touches one small index
 -- page, not a page of whole events.
 CREATE TABLE IF NOT EXISTS events (
     seq            INTEGER PRIMARY KEY,
     product        TEXT NOT NULL,
-    id             TEXT NOT NULL,
+    id             BLOB NOT NULL,
     kind           TEXT NOT NULL,
     test           INTEGER NOT NULL,
     occurred_at_ms INTEGER,
@@ -120,9 +123,8 @@ CREATE TABLE IF NOT EXISTS version_constraints (
 
 /// Moves a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) to the clustered version-2 table, keeping every row and its
-/// order. Run in one transaction, before [`SCHEMA`], only when the old shape
-/// is present.
-pub const MIGRATE_V1_MONTHLY_SIGNATURES: &str = r#"
+/// order.
+const MIGRATE_V1_MONTHLY_SIGNATURES: &str = r#"
 ALTER TABLE monthly_signatures RENAME TO monthly_signatures_v1;
 DROP INDEX IF EXISTS monthly_signatures_by_month;
 CREATE TABLE monthly_signatures (
@@ -135,22 +137,47 @@ CREATE TABLE monthly_signatures (
 INSERT INTO monthly_signatures(month, seq, product, signature)
     SELECT month, rowid, product, signature FROM monthly_signatures_v1;
 DROP TABLE monthly_signatures_v1;
-UPDATE meta SET value = 2 WHERE key = 'schema_version';
+"#;
+
+/// Turns version-1 event ids (UUID text, validated on the way in) into their
+/// 16 bytes; the unique index is rebuilt over the new values.
+const MIGRATE_V1_EVENT_IDS: &str = r#"
+DROP INDEX IF EXISTS events_by_id;
+UPDATE events SET id = unhex(replace(id, '-', '')) WHERE typeof(id) = 'text' AND length(id) = 36;
 "#;
 
 /// Brings an existing file up to [`SCHEMA_VERSION`] (a new file needs
 /// nothing), in one transaction, then creates whatever is missing.
-pub fn migrate(conn: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+pub fn migrate(conn: &mut rusqlite::Connection) -> Result<(), crate::StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let old_signatures: bool = tx.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'monthly_signatures'
-           AND NOT EXISTS (SELECT 1 FROM pragma_table_info('monthly_signatures') WHERE name = 'seq')",
-        [],
-        |r| r.get(0),
-    )?;
-    if old_signatures {
-        tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES)?;
+    let table = |name: &str| -> rusqlite::Result<bool> {
+        tx.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+    };
+    let version: i64 = if table("meta")? {
+        tx.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))?
+    } else {
+        SCHEMA_VERSION
+    };
+    if version > SCHEMA_VERSION {
+        return Err(crate::StoreError::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version == 1 {
+        if table("monthly_signatures")? {
+            tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES)?;
+        }
+        if table("events")? {
+            tx.execute_batch(MIGRATE_V1_EVENT_IDS)?;
+        }
+        tx.execute("UPDATE meta SET value = 2 WHERE key = 'schema_version'", [])?;
     }
     tx.execute_batch(SCHEMA)?;
-    tx.commit()
+    tx.commit()?;
+    Ok(())
 }

@@ -536,3 +536,101 @@ fn a_version_1_file_is_migrated_without_losing_a_signature() {
         .unwrap();
     assert_eq!(old_index, 0);
 }
+
+/// Version-1 event ids (UUID text) become their 16 bytes, so a batch retried
+/// after the upgrade is still recognised as already stored.
+#[test]
+fn a_version_1_file_keeps_recognising_stored_event_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab";
+    {
+        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
+             CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO products VALUES ('demo', 1);
+             CREATE TABLE events (seq INTEGER PRIMARY KEY, product TEXT NOT NULL, id TEXT NOT NULL,
+                                  kind TEXT NOT NULL, test INTEGER NOT NULL, occurred_at_ms INTEGER,
+                                  received_at_ms INTEGER NOT NULL, fields TEXT NOT NULL);
+             CREATE UNIQUE INDEX events_by_id ON events(product, id);",
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO events(product, id, kind, test, received_at_ms, fields) VALUES ('demo', ?1, 'command', 0, 1, '{}')",
+            [id],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let event = |id: &str| Event {
+        id: id.into(),
+        kind: EventKind::Command,
+        product: product("demo"),
+        test: false,
+        occurred_at_ms: None,
+        received_at_ms: NOV,
+        fields: serde_json::Map::new(),
+    };
+    let outcome = store
+        .enqueue(WriteOp::Events {
+            product: product("demo"),
+            source: "events",
+            events: vec![event(id), event("0b3f4c4e-1d2a-4c3b-8f00-0123456789ac")],
+            dropped: Vec::new(),
+        })
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(
+        outcome,
+        WriteOutcome::Events {
+            stored: 1,
+            duplicates: 1
+        }
+    );
+    let c = Connection::open(store.path()).unwrap();
+    let ids: Vec<String> = c
+        .prepare("SELECT lower(hex(id)) FROM events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        ids,
+        ["0b3f4c4e1d2a4c3b8f000123456789ab", "0b3f4c4e1d2a4c3b8f000123456789ac"]
+    );
+}
+
+/// A file written by a newer Sonde is refused, not modified.
+#[test]
+fn a_file_from_a_newer_sonde_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO meta(key, value) VALUES ('schema_version', 99);",
+        )
+        .unwrap();
+    }
+    let err = SqliteStore::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 99,
+                supported: 2
+            }
+        ),
+        "{err}"
+    );
+    let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+    let tables: i64 = c
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(tables, 1, "nothing was created in the newer file");
+}

@@ -48,16 +48,7 @@ pub(crate) struct FirstSeen {
 }
 
 fn uuid_bits(s: &str) -> Option<u128> {
-    let mut v: u128 = 0;
-    let mut digits = 0;
-    for b in s.bytes() {
-        if b == b'-' {
-            continue;
-        }
-        v = (v << 4) | (b as char).to_digit(16)? as u128;
-        digits += 1;
-    }
-    (digits == 32).then_some(v)
+    super::uuid_bytes(s).map(u128::from_be_bytes)
 }
 
 impl MonthSet {

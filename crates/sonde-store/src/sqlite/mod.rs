@@ -108,7 +108,7 @@ pub(crate) enum Prepared {
 
 /// One event, its fields serialized to JSON.
 pub(crate) struct EventRow {
-    pub(crate) id: String,
+    pub(crate) id: EventId,
     pub(crate) kind: &'static str,
     pub(crate) test: bool,
     pub(crate) occurred_at_ms: Option<i64>,
@@ -131,7 +131,7 @@ impl Prepared {
                     .into_iter()
                     .map(|e| EventRow {
                         fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
-                        id: e.id,
+                        id: EventId::new(e.id),
                         kind: e.kind.as_str(),
                         test: e.test,
                         occurred_at_ms: e.occurred_at_ms,
@@ -143,6 +143,47 @@ impl Prepared {
             other => Prepared::Op(other),
         }
     }
+}
+
+/// An event id as stored: the 16 bytes of a UUID (every front door
+/// validates ids as UUIDs), or the text as given if it is not one.
+pub(crate) enum EventId {
+    Uuid([u8; 16]),
+    Text(String),
+}
+
+impl EventId {
+    fn new(id: String) -> Self {
+        match uuid_bytes(&id) {
+            Some(bytes) => EventId::Uuid(bytes),
+            None => EventId::Text(id),
+        }
+    }
+}
+
+impl rusqlite::ToSql for EventId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            EventId::Uuid(bytes) => bytes.to_sql(),
+            EventId::Text(text) => text.to_sql(),
+        }
+    }
+}
+
+/// The 16 bytes of a UUID written in its 8-4-4-4-12 hex layout (either case).
+pub(crate) fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
+    let b = s.as_bytes();
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut digits = b.iter().filter(|&&c| c != b'-');
+    for byte in &mut out {
+        let hi = (*digits.next()? as char).to_digit(16)?;
+        let lo = (*digits.next()? as char).to_digit(16)?;
+        *byte = (hi << 4 | lo) as u8;
+    }
+    digits.next().is_none().then_some(out)
 }
 
 /// One SQLite file in a data directory, one writer thread, read-only readers.
