@@ -157,8 +157,8 @@ impl CommandEvent {
         if let Some(d) = self.duration {
             obj.insert("duration_ms".into(), (d.as_millis() as u64).into());
         }
-        if let Some(ci) = ci_info::get().name {
-            obj.insert("ci".into(), ci.to_string().into());
+        if let Some(ci) = crate::ci::detect().name {
+            obj.insert("ci".into(), ci.into());
         }
         if let Some(id) = &self.server_id {
             obj.insert("server_uuid".into(), id.clone().into());

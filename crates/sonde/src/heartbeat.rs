@@ -31,13 +31,12 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sonde_protocol::{allowlist, fields, EventKind};
 
 use crate::command::{batch_request, event_object};
 use crate::mode::Mode;
-use crate::state::StateDir;
+use crate::state::{object, str_field, Json, StateDir};
 use crate::Telemetry;
 
 const IDS_FILE: &str = "heartbeat.json";
@@ -90,10 +89,25 @@ impl Drop for Heartbeat {
 }
 
 /// The ids a server keeps across restarts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 struct Ids {
     instance_uid: String,
     db_uid: String,
+}
+
+impl Json for Ids {
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(Ids {
+            instance_uid: str_field(v, "instance_uid")?,
+            db_uid: str_field(v, "db_uid")?,
+        })
+    }
+    fn to_json(&self) -> Value {
+        object([
+            ("instance_uid", Some(self.instance_uid.clone().into())),
+            ("db_uid", Some(self.db_uid.clone().into())),
+        ])
+    }
 }
 
 impl Ids {
@@ -162,8 +176,8 @@ impl Telemetry {
             "arch": std::env::consts::ARCH,
             "metrics": metrics,
         });
-        if let Some(ci) = ci_info::get().name {
-            raw["ci"] = Value::String(ci);
+        if let Some(ci) = crate::ci::detect().name {
+            raw["ci"] = Value::String(ci.to_owned());
         }
         let mut dropped = Vec::new();
         let fields: Map<String, Value> = allowlist::validate(

@@ -4,17 +4,32 @@
 //! identity.
 
 use ring::hmac;
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::state::StateDir;
+use crate::state::{object, str_field, Json, StateDir};
 
 /// Contents of `id.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Identity {
     /// Random UUID v4, lower case.
     pub(crate) signature: String,
     /// 32 random bytes, hex.
     pub(crate) salt: String,
+}
+
+impl Json for Identity {
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(Identity {
+            signature: str_field(v, "signature")?,
+            salt: str_field(v, "salt")?,
+        })
+    }
+    fn to_json(&self) -> Value {
+        object([
+            ("signature", Some(self.signature.clone().into())),
+            ("salt", Some(self.salt.clone().into())),
+        ])
+    }
 }
 
 impl Identity {

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::state;
+use serde_json::Value;
+
+use crate::state::{self, object, str_field, Json};
 
 /// Size at which the ledger is trimmed.
 pub const MAX_LEDGER_BYTES: u64 = 256 * 1024;
@@ -39,10 +41,36 @@ pub struct LedgerEntry {
     pub status: Option<u16>,
 }
 
+impl Json for LedgerEntry {
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(LedgerEntry {
+            at: str_field(v, "at")?,
+            outcome: str_field(v, "outcome")?,
+            method: str_field(v, "method")?,
+            url: str_field(v, "url")?,
+            body: v.get("body").filter(|b| !b.is_null()).cloned(),
+            status: v
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok()),
+        })
+    }
+    fn to_json(&self) -> Value {
+        object([
+            ("at", Some(self.at.clone().into())),
+            ("outcome", Some(self.outcome.clone().into())),
+            ("method", Some(self.method.clone().into())),
+            ("url", Some(self.url.clone().into())),
+            ("body", self.body.clone()),
+            ("status", self.status.map(Value::from)),
+        ])
+    }
+}
+
 /// Appends `entry`; trims the file when it is too large. Errors are ignored by
 /// callers: a ledger that cannot be written must not break telemetry or the host.
 pub(crate) fn append(path: &Path, entry: &LedgerEntry) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+    let mut line = state::json_bytes(entry);
     line.push(b'\n');
     let mut f = OpenOptions::new().create(true).append(true).open(path)?;
     f.write_all(&line)?;
@@ -53,7 +81,7 @@ pub(crate) fn append(path: &Path, entry: &LedgerEntry) -> std::io::Result<()> {
         let start = kept.len().saturating_sub(KEEP_ENTRIES);
         let mut out = Vec::new();
         for e in &kept[start..] {
-            out.extend(serde_json::to_vec(e).map_err(std::io::Error::other)?);
+            out.extend(state::json_bytes(e));
             out.push(b'\n');
         }
         state::atomic_write(path, &out)?;
@@ -66,7 +94,7 @@ pub(crate) fn read(path: &Path) -> Vec<LedgerEntry> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
-    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    text.lines().filter_map(|l| state::parse_json(l.as_bytes())).collect()
 }
 
 #[cfg(test)]

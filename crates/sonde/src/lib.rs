@@ -68,6 +68,7 @@
 
 #![warn(missing_docs)]
 
+mod ci;
 mod command;
 mod config_file;
 mod error;
@@ -79,6 +80,8 @@ mod notice;
 mod ping;
 pub mod spool;
 mod state;
+#[cfg(feature = "tls")]
+mod tls;
 mod upload;
 
 use std::ffi::OsString;
@@ -632,7 +635,7 @@ impl Telemetry {
     }
 
     fn first_run_notice_due(&self, state: &StateDir) -> bool {
-        if ci_info::is_ci() {
+        if ci::detect().ci {
             return false;
         }
         notice::Book::load(state).consent_version < self.b.consent_version

@@ -133,12 +133,6 @@ pub(crate) struct HostSettings {
     pub(crate) default_mode: Option<Mode>,
 }
 
-/// The machine policy file's shape: `{"telemetry": "off"}` or `{"telemetry": "local"}`.
-#[derive(Debug, serde::Deserialize)]
-struct Policy {
-    telemetry: Option<String>,
-}
-
 /// Resolves the mode, reading the environment through `env`.
 pub(crate) fn resolve(host: &HostSettings, env: &dyn Fn(&str) -> Option<String>) -> Decision {
     let decided = |mode, source| Decision { mode, source };
@@ -210,12 +204,19 @@ fn read_policy(path: &Path) -> PolicyRead {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return PolicyRead::Missing,
         Err(_) => return PolicyRead::Unreadable,
     };
-    let Ok(policy) = serde_json::from_slice::<Policy>(&bytes) else {
+    // The shape: `{"telemetry": "off"}` or `{"telemetry": "local"}`. Anything
+    // else that is not that object with a string (or null) is unreadable.
+    let Ok(serde_json::Value::Object(policy)) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return PolicyRead::Unreadable;
     };
-    match policy.telemetry.as_deref().map(str::trim) {
-        None | Some("") => PolicyRead::Missing,
-        Some(v) => PolicyRead::Mode(Mode::parse_loose(v).unwrap_or(Mode::Off)),
+    let value = match policy.get("telemetry") {
+        None | Some(serde_json::Value::Null) => return PolicyRead::Missing,
+        Some(serde_json::Value::String(s)) => s.trim(),
+        Some(_) => return PolicyRead::Unreadable,
+    };
+    match value {
+        "" => PolicyRead::Missing,
+        v => PolicyRead::Mode(Mode::parse_loose(v).unwrap_or(Mode::Off)),
     }
 }
 

@@ -9,9 +9,9 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::state::StateDir;
+use crate::state::{object, str_field, u64_field, Json, StateDir};
 
 /// Alert ids remembered as shown (oldest forgotten first).
 const MAX_SHOWN_ALERTS: usize = 512;
@@ -84,14 +84,13 @@ impl fmt::Display for Notice {
 }
 
 /// The saved answer (`check.json`), read leniently: missing fields are empty.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct Saved {
     path: String,
     answer: Answer,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct Answer {
     current_version: String,
     current_download_url: String,
@@ -103,8 +102,7 @@ struct Answer {
     install_command: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct AnswerAlert {
     id: i64,
     message: String,
@@ -112,15 +110,76 @@ struct AnswerAlert {
     level: String,
 }
 
+/// A string field, empty when missing or not a string.
+fn text(v: &Value, key: &str) -> String {
+    str_field(v, key).unwrap_or_default()
+}
+
+impl Json for Saved {
+    fn from_json(v: &Value) -> Option<Self> {
+        let a = v.get("answer")?;
+        let alerts = a.get("alerts").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        Some(Saved {
+            path: str_field(v, "path")?,
+            answer: Answer {
+                current_version: text(a, "current_version"),
+                current_download_url: text(a, "current_download_url"),
+                current_changelog_url: text(a, "current_changelog_url"),
+                outdated: a.get("outdated").and_then(Value::as_bool).unwrap_or(false),
+                alerts: alerts
+                    .iter()
+                    .map(|x| AnswerAlert {
+                        id: x.get("id").and_then(Value::as_i64).unwrap_or(0),
+                        message: text(x, "message"),
+                        url: text(x, "url"),
+                        level: text(x, "level"),
+                    })
+                    .collect(),
+                package: text(a, "package"),
+                release_tag: text(a, "release_tag"),
+                install_command: text(a, "install_command"),
+            },
+        })
+    }
+    fn to_json(&self) -> Value {
+        // Written by the uploader as it came from the collector; never by this type.
+        Value::Null
+    }
+}
+
 /// `notices.json`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub(crate) struct Book {
     reminded_version: String,
     reminded_at: u64,
     shown_alerts: Vec<i64>,
     /// The consent version whose first-run notice was shown.
     pub(crate) consent_version: u32,
+}
+
+impl Json for Book {
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(Book {
+            reminded_version: text(v, "reminded_version"),
+            reminded_at: u64_field(v, "reminded_at").unwrap_or(0),
+            shown_alerts: v
+                .get("shown_alerts")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default(),
+            consent_version: u64_field(v, "consent_version")
+                .and_then(|c| u32::try_from(c).ok())
+                .unwrap_or(0),
+        })
+    }
+    fn to_json(&self) -> Value {
+        object([
+            ("reminded_version", Some(self.reminded_version.clone().into())),
+            ("reminded_at", Some(self.reminded_at.into())),
+            ("shown_alerts", Some(self.shown_alerts.clone().into())),
+            ("consent_version", Some(self.consent_version.into())),
+        ])
+    }
 }
 
 pub(crate) const BOOK_FILE: &str = "notices.json";

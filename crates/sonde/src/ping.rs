@@ -22,10 +22,10 @@ pub(crate) struct PingFields<'a> {
     pub(crate) project: Option<&'a std::path::Path>,
 }
 
-/// Builds the queued request of a ping. `ci_info` is asked only here, when a
+/// Builds the queued request of a ping. CI is detected only here, when a
 /// ping is actually due.
 pub(crate) fn build(fields: &PingFields<'_>, id: &Identity, now: u64) -> QueuedRequest {
-    let ci = ci_info::get();
+    let ci = crate::ci::detect();
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("version", fields.version);
     q.append_pair("arch", std::env::consts::ARCH);
@@ -33,7 +33,7 @@ pub(crate) fn build(fields: &PingFields<'_>, id: &Identity, now: u64) -> QueuedR
     q.append_pair("runtime_version", fields.runtime_version);
     q.append_pair("signature", &id.signature);
     q.append_pair("ci", if ci.ci { "true" } else { "false" });
-    if let Some(name) = ci.name.as_deref().filter(|_| ci.ci) {
+    if let Some(name) = ci.name {
         q.append_pair("ci_name", name);
     }
     if let Some(project) = fields.project {

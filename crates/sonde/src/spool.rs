@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::state::{self, now_millis, now_secs};
+use serde_json::Value;
+
+use crate::state::{self, now_millis, now_secs, object, str_field, u64_field, Json};
 
 /// One queued request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +46,35 @@ pub struct QueuedRequest {
     /// the state directory (the checkpoint answer goes to `check.json`).
     #[serde(default)]
     pub save_answer_as: Option<String>,
+}
+
+impl Json for QueuedRequest {
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(QueuedRequest {
+            method: str_field(v, "method")?,
+            path: str_field(v, "path")?,
+            body: v.get("body").filter(|b| !b.is_null()).cloned(),
+            created_at: u64_field(v, "created_at")?,
+            attempts: u64_field(v, "attempts")
+                .and_then(|a| u32::try_from(a).ok())
+                .unwrap_or(0),
+            next_attempt_at: u64_field(v, "next_attempt_at").unwrap_or(0),
+            key: str_field(v, "key"),
+            save_answer_as: str_field(v, "save_answer_as"),
+        })
+    }
+    fn to_json(&self) -> Value {
+        object([
+            ("method", Some(self.method.clone().into())),
+            ("path", Some(self.path.clone().into())),
+            ("body", self.body.clone()),
+            ("created_at", Some(self.created_at.into())),
+            ("attempts", Some(self.attempts.into())),
+            ("next_attempt_at", Some(self.next_attempt_at.into())),
+            ("key", self.key.clone().map(Value::from)),
+            ("save_answer_as", self.save_answer_as.clone().map(Value::from)),
+        ])
+    }
 }
 
 impl QueuedRequest {
@@ -101,7 +132,7 @@ impl QueuedRequest {
 /// Writes `item` into `spool_dir` (which must exist); returns its path.
 pub(crate) fn enqueue(spool_dir: &Path, item: &QueuedRequest) -> io::Result<PathBuf> {
     let path = spool_dir.join(item.file_name());
-    let bytes = serde_json::to_vec_pretty(item).map_err(io::Error::other)?;
+    let bytes = state::json_bytes(item);
     // Keyed items replace their predecessor; see `replace_write` for why the
     // old file is removed first.
     state::replace_write(&path, &bytes)?;

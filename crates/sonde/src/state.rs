@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// Now, in Unix seconds.
 pub(crate) fn now_secs() -> u64 {
@@ -76,7 +75,7 @@ impl StateDir {
     }
 
     /// Reads a JSON file; `None` when missing, unreadable or corrupt.
-    pub(crate) fn read_json<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+    pub(crate) fn read_json<T: Json>(&self, name: &str) -> Option<T> {
         read_json_file(&self.path(name))
     }
 
@@ -107,7 +106,7 @@ impl StateDir {
         modified.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
     }
 
-    pub(crate) fn write_json<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
+    pub(crate) fn write_json<T: Json>(&self, name: &str, value: &T) -> io::Result<()> {
         write_json_file(&self.path(name), value)
     }
 
@@ -137,16 +136,68 @@ impl StateDir {
     }
 }
 
+/// The library's files, to and from JSON. Every file goes through
+/// `serde_json::Value` (parsed and printed by one instance of serde_json's
+/// code) and each type maps its fields by hand: a derived `Deserialize` per
+/// file type would add its own copy of the parser to the host's binary.
+/// Reading is lenient: a field of the wrong type reads as its default, a
+/// missing required field makes the whole file read as absent.
+pub(crate) trait Json: Sized {
+    /// The value from its JSON form; `None` when a required field is missing.
+    fn from_json(v: &Value) -> Option<Self>;
+    /// The JSON form.
+    fn to_json(&self) -> Value;
+}
+
+impl Json for Value {
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(v.clone())
+    }
+    fn to_json(&self) -> Value {
+        self.clone()
+    }
+}
+
+/// A string field.
+pub(crate) fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key)?.as_str().map(str::to_owned)
+}
+
+/// An unsigned integer field.
+pub(crate) fn u64_field(v: &Value, key: &str) -> Option<u64> {
+    v.get(key)?.as_u64()
+}
+
+/// A JSON object from `(key, value)` pairs, leaving out `None`s.
+pub(crate) fn object<const N: usize>(fields: [(&str, Option<Value>); N]) -> Value {
+    let mut map = Map::new();
+    for (k, v) in fields {
+        if let Some(v) = v {
+            map.insert(k.to_owned(), v);
+        }
+    }
+    Value::Object(map)
+}
+
+/// Parses JSON text; `None` when it is not JSON.
+pub(crate) fn parse_json<T: Json>(bytes: &[u8]) -> Option<T> {
+    T::from_json(&serde_json::from_slice::<Value>(bytes).ok()?)
+}
+
 /// Reads a JSON file; `None` when missing, unreadable or corrupt.
-pub(crate) fn read_json_file<T: DeserializeOwned>(path: &Path) -> Option<T> {
-    let bytes = fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).ok()
+pub(crate) fn read_json_file<T: Json>(path: &Path) -> Option<T> {
+    parse_json(&fs::read(path).ok()?)
+}
+
+/// Compact JSON text of `value`.
+pub(crate) fn json_bytes<T: Json>(value: &T) -> Vec<u8> {
+    // Printing a `Value` into a Vec cannot fail (keys are strings).
+    serde_json::to_vec(&value.to_json()).unwrap_or_default()
 }
 
 /// Serialises `value` and writes it atomically.
-pub(crate) fn write_json_file<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    atomic_write(path, &bytes)
+pub(crate) fn write_json_file<T: Json>(path: &Path, value: &T) -> io::Result<()> {
+    atomic_write(path, &json_bytes(value))
 }
 
 static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -44,24 +44,68 @@ pub(crate) struct UploadSettings {
 }
 
 /// Starts the uploader and returns at once.
+///
+/// The host pays for this on the run that finds work due, so it is kept to
+/// the minimum: `/dev/null` is opened once for the three standard streams,
+/// on Linux the executable is re-run through `/proc/self/exe` (no
+/// `readlink`; and it is the very file the host runs, even if it was replaced
+/// on disk since), and `Command` takes the `posix_spawn` path (no `pre_exec`,
+/// no uid, no working directory): the host is blocked only until the child
+/// has called `exec`.
 pub(crate) fn spawn(product: &str, args: &[OsString]) {
-    let Ok(exe) = std::env::current_exe() else { return };
-    let mut command = Command::new(exe);
+    let Some(mut command) = uploader_command() else { return };
+    let Some([stdin, stdout, stderr]) = dev_null() else {
+        return;
+    };
     command
         .args(args)
         .env(UPLOADER_ENV, product)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr);
     detach(&mut command);
-    let child = command.spawn();
-    if let Ok(mut child) = child {
-        // Reap it when it ends, so a long-lived host keeps no zombie. A
-        // short-lived host exits first; the thread dies with it.
-        let _ = std::thread::Builder::new().name("sonde-reaper".into()).spawn(move || {
-            let _ = child.wait();
-        });
+    let Ok(mut child) = command.spawn() else { return };
+    // Reap it when it ends, so a long-lived host keeps no zombie. A
+    // short-lived host exits first; the thread dies with it. Its stack is
+    // small: it only waits.
+    let _ = std::thread::Builder::new().stack_size(REAPER_STACK).spawn(move || {
+        let _ = child.wait();
+    });
+}
+
+/// Stack of the reaper thread (it calls `wait` and nothing else).
+const REAPER_STACK: usize = 32 * 1024;
+
+/// The host's own executable, to be re-run.
+#[cfg(target_os = "linux")]
+fn uploader_command() -> Option<Command> {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new("/proc/self/exe");
+    // Keep the host's argv[0], as a re-run from the shell would have it.
+    if let Some(arg0) = std::env::args_os().next() {
+        command.arg0(arg0);
     }
+    Some(command)
+}
+
+/// The host's own executable, to be re-run.
+#[cfg(not(target_os = "linux"))]
+fn uploader_command() -> Option<Command> {
+    std::env::current_exe().ok().map(Command::new)
+}
+
+/// Three handles on `/dev/null` from one `open`.
+fn dev_null() -> Option<[Stdio; 3]> {
+    let null = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(if cfg!(windows) { "NUL" } else { "/dev/null" })
+        .ok()?;
+    Some([
+        null.try_clone().ok()?.into(),
+        null.try_clone().ok()?.into(),
+        null.into(),
+    ])
 }
 
 /// The longest backoff, seconds.
@@ -116,12 +160,10 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
         .user_agent(settings.user_agent.as_str());
     #[cfg(feature = "tls")]
     let builder = {
-        // The process is ours (the host does nothing else in uploader mode),
-        // so installing the process-wide crypto provider surprises no one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         builder.tls_config(
             ureq::tls::TlsConfig::builder()
                 .provider(ureq::tls::TlsProvider::Rustls)
+                .unversioned_rustls_crypto_provider(crate::tls::provider())
                 .root_certs(ureq::tls::RootCerts::PlatformVerifier)
                 .build(),
         )
@@ -178,9 +220,7 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
             Sent::Retry => {
                 item.attempts += 1;
                 item.next_attempt_at = now_secs() + backoff(item.attempts, settings.backoff_base);
-                if let Ok(bytes) = serde_json::to_vec_pretty(&item) {
-                    let _ = state::replace_write(&path, &bytes);
-                }
+                let _ = state::replace_write(&path, &state::json_bytes(&item));
                 retry_at = Some(item.next_attempt_at);
                 // The collector is unreachable or failing: do not try the rest now.
                 stop_sending = true;

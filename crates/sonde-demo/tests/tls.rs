@@ -1,0 +1,134 @@
+//! HTTPS end to end: the uploader reaches the real collector through a
+//! TLS-terminating front (rustls, a certificate from a test CA), with the
+//! library's own trimmed crypto provider and the platform verifier, which on
+//! Linux trusts the CA named by `SSL_CERT_FILE`. Without that CA the
+//! handshake is refused and the ping stays queued.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::*;
+
+/// A CA and a leaf for `localhost` signed by it: (ca.pem, leaf chain, leaf key).
+fn pki(
+    dir: &Path,
+) -> (
+    PathBuf,
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Sonde client TLS test CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    let ca_pem = dir.join("ca.pem");
+    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    (ca_pem, vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)
+}
+
+/// Terminates TLS on loopback and forwards each request to `backend` as
+/// plain HTTP (one request per connection). Returns its address.
+fn tls_front(
+    backend: SocketAddr,
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> SocketAddr {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                // The request head (the uploader's pings are GETs: no body).
+                let mut head = Vec::new();
+                {
+                    let mut reader = BufReader::new(&mut tls);
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return; // handshake refused or connection closed
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if !line.to_ascii_lowercase().starts_with("connection:") {
+                            head.extend_from_slice(line.as_bytes());
+                        }
+                    }
+                }
+                head.extend_from_slice(b"Connection: close\r\n\r\n");
+                let mut upstream = TcpStream::connect(backend).unwrap();
+                upstream.write_all(&head).unwrap();
+                let mut answer = Vec::new();
+                upstream.read_to_end(&mut answer).unwrap();
+                tls.write_all(&answer).unwrap();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refused() {
+    let collector = Collector::start();
+    let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
+    let pki_dir = tempfile::tempdir().unwrap();
+    let (ca_pem, chain, key) = pki(pki_dir.path());
+    let front = tls_front(backend, chain, key);
+    let endpoint = format!("https://localhost:{}", front.port());
+
+    // Without the test CA in the trust store the handshake fails: nothing
+    // is stored and the ping stays queued for a retry.
+    let untrusting = Sandbox::new(&endpoint).env("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    untrusting.run_work();
+    wait_for("the uploader to give up", || {
+        untrusting.state().join("retry-at").exists() && !untrusting.uploader_running()
+    });
+    assert_eq!(untrusting.spool_items().len(), 1);
+    assert_eq!(collector.ping_count(), 0);
+
+    // With it, the ping goes through.
+    let sandbox = Sandbox::new(&endpoint).env("SSL_CERT_FILE", ca_pem.to_str().unwrap());
+    sandbox.run_work();
+    wait_for("the ping to be stored", || collector.ping_count() == 1);
+    sandbox.wait_drained();
+    let log = sandbox.run(&["telemetry", "log"]);
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(
+        log.contains(&format!(" sent (200) GET {endpoint}/v1/check/sonde-demo?")),
+        "{log}"
+    );
+    assert!(sandbox.state().join("check.json").exists());
+}
