@@ -143,7 +143,7 @@ impl CommandEvent {
     fn fields(&self, version: &str, install_id: &str) -> Map<String, Value> {
         let mut raw = json!({
             "uuid": install_id,
-            "execution_id": uuid::Uuid::new_v4().to_string(),
+            "execution_id": crate::random::unique_id(),
             "version": version,
             "command": self.path.join(" "),
             "flags": self.flags,
@@ -186,7 +186,7 @@ pub(crate) fn batch_request(product: &str, events: Vec<Value>) -> QueuedRequest 
 
 /// One outgoing event object: a fresh random id, its kind and time.
 pub(crate) fn event_object(kind: EventKind, fields: Map<String, Value>) -> Value {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = crate::random::unique_id();
     native::event_json(&id, kind, now_millis() as i64, fields)
 }
 

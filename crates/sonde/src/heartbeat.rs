@@ -110,6 +110,11 @@ impl Json for Ids {
     }
 }
 
+/// The error when the operating system gives no randomness.
+fn no_randomness() -> std::io::Error {
+    std::io::Error::other("no randomness from the operating system")
+}
+
 impl Ids {
     fn load_or_create(state: &StateDir) -> std::io::Result<Self> {
         if let Some(ids) = state.read_json::<Ids>(IDS_FILE) {
@@ -118,8 +123,8 @@ impl Ids {
             }
         }
         let ids = Ids {
-            instance_uid: uuid::Uuid::new_v4().to_string(),
-            db_uid: uuid::Uuid::new_v4().to_string(),
+            instance_uid: crate::random::uuid_v4().ok_or_else(no_randomness)?,
+            db_uid: crate::random::uuid_v4().ok_or_else(no_randomness)?,
         };
         state.write_json(IDS_FILE, &ids)?;
         Ok(ids)

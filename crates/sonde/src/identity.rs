@@ -33,14 +33,12 @@ impl Json for Identity {
 }
 
 impl Identity {
-    fn generate() -> Self {
-        let signature = uuid::Uuid::new_v4().hyphenated().to_string();
-        // Two v4 UUIDs give 244 random bits: plenty for a hash key.
-        let mut salt = String::with_capacity(64);
-        for _ in 0..2 {
-            salt.push_str(&uuid::Uuid::new_v4().simple().to_string());
-        }
-        Self { signature, salt }
+    /// A fresh identity; `None` when the operating system gives no randomness.
+    fn generate() -> Option<Self> {
+        Some(Self {
+            signature: crate::random::uuid_v4()?,
+            salt: crate::random::hex(&crate::random::bytes::<32>()?),
+        })
     }
 
     fn is_valid(&self) -> bool {
@@ -55,7 +53,7 @@ impl Identity {
         if let Some(id) = state.read_json::<Identity>("id.json").filter(Identity::is_valid) {
             return Ok(id);
         }
-        let id = Identity::generate();
+        let id = Identity::generate().ok_or_else(|| std::io::Error::other("no randomness"))?;
         state.write_json("id.json", &id)?;
         Ok(id)
     }
@@ -91,8 +89,8 @@ mod tests {
 
     #[test]
     fn keyed_hash_depends_on_the_salt() {
-        let a = Identity::generate();
-        let b = Identity::generate();
+        let a = Identity::generate().unwrap();
+        let b = Identity::generate().unwrap();
         assert_eq!(a.keyed_hash(b"/src/app").len(), 8);
         assert_eq!(a.keyed_hash(b"/src/app"), a.keyed_hash(b"/src/app"));
         assert_ne!(a.keyed_hash(b"/src/app"), b.keyed_hash(b"/src/app"));

@@ -78,6 +78,7 @@ pub mod ledger;
 pub mod mode;
 mod notice;
 mod ping;
+mod random;
 pub mod spool;
 mod state;
 #[cfg(feature = "tls")]

@@ -124,7 +124,7 @@ impl QueuedRequest {
                     .collect();
                 format!("k-{safe}.json")
             }
-            None => format!("q-{:016}-{}.json", now_millis(), uuid::Uuid::new_v4().simple()),
+            None => format!("q-{:016}-{}.json", now_millis(), crate::random::unique_id()),
         }
     }
 }
