@@ -33,7 +33,7 @@ pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:7070; port 0 picks a free port).
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
-    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability.
+    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
@@ -55,6 +55,10 @@ pub struct ServeArgs {
     /// per group commit) or `process` (a collector crash only; faster).
     #[arg(long, env = "SONDE_DURABILITY", value_enum)]
     pub durability: Option<DurabilityArg>,
+    /// Threads answering HTTP requests (default: one per CPU core but one,
+    /// the core left to the store's writer thread; at least 1).
+    #[arg(long, env = "SONDE_WORKERS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
 }
 
 /// `--durability` values.
@@ -93,6 +97,7 @@ struct FileConfig {
     #[serde(alias = "event-retention-days")]
     event_retention_days: Option<u64>,
     durability: Option<DurabilityArg>,
+    workers: Option<u16>,
 }
 
 /// The configuration after merging every source.
@@ -112,6 +117,16 @@ pub struct Resolved {
     pub event_retention_days: u64,
     /// What an acknowledged write survives.
     pub durability: DurabilityArg,
+    /// Threads answering HTTP requests.
+    pub workers: u16,
+}
+
+/// One request thread per core but the one the store's single writer thread
+/// keeps busy under load: on two cores, one of each instead of three threads
+/// taking turns on two CPUs (see BENCHMARKS.md).
+fn default_workers() -> u16 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u16::try_from(cores.saturating_sub(1).max(1)).unwrap_or(u16::MAX)
 }
 
 fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
@@ -152,6 +167,11 @@ pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved
     let log_format = args.log_format.or(file.log_format).unwrap_or_default();
     let event_retention_days = args.event_retention_days.or(file.event_retention_days).unwrap_or(400);
     let durability = args.durability.or(file.durability).unwrap_or_default();
+    let workers = match args.workers.or(file.workers) {
+        Some(0) => return Err(UsageError("workers must be at least 1".into()).into()),
+        Some(n) => n,
+        None => default_workers(),
+    };
     Ok(Resolved {
         listen,
         data_dir,
@@ -160,6 +180,7 @@ pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved
         log_format,
         event_retention_days,
         durability,
+        workers,
     })
 }
 
@@ -211,7 +232,10 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         durability: resolved.durability.into(),
         ..sonde_collector::Config::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(resolved.workers))
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let running = sonde_collector::start(config).await?;
         // The banner is for people; a closed stdout (a parent that read the
@@ -250,13 +274,15 @@ mod tests {
         let file = dir.path().join("sonde.toml");
         std::fs::write(
             &file,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\n",
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\nworkers = 3\n",
         )
         .unwrap();
         let defaults = resolve(&global(None), &ServeArgs::default()).unwrap();
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:7070");
         assert_eq!(defaults.data_dir, PathBuf::from("./sonde-data"));
         assert_eq!(defaults.durability, DurabilityArg::Machine);
+        assert_eq!(defaults.workers, default_workers());
+        assert!(defaults.workers >= 1);
         let args = ServeArgs {
             config: Some(file.clone()),
             ..ServeArgs::default()
@@ -266,13 +292,16 @@ mod tests {
         assert_eq!(from_file.data_dir, dir.path().join("from-file"));
         assert_eq!(from_file.log_format, LogFormat::Json);
         assert_eq!(from_file.durability, DurabilityArg::Process);
+        assert_eq!(from_file.workers, 3);
         let args = ServeArgs {
             config: Some(file),
             listen: Some("127.0.0.1:9100".into()),
             durability: Some(DurabilityArg::Machine),
+            workers: Some(1),
             ..ServeArgs::default()
         };
         let flags = resolve(&global(Some("/flag")), &args).unwrap();
+        assert_eq!(flags.workers, 1);
         assert_eq!(flags.listen.to_string(), "127.0.0.1:9100");
         assert_eq!(flags.durability, DurabilityArg::Machine);
         assert_eq!(flags.data_dir, PathBuf::from("/flag"));
