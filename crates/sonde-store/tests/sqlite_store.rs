@@ -380,7 +380,7 @@ fn alerts_need_a_registered_product_and_write_nothing_otherwise(open: &dyn Fn() 
 }
 
 #[test]
-fn the_database_is_wal_with_full_sync() {
+fn the_database_is_wal_and_pings_hold_no_address() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     let c = Connection::open(store.path()).unwrap();
