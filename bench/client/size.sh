@@ -22,26 +22,21 @@ mk() { # name, deps, main body
   cp "$ROOT/Cargo.lock" "$TMP/$1/Cargo.lock"
 }
 mk hello "" 'fn main() { println!("hello"); }'
-mk hello-sonde-http "sonde = { path = \"$ROOT/crates/sonde\", default-features = false }" 'fn main() {
+# main.rs of a hello-world that embeds sonde, sending to the endpoint $1.
+sonde_main() {
+  printf 'fn main() {
     let t = sonde::Telemetry::builder("hello", "0.1.0")
-        .endpoint("http://telemetry.internal.example")
+        .endpoint("%s")
         .env_var("HELLO_TELEMETRY")
         .build()
         .expect("valid");
     t.run();
     t.print_notices();
     println!("hello");
-}'
-mk hello-sonde "sonde = { path = \"$ROOT/crates/sonde\" }" 'fn main() {
-    let t = sonde::Telemetry::builder("hello", "0.1.0")
-        .endpoint("https://telemetry.example.com")
-        .env_var("HELLO_TELEMETRY")
-        .build()
-        .expect("valid");
-    t.run();
-    t.print_notices();
-    println!("hello");
-}'
+}' "$1"
+}
+mk hello-sonde-http "sonde = { path = \"$ROOT/crates/sonde\", default-features = false }" "$(sonde_main http://telemetry.internal.example)"
+mk hello-sonde "sonde = { path = \"$ROOT/crates/sonde\" }" "$(sonde_main https://telemetry.example.com)"
 size() { stat -c %s "$1"; }
 mib() { python3 -c "print(f'{($2-$1)/1048576:.2f} MiB')"; }
 for c in hello hello-sonde hello-sonde-http; do

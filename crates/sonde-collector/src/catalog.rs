@@ -180,6 +180,26 @@ impl Catalog {
     }
 }
 
+/// Whether a client on `client` is behind the `target` release (unknown
+/// versions never are).
+fn is_outdated(client: Option<&Version>, target: Option<&(Version, Release)>) -> bool {
+    match (client, target) {
+        (Some(c), Some((t, _))) => compare(c, t).is_lt(),
+        _ => false,
+    }
+}
+
+/// Whether an alert with `range` goes to a client on `client`: an alert
+/// without a range goes to everyone, one with a range only to clients whose
+/// version is known and in it.
+fn applies(range: Option<&AffectsRange>, client: Option<&Version>) -> bool {
+    match (range, client) {
+        (None, _) => true,
+        (Some(r), Some(c)) => r.matches(c),
+        (Some(_), None) => false,
+    }
+}
+
 /// A client-supplied value as echoed back: empty when absent or too long.
 fn echoed<S: AsRef<str>>(v: &Option<S>) -> &str {
     match v {
@@ -219,11 +239,7 @@ impl ProductCatalog {
     /// matching alerts and the echoed values are written.
     pub fn answer_json(&self, q: &CheckQuery, client_version: Option<&str>) -> Vec<u8> {
         let client = client_version.and_then(parse_lenient);
-        let target = self.target_for(client.as_ref());
-        let outdated = match (&client, target) {
-            (Some(c), Some((t, _))) => compare(c, t).is_lt(),
-            _ => false,
-        };
+        let outdated = is_outdated(client.as_ref(), self.target_for(client.as_ref()));
         let rendered = self.rendered_for(client.as_ref());
         let mut out = Vec::with_capacity(rendered.head.len() + rendered.tail.len() + 512);
         out.extend_from_slice(&rendered.head);
@@ -231,12 +247,7 @@ impl ProductCatalog {
         out.extend_from_slice(b",\"alerts\":[");
         let mut first = true;
         for ((_, range), json) in self.alerts.iter().zip(&self.alerts_json) {
-            let applies = match (range, &client) {
-                (None, _) => true,
-                (Some(r), Some(c)) => r.matches(c),
-                (Some(_), None) => false,
-            };
-            if applies {
+            if applies(range.as_ref(), client.as_ref()) {
                 if !first {
                     out.push(b',');
                 }
@@ -277,18 +288,11 @@ impl ProductCatalog {
     pub fn answer(&self, q: &CheckQuery, client_version: Option<&str>) -> CheckResponse {
         let client = client_version.and_then(parse_lenient);
         let target = self.target_for(client.as_ref());
-        let outdated = match (&client, target) {
-            (Some(c), Some((t, _))) => compare(c, t).is_lt(),
-            _ => false,
-        };
+        let outdated = is_outdated(client.as_ref(), target);
         let alerts = self
             .alerts
             .iter()
-            .filter(|(_, range)| match (range, &client) {
-                (None, _) => true,
-                (Some(r), Some(c)) => r.matches(c),
-                (Some(_), None) => false,
-            })
+            .filter(|(_, range)| applies(range.as_ref(), client.as_ref()))
             .map(|(a, _)| a.clone())
             .collect();
         let release = target.map(|(_, r)| r);

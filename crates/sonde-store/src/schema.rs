@@ -121,19 +121,17 @@ CREATE TABLE IF NOT EXISTS version_constraints (
 ) WITHOUT ROWID;
 "#;
 
-/// Moves a version-1 `monthly_signatures` (rowid table plus an index on
-/// `month`) to the clustered version-2 table, keeping every row and its
-/// order.
+/// Sets a version-1 `monthly_signatures` (rowid table plus an index on
+/// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
+/// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
+/// over, in order.
 const MIGRATE_V1_MONTHLY_SIGNATURES: &str = r#"
 ALTER TABLE monthly_signatures RENAME TO monthly_signatures_v1;
 DROP INDEX IF EXISTS monthly_signatures_by_month;
-CREATE TABLE monthly_signatures (
-    month     TEXT NOT NULL,
-    seq       INTEGER NOT NULL,
-    product   TEXT NOT NULL,
-    signature TEXT NOT NULL,
-    PRIMARY KEY (month, seq)
-) WITHOUT ROWID;
+"#;
+
+/// Fills the version-2 `monthly_signatures` from the set-aside table.
+const MIGRATE_V1_MONTHLY_SIGNATURES_COPY: &str = r#"
 INSERT INTO monthly_signatures(month, seq, product, signature)
     SELECT month, rowid, product, signature FROM monthly_signatures_v1;
 DROP TABLE monthly_signatures_v1;
@@ -168,16 +166,20 @@ pub fn migrate(conn: &mut rusqlite::Connection) -> Result<(), crate::StoreError>
             supported: SCHEMA_VERSION,
         });
     }
-    if version == 1 {
-        if table("monthly_signatures")? {
-            tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES)?;
-        }
-        if table("events")? {
-            tx.execute_batch(MIGRATE_V1_EVENT_IDS)?;
-        }
-        tx.execute("UPDATE meta SET value = 2 WHERE key = 'schema_version'", [])?;
+    let old_signatures = version == 1 && table("monthly_signatures")?;
+    if old_signatures {
+        tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES)?;
+    }
+    if version == 1 && table("events")? {
+        tx.execute_batch(MIGRATE_V1_EVENT_IDS)?;
     }
     tx.execute_batch(SCHEMA)?;
+    if old_signatures {
+        tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES_COPY)?;
+    }
+    if version == 1 {
+        tx.execute("UPDATE meta SET value = 2 WHERE key = 'schema_version'", [])?;
+    }
     tx.commit()?;
     Ok(())
 }

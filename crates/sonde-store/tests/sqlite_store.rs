@@ -468,6 +468,21 @@ fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 31);
 }
 
+/// A `sonde.db` in `dir` as schema version 1 wrote it: `meta` at version 1,
+/// the product `demo`, and the tables `ddl` creates.
+fn version_1_file(dir: &std::path::Path, ddl: &str) -> Connection {
+    let c = Connection::open(dir.join("sonde.db")).unwrap();
+    c.execute_batch(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
+         CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO products VALUES ('demo', 1);",
+    )
+    .unwrap();
+    c.execute_batch(ddl).unwrap();
+    c
+}
+
 /// A data directory written by schema version 1 (`monthly_signatures` as a
 /// rowid table with an index on `month`) opens as version 2 with every
 /// signature kept: a signature seen before the upgrade is not counted again.
@@ -475,19 +490,14 @@ fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
 fn a_version_1_file_is_migrated_without_losing_a_signature() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
-        c.execute_batch(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
-             CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO products VALUES ('demo', 1);
-             CREATE TABLE monthly_signatures (product TEXT NOT NULL, month TEXT NOT NULL, signature TEXT NOT NULL);
+        let c = version_1_file(
+            dir.path(),
+            "CREATE TABLE monthly_signatures (product TEXT NOT NULL, month TEXT NOT NULL, signature TEXT NOT NULL);
              CREATE INDEX monthly_signatures_by_month ON monthly_signatures(month);
              CREATE TABLE monthly_counts (product TEXT NOT NULL, month TEXT NOT NULL, n INTEGER NOT NULL,
                                           PRIMARY KEY (product, month)) WITHOUT ROWID;
              INSERT INTO monthly_counts VALUES ('demo', '2026-11', 2), ('demo', '2026-10', 1);",
-        )
-        .unwrap();
+        );
         for (month, n) in [("2026-10", 1), ("2026-11", 1), ("2026-11", 2)] {
             c.execute(
                 "INSERT INTO monthly_signatures(product, month, signature) VALUES ('demo', ?1, ?2)",
@@ -544,18 +554,13 @@ fn a_version_1_file_keeps_recognising_stored_event_ids() {
     let dir = tempfile::tempdir().unwrap();
     let id = "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab";
     {
-        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
-        c.execute_batch(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
-             CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO products VALUES ('demo', 1);
-             CREATE TABLE events (seq INTEGER PRIMARY KEY, product TEXT NOT NULL, id TEXT NOT NULL,
+        let c = version_1_file(
+            dir.path(),
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, product TEXT NOT NULL, id TEXT NOT NULL,
                                   kind TEXT NOT NULL, test INTEGER NOT NULL, occurred_at_ms INTEGER,
                                   received_at_ms INTEGER NOT NULL, fields TEXT NOT NULL);
              CREATE UNIQUE INDEX events_by_id ON events(product, id);",
-        )
-        .unwrap();
+        );
         c.execute(
             "INSERT INTO events(product, id, kind, test, received_at_ms, fields) VALUES ('demo', ?1, 'command', 0, 1, '{}')",
             [id],
