@@ -32,7 +32,7 @@ fn event(id: &str) -> Event {
         test: false,
         occurred_at_ms: None,
         received_at_ms: sonde_store::now_ms(),
-        fields: serde_json::json!({"tables": 3}).as_object().unwrap().clone(),
+        fields: serde_json::json!({"tables": 3}).as_object().unwrap().clone().into(),
     }
 }
 

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::event::EventKind;
+use crate::event::{EventKind, Fields};
 use crate::fields::{self, DropReason};
 use crate::json::Json;
 use crate::ping::Dropped;
@@ -291,7 +291,7 @@ pub fn fields_of(kind: EventKind) -> &'static [FieldSpec] {
 /// let input = json!({"ci": "build on 10.0.0.7", "metrics": {"tables": 2, "owner": "ops@example.com"}, "password": "x"});
 /// let mut dropped = Vec::new();
 /// let kept = allowlist::validate(EventKind::Heartbeat, input.as_object().unwrap(), &routes::RouteTemplates::new(), &mut dropped);
-/// assert_eq!(serde_json::Value::Object(kept), json!({"metrics": {"tables": 2}}));
+/// assert_eq!(serde_json::Value::from(kept), json!({"metrics": {"tables": 2}}));
 /// let reasons: Vec<_> = dropped.iter().map(|d| (d.field, d.reason)).collect();
 /// assert!(reasons.contains(&("ci", DropReason::IpAddress)));
 /// assert!(reasons.contains(&("metrics", DropReason::NotANumber)));
@@ -302,7 +302,7 @@ pub fn validate(
     input: &Map<String, Value>,
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
-) -> Map<String, Value> {
+) -> Fields {
     let pairs: Vec<(Cow<'_, str>, Json<'_>)> = input
         .iter()
         .map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from_value(v)))
@@ -317,7 +317,7 @@ pub fn validate_json(
     input: &[(Cow<'_, str>, Json<'_>)],
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
-) -> Map<String, Value> {
+) -> Fields {
     validate_with(fields_of(kind), input, routes, dropped)
 }
 
@@ -326,8 +326,8 @@ fn validate_with(
     input: &[(Cow<'_, str>, Json<'_>)],
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
-) -> Map<String, Value> {
-    let mut out = Map::new();
+) -> Fields {
+    let mut out = Fields::new();
     for (name, value) in input {
         let Some(spec) = specs.iter().find(|s| s.name == name) else {
             dropped.push(Dropped {
@@ -348,7 +348,7 @@ fn validate_with(
             {
                 Ok((path, flags)) => {
                     if let Some(path) = path {
-                        out.insert("command".into(), Value::String(path));
+                        out.insert("command", Value::String(path));
                     }
                     merge_flags(&mut out, flags.into_iter().map(Value::String).collect());
                 }
@@ -362,9 +362,7 @@ fn validate_with(
         match check(spec, value, routes, dropped) {
             Ok(Some(v)) => match (spec.ty, v) {
                 (FieldType::FlagNames, Value::Array(flags)) => merge_flags(&mut out, flags),
-                (_, v) => {
-                    out.insert(spec.name.to_owned(), v);
-                }
+                (_, v) => out.insert(spec.name, v),
             },
             Ok(None) => {}
             Err(reason) => dropped.push(Dropped {
@@ -376,11 +374,11 @@ fn validate_with(
     out
 }
 
-fn merge_flags(out: &mut Map<String, Value>, flags: Vec<Value>) {
+fn merge_flags(out: &mut Fields, flags: Vec<Value>) {
     if flags.is_empty() {
         return;
     }
-    let entry = out.entry("flags").or_insert_with(|| Value::Array(Vec::new()));
+    let entry = out.get_or_insert_with("flags", || Value::Array(Vec::new()));
     if let Value::Array(list) = entry {
         for fl in flags {
             if !list.contains(&fl) && list.len() < MAX_FLAGS {
@@ -467,7 +465,7 @@ fn check(
             let Json::Object(obj) = value else {
                 return Err(DropReason::InvalidFormat);
             };
-            Ok(Some(Value::Object(validate_with(spec.fields, obj, routes, dropped))))
+            Ok(Some(validate_with(spec.fields, obj, routes, dropped).into()))
         }
         FieldType::TokenList => {
             let Json::Array(items) = value else {
@@ -820,7 +818,7 @@ mod tests {
             &mut dropped,
         );
         (
-            Value::Object(kept),
+            Value::from(kept),
             dropped.into_iter().map(|d| (d.field, d.reason)).collect(),
         )
     }

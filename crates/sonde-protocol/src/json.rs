@@ -33,8 +33,14 @@ pub enum Json<'a> {
 
 impl<'a> Json<'a> {
     /// Parses `bytes`, borrowing strings from them.
+    ///
+    /// The body is checked for UTF-8 once, as a whole, and then parsed as
+    /// text: parsing bytes would check every string on its own, which cost
+    /// the native batch API a few percent of its CPU.
     pub fn parse(bytes: &'a [u8]) -> serde_json::Result<Json<'a>> {
-        serde_json::from_slice(bytes)
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| <serde_json::Error as serde::de::Error>::custom(format!("invalid UTF-8: {e}")))?;
+        serde_json::from_str(text)
     }
 
     /// A view of a `serde_json::Value` (strings borrowed from it).
@@ -191,5 +197,13 @@ mod tests {
         let v: Value = serde_json::from_slice(text).unwrap();
         assert_eq!(j.to_value(), v);
         assert_eq!(Json::from_value(&v).to_value(), v);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_even_inside_a_string() {
+        let err = Json::parse(b"{\"a\": \"caf\xe9\"}").unwrap_err();
+        assert!(err.to_string().contains("invalid UTF-8"), "{err}");
+        let escaped = Json::parse(br#"{"a": "caf\u00e9"}"#).unwrap();
+        assert_eq!(escaped.to_value(), serde_json::json!({"a": "café"}));
     }
 }

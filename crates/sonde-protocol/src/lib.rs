@@ -41,7 +41,7 @@ pub mod routes;
 pub mod timefmt;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, Fields};
 pub use fields::DropReason;
 pub use ping::{ClientFamily, Dropped, UsagePing};
 pub use product::ProductName;

@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(b.events[0].occurred_at_ms, Some(1_763_942_400_000));
         assert_eq!(
             b.events[0].fields,
-            json!({"metrics": {"tables": 3}}).as_object().unwrap().clone()
+            json!({"metrics": {"tables": 3}}).as_object().unwrap().clone().into()
         );
         assert!(b.events[1].test);
         assert_eq!(b.events[1].occurred_at_ms, None);

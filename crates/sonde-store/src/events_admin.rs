@@ -256,7 +256,7 @@ mod tests {
             test,
             occurred_at_ms: None,
             received_at_ms: received,
-            fields: fields.as_object().unwrap().clone(),
+            fields: fields.as_object().unwrap().clone().into(),
         }
     }
 

@@ -147,7 +147,11 @@ fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
         test: false,
         occurred_at_ms: Some(1),
         received_at_ms: 2,
-        fields: serde_json::json!({"command": "init"}).as_object().unwrap().clone(),
+        fields: serde_json::json!({"command": "init"})
+            .as_object()
+            .unwrap()
+            .clone()
+            .into(),
     };
     let op = |ids: &[&str]| WriteOp::Events {
         product: product("demo"),
@@ -175,13 +179,30 @@ fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
         }
     );
     assert_eq!(store.event_count("demo").unwrap(), 3);
+    // A large batch (the SQLite store writes it in chunks of 64, 32, ... rows):
+    // 134 events, of which "a" and "c" are already stored and every tenth
+    // new id is sent twice, the second copy in a later chunk.
+    let mut ids: Vec<String> = (0..120).map(|i| format!("e{i}")).collect();
+    ids.extend((0..120).step_by(10).map(|i| format!("e{i}")));
+    ids.extend(["a", "c"].map(String::from));
+    assert_eq!(ids.len(), 134);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let large = store.enqueue(op(&refs)).unwrap().wait_blocking().unwrap();
+    assert_eq!(
+        large,
+        WriteOutcome::Events {
+            stored: 120,
+            duplicates: 14
+        }
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 123);
     let rejections = store.rejections(Some("demo")).unwrap();
     assert_eq!(rejections.len(), 1);
     assert_eq!(
         (rejections[0].field.as_str(), rejections[0].reason.as_str()),
         ("*", "unknown_field")
     );
-    assert_eq!(rejections[0].count, 2);
+    assert_eq!(rejections[0].count, 3);
 }
 
 /// Backend-independent: every `Store` must pass this.
@@ -575,7 +596,7 @@ fn a_version_1_file_keeps_recognising_stored_event_ids() {
         test: false,
         occurred_at_ms: None,
         received_at_ms: NOV,
-        fields: serde_json::Map::new(),
+        fields: Default::default(),
     };
     let outcome = store
         .enqueue(WriteOp::Events {

@@ -167,7 +167,7 @@ impl CommandEvent {
             obj.insert("server_version".into(), v.clone().into());
         }
         let mut dropped = Vec::new();
-        allowlist::validate(EventKind::Command, obj, &Default::default(), &mut dropped)
+        allowlist::validate(EventKind::Command, obj, &Default::default(), &mut dropped).into_map()
     }
 }
 

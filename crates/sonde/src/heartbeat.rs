@@ -190,7 +190,8 @@ impl Telemetry {
             raw.as_object().expect("an object"),
             &Default::default(),
             &mut dropped,
-        );
+        )
+        .into_map();
         // One pending heartbeat at most: a newer one replaces an unsent one.
         let item =
             batch_request(self.product(), vec![event_object(EventKind::Heartbeat, fields)]).with_key("heartbeat");
