@@ -1,7 +1,8 @@
 //! Random ids from the operating system's generator, through `ring` (which
 //! the library links anyway for the project hash and TLS): the per-user
-//! signature and salt, event ids, spool file names. One source of
-//! randomness instead of a UUID crate with a second `getrandom`.
+//! signature and salt (UUID v4), event ids and spool file names (UUID v7).
+//! One source of randomness instead of a UUID crate with a second
+//! `getrandom`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,12 +27,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// 16 bytes as a UUID of version 4 (RFC 9562), lower case with hyphens.
+/// 16 bytes in the UUID text layout, lower case with hyphens.
+fn format_uuid(b: &[u8; 16]) -> String {
+    let h = hex(b);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+/// 16 bytes as a UUID of version 4 (RFC 9562).
 fn format_v4(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // RFC variant
-    let h = hex(&b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format_uuid(&b)
 }
 
 /// A random UUID v4; `None` if no randomness could be had.
@@ -39,23 +45,38 @@ pub(crate) fn uuid_v4() -> Option<String> {
     bytes::<16>().map(format_v4)
 }
 
-/// A UUID v4 for ids that must be unique but need not be secret (event ids,
-/// file names): random, or if no randomness can be had, a hash of the time,
-/// the process id and a counter.
+/// A UUID of version 7 (RFC 9562): the Unix time in milliseconds, then
+/// 74 bits of `entropy`.
+fn format_v7(unix_ms: u128, mut b: [u8; 16]) -> String {
+    let ms = (unix_ms as u64).to_be_bytes();
+    b[..6].copy_from_slice(&ms[2..]);
+    b[6] = (b[6] & 0x0f) | 0x70; // version 7
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC variant
+    format_uuid(&b)
+}
+
+/// A UUID v7 for ids that must be unique but need not be secret (event ids,
+/// file names): time-ordered, so the collector's unique index on event ids
+/// is appended to rather than written at random places (and the time it
+/// carries is the event's own, already sent as `occurred_at`). The rest is
+/// random, or if no randomness can be had, a hash of the time, the process
+/// id and a counter.
 pub(crate) fn unique_id() -> String {
-    uuid_v4().unwrap_or_else(|| {
+    let now = crate::state::now_millis();
+    let entropy = bytes::<16>().unwrap_or_else(|| {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let seed = format!(
             "{}.{}.{}",
-            crate::state::now_millis(),
+            now,
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
         let mut b = [0u8; 16];
         b.copy_from_slice(&digest.as_ref()[..16]);
-        format_v4(b)
-    })
+        b
+    });
+    format_v7(now, entropy)
 }
 
 #[cfg(test)]
@@ -63,16 +84,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uuids_are_version_4_and_distinct() {
+    fn signatures_are_version_4_and_ids_version_7() {
         let a = uuid_v4().unwrap();
         let b = unique_id();
         assert_ne!(a, b);
-        for id in [&a, &b] {
+        for (id, version) in [(&a, "4"), (&b, "7")] {
             assert_eq!(id.len(), 36);
-            assert_eq!(&id[14..15], "4", "{id}");
+            assert_eq!(&id[14..15], version, "{id}");
             assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
             assert!(sonde_protocol::fields::signature(id).is_ok(), "{id}");
         }
         assert_eq!(hex(&[0x00, 0x9f, 0xff]), "009fff");
+    }
+
+    #[test]
+    fn version_7_ids_start_with_the_time_and_sort_by_it() {
+        let id = format_v7(0x0190_1234_5678, [0xff; 16]);
+        assert_eq!(id, "01901234-5678-7fff-bfff-ffffffffffff");
+        let earlier = format_v7(1_700_000_000_000, [0xff; 16]);
+        let later = format_v7(1_700_000_000_001, [0x00; 16]);
+        assert!(earlier < later);
+        let now = unique_id();
+        let ms = u64::from_str_radix(&now[..8], 16).unwrap() << 16 | u64::from_str_radix(&now[9..13], 16).unwrap();
+        let clock = crate::state::now_millis() as u64;
+        assert!(
+            ms <= clock && clock - ms < 60_000,
+            "{now} is not from about now ({clock})"
+        );
     }
 }
