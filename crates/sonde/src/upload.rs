@@ -6,7 +6,8 @@
 //! its own process group (so a Ctrl-C in the terminal does not reach it), and
 //! does not wait for it. A short-lived host simply exits (the uploader is
 //! re-parented); a long-lived host reaps it from a small background thread, so
-//! no zombie is left.
+//! no zombie is left. On Linux the uploader is started on the CPU the host is
+//! running on (see [`spawn`]).
 //!
 //! The uploader (recognised by the library's `run()` at the top of the host's
 //! `main`) takes `uploader.lock` without waiting — a second uploader exits at
@@ -52,6 +53,18 @@ pub(crate) struct UploadSettings {
 /// on disk since), and `Command` takes the `posix_spawn` path (no `pre_exec`,
 /// no uid, no working directory): the host is blocked only until the child
 /// has called `exec`.
+///
+/// On Linux the calling thread is pinned to the CPU it runs on for the
+/// duration of the spawn, so the child starts there too instead of on an idle
+/// CPU. Waking an idle CPU (on a VM: a halted vCPU) while the host is blocked
+/// in the spawn, and again to wake the host when the child has called `exec`,
+/// cost the host about 0.8 to 1.2 ms of wall time on a 2-vCPU VM
+/// (BENCHMARKS.md, issue 3, run 7). The child gets the host's own affinity back as soon as
+/// `spawn` returns (it may then move to another CPU, without the host waiting
+/// for it), and so does the calling thread after the reaper thread is
+/// created: the reaper keeps the single-CPU mask, so that it too starts — and,
+/// when a short-lived host exits, is killed — without waking another CPU. It
+/// only waits. If the affinity cannot be read or set, the spawn is unchanged.
 pub(crate) fn spawn(product: &str, args: &[OsString]) {
     let Some(mut command) = uploader_command() else { return };
     let Some([stdin, stdout, stderr]) = dev_null() else {
@@ -64,13 +77,76 @@ pub(crate) fn spawn(product: &str, args: &[OsString]) {
         .stdout(stdout)
         .stderr(stderr);
     detach(&mut command);
-    let Ok(mut child) = command.spawn() else { return };
+    start(command);
+}
+
+/// Spawns `command` (pinned, see [`spawn`]), leaves a thread to reap it, and
+/// returns its pid.
+fn start(mut command: Command) -> Option<u32> {
+    let pinned = PinnedToThisCpu::new();
+    let mut child = command.spawn().ok()?;
+    let pid = child.id();
+    if let Some(pinned) = &pinned {
+        pinned.release_child(pid);
+    }
     // Reap it when it ends, so a long-lived host keeps no zombie. A
     // short-lived host exits first; the thread dies with it. Its stack is
-    // small: it only waits.
+    // small: it only waits. Started while this thread is still pinned, it
+    // keeps the single-CPU mask.
     let _ = std::thread::Builder::new().stack_size(REAPER_STACK).spawn(move || {
         let _ = child.wait();
     });
+    drop(pinned);
+    Some(pid)
+}
+
+/// The calling thread pinned to the CPU it runs on; its own affinity mask is
+/// restored on drop.
+#[cfg(target_os = "linux")]
+struct PinnedToThisCpu {
+    saved: rustix::thread::CpuSet,
+}
+
+#[cfg(target_os = "linux")]
+impl PinnedToThisCpu {
+    /// `None` (nothing changed) when the mask cannot be read or set, e.g. on
+    /// a machine with more CPUs than a `CpuSet` holds.
+    fn new() -> Option<Self> {
+        use rustix::thread::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
+        let saved = sched_getaffinity(None).ok()?;
+        let mut one = CpuSet::new();
+        one.set(sched_getcpu());
+        sched_setaffinity(None, &one).ok()?;
+        Some(Self { saved })
+    }
+
+    /// Gives the child (started while pinned, so pinned too) the host's mask.
+    fn release_child(&self, pid: u32) {
+        let pid = i32::try_from(pid).ok().and_then(rustix::thread::Pid::from_raw);
+        if let Some(pid) = pid {
+            let _ = rustix::thread::sched_setaffinity(Some(pid), &self.saved);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for PinnedToThisCpu {
+    fn drop(&mut self) {
+        let _ = rustix::thread::sched_setaffinity(None, &self.saved);
+    }
+}
+
+/// Elsewhere the spawn is not pinned.
+#[cfg(not(target_os = "linux"))]
+struct PinnedToThisCpu;
+
+#[cfg(not(target_os = "linux"))]
+impl PinnedToThisCpu {
+    fn new() -> Option<Self> {
+        None
+    }
+
+    fn release_child(&self, _pid: u32) {}
 }
 
 /// Stack of the reaper thread (it calls `wait` and nothing else).
@@ -332,6 +408,19 @@ mod tests {
         let again: QueuedRequest = state::read_json_file(&left[0]).unwrap();
         assert_eq!(again.attempts, 1);
         assert!(!state.path("ledger.jsonl").exists(), "nothing was sent");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_spawn_leaves_the_host_and_the_child_with_the_host_affinity() {
+        use rustix::thread::{sched_getaffinity, Pid};
+        let before = sched_getaffinity(None).unwrap();
+        let mut sleep = Command::new("sleep");
+        sleep.arg("2");
+        let pid = start(sleep).expect("spawned");
+        assert_eq!(sched_getaffinity(None).unwrap(), before, "the host's thread");
+        let child = Pid::from_raw(i32::try_from(pid).unwrap()).unwrap();
+        assert_eq!(sched_getaffinity(Some(child)).unwrap(), before, "the child");
     }
 
     #[test]
