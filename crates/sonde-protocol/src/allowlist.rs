@@ -327,7 +327,7 @@ fn validate_with(
     routes: &RouteTemplates,
     dropped: &mut Vec<Dropped>,
 ) -> Fields {
-    let mut out = Fields::new();
+    let mut out = Fields::with_capacity(input.len());
     for (name, value) in input {
         let Some(spec) = specs.iter().find(|s| s.name == name) else {
             dropped.push(Dropped {

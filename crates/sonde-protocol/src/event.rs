@@ -99,6 +99,11 @@ impl Fields {
         self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key))
     }
 
+    /// No fields, with room for `n`.
+    pub fn with_capacity(n: usize) -> Self {
+        Fields(Vec::with_capacity(n))
+    }
+
     /// Sets `key` to `value`, replacing an earlier value of the same key.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
         let key = key.into();
@@ -155,7 +160,7 @@ impl From<Map<String, Value>> for Fields {
     fn from(map: Map<String, Value>) -> Self {
         // A `Map` iterates in key order already (no `preserve_order`), but
         // inserting one by one keeps the order right whatever its features.
-        let mut f = Fields(Vec::with_capacity(map.len()));
+        let mut f = Fields::with_capacity(map.len());
         for (k, v) in map {
             f.insert(k, v);
         }

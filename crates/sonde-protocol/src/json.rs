@@ -175,7 +175,8 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+        // serde_json gives no size hint; an event has about a dozen keys.
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
         while let Some(Key(k)) = map.next_key()? {
             out.push((k, map.next_value()?));
         }
