@@ -5,8 +5,9 @@
 # difference, and the crate counts from `cargo tree`.
 # Both crates are built twice: with Cargo's default release profile, and with
 # a size-tuned profile a CLI author may use (lto, codegen-units=1,
-# opt-level="s", strip). With --tls-variants it also builds two probes that
-# differ only in ureq's TLS root features, to price the platform verifier.
+# opt-level="s", strip). With --tls-variants it also prices sonde's `tls12`
+# feature (TLS 1.2 as well as 1.3), and builds three ureq probes that differ
+# only in ureq's own TLS features, to price the platform verifier.
 # Usage: bash bench/client/size.sh [--tls-variants]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -58,6 +59,12 @@ echo "| size profile (lto, codegen-units=1, opt-level=s, strip) | $ZA | $ZB | $(
 echo "without the tls feature (http:// endpoints only): release stripped $SC ($(mib "$SA" "$SC")), size profile $ZC ($(mib "$ZA" "$ZC"))"
 echo "crates linked by sonde (cargo tree -e normal, unique, excluding the root): $CRATES"
 if [ "${1:-}" = "--tls-variants" ]; then
+  mk hello-sonde-tls12 "sonde = { path = \"$ROOT/crates/sonde\", features = [\"tls12\"] }" "$(sonde_main https://telemetry.example.com)"
+  cargo build --release --quiet --manifest-path "$TMP/hello-sonde-tls12/Cargo.toml" >&2
+  cargo build --profile size --quiet --manifest-path "$TMP/hello-sonde-tls12/Cargo.toml" >&2
+  strip -o "$TMP/d" "$R/hello-sonde-tls12"
+  T=$(size "$R/hello-sonde-tls12"); ST=$(size "$TMP/d"); ZT=$(size "$S/hello-sonde-tls12")
+  echo "with the tls12 feature: release $T ($(mib "$A" "$T"); +$((T-B)) bytes), release stripped $ST ($(mib "$SA" "$ST"); +$((ST-SB))), size profile $ZT ($(mib "$ZA" "$ZT"); +$((ZT-ZB)))"
   U='ureq = { version = "3", default-features = false, features = [%s] }'
   PROBE='fn main() { let a: ureq::Agent = ureq::Agent::config_builder().build().into(); let _ = a.get("https://127.0.0.1:1/").call(); }'
   mk probe-plain "$(printf "$U" '')" "$PROBE"

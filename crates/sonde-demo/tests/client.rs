@@ -442,50 +442,6 @@ fn status_names_the_deciding_setting_and_the_files() {
     );
 }
 
-/// A minimal HTTP CONNECT proxy (what HTTPS_PROXY points at): records each
-/// request line and tunnels the connection to its target.
-fn recording_proxy() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for mut client in l.incoming().flatten() {
-            let mut r = BufReader::new(client.try_clone().unwrap());
-            let mut line = String::new();
-            r.read_line(&mut line).unwrap();
-            loop {
-                let mut h = String::new();
-                if r.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
-                    break;
-                }
-            }
-            let line = line.trim_end().to_owned();
-            log.lock().unwrap().push(line.clone());
-            let Some(target) = line.strip_prefix("CONNECT ").and_then(|t| t.split(' ').next()) else {
-                let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
-                continue;
-            };
-            let upstream = std::net::TcpStream::connect(target).unwrap();
-            client
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .unwrap();
-            let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
-            let (mut c1, mut u1) = (client, upstream);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut c2, &mut u2);
-                let _ = u2.shutdown(std::net::Shutdown::Write);
-            });
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut u1, &mut c1);
-                let _ = c1.shutdown(std::net::Shutdown::Write);
-            });
-        }
-    });
-    (addr, seen)
-}
-
 #[test]
 fn https_proxy_is_used_and_no_proxy_bypasses_it() {
     let collector = Collector::start();

@@ -2,7 +2,10 @@
 //! TLS-terminating front (rustls, a certificate from a test CA), with the
 //! library's own trimmed crypto provider and the platform verifier, which on
 //! Linux trusts the CA named by `SSL_CERT_FILE`. Without that CA the
-//! handshake is refused and the ping stays queued.
+//! handshake is refused and the ping stays queued. Also: HTTPS through a
+//! CONNECT proxy (`HTTPS_PROXY`), and a collector that only speaks TLS 1.2 is
+//! refused by a default build (TLS 1.2 is the library's opt-in `tls12`
+//! feature).
 
 mod common;
 
@@ -53,9 +56,10 @@ fn tls_front(
     backend: SocketAddr,
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key: rustls::pki_types::PrivateKeyDer<'static>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> SocketAddr {
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(chain, key)
@@ -106,7 +110,7 @@ fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refus
     let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
     let pki_dir = tempfile::tempdir().unwrap();
     let (ca_pem, chain, key) = pki(pki_dir.path());
-    let front = tls_front(backend, chain, key);
+    let front = tls_front(backend, chain, key, rustls::DEFAULT_VERSIONS);
     let endpoint = format!("https://localhost:{}", front.port());
 
     // Without the test CA in the trust store the handshake fails: nothing
@@ -131,4 +135,41 @@ fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refus
         "{log}"
     );
     assert!(sandbox.state().join("check.json").exists());
+}
+
+#[test]
+fn https_goes_through_the_connect_proxy() {
+    let collector = Collector::start();
+    let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
+    let pki_dir = tempfile::tempdir().unwrap();
+    let (ca_pem, chain, key) = pki(pki_dir.path());
+    let front = tls_front(backend, chain, key, rustls::DEFAULT_VERSIONS);
+    let (proxy, seen) = recording_proxy();
+    let sandbox = Sandbox::new(&format!("https://localhost:{}", front.port()))
+        .env("SSL_CERT_FILE", ca_pem.to_str().unwrap())
+        .env("HTTPS_PROXY", &format!("http://{proxy}"));
+    sandbox.run_work();
+    wait_for("the ping to be stored", || collector.ping_count() == 1);
+    sandbox.wait_drained();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [format!("CONNECT localhost:{} HTTP/1.1", front.port())]
+    );
+}
+
+#[test]
+fn a_collector_that_only_speaks_tls_1_2_is_refused_by_a_default_build() {
+    let collector = Collector::start();
+    let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
+    let pki_dir = tempfile::tempdir().unwrap();
+    let (ca_pem, chain, key) = pki(pki_dir.path());
+    let front = tls_front(backend, chain, key, &[&rustls::version::TLS12]);
+    let sandbox =
+        Sandbox::new(&format!("https://localhost:{}", front.port())).env("SSL_CERT_FILE", ca_pem.to_str().unwrap());
+    sandbox.run_work();
+    wait_for("the uploader to give up", || {
+        sandbox.state().join("retry-at").exists() && !sandbox.uploader_running()
+    });
+    assert_eq!(sandbox.spool_items().len(), 1);
+    assert_eq!(collector.ping_count(), 0);
 }

@@ -61,6 +61,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Cargo features
+//!
+//! - `tls` (default): `https://` endpoints, with rustls, `ring` and the
+//!   platform's trust store. Without it only `http://` endpoints are accepted
+//!   ([`TelemetryBuilder::build`] returns [`Error::TlsNotBuilt`]).
+//! - `tls12`: offer TLS 1.2 as well as TLS 1.3. Off by default: the sonde
+//!   collector and current servers speak TLS 1.3, and 1.2 adds about 0.1 MiB
+//!   to the host's binary. Turn it on for a collector behind a proxy or load
+//!   balancer that only speaks TLS 1.2 (its handshake is refused otherwise,
+//!   and pings stay queued).
+//!
 //! # Files
 //!
 //! Everything lives in one directory, `$XDG_CACHE_HOME/sonde/<product>/`

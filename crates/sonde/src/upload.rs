@@ -228,23 +228,17 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
     let _ = lock.rewind();
     let _ = write!(lock, "{}", std::process::id());
 
-    let builder = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_connect(Some(settings.connect_timeout))
         .timeout_global(Some(settings.total_timeout))
         .http_status_as_error(false)
         .max_redirects(0)
-        .user_agent(settings.user_agent.as_str());
+        .user_agent(settings.user_agent.as_str())
+        .build();
     #[cfg(feature = "tls")]
-    let builder = {
-        builder.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::Rustls)
-                .unversioned_rustls_crypto_provider(crate::tls::provider())
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build(),
-        )
-    };
-    let agent: ureq::Agent = builder.build().into();
+    let agent = crate::tls::agent(config);
+    #[cfg(not(feature = "tls"))]
+    let agent: ureq::Agent = config.into();
 
     let started = Instant::now();
     // Never run longer than a few requests' worth, whatever the spool holds.
