@@ -401,6 +401,41 @@ fn alerts_need_a_registered_product_and_write_nothing_otherwise(open: &dyn Fn() 
 }
 
 #[test]
+fn new_files_use_8_kib_pages_and_older_4_kib_files_keep_working() {
+    let page_size = |path: &std::path::Path| -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let new = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(new.path()).unwrap();
+    assert_eq!(page_size(store.path()), 8192);
+
+    // A file made with SQLite's default 4 KiB pages (as sonde made them
+    // before) keeps them: the page size of a WAL file cannot change, and the
+    // setting must not make opening it fail.
+    let old = tempfile::tempdir().unwrap();
+    let file = old.path().join("sonde.db");
+    {
+        let c = Connection::open(&file).unwrap();
+        c.pragma_update(None, "page_size", 4096).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        c.execute_batch("CREATE TABLE placeholder(x); DROP TABLE placeholder;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(old.path()).unwrap();
+    assert_eq!(store.path(), file);
+    store
+        .enqueue(ping_op("demo", Some(sig(1)), OCT))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(store.ping_count("demo").unwrap(), 1);
+    assert_eq!(page_size(&file), 4096);
+}
+
+#[test]
 fn the_database_is_wal_and_pings_hold_no_address() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
