@@ -528,3 +528,46 @@ fn a_closed_stderr_never_makes_the_host_panic() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "sonde-demo did its work\n");
 }
+
+#[test]
+fn a_full_disk_means_telemetry_quietly_does_nothing_and_a_later_run_pings() {
+    let collector = Collector::start();
+    let sandbox = Sandbox::new(&collector.url());
+    let out_dir = tempfile::tempdir().unwrap();
+    // The cache directory becomes a 64 KiB tmpfs, filled up, in a private
+    // mount namespace (nothing is mounted on the machine itself): every file
+    // write there fails with ENOSPC. The demo runs once on the full disk,
+    // then once more after the filler is removed. The second run's detached
+    // uploader stays in the namespace, so the mount lives until it is done.
+    let script = r#"
+        set -eu
+        mount -t tmpfs -o size=64k sonde-full-disk-test "$XDG_CACHE_HOME"
+        dd if=/dev/zero of="$XDG_CACHE_HOME/filler" bs=4096 2>/dev/null || true
+        test "$(df -P "$XDG_CACHE_HOME" | awk 'NR == 2 { print $4 }')" = 0
+        status=0; "$DEMO_BIN" >"$OUT/full.stdout" 2>"$OUT/full.stderr" || status=$?
+        echo "$status" >"$OUT/full.status"
+        find "$XDG_CACHE_HOME" -type f ! -name filler -size +0 >"$OUT/full.files"
+        rm "$XDG_CACHE_HOME/filler"
+        "$DEMO_BIN" >"$OUT/freed.stdout" 2>"$OUT/freed.stderr"
+    "#;
+    let out = sandbox
+        .command("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
+        .env("DEMO_BIN", DEMO)
+        .env("OUT", out_dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the full-disk script failed: {out:?}");
+    let read = |name: &str| std::fs::read_to_string(out_dir.path().join(name)).unwrap();
+    // The run on the full disk: the host did its work, exit 0, not a word on
+    // stderr (no panic, no backtrace), and no file with content was left.
+    assert_eq!(read("full.status").trim(), "0");
+    assert_eq!(read("full.stdout"), "sonde-demo did its work\n");
+    assert_eq!(read("full.stderr"), "");
+    assert_eq!(read("full.files"), "", "files written on a full disk");
+    // With space again, the next run pings.
+    assert_eq!(read("freed.stdout"), "sonde-demo did its work\n");
+    assert_eq!(read("freed.stderr"), "");
+    wait_for("the ping after space was freed", || collector.ping_count() == 1);
+    assert_eq!(collector.ping_count(), 1);
+}
