@@ -557,7 +557,11 @@ fn a_full_disk_means_telemetry_quietly_does_nothing_and_a_later_run_pings() {
         .env("OUT", out_dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "the full-disk script failed: {out:?}");
+    assert!(
+        out.status.success(),
+        "the full-disk script failed (it needs `unshare --user --mount`: root, or \
+         unprivileged user namespaces enabled): {out:?}"
+    );
     let read = |name: &str| std::fs::read_to_string(out_dir.path().join(name)).unwrap();
     // The run on the full disk: the host did its work, exit 0, not a word on
     // stderr (no panic, no backtrace), and no file with content was left.

@@ -104,13 +104,39 @@ fn tls_front(
     addr
 }
 
+/// The real collector behind a TLS front speaking `versions`, with a test CA
+/// (`ca_pem`) that signed the front's certificate for `localhost`.
+struct Https {
+    collector: Collector,
+    ca_pem: PathBuf,
+    front: SocketAddr,
+    _pki_dir: tempfile::TempDir,
+}
+
+impl Https {
+    fn start(versions: &[&'static rustls::SupportedProtocolVersion]) -> Self {
+        let collector = Collector::start();
+        let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
+        let pki_dir = tempfile::tempdir().unwrap();
+        let (ca_pem, chain, key) = pki(pki_dir.path());
+        let front = tls_front(backend, chain, key, versions);
+        Https {
+            collector,
+            ca_pem,
+            front,
+            _pki_dir: pki_dir,
+        }
+    }
+}
+
 #[test]
 fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refused() {
-    let collector = Collector::start();
-    let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
-    let pki_dir = tempfile::tempdir().unwrap();
-    let (ca_pem, chain, key) = pki(pki_dir.path());
-    let front = tls_front(backend, chain, key, rustls::DEFAULT_VERSIONS);
+    let Https {
+        collector,
+        ca_pem,
+        front,
+        _pki_dir,
+    } = Https::start(rustls::DEFAULT_VERSIONS);
     let endpoint = format!("https://localhost:{}", front.port());
 
     // Without the test CA in the trust store the handshake fails: nothing
@@ -139,11 +165,12 @@ fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refus
 
 #[test]
 fn https_goes_through_the_connect_proxy() {
-    let collector = Collector::start();
-    let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
-    let pki_dir = tempfile::tempdir().unwrap();
-    let (ca_pem, chain, key) = pki(pki_dir.path());
-    let front = tls_front(backend, chain, key, rustls::DEFAULT_VERSIONS);
+    let Https {
+        collector,
+        ca_pem,
+        front,
+        _pki_dir,
+    } = Https::start(rustls::DEFAULT_VERSIONS);
     let (proxy, seen) = recording_proxy();
     let sandbox = Sandbox::new(&format!("https://localhost:{}", front.port()))
         .env("SSL_CERT_FILE", ca_pem.to_str().unwrap())
@@ -159,11 +186,12 @@ fn https_goes_through_the_connect_proxy() {
 
 #[test]
 fn a_collector_that_only_speaks_tls_1_2_is_refused_by_a_default_build() {
-    let collector = Collector::start();
-    let backend: SocketAddr = collector.url().trim_start_matches("http://").parse().unwrap();
-    let pki_dir = tempfile::tempdir().unwrap();
-    let (ca_pem, chain, key) = pki(pki_dir.path());
-    let front = tls_front(backend, chain, key, &[&rustls::version::TLS12]);
+    let Https {
+        collector,
+        ca_pem,
+        front,
+        _pki_dir,
+    } = Https::start(&[&rustls::version::TLS12]);
     let sandbox =
         Sandbox::new(&format!("https://localhost:{}", front.port())).env("SSL_CERT_FILE", ca_pem.to_str().unwrap());
     sandbox.run_work();
