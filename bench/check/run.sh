@@ -6,7 +6,10 @@
 #
 # Afterwards it checks that every ping the collector acknowledged with a 2xx
 # is in its SQLite file (stored pings >= 2xx answers), and prints a markdown
-# table with the ratio to the baseline (target: >= 0.7).
+# table with the ratio to the baseline (target: >= 0.7), and a second one of
+# where the CPU went: the server's CPU per request and, of it, the store
+# writer thread's; wrk's own CPU per request; and how much of the machine's
+# CPU sat idle during the run.
 #
 # Usage: bash bench/check/run.sh            (THREADS, CONNECTIONS, DURATION, ROUNDS override)
 #        DATA_PARENT=/dev/shm bash bench/check/run.sh   diagnostic only: data dir on
@@ -88,16 +91,41 @@ CLK_TCK=$(getconf CLK_TCK)
 # cpu_ticks PID: user+system CPU the process used so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# writer_ticks PID: user+system CPU of the collector's store writer thread so
+# far (0 for the baseline, which has none).
+writer_ticks() {
+  local t sum=0
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = sonde-store-wri ] && sum=$((sum + $(awk '{ print $14 + $15 }' "$t/stat")))
+  done
+  echo "$sum"
+}
+# idle_ticks / all_ticks: the machine's idle (idle + iowait) and total CPU time.
+idle_ticks() { awk '/^cpu /{ print $5 + $6 }' /proc/stat; }
+all_ticks() { awk '/^cpu /{ s = 0; for (i = 2; i <= NF; i++) s += $i; print s }' /proc/stat; }
+# children_ticks FILE: user+system CPU of this shell's finished children
+# (wrk), from `times` as written to FILE (no subshell: it would count its own).
+children_ticks() { awk -v hz="$CLK_TCK" 'NR == 2 { gsub(/[ms]/, " "); printf "%d", ($1 * 60 + $2 + $3 * 60 + $4) * hz }' "$1"; }
+
 # run_wrk NAME ADDR PID [extra wrk args]: runs wrk, keeps its output, echoes
-# WRK_RESULT plus the server's CPU time per request (cpu_us).
+# WRK_RESULT plus, per request, the server's CPU time (cpu_us) and of it the
+# store writer's (writer_us), wrk's own CPU time (wrk_us), and the share of
+# the machine's CPU time that was idle during the run (idle_pct).
 run_wrk() {
   local name=$1 addr=$2 pid=$3; shift 3
-  local before after line
-  before=$(cpu_ticks "$pid")
+  local before after wbefore wafter ibefore iafter abefore aafter cbefore cafter line
+  times >"$OUT/times-$name-before"
+  before=$(cpu_ticks "$pid"); wbefore=$(writer_ticks "$pid")
+  ibefore=$(idle_ticks); abefore=$(all_ticks)
   "${WRK_BASE[@]}" "$@" "http://$addr/" >"$OUT/wrk-$name.txt" 2>&1
-  after=$(cpu_ticks "$pid")
+  iafter=$(idle_ticks); aafter=$(all_ticks)
+  times >"$OUT/times-$name-after"
+  after=$(cpu_ticks "$pid"); wafter=$(writer_ticks "$pid")
+  cbefore=$(children_ticks "$OUT/times-$name-before"); cafter=$(children_ticks "$OUT/times-$name-after")
   line=$(grep '^WRK_RESULT' "$OUT/wrk-$name.txt") || { cat "$OUT/wrk-$name.txt" >&2; exit 1; }
-  echo "$line cpu_us=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$(field "$line" requests)" 'BEGIN { printf "%d", t * 1e6 / hz / n }')"
+  awk -v line="$line" -v t=$((after - before)) -v w=$((wafter - wbefore)) -v c="$cbefore" -v c2="$cafter" \
+    -v i=$((iafter - ibefore)) -v a=$((aafter - abefore)) -v hz="$CLK_TCK" -v n="$(field "$line" requests)" \
+    'BEGIN { printf "%s cpu_us=%d writer_us=%d wrk_us=%d idle_pct=%d\n", line, t * 1e6 / hz / n, w * 1e6 / hz / n, (c2 - c) * 1e6 / hz / n, 100 * i / a }'
 }
 
 declare -A RESULT
@@ -170,6 +198,17 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
   done
   echo
   for mode in keepalive close; do echo "per-round ratios ($mode): $(ratios "$mode" | tr '\n' ' ')"; done
+  echo
+  echo "where the CPU went (medians, microseconds per request; idle: share of the machine's CPU time):"
+  echo
+  echo "| connection | server | server CPU | of it, store writer | wrk CPU | machine idle % |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: |"
+  for mode in keepalive close; do
+    label="keep-alive"; [ "$mode" = close ] && label="Connection: close"
+    for target in baseline sonde; do
+      echo "| $label | $target | $(median "$target" "$mode" cpu_us) | $(median "$target" "$mode" writer_us) | $(median "$target" "$mode" wrk_us) | $(median "$target" "$mode" idle_pct) |"
+    done
+  done
   echo
   echo "durability: $ACKED pings acknowledged with 2xx by sonde, $STORED stored in $(basename "$DB") (non-2xx: $NON2XX)"
 } | tee "$OUT/summary.md"

@@ -105,6 +105,122 @@ fn group_commit_acknowledges_only_after_commit() {
 }
 
 #[test]
+fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    for op in [release("demo", "1.0.0"), release("other", "1.0.0")] {
+        store.enqueue(op).unwrap().wait_blocking().unwrap();
+    }
+    // Signatures 0..5 are already counted in November.
+    for i in 0..5 {
+        store
+            .enqueue(ping_op("demo", Some(sig(i)), NOV))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+    }
+    let before = store.committed_batches();
+
+    // 151 pings in one batch: two products, two months, signatures repeating
+    // inside the batch and already counted before it, some pings without a
+    // signature, each with its own version and hash.
+    // The writer takes a first ping and waits for the lock; the 151 queue
+    // up behind it and form the next batch.
+    let blocker = Connection::open(store.path()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut pending = vec![store.enqueue(ping_op("demo", Some(sig(0)), NOV)).unwrap()];
+    std::thread::sleep(Duration::from_millis(50));
+    for i in 0..151u32 {
+        let product = if i % 3 == 0 { "other" } else { "demo" };
+        let at = if i % 5 == 0 { OCT } else { NOV };
+        let mut p = ping(product, (i % 11 != 0).then(|| sig(i % 23)), at);
+        p.version = Some(format!("1.{i}.0"));
+        p.project_hash = Some(format!("{i:016x}"));
+        pending.push(
+            store
+                .enqueue(WriteOp::Ping {
+                    ping: p,
+                    source: "check",
+                    dropped: Vec::new(),
+                })
+                .unwrap(),
+        );
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    blocker.execute_batch("COMMIT").unwrap();
+    for p in pending {
+        assert_eq!(p.wait_blocking().unwrap(), WriteOutcome::Ping);
+    }
+    assert_eq!(store.committed_batches() - before, 2, "the 151 pings were one batch");
+
+    // Every ping, whole, in the order it was queued.
+    let c = Connection::open(store.path()).unwrap();
+    let rows: Vec<(String, String, String, Option<String>)> = c
+        .prepare(
+            "SELECT product, version, project_hash, signature FROM pings WHERE project_hash IS NOT NULL ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let total: i64 = c.query_row("SELECT count(*) FROM pings", [], |r| r.get(0)).unwrap();
+    assert_eq!(total, 5 + 1 + 151);
+    let batch = &rows[..];
+    assert_eq!(batch.len(), 151);
+    for (i, (product, version, hash, signature)) in batch.iter().enumerate() {
+        assert_eq!(product, if i % 3 == 0 { "other" } else { "demo" });
+        assert_eq!(version, &format!("1.{i}.0"));
+        assert_eq!(hash, &format!("{i:016x}"));
+        assert_eq!(signature, &(i % 11 != 0).then(|| sig(i as u32 % 23)));
+    }
+
+    // The counters agree with a scan of the raw pings, per product and month.
+    for (product, month, from, to) in [
+        ("demo", "2026-11", NOV, NOV + 1),
+        ("demo", "2026-10", OCT, OCT + 1),
+        ("other", "2026-11", NOV, NOV + 1),
+        ("other", "2026-10", OCT, OCT + 1),
+    ] {
+        let scanned: i64 = c
+            .query_row(
+                "SELECT count(DISTINCT signature) FROM pings
+                 WHERE product = ?1 AND received_at_ms >= ?2 AND received_at_ms < ?3",
+                rusqlite::params![product, from, to],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(scanned > 0);
+        assert_eq!(
+            store.monthly_active(product, month.parse().unwrap()).unwrap(),
+            scanned as u64,
+            "{product} {month}"
+        );
+        // One first-seen row per counted signature, numbered without gaps.
+        let (rows, max_seq): (i64, i64) = c
+            .query_row(
+                "SELECT count(*), max(seq) - min(seq) + 1 FROM monthly_signatures WHERE month = ?1",
+                [month],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(rows, max_seq, "{month}");
+    }
+    drop(store);
+    // After a restart the sets are reloaded from the table: nothing is new.
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mau = store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap();
+    for i in 0..23 {
+        store
+            .enqueue(ping_op("demo", Some(sig(i)), NOV))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+    }
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), mau);
+}
+
+#[test]
 fn a_full_queue_refuses_instead_of_blocking() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_with(
