@@ -29,6 +29,10 @@ done
 
 cargo build --release --locked -q -p sonde-cli -p sonde-bench
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+# What one durable commit costs on the disk right now: sonde's figures move
+# with it, the baseline's do not (it does no I/O).
+FSYNC="not measured (python3 missing)"
+command -v python3 >/dev/null && FSYNC=$(python3 bench/check/fsync.py "${DATA_PARENT:-bench/out}")
 SONDE=${SONDE_BIN:-target/release/sonde}  # SONDE_BIN: measure another build (a proposed change) the same way
 BASELINE=target/release/check-baseline
 
@@ -176,7 +180,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 {
   echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/check/check.lua (keep-alive; and with -H 'Connection: close')"
   echo "machine: $(nproc) cores, $(uname -sr), load average before the run: $LOAD, $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "collector data dir on: $(df -T "$DATA" | awk 'NR==2 { print $2 " (" $1 ")" }')"
+  echo "collector data dir on: $(df -T "$DATA" | awk 'NR==2 { print $2 " (" $1 ")" }'); before the run, $FSYNC"
   echo
   echo "median of $ROUNDS interleaved rounds; ratio = median of the per-round ratios of req/s"
   echo
