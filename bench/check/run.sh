@@ -32,7 +32,9 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 # What one durable commit costs on the disk right now: sonde's figures move
 # with it, the baseline's do not (it does no I/O).
 FSYNC="not measured (python3 missing)"
-command -v python3 >/dev/null && FSYNC=$(python3 bench/check/fsync.py "${DATA_PARENT:-bench/out}")
+if command -v python3 >/dev/null; then
+  FSYNC=$(python3 bench/check/fsync.py "${DATA_PARENT:-bench/out}") || FSYNC="not measured (bench/check/fsync.py failed)"
+fi
 SONDE=${SONDE_BIN:-target/release/sonde}  # SONDE_BIN: measure another build (a proposed change) the same way
 BASELINE=target/release/check-baseline
 
@@ -177,6 +179,8 @@ ratios() {
 }
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+# label MODE: how the tables name a connection mode.
+label() { if [ "$1" = close ]; then echo "Connection: close"; else echo "keep-alive"; fi; }
 {
   echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/check/check.lua (keep-alive; and with -H 'Connection: close')"
   echo "machine: $(nproc) cores, $(uname -sr), load average before the run: $LOAD, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -187,7 +191,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
   echo "| connection | server | req/s | p50 ms | p99 ms | errors (all rounds) | server CPU us/request | ratio to baseline |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   for mode in keepalive close; do
-    label="keep-alive"; [ "$mode" = close ] && label="Connection: close"
+    label=$(label "$mode")
     for target in baseline sonde; do
       errs=0
       for round in $(seq 1 "$ROUNDS"); do
@@ -208,7 +212,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
   echo "| connection | server | server CPU | of it, store writer | wrk CPU | machine idle % |"
   echo "| --- | --- | ---: | ---: | ---: | ---: |"
   for mode in keepalive close; do
-    label="keep-alive"; [ "$mode" = close ] && label="Connection: close"
+    label=$(label "$mode")
     for target in baseline sonde; do
       echo "| $label | $target | $(median "$target" "$mode" cpu_us) | $(median "$target" "$mode" writer_us) | $(median "$target" "$mode" wrk_us) | $(median "$target" "$mode" idle_pct) |"
     done

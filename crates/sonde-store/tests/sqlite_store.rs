@@ -48,6 +48,11 @@ fn ping_op(p: &str, signature: Option<String>, at: i64) -> WriteOp {
     }
 }
 
+/// Queues `op` and waits for its batch to commit.
+fn write(store: &dyn Store, op: WriteOp) -> WriteOutcome {
+    store.enqueue(op).unwrap().wait_blocking().unwrap()
+}
+
 fn release(p: &str, v: &str) -> WriteOp {
     WriteOp::PublishRelease(NewRelease {
         product: p.into(),
@@ -109,15 +114,11 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     for op in [release("demo", "1.0.0"), release("other", "1.0.0")] {
-        store.enqueue(op).unwrap().wait_blocking().unwrap();
+        write(&store, op);
     }
     // Signatures 0..5 are already counted in November.
     for i in 0..5 {
-        store
-            .enqueue(ping_op("demo", Some(sig(i)), NOV))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
+        write(&store, ping_op("demo", Some(sig(i)), NOV));
     }
     let before = store.committed_batches();
 
@@ -211,11 +212,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
     let store = SqliteStore::open(dir.path()).unwrap();
     let mau = store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap();
     for i in 0..23 {
-        store
-            .enqueue(ping_op("demo", Some(sig(i)), NOV))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
+        write(&store, ping_op("demo", Some(sig(i)), NOV));
     }
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), mau);
 }
@@ -278,7 +275,7 @@ fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
             reason: DropReason::UnknownField,
         }],
     };
-    let first = store.enqueue(op(&["a", "b"])).unwrap().wait_blocking().unwrap();
+    let first = write(&*store, op(&["a", "b"]));
     assert_eq!(
         first,
         WriteOutcome::Events {
@@ -286,7 +283,7 @@ fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
             duplicates: 0
         }
     );
-    let retry = store.enqueue(op(&["a", "b", "c"])).unwrap().wait_blocking().unwrap();
+    let retry = write(&*store, op(&["a", "b", "c"]));
     assert_eq!(
         retry,
         WriteOutcome::Events {
@@ -303,7 +300,7 @@ fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
     ids.extend(["a", "c"].map(String::from));
     assert_eq!(ids.len(), 134);
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let large = store.enqueue(op(&refs)).unwrap().wait_blocking().unwrap();
+    let large = write(&*store, op(&refs));
     assert_eq!(
         large,
         WriteOutcome::Events {
