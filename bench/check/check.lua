@@ -5,7 +5,9 @@
 -- "terraform", and Prisma's checkpoint-client query (repeated keys, empty
 -- values) for product "prisma". Every request carries a fresh random
 -- signature (and Prisma a fresh client_event_id), so the collector stores a
--- new ping and a new monthly signature each time, as real traffic would.
+-- new ping and a new monthly signature each time: the worst case for the
+-- store (real traffic repeats a signature within a month, and only its first
+-- ping adds to the first-seen set).
 --
 -- Headers given to wrk with -H (e.g. "Connection: close") are kept.
 -- done() prints one machine-readable line, "WRK_RESULT key=value ...".
