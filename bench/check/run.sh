@@ -164,11 +164,15 @@ for key in "${!RESULT[@]}"; do
   NON2XX=$(( NON2XX + $(field "$r" non2xx) ))
 done
 
+# mid [FORMAT]: the median of the numbers on stdin, one per line (printf
+# FORMAT, default %s).
+mid() {
+  sort -g | awk -v fmt="${1:-%s}" '{ v[NR] = $1 } END { printf fmt "\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 # median TARGET MODE KEY: the median over the rounds of one WRK_RESULT field.
 median() {
-  local round values=()
-  for round in $(seq 1 "$ROUNDS"); do values+=("$(field "${RESULT[$1-$2-$round]}" "$3")"); done
-  printf '%s\n' "${values[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  local round
+  for round in $(seq 1 "$ROUNDS"); do printf '%s\n' "$(field "${RESULT[$1-$2-$round]}" "$3")"; done | mid
 }
 # ratios MODE: the per-round ratios sonde/baseline of req/s (each pair measured back to back).
 ratios() {
@@ -199,7 +203,7 @@ label() { if [ "$1" = close ]; then echo "Connection: close"; else echo "keep-al
         errs=$(( errs + $(field "$r" non2xx) + $(field "$r" connect_errors) + $(field "$r" read_errors) + $(field "$r" write_errors) + $(field "$r" timeouts) ))
       done
       ratio="1.00"
-      [ "$target" = sonde ] && ratio=$(ratios "$mode" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+      [ "$target" = sonde ] && ratio=$(ratios "$mode" | mid %.2f)
       name="axum baseline (static JSON)"; [ "$target" = sonde ] && name="sonde serve (SQLite, group commit)"
       echo "| $label | $name | $(printf '%.0f' "$(median "$target" "$mode" rps)") | $(ms "$(median "$target" "$mode" p50_us)") | $(ms "$(median "$target" "$mode" p99_us)") | $errs | $(median "$target" "$mode" cpu_us) | $ratio |"
     done

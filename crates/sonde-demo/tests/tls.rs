@@ -127,17 +127,22 @@ impl Https {
             _pki_dir: pki_dir,
         }
     }
+
+    /// The front's `https://` URL, by the name its certificate is for.
+    fn endpoint(&self) -> String {
+        format!("https://localhost:{}", self.front.port())
+    }
+
+    /// A sandbox sending to [`Self::endpoint`] that trusts the test CA.
+    fn trusting_sandbox(&self) -> Sandbox {
+        Sandbox::new(&self.endpoint()).env("SSL_CERT_FILE", self.ca_pem.to_str().unwrap())
+    }
 }
 
 #[test]
 fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refused() {
-    let Https {
-        collector,
-        ca_pem,
-        front,
-        _pki_dir,
-    } = Https::start(rustls::DEFAULT_VERSIONS);
-    let endpoint = format!("https://localhost:{}", front.port());
+    let https = Https::start(rustls::DEFAULT_VERSIONS);
+    let endpoint = https.endpoint();
 
     // Without the test CA in the trust store the handshake fails: nothing
     // is stored and the ping stays queued for a retry.
@@ -147,12 +152,12 @@ fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refus
         untrusting.state().join("retry-at").exists() && !untrusting.uploader_running()
     });
     assert_eq!(untrusting.spool_items().len(), 1);
-    assert_eq!(collector.ping_count(), 0);
+    assert_eq!(https.collector.ping_count(), 0);
 
     // With it, the ping goes through.
-    let sandbox = Sandbox::new(&endpoint).env("SSL_CERT_FILE", ca_pem.to_str().unwrap());
+    let sandbox = https.trusting_sandbox();
     sandbox.run_work();
-    wait_for("the ping to be stored", || collector.ping_count() == 1);
+    wait_for("the ping to be stored", || https.collector.ping_count() == 1);
     sandbox.wait_drained();
     let log = sandbox.run(&["telemetry", "log"]);
     let log = String::from_utf8_lossy(&log.stdout);
@@ -165,39 +170,26 @@ fn a_ping_over_https_reaches_the_collector_and_an_untrusted_certificate_is_refus
 
 #[test]
 fn https_goes_through_the_connect_proxy() {
-    let Https {
-        collector,
-        ca_pem,
-        front,
-        _pki_dir,
-    } = Https::start(rustls::DEFAULT_VERSIONS);
+    let https = Https::start(rustls::DEFAULT_VERSIONS);
     let (proxy, seen) = recording_proxy();
-    let sandbox = Sandbox::new(&format!("https://localhost:{}", front.port()))
-        .env("SSL_CERT_FILE", ca_pem.to_str().unwrap())
-        .env("HTTPS_PROXY", &format!("http://{proxy}"));
+    let sandbox = https.trusting_sandbox().env("HTTPS_PROXY", &format!("http://{proxy}"));
     sandbox.run_work();
-    wait_for("the ping to be stored", || collector.ping_count() == 1);
+    wait_for("the ping to be stored", || https.collector.ping_count() == 1);
     sandbox.wait_drained();
     assert_eq!(
         *seen.lock().unwrap(),
-        [format!("CONNECT localhost:{} HTTP/1.1", front.port())]
+        [format!("CONNECT localhost:{} HTTP/1.1", https.front.port())]
     );
 }
 
 #[test]
 fn a_collector_that_only_speaks_tls_1_2_is_refused_by_a_default_build() {
-    let Https {
-        collector,
-        ca_pem,
-        front,
-        _pki_dir,
-    } = Https::start(&[&rustls::version::TLS12]);
-    let sandbox =
-        Sandbox::new(&format!("https://localhost:{}", front.port())).env("SSL_CERT_FILE", ca_pem.to_str().unwrap());
+    let https = Https::start(&[&rustls::version::TLS12]);
+    let sandbox = https.trusting_sandbox();
     sandbox.run_work();
     wait_for("the uploader to give up", || {
         sandbox.state().join("retry-at").exists() && !sandbox.uploader_running()
     });
     assert_eq!(sandbox.spool_items().len(), 1);
-    assert_eq!(collector.ping_count(), 0);
+    assert_eq!(https.collector.ping_count(), 0);
 }

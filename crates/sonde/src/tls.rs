@@ -18,8 +18,9 @@
 //! certificate, and AES-GCM is mandatory for every TLS 1.3 server (RFC 8446
 //! §9.1) and offered by every current TLS 1.2 server, so the provider here
 //! offers the AES-GCM suites only (TLS 1.3, and with the `tls12` feature
-//! ECDHE with ECDSA or RSA for TLS 1.2) and refuses private keys. Certificate verification is unchanged:
-//! every signature algorithm rustls verifies with `ring`, through the
+//! ECDHE with ECDSA or RSA for TLS 1.2) and refuses private keys.
+//! Certificate verification is unchanged: every signature algorithm rustls
+//! verifies with `ring`, through the
 //! platform's verifier. Leaving out ChaCha20-Poly1305 and the signing code
 //! keeps about 0.1 MiB out of the host's binary.
 

@@ -61,10 +61,11 @@ pub(crate) struct UploadSettings {
 /// cost the host about 0.5 to 1.2 ms of wall time on a 2-vCPU VM
 /// (BENCHMARKS.md, issue 3, runs 7–9 and the A/B behind them). The child
 /// gets the host's own affinity back as soon as `spawn` returns (it may then
-/// move to another CPU, without the host waiting for it), and so does the calling thread after the reaper thread is
-/// created: the reaper keeps the single-CPU mask, so that it too starts — and,
-/// when a short-lived host exits, is killed — without waking another CPU. It
-/// only waits. If the affinity cannot be read or set, the spawn is unchanged.
+/// move to another CPU, without the host waiting for it), and so does the
+/// calling thread after the reaper thread is created: the reaper keeps the
+/// single-CPU mask, so that it too starts — and, when a short-lived host
+/// exits, is killed — without waking another CPU. It only waits. If the
+/// affinity cannot be read or set, the spawn is unchanged.
 pub(crate) fn spawn(product: &str, args: &[OsString]) {
     let Some(mut command) = uploader_command() else { return };
     let Some([stdin, stdout, stderr]) = dev_null() else {
