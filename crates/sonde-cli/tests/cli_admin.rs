@@ -1,71 +1,15 @@
 //! The admin verbs of the real binary, against a data directory and against
 //! a running collector; usage errors; config precedence.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
 
-fn sonde() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
-    for var in [
-        "SONDE_LISTEN",
-        "SONDE_DATA_DIR",
-        "SONDE_CONFIG",
-        "SONDE_SERVER",
-        "SONDE_TOKEN_FILE",
-        "SONDE_LOG_FORMAT",
-    ] {
-        c.env_remove(var);
-    }
-    c.stdin(Stdio::null());
-    c
-}
+use std::process::Command;
 
-fn run_cmd(mut c: Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{ok, run, run_cmd, serve, sonde, Serve};
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let mut c = sonde();
-    c.args(args);
-    run_cmd(c)
-}
-
-fn ok(args: &[&str]) -> String {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 0, "sonde {args:?}: {out}{err}");
-    out
-}
-
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Server {
-    let mut child = sonde()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Server(child, url)
+/// The base URL a `sonde serve` prints.
+fn url(s: &Serve) -> String {
+    format!("http://{}", s.addr())
 }
 
 #[test]
@@ -179,12 +123,13 @@ fn nov_first() -> i64 {
 #[test]
 fn verbs_work_against_a_running_collector() {
     let dir = tempfile::tempdir().unwrap();
-    let s = serve(dir.path());
+    let s = serve(dir.path(), &[]);
+    let server = url(&s);
     let token = dir.path().join("admin-token");
     let token = token.to_str().unwrap();
     let remote = |args: &[&str]| {
         let mut all = args.to_vec();
-        all.extend(["--server", s.1.as_str(), "--token-file", token]);
+        all.extend(["--server", server.as_str(), "--token-file", token]);
         ok(&all)
     };
     remote(&["release", "publish", "--product", "demo", "--version", "2.0.0"]);
@@ -214,7 +159,14 @@ fn verbs_work_against_a_running_collector() {
     // The wrong token: a clear error, exit 1.
     let bad = dir.path().join("wrong-token");
     std::fs::write(&bad, "0".repeat(64)).unwrap();
-    let (code, _, err) = run(&["alert", "list", "--server", &s.1, "--token-file", bad.to_str().unwrap()]);
+    let (code, _, err) = run(&[
+        "alert",
+        "list",
+        "--server",
+        &server,
+        "--token-file",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("401") && err.lines().count() <= 2, "{err}");
     // Validation happens locally first, with the collector library's rules.
@@ -226,7 +178,7 @@ fn verbs_work_against_a_running_collector() {
         "--version",
         "2",
         "--server",
-        &s.1,
+        &server,
         "--token-file",
         token,
     ]);
@@ -392,18 +344,10 @@ fn config_precedence_is_flag_then_env_then_file_then_default() {
 
     // The file really drives `serve`: it listens where the file says and keeps its data there.
     std::fs::write(&file, "listen = \"127.0.0.1:0\"\ndata-dir = \"from-file\"\n").unwrap();
-    let mut child = sonde()
-        .args(["serve", "--config"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _s = Server(child, String::new());
+    let mut c = sonde();
+    c.args(["serve", "--config"]).arg(&file);
+    let s = Serve::spawn(c);
+    let line = &s.startup[0];
     assert!(line.contains("http://127.0.0.1:"), "{line}");
     assert!(dir.path().join("from-file").join("admin-token").exists());
 

@@ -2,120 +2,23 @@
 //! config precedence, graceful SIGTERM, durability under SIGKILL, and a CLI
 //! change picked up by a running collector.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn sonde() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
-    for var in [
-        "SONDE_LISTEN",
-        "SONDE_DATA_DIR",
-        "SONDE_CONFIG",
-        "SONDE_SERVER",
-        "SONDE_TOKEN_FILE",
-        "SONDE_TLS_CERT",
-        "SONDE_TLS_KEY",
-    ] {
-        c.env_remove(var);
-    }
-    c.stdin(Stdio::null());
-    c
-}
+use common::{ok_in as ok, serve, sonde, Serve};
 
-/// Runs a verb against `dir`; returns (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = sonde().args(args).arg("--data-dir").arg(dir).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, out, err) = run(dir, args);
-    assert_eq!(code, 0, "sonde {args:?}: {out}{err}");
-    out
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    lines: Vec<String>,
-}
-
-fn serve(dir: &Path, extra: &[&str]) -> Server {
-    let mut child = sonde()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    for _ in 0..3 {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        lines.push(line.trim().to_owned());
-    }
-    let addr = lines[0]
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap_or_else(|_| panic!("{lines:?}"));
-    Server { child, addr, lines }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `GET path`: (status, body), or `None` when the collector is not there.
 fn http(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let status = buf.split(' ').nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n")?.1.to_owned();
-    Some((status, body))
+    sonde_testkit::http::try_get(addr, path).map(|r| (r.status, r.text()))
 }
 
 fn sig(n: u64) -> String {
     format!("{:08x}-{:04x}-4000-8000-000000000000", n >> 16, n & 0xffff)
-}
-
-/// Sends SIGTERM with kill(1).
-fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "sonde serve did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Client threads sending checks with fresh signatures until `stop`;
@@ -146,8 +49,8 @@ fn load(
     (handles, acked)
 }
 
-fn stored_signatures(dir: &Path) -> std::collections::HashSet<String> {
-    let c = rusqlite::Connection::open(dir.join("sonde.db")).unwrap();
+fn stored_signatures(dir: &std::path::Path) -> std::collections::HashSet<String> {
+    let c = sonde_testkit::db::open(dir);
     let mut stmt = c
         .prepare("SELECT signature FROM pings WHERE signature IS NOT NULL")
         .unwrap();
@@ -155,11 +58,11 @@ fn stored_signatures(dir: &Path) -> std::collections::HashSet<String> {
 }
 
 fn wait_for_acks(acked: &Mutex<Vec<String>>, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while acked.lock().unwrap().len() < n {
-        assert!(Instant::now() < deadline, "the collector answered too few checks");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    sonde_testkit::wait::for_value(
+        "the collector to answer enough checks",
+        Duration::from_secs(120),
+        || (acked.lock().unwrap().len() >= n).then_some(()),
+    );
 }
 
 #[test]
@@ -168,13 +71,17 @@ fn serve_prints_address_and_creates_a_private_admin_token() {
     let token_path = dir.path().join("admin-token");
     let token = {
         let s = serve(dir.path(), &[]);
+        let mut lines = s.startup.clone();
+        while lines.len() < 3 {
+            lines.push(s.next_line(Duration::from_secs(60)).expect("a startup line"));
+        }
         assert!(
-            s.lines[0].starts_with("sonde collector listening on http://127.0.0.1:"),
+            lines[0].starts_with("sonde collector listening on http://127.0.0.1:"),
             "{:?}",
-            s.lines
+            lines
         );
-        assert!(s.lines[2].contains(&token_path.display().to_string()), "{:?}", s.lines);
-        let (status, body) = http(s.addr, "/healthz").unwrap();
+        assert!(lines[2].contains(&token_path.display().to_string()), "{:?}", lines);
+        let (status, body) = http(s.addr(), "/healthz").unwrap();
         assert_eq!(status, 200, "{body}");
         std::fs::read_to_string(&token_path).unwrap()
     };
@@ -209,15 +116,15 @@ fn serve_prints_address_and_creates_a_private_admin_token() {
 fn stop_under_load(
     dir: &std::path::Path,
     min_acks: usize,
-    stop: impl FnOnce(&mut std::process::Child),
+    stop: impl FnOnce(&mut Serve),
 ) -> (std::process::ExitStatus, Vec<String>, Vec<String>) {
     ok(dir, &["release", "publish", "--product", "demo", "--version", "1.0.0"]);
     let mut s = serve(dir, &[]);
     let done = Arc::new(AtomicBool::new(false));
-    let (handles, acked) = load(s.addr, 4, done.clone());
+    let (handles, acked) = load(s.addr(), 4, done.clone());
     wait_for_acks(&acked, min_acks);
-    stop(&mut s.child);
-    let status = wait_exit(&mut s.child);
+    stop(&mut s);
+    let status = s.wait_exit();
     done.store(true, Ordering::Relaxed);
     for h in handles {
         h.join().unwrap();
@@ -231,7 +138,7 @@ fn stop_under_load(
 #[test]
 fn sigterm_drains_in_flight_checks_and_exits_0_with_nothing_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let (status, acked, missing) = stop_under_load(dir.path(), 200, |child| terminate(child));
+    let (status, acked, missing) = stop_under_load(dir.path(), 200, |s| s.terminate());
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
     assert!(
         missing.is_empty(),
@@ -246,7 +153,7 @@ fn sigterm_drains_in_flight_checks_and_exits_0_with_nothing_lost() {
 fn sigkill_loses_no_acknowledged_ping() {
     let dir = tempfile::tempdir().unwrap();
     // SIGKILL, mid-stream.
-    let (_, acked, missing) = stop_under_load(dir.path(), 300, |child| child.kill().unwrap());
+    let (_, acked, missing) = stop_under_load(dir.path(), 300, Serve::kill);
     assert!(acked.len() >= 300);
     assert!(
         missing.is_empty(),
@@ -270,7 +177,7 @@ fn a_release_published_by_the_cli_is_served_without_restart() {
         &["release", "publish", "--product", "demo", "--version", "1.0.0"],
     );
     let s = serve(dir.path(), &[]);
-    let (_, body) = http(s.addr, "/v1/check/demo?version=1.0.0").unwrap();
+    let (_, body) = http(s.addr(), "/v1/check/demo?version=1.0.0").unwrap();
     assert!(body.contains("\"outdated\":false"), "{body}");
     ok(
         dir.path(),
@@ -302,7 +209,7 @@ fn a_release_published_by_the_cli_is_served_without_restart() {
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, body) = http(s.addr, "/v1/check/demo?version=1.0.0").unwrap();
+        let (_, body) = http(s.addr(), "/v1/check/demo?version=1.0.0").unwrap();
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         if v["current_version"] == "1.1.0" && v["alerts"].as_array().unwrap().len() == 1 {
             assert_eq!(v["outdated"], true);
@@ -323,25 +230,12 @@ fn logs_hold_no_client_address_even_at_trace_level() {
         dir.path(),
         &["release", "publish", "--product", "demo", "--version", "1.0.0"],
     );
-    let mut child = sonde()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut c = sonde();
+    c.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line.trim().rsplit("http://").next().unwrap().parse().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut s = String::new();
-        BufReader::new(stderr).read_to_string(&mut s).unwrap();
-        s
-    });
+        .env("RUST_LOG", "trace");
+    let mut server = Serve::spawn(c);
+    let addr = server.addr();
     let mut ports = Vec::new();
     for path in [
         "/v1/check/demo?version=1.0.0",
@@ -356,9 +250,9 @@ fn logs_hold_no_client_address_even_at_trace_level() {
         let mut buf = String::new();
         s.read_to_string(&mut buf).unwrap();
     }
-    terminate(&child);
-    assert_eq!(wait_exit(&mut child).code(), Some(0));
-    let log = log.join().unwrap();
+    server.terminate();
+    assert_eq!(server.wait_exit().code(), Some(0));
+    let log = server.output_until_exit();
     assert!(log.contains("collector listening"), "the log is there: {log}");
     for port in ports {
         assert!(

@@ -11,12 +11,12 @@
 //! The peers (Node, Go, the Debian package, `npm ci`) are installed by
 //! `scripts/setup-test-deps`; a missing peer fails the test with that hint.
 
-mod compat_support;
+mod common;
 
-use compat_support::{
-    describe, mau, repo_root, require_tool, sonde, stored_ping_rows, stored_pings, wait_for, Collector,
-};
+use common::{describe, mau, ok_in, repo_root, require_tool, serve, Serve};
 use serde_json::Value;
+use sonde_testkit::db::{ping_count as stored_pings, pings as stored_ping_rows};
+use sonde_testkit::wait::for_value as wait_for;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -54,7 +54,7 @@ fn clean_env(cmd: &mut Command) -> &mut Command {
 
 /// Runs a real client's harness to completion (no stdin) and returns the JSON
 /// report it prints; on failure, shows its output and the collector's log.
-fn run_peer(cmd: &mut Command, what: &str, collector: &Collector) -> Value {
+fn run_peer(cmd: &mut Command, what: &str, collector: &Serve) -> Value {
     let output = cmd
         .stdin(Stdio::null())
         .output()
@@ -92,7 +92,7 @@ fn alerts_by_level(alerts: &Value) -> Vec<(String, String)> {
 
 /// The collector's alert for `message`, from `sonde alert list --format json`.
 fn published_alert(data: &Path, product: &str, message: &str) -> Value {
-    let out = sonde(data, &["alert", "list", "--product", product, "--format", "json"]);
+    let out = ok_in(data, &["alert", "list", "--product", product, "--format", "json"]);
     let list: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("alert list JSON: {e}: {out}"));
     list.as_array()
         .and_then(|a| a.iter().find(|x| x["message"] == message).cloned())
@@ -130,7 +130,7 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = new_data_dir(tmp.path());
-    sonde(
+    ok_in(
         &data,
         &[
             "release",
@@ -143,7 +143,7 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
             "2024-10-17T00:00:00Z",
         ],
     );
-    sonde(
+    ok_in(
         &data,
         &[
             "release",
@@ -168,7 +168,7 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
             "npm i --save-dev prisma@latest",
         ],
     );
-    sonde(
+    ok_in(
         &data,
         &[
             "alert",
@@ -185,7 +185,7 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
             "<5.0.0",
         ],
     );
-    sonde(
+    ok_in(
         &data,
         &[
             "alert",
@@ -201,7 +201,7 @@ fn prisma_checkpoint_client_caches_the_collectors_answer() {
         ],
     );
 
-    let collector = Collector::start(&data, &[]);
+    let collector = serve(&data, &[]);
     let xdg_cache = tmp.path().join("xdg-cache");
     let mut node = Command::new("node");
     let output = clean_env(&mut node)
@@ -287,36 +287,7 @@ const HASHICORP_HOST: &str = "checkpoint-api.hashicorp.com";
 /// Writes a CA and a leaf for [`HASHICORP_HOST`] signed by it, as PEM files:
 /// (ca.pem, leaf chain.pem, leaf key.pem).
 fn generate_pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    };
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Sonde compatibility test CA");
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign CA");
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let mut leaf_params = CertificateParams::new(vec![HASHICORP_HOST.to_owned()]).expect("leaf params");
-    leaf_params.distinguished_name.push(DnType::CommonName, HASHICORP_HOST);
-    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).expect("sign leaf");
-
-    let ca_pem = dir.join("ca.pem");
-    let chain_pem = dir.join("chain.pem");
-    let key_pem = dir.join("key.pem");
-    std::fs::write(&ca_pem, ca_cert.pem()).expect("write ca");
-    std::fs::write(&chain_pem, leaf_cert.pem() + &ca_cert.pem()).expect("write chain");
-    std::fs::write(&key_pem, leaf_key.serialize_pem()).expect("write key");
-    (ca_pem, chain_pem, key_pem)
+    sonde_testkit::tls::TestCa::new("Sonde compatibility test CA").write_files(dir, HASHICORP_HOST)
 }
 
 /// Builds compat/go-checkpoint against Debian's packaged library (GOPATH
@@ -355,7 +326,7 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
     let (ca_pem, chain_pem, key_pem) = generate_pki(tmp.path());
 
     let data = new_data_dir(tmp.path());
-    sonde(
+    ok_in(
         &data,
         &[
             "release",
@@ -374,7 +345,7 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
             "https://www.terraform.io",
         ],
     );
-    sonde(
+    ok_in(
         &data,
         &[
             "alert",
@@ -391,7 +362,7 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
             "<1.5.7",
         ],
     );
-    sonde(
+    ok_in(
         &data,
         &[
             "alert",
@@ -404,7 +375,7 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
             "a survey is open",
         ],
     );
-    sonde(
+    ok_in(
         &data,
         &[
             "alert",
@@ -420,7 +391,7 @@ fn go_checkpoint_through_an_https_proxy_decodes_outdated_and_alerts() {
         ],
     );
 
-    let collector = Collector::start(
+    let collector = serve(
         &data,
         &[
             "--tls-cert",
@@ -540,52 +511,23 @@ const GO_REPORT_BODY: &str = r#"{"signature":"dfb78fb1-2544-bb00-31ac-3fd2663fc3
 /// Sends `request` (with `HOST` replaced) on a fresh connection and returns
 /// (status, body) of the answer, which must close the connection.
 fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(PEER_TIMEOUT)).expect("timeout");
-    stream
-        .write_all(request.replace("HOST", &addr.to_string()).as_bytes())
-        .expect("write request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read answer");
-    let text = String::from_utf8(raw).expect("utf-8 answer");
-    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP head");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("status line: {head}"));
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let body = if chunked { dechunk(body) } else { body.to_owned() };
-    (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
-    }
-    out
+    let answer = sonde_testkit::http::exchange(addr, request.replace("HOST", &addr.to_string()).as_bytes());
+    (answer.status, answer.text())
 }
 
 #[test]
 fn captured_raw_requests_of_both_clients_are_answered() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = new_data_dir(tmp.path());
-    sonde(
+    ok_in(
         &data,
         &["release", "publish", "--product", "prisma", "--version", "5.22.0"],
     );
-    sonde(
+    ok_in(
         &data,
         &["release", "publish", "--product", "terraform", "--version", "1.6.0"],
     );
-    let collector = Collector::start(&data, &[]);
+    let collector = serve(&data, &[]);
     let addr = collector.addr();
 
     let (status, body) = raw_exchange(addr, PRISMA_REQUEST);

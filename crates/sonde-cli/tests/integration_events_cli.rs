@@ -3,28 +3,12 @@
 //! registered with `sonde routes add` (data directory or `--server`) reduce
 //! console routes.
 
-use std::process::Command;
+mod common;
 
 use serde_json::{json, Value};
+use sonde_testkit::http::agent;
 
-fn sonde(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sonde"))
-        .args(args)
-        .env_remove("SONDE_SERVER")
-        .env_remove("SONDE_DATA_DIR")
-        .env_remove("SONDE_TOKEN_FILE")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
+use common::run as sonde;
 
 fn post(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
     let mut req = agent().post(url);
@@ -39,14 +23,9 @@ fn post(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
 #[test]
 fn event_drops_show_in_stats_rejected_and_routes_verbs_work() {
     let dir = tempfile::tempdir().unwrap();
-    let collector = sonde_collector::start_in_background(sonde_collector::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        ..sonde_collector::Config::default()
-    })
-    .unwrap();
+    let collector = sonde_testkit::collector::Collector::start_in(dir.path());
     let base = collector.base_url();
-    let token = collector.admin_token().to_owned();
+    let token = collector.inner.admin_token().to_owned();
     let (status, _) = post(
         &format!("{base}/api/v1/releases"),
         Some(&token),
@@ -153,7 +132,7 @@ fn event_drops_show_in_stats_rejected_and_routes_verbs_work() {
         json!({"topic": "console", "data": {"url": "/custom/acme-private/page", "event_type": "Page/OPEN"}}),
     );
     assert_eq!((status, body["dropped"].as_u64()), (200, Some(0)), "{body}");
-    collector.shutdown();
+    drop(collector);
     let db = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
     let url: String = db
         .query_row(

@@ -2,57 +2,45 @@
 //! as a real process against the real collector on loopback, each case in its
 //! own HOME/XDG sandbox with a clean environment.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod common;
 
-const SONDE: &str = env!("CARGO_BIN_EXE_sonde");
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::SONDE;
+use sonde_testkit::collector::Collector;
+use sonde_testkit::wait::until as wait_for;
+
 const PRODUCT: &str = "othertool";
 
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-struct Sandbox(tempfile::TempDir);
+/// A HOME/XDG sandbox of the test kit, running `sonde ping` for [`PRODUCT`].
+struct Sandbox(sonde_testkit::sandbox::Sandbox);
 
 impl Sandbox {
     fn new() -> Self {
-        Sandbox(tempfile::tempdir().unwrap())
+        Sandbox(sonde_testkit::sandbox::Sandbox::new())
     }
 
     fn path(&self, p: &str) -> PathBuf {
-        self.0.path().join(p)
+        self.0.root().join(p)
     }
 
     fn state(&self) -> PathBuf {
-        self.path("cache").join("sonde").join(PRODUCT)
+        self.0.state(PRODUCT)
     }
 
     fn ping(&self, endpoint: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(SONDE);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("XDG_CACHE_HOME", self.path("cache"))
-            .env("XDG_CONFIG_HOME", self.path("config"))
-            .env("SONDE_POLICY_FILE", self.path("policy.json"))
-            .args([
-                "ping",
-                "--product",
-                PRODUCT,
-                "--version",
-                "1.0.0",
-                "--endpoint",
-                endpoint,
-            ])
-            .args(extra_args);
+        let mut c = self.0.command(SONDE);
+        c.args([
+            "ping",
+            "--product",
+            PRODUCT,
+            "--version",
+            "1.0.0",
+            "--endpoint",
+            endpoint,
+        ])
+        .args(extra_args);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -60,18 +48,7 @@ impl Sandbox {
     }
 
     fn drained(&self) -> bool {
-        let spool_empty = std::fs::read_dir(self.state().join("spool"))
-            .map(|rd| {
-                rd.flatten()
-                    .all(|e| !e.file_name().to_string_lossy().ends_with(".json"))
-            })
-            .unwrap_or(true);
-        let uploader_idle = std::fs::OpenOptions::new()
-            .write(true)
-            .open(self.state().join("uploader.lock"))
-            .map(|f| f.try_lock().is_ok())
-            .unwrap_or(true);
-        spool_empty && uploader_idle
+        self.0.drained(PRODUCT)
     }
 
     fn sent(&self) -> usize {
@@ -81,34 +58,14 @@ impl Sandbox {
     }
 }
 
-fn admin(
-    c: &sonde_collector::BackgroundCollector,
-    method: &str,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> serde_json::Value {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let url = format!("{}{path}", c.base_url());
-    let auth = format!("Bearer {}", c.admin_token());
-    let mut resp = match body {
-        Some(b) => agent
-            .post(&url)
-            .header("Authorization", &auth)
-            .header("Content-Type", "application/json")
-            .send(serde_json::to_vec(&b).unwrap().as_slice())
-            .unwrap(),
-        None => {
-            assert_eq!(method, "GET");
-            agent.get(&url).header("Authorization", &auth).call().unwrap()
-        }
-    };
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap();
-    assert!((200..300).contains(&status), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
+/// Calls the admin API; asserts a 2xx answer.
+fn admin(c: &Collector, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    let (status, v) = c.admin(method, path, body);
+    assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
+    v
 }
 
-fn mau(c: &sonde_collector::BackgroundCollector) -> u64 {
+fn mau(c: &Collector) -> u64 {
     let month = sonde_store::Month::now();
     let v = admin(
         c,
@@ -119,19 +76,9 @@ fn mau(c: &sonde_collector::BackgroundCollector) -> u64 {
     v["active_signatures"].as_u64().unwrap()
 }
 
-fn start_collector(data: &Path) -> sonde_collector::BackgroundCollector {
-    let config = sonde_collector::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data.to_path_buf(),
-        ..sonde_collector::Config::default()
-    };
-    let c = sonde_collector::start_in_background(config).unwrap();
-    admin(
-        &c,
-        "POST",
-        "/api/v1/releases",
-        Some(serde_json::json!({"product": PRODUCT, "version": "1.0.0"})),
-    );
+fn start_collector(data: &std::path::Path) -> Collector {
+    let c = Collector::start_in(data);
+    c.register(PRODUCT, "1.0.0");
     c
 }
 
@@ -210,9 +157,7 @@ fn sonde_ping_obeys_every_opt_out() {
 #[test]
 fn sonde_ping_rejects_a_bad_product_name_with_a_usage_error() {
     let sandbox = Sandbox::new();
-    let mut c = Command::new(SONDE);
-    let out = c
-        .env_clear()
+    let out = sonde_testkit::command::clean(SONDE)
         .env("HOME", sandbox.path("home"))
         .env("XDG_CACHE_HOME", sandbox.path("cache"))
         .args(["ping", "--product", "../Etc", "--version", "1"])

@@ -18,12 +18,11 @@ impl Default for Sandbox {
 }
 
 impl Sandbox {
-    /// A new sandbox with `home/`, `cache/` and `config/` made.
+    /// A new sandbox with an empty `home/`; the cache and config
+    /// directories are left for the program to make, as on a new machine.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary sandbox");
-        for d in ["home", "cache", "config"] {
-            std::fs::create_dir_all(dir.path().join(d)).expect("sandbox directory");
-        }
+        std::fs::create_dir_all(dir.path().join("home")).expect("sandbox home");
         Sandbox { dir }
     }
 

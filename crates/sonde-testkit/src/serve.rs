@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -18,48 +18,56 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Serve {
     child: Option<Child>,
     addr: SocketAddr,
-    /// Every line it printed up to and including the one with its address.
+    /// Every line of standard output up to and including the one with its address.
     pub startup: Vec<String>,
-    log: mpsc::Receiver<String>,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+}
+
+/// A thread that forwards each line of `stream` into the returned channel.
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 impl Serve {
     /// Starts `<sonde> serve --listen 127.0.0.1:0 --data-dir DIR [extra...]`
-    /// with `RUST_LOG=info`, and waits until it prints the address it bound.
+    /// with a clean environment and `RUST_LOG=info`, and waits until it
+    /// prints the address it bound.
     pub fn start(sonde: &str, data_dir: &Path, extra: &[&str]) -> Serve {
-        let mut child = crate::command::clean(sonde)
-            .arg("serve")
+        let mut cmd = crate::command::clean(sonde);
+        cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info");
+        Self::spawn(cmd)
+    }
+
+    /// Spawns `cmd` (a `sonde serve` the caller configured) and waits until
+    /// its standard output names the 127.0.0.1 address it bound.
+    pub fn spawn(mut cmd: Command) -> Serve {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn sonde serve");
-        let (tx, rx) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-
+        let stdout = lines_of(child.stdout.take().expect("stdout"));
+        let stderr = lines_of(child.stderr.take().expect("stderr"));
         let deadline = Instant::now() + START_TIMEOUT;
         let mut startup = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
+            match stdout.recv_timeout(left) {
                 Ok(line) => {
                     let addr = find_loopback_addr(&line);
                     startup.push(line);
@@ -68,17 +76,20 @@ impl Serve {
                             child: Some(child),
                             addr,
                             startup,
-                            log: rx,
+                            stdout,
+                            stderr,
                         };
                     }
                 }
                 Err(_) => {
                     let _ = child.kill();
                     let status = child.wait().ok();
+                    let errors: Vec<String> = stderr.try_iter().collect();
                     panic!(
                         "sonde serve exited or did not print a 127.0.0.1 address within {START_TIMEOUT:?} \
-                         (exit status: {status:?}); output:\n{}",
-                        startup.join("\n")
+                         (exit status: {status:?}); stdout:\n{}\nstderr:\n{}",
+                        startup.join("\n"),
+                        errors.join("\n")
                     );
                 }
             }
@@ -95,14 +106,25 @@ impl Serve {
         self.child.as_ref().map_or(0, Child::id)
     }
 
-    /// The next line it prints, waiting up to `timeout`.
+    /// The next line of its standard output, waiting up to `timeout`.
     pub fn next_line(&self, timeout: Duration) -> Option<String> {
-        self.log.recv_timeout(timeout).ok()
+        self.stdout.recv_timeout(timeout).ok()
     }
 
-    /// Everything it printed since the last call (or since its address).
+    /// Everything it printed (standard output, then its log on standard
+    /// error) since the last call.
     pub fn drain_log(&self) -> String {
-        self.log.try_iter().collect::<Vec<_>>().join("\n")
+        let out = self.stdout.try_iter();
+        let err = self.stderr.try_iter();
+        out.chain(err).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Everything it printed after the last [`Serve::drain_log`] until it
+    /// closed both streams: blocks until the process has exited.
+    pub fn output_until_exit(&self) -> String {
+        let out = self.stdout.iter();
+        let err = self.stderr.iter();
+        out.chain(err).collect::<Vec<_>>().join("\n")
     }
 
     /// Sends SIGTERM without waiting.
@@ -110,11 +132,11 @@ impl Serve {
         assert!(process::terminate(self.pid()), "kill -TERM {}", self.pid());
     }
 
-    /// Sends SIGKILL and reaps it.
-    pub fn kill(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        let _ = child.kill();
-        child.wait().ok()
+    /// Sends SIGKILL without waiting (see [`Serve::wait_exit`]).
+    pub fn kill(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+        }
     }
 
     /// Waits (up to 60 s) for it to exit; panics if it does not.
@@ -136,7 +158,10 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        self.kill();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -166,7 +191,10 @@ mod tests {
             find_loopback_addr("sonde collector listening on http://127.0.0.1:7070"),
             Some("127.0.0.1:7070".parse().unwrap())
         );
-        assert_eq!(find_loopback_addr("listen 127.0.0.1:0 then 127.0.0.1:81"), Some("127.0.0.1:81".parse().unwrap()));
+        assert_eq!(
+            find_loopback_addr("listen 127.0.0.1:0 then 127.0.0.1:81"),
+            Some("127.0.0.1:81".parse().unwrap())
+        );
         assert_eq!(find_loopback_addr("nothing here"), None);
     }
 }
