@@ -185,7 +185,7 @@ fn check(
         },
         FieldType::Token => string(shapes::token(s()?)?),
         FieldType::Action => string(shapes::action(s()?)?),
-        // Handled in `validate_with` (it writes two fields).
+        // Handled by `keep_command` (it writes two fields).
         FieldType::Command => Ok(None),
         FieldType::FlagNames => flag_names(value, dropped).map(Some),
         FieldType::RouteTemplate => {

@@ -6,45 +6,6 @@ use crate::dropped::{DropReason, Dropped};
 use crate::limits::{MAX_COMMAND_LEN, MAX_COMMAND_WORDS, MAX_COMMAND_WORD_LEN, MAX_FLAGS, MAX_FLAG_LEN};
 use crate::privacy::find_identifying;
 
-/// A word of a command path: `[a-z][a-z0-9_:-]*`, at most 32 bytes.
-fn is_command_word(w: &str) -> bool {
-    w.len() <= MAX_COMMAND_WORD_LEN
-        && w.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-        && w.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b':'))
-}
-
-/// A flag name (`--endpoint`, `-v`); a `=value` part is dropped and counted.
-pub(crate) fn flag_name(t: &str, dropped: &mut Vec<Dropped>) -> Result<String, DropReason> {
-    let (name, value) = match t.split_once('=') {
-        Some((n, v)) => (n, Some(v)),
-        None => (t, None),
-    };
-    if value.is_some() {
-        dropped.push(Dropped {
-            field: "flags",
-            reason: DropReason::ArgumentValue,
-        });
-    }
-    let bare = name.trim_start_matches('-');
-    let dashes = name.len() - bare.len();
-    if name.len() > MAX_FLAG_LEN {
-        return Err(DropReason::TooLong);
-    }
-    let ok = (1..=2).contains(&dashes)
-        && bare.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && bare
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !ok {
-        return Err(DropReason::InvalidFormat);
-    }
-    if let Some(hit) = find_identifying(bare) {
-        return Err(hit.into());
-    }
-    Ok(name.to_owned())
-}
-
 /// Splits a command line into its path (leading command words) and the names
 /// of its flags. Everything else — flag values, positional arguments, any word
 /// after the first flag that is not a flag — is dropped and counted as
@@ -102,6 +63,45 @@ pub fn parse(s: &str, dropped: &mut Vec<Dropped>) -> Result<(Option<String>, Vec
         return Err(DropReason::InvalidFormat);
     }
     Ok((path, flags))
+}
+
+/// A word of a command path: `[a-z][a-z0-9_:-]*`, at most 32 bytes.
+fn is_command_word(w: &str) -> bool {
+    w.len() <= MAX_COMMAND_WORD_LEN
+        && w.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+        && w.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b':'))
+}
+
+/// A flag name (`--endpoint`, `-v`); a `=value` part is dropped and counted.
+pub(crate) fn flag_name(t: &str, dropped: &mut Vec<Dropped>) -> Result<String, DropReason> {
+    let (name, value) = match t.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (t, None),
+    };
+    if value.is_some() {
+        dropped.push(Dropped {
+            field: "flags",
+            reason: DropReason::ArgumentValue,
+        });
+    }
+    let bare = name.trim_start_matches('-');
+    let dashes = name.len() - bare.len();
+    if name.len() > MAX_FLAG_LEN {
+        return Err(DropReason::TooLong);
+    }
+    let ok = (1..=2).contains(&dashes)
+        && bare.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !ok {
+        return Err(DropReason::InvalidFormat);
+    }
+    if let Some(hit) = find_identifying(bare) {
+        return Err(hit.into());
+    }
+    Ok(name.to_owned())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! - every event carries a client-generated `id` (UUID layout): the collector
 //!   stores `(product, id)` once, so a retried batch is not counted twice;
 //! - `kind` is `heartbeat`, `command` or `console`; the other fields are the
-//!   kind's allowlist ([`crate::allowlist`]);
+//!   kind's allowlist ([`crate::field_spec`]);
 //! - `occurred_at` is optional: RFC 3339 or Unix milliseconds;
 //! - an event without a valid `id` or `kind` is rejected on its own (listed in
 //!   the answer, counted as dropped); the rest of the batch is stored.
