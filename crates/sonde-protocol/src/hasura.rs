@@ -27,11 +27,11 @@ use std::hash::{Hash, Hasher};
 use serde_json::{Map, Value};
 
 use crate::allowlist;
+use crate::dropped::{DropReason, Dropped};
 use crate::event::{Event, EventKind};
-use crate::fields::{self, DropReason};
-use crate::ping::Dropped;
 use crate::product::ProductName;
 use crate::routes::RouteTemplates;
+use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
 
 /// Largest `/v1/http` body the collector reads, in bytes.
@@ -192,7 +192,7 @@ fn derive_id(topic: Topic, data: &Map<String, Value>, received_at_ms: i64) -> St
         if let Some(exec) = data
             .get("execution_id")
             .and_then(Value::as_str)
-            .and_then(|s| fields::signature(s).ok())
+            .and_then(|s| shapes::signature(s).ok())
         {
             return uuid_from_hash(&[topic.name, "execution", &exec]);
         }
@@ -273,7 +273,7 @@ mod tests {
         let (a, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 1).unwrap();
         let (b, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 2).unwrap();
         assert_eq!(a.id, b.id);
-        assert!(fields::signature(&a.id).is_ok());
+        assert!(shapes::signature(&a.id).is_ok());
         let (c, _) = decode_value(json!({"topic": "console", "data": {"event_type": "X"}}));
         let (d, _) = decode(
             json!({"topic": "console", "data": {"event_type": "X"}})

@@ -10,16 +10,27 @@
 //! - [`ping`]: the normalised usage ping that the collector stores for every
 //!   check, built from a [`checkpoint::CheckQuery`] by dropping whatever is not
 //!   allowed.
-//! - [`fields`]: per-field validators and the [`fields::DropReason`] that says
-//!   why a value was dropped.
+//! - [`dropped`]: the [`DropReason`] that says why a value was dropped, and
+//!   the [`Dropped`] record naming its field.
+//! - [`shapes`]: one validator per value shape (UUID, version, platform, CI
+//!   name, token, ...), used by pings and events alike.
 //! - [`privacy`]: detectors for values that could identify a person (e-mail and
 //!   IP addresses, URLs with credentials, home-directory paths, secrets).
 //! - [`product`]: product names.
 //! - [`limits`]: sizes and lengths, in one place.
-//! - [`allowlist`]: the fields each [`EventKind`] may carry, and the one
-//!   validation every event front door runs; [`hasura`] (`/v1/http`) and
-//!   [`native`] (`/api/v1/events`) decode their bodies onto it, and
-//!   [`routes`] reduces console routes to registered templates.
+//! - [`event`]: the [`Event`] every event front door produces.
+//! - [`field_spec`]: the fields each [`EventKind`] may carry, as data;
+//!   [`allowlist`]: the one validation every event front door runs against
+//!   them, with [`command`] (command lines), [`metrics`] (`metrics` objects)
+//!   and [`routes`] (console routes reduced to registered templates).
+//! - [`hasura`] (`/v1/http`) and [`native`] (`/api/v1/events`): the decoders
+//!   of the two event front doors, onto [`allowlist`].
+//! - [`schema`]: the published description of every allowlist.
+//! - [`json`]: the borrowing JSON tree the native decoder parses into.
+//!
+//! Modules depend one way: validators and data first ([`limits`],
+//! [`privacy`], [`dropped`], [`shapes`], [`field_spec`]), then
+//! [`allowlist`], then the decoders, then [`schema`].
 //!
 //! The crate has no I/O and few dependencies: it is compiled into every CLI that
 //! embeds Sonde.
@@ -28,20 +39,30 @@
 
 pub mod allowlist;
 pub mod checkpoint;
+pub mod command;
+pub mod dropped;
 pub mod event;
-pub mod fields;
+pub mod field_spec;
 pub mod hasura;
 pub mod json;
 pub mod limits;
+pub mod metrics;
 pub mod native;
 pub mod ping;
 pub mod privacy;
 pub mod product;
 pub mod routes;
+pub mod schema;
+pub mod shapes;
 pub mod timefmt;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
+pub use dropped::{DropReason, Dropped};
 pub use event::{Event, EventKind, Fields};
-pub use fields::DropReason;
-pub use ping::{ClientFamily, Dropped, UsagePing};
+pub use ping::{ClientFamily, UsagePing};
 pub use product::ProductName;
+
+/// [`shapes`] under the name `fields`, for callers in the workspace that
+/// still use that path.
+#[doc(hidden)]
+pub use shapes as fields;

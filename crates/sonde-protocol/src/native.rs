@@ -13,7 +13,7 @@
 //! - every event carries a client-generated `id` (UUID layout): the collector
 //!   stores `(product, id)` once, so a retried batch is not counted twice;
 //! - `kind` is `heartbeat`, `command` or `console`; the other fields are the
-//!   kind's allowlist ([`crate::allowlist`]);
+//!   kind's allowlist ([`crate::field_spec`]);
 //! - `occurred_at` is optional: RFC 3339 or Unix milliseconds;
 //! - an event without a valid `id` or `kind` is rejected on its own (listed in
 //!   the answer, counted as dropped); the rest of the batch is stored.
@@ -26,11 +26,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::allowlist;
+use crate::dropped::{DropReason, Dropped};
 use crate::event::{Event, EventKind};
-use crate::fields::{self, DropReason};
 use crate::json::Json;
-use crate::ping::Dropped;
-use crate::product::ProductName;
+use crate::product::{ProductName, ProductNameError};
+use crate::routes::RouteTemplates;
+use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
 
 /// Most events in one request.
@@ -53,7 +54,7 @@ pub enum BatchError {
     BadEnvelope,
     /// The product name is not valid.
     #[error("invalid product: {0}")]
-    BadProduct(#[from] crate::product::ProductNameError),
+    BadProduct(#[from] ProductNameError),
     /// More than [`MAX_BATCH_EVENTS`] events.
     #[error("a batch holds at most {MAX_BATCH_EVENTS} events, this one has {0}")]
     TooManyEvents(usize),
@@ -114,17 +115,34 @@ pub fn parse(body: &[u8]) -> Result<Json<'_>, BatchError> {
 /// assert_eq!(batch.events[0].fields["flags"][0], "--release");
 /// assert_eq!(batch.rejected[0].index, 1);
 /// ```
-pub fn decode(
-    value: Json<'_>,
-    routes: &crate::routes::RouteTemplates,
-    received_at_ms: i64,
-) -> Result<Batch, BatchError> {
+pub fn decode(value: Json<'_>, routes: &RouteTemplates, received_at_ms: i64) -> Result<Batch, BatchError> {
     let product = peek_product(&value)?;
+    let mut dropped = Vec::new();
+    let items = events_of(value, &mut dropped)?;
+    let mut events = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match decode_event(item, &product, routes, received_at_ms, &mut dropped) {
+            Ok(event) => events.push(event),
+            Err(reason) => rejected.push(Rejected { index, reason }),
+        }
+    }
+    Ok(Batch {
+        product,
+        events,
+        dropped,
+        rejected,
+    })
+}
+
+/// The `events` list of a batch envelope, at most [`MAX_BATCH_EVENTS`] long.
+/// Every envelope key besides `product` and `events` is counted as an unknown
+/// field.
+fn events_of<'a>(value: Json<'a>, dropped: &mut Vec<Dropped>) -> Result<Vec<Json<'a>>, BatchError> {
     let Json::Object(body) = value else {
         return Err(BatchError::BadEnvelope);
     };
     let mut items = None;
-    let mut dropped = Vec::new();
     for (key, v) in body {
         match (key.as_ref(), v) {
             ("product", _) => {}
@@ -142,91 +160,82 @@ pub fn decode(
     if items.len() > MAX_BATCH_EVENTS {
         return Err(BatchError::TooManyEvents(items.len()));
     }
-    let mut events = Vec::with_capacity(items.len());
-    let mut rejected = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        let Json::Object(pairs) = item else {
-            rejected.push(Rejected {
-                index,
-                reason: "not_an_object",
-            });
-            dropped.push(Dropped {
-                field: "event",
-                reason: DropReason::InvalidFormat,
-            });
-            continue;
-        };
-        let mut id = None;
-        let mut kind = None;
-        let mut occurred = None;
-        let mut test = None;
-        let mut rest = Vec::with_capacity(pairs.len());
-        for (k, v) in pairs {
-            match k.as_ref() {
-                "id" => id = Some(v),
-                "kind" => kind = Some(v),
-                "occurred_at" => occurred = Some(v),
-                "test" => test = Some(v),
-                _ => rest.push((k, v)),
-            }
+    Ok(items)
+}
+
+/// Validates one event of a batch. `Err` is the [`Rejected::reason`] of an
+/// event refused whole; its drop is already counted in `dropped`.
+fn decode_event(
+    item: Json<'_>,
+    product: &ProductName,
+    routes: &RouteTemplates,
+    received_at_ms: i64,
+    dropped: &mut Vec<Dropped>,
+) -> Result<Event, &'static str> {
+    let mut refuse = |field: &'static str, reason: DropReason, rejected: &'static str| {
+        dropped.push(Dropped { field, reason });
+        rejected
+    };
+    let Json::Object(pairs) = item else {
+        return Err(refuse("event", DropReason::InvalidFormat, "not_an_object"));
+    };
+    let mut id = None;
+    let mut kind = None;
+    let mut occurred = None;
+    let mut test = None;
+    let mut rest = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        match k.as_ref() {
+            "id" => id = Some(v),
+            "kind" => kind = Some(v),
+            "occurred_at" => occurred = Some(v),
+            "test" => test = Some(v),
+            _ => rest.push((k, v)),
         }
-        let Some(id) = id
-            .as_ref()
-            .and_then(Json::as_str)
-            .and_then(|s| fields::signature(s).ok())
-        else {
-            rejected.push(Rejected {
-                index,
-                reason: "invalid_id",
-            });
-            dropped.push(Dropped {
-                field: "id",
-                reason: DropReason::InvalidSignature,
-            });
-            continue;
-        };
-        let Some(kind) = kind.as_ref().and_then(Json::as_str).and_then(EventKind::parse) else {
-            rejected.push(Rejected {
-                index,
-                reason: "invalid_kind",
-            });
-            dropped.push(Dropped {
-                field: "kind",
-                reason: DropReason::InvalidFormat,
-            });
-            continue;
-        };
-        let occurred_at_ms = occurred_at(occurred, received_at_ms, &mut dropped);
-        let test = match test {
-            None | Some(Json::Null) => false,
-            Some(Json::Bool(b)) => b,
-            Some(_) => {
-                dropped.push(Dropped {
-                    field: "test",
-                    reason: DropReason::InvalidFormat,
-                });
-                false
-            }
-        };
-        let fields = allowlist::validate_json(kind, &rest, routes, &mut dropped);
-        events.push(Event {
-            id,
-            kind,
-            product: product.clone(),
-            test,
-            occurred_at_ms,
-            received_at_ms,
-            fields,
-        });
     }
-    Ok(Batch {
-        product,
-        events,
-        dropped,
-        rejected,
+    let Some(id) = id
+        .as_ref()
+        .and_then(Json::as_str)
+        .and_then(|s| shapes::signature(s).ok())
+    else {
+        return Err(refuse("id", DropReason::InvalidSignature, "invalid_id"));
+    };
+    let Some(kind) = kind.as_ref().and_then(Json::as_str).and_then(EventKind::parse) else {
+        return Err(refuse("kind", DropReason::InvalidFormat, "invalid_kind"));
+    };
+    let occurred_at_ms = occurred_at(occurred, received_at_ms, dropped);
+    let test = test_flag(test, dropped);
+    let fields = allowlist::validate_json(kind, &rest, routes, dropped);
+    Ok(Event {
+        id,
+        kind,
+        product: product.clone(),
+        test,
+        occurred_at_ms,
+        received_at_ms,
+        fields,
     })
 }
 
+/// An event's `test` flag: absent or `null` is `false`; anything but a
+/// boolean is counted as malformed and read as `false`.
+fn test_flag(v: Option<Json<'_>>, dropped: &mut Vec<Dropped>) -> bool {
+    match v {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => b,
+        Some(_) => {
+            dropped.push(Dropped {
+                field: "test",
+                reason: DropReason::InvalidFormat,
+            });
+            false
+        }
+    }
+}
+
+/// An event's `occurred_at`, if it is RFC 3339 or Unix milliseconds between
+/// [`MIN_OCCURRED_AT_MS`] and [`MAX_CLOCK_SKEW_MS`] ahead of the collector's
+/// clock; anything else is counted as malformed.
 fn occurred_at(v: Option<Json<'_>>, received_at_ms: i64, dropped: &mut Vec<Dropped>) -> Option<i64> {
     let ms = match v {
         None | Some(Json::Null) => return None,
@@ -261,7 +270,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::routes::RouteTemplates;
 
     const NOW: i64 = 1_764_000_000_000;
 

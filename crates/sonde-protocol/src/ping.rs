@@ -8,8 +8,10 @@
 use std::borrow::Cow;
 
 use crate::checkpoint::{CheckQuery, TelemetryBody};
-use crate::fields::{self, DropReason};
+use crate::dropped::DropReason;
+pub use crate::dropped::Dropped;
 use crate::product::ProductName;
+use crate::shapes;
 
 /// Which family of client sent a check, read from its `User-Agent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,15 +58,6 @@ impl ClientFamily {
             ClientFamily::Other => "other",
         }
     }
-}
-
-/// A value dropped from a ping: which field, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Dropped {
-    /// The field's name (`"*"` for unknown fields, whose names are not kept).
-    pub field: &'static str,
-    /// Why it was dropped.
-    pub reason: DropReason,
 }
 
 /// A usage ping as stored: only validated seed fields, nothing else.
@@ -123,17 +116,17 @@ impl UsagePing {
                     }
                 }
             };
-        let ping_version = keep("version", &q.version, fields::version);
-        let os = keep("os", &q.os, fields::platform);
-        let arch = keep("arch", &q.arch, fields::platform);
-        let runtime_version = keep("runtime_version", &q.runtime_version, fields::runtime);
-        let signature = keep("signature", &q.signature, fields::signature);
-        let ci_name = keep("ci_name", &q.ci_name, fields::ci_name);
-        let project_hash = keep("project_hash", &q.project_hash, fields::hash);
-        let cli_path_hash = keep("cli_path_hash", &q.cli_path_hash, fields::hash);
+        let ping_version = keep("version", &q.version, shapes::version);
+        let os = keep("os", &q.os, shapes::platform);
+        let arch = keep("arch", &q.arch, shapes::platform);
+        let runtime_version = keep("runtime_version", &q.runtime_version, shapes::runtime);
+        let signature = keep("signature", &q.signature, shapes::signature);
+        let ci_name = keep("ci_name", &q.ci_name, shapes::ci_name);
+        let project_hash = keep("project_hash", &q.project_hash, shapes::hash);
+        let cli_path_hash = keep("cli_path_hash", &q.cli_path_hash, shapes::hash);
         let ci = match q.ci.as_deref().filter(|v| !v.is_empty()) {
             None => None,
-            Some(v) => match fields::flag(v) {
+            Some(v) => match shapes::flag(v) {
                 Ok(b) => Some(b),
                 Err(reason) => {
                     dropped.push(Dropped { field: "ci", reason });

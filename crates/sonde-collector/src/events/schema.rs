@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 pub const CONSOLE_JS: &str = include_str!("../../assets/console.js");
 
 pub(super) async fn schema() -> Response {
-    crate::routes::json(StatusCode::OK, &sonde_protocol::allowlist::schema())
+    crate::routes::json(StatusCode::OK, &sonde_protocol::schema::schema())
 }
 
 pub(super) async fn console_js() -> Response {

@@ -1,0 +1,128 @@
+//! The published description of every allowlist, served at
+//! `GET /api/v1/schema`: the fields of each kind with their types and limits,
+//! Hasura's topics, the native batch limits, and every drop reason.
+
+use serde::Serialize;
+
+use crate::dropped::DropReason;
+use crate::event::EventKind;
+use crate::field_spec::{fields_of, FieldSpec};
+use crate::limits::{MAX_METRICS_DEPTH, MAX_METRICS_KEY_LEN, MAX_METRICS_LEAVES};
+use crate::{hasura, native};
+
+/// The allowlist of one kind, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindSchema {
+    /// The kind's stored name (`heartbeat`, `command`, `console`).
+    pub kind: &'static str,
+    /// Its fields.
+    pub fields: &'static [FieldSpec],
+}
+
+/// A Hasura topic, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicSchema {
+    /// The topic name (`server_metrics_v2`).
+    pub topic: &'static str,
+    /// The kind it is stored as.
+    pub kind: &'static str,
+    /// Whether it is a test topic (stored, kept out of analytics by default).
+    pub test: bool,
+}
+
+/// Everything `GET /api/v1/schema` publishes: what is stored, with types and
+/// limits, and why anything else is dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Schema {
+    /// Version of this description; bumped when fields change.
+    pub schema_version: u32,
+    /// The allowlist per event kind.
+    pub kinds: Vec<KindSchema>,
+    /// Hasura's `/v1/http` topics and the kinds they become.
+    pub hasura_topics: Vec<TopicSchema>,
+    /// Limits of the native batch API.
+    pub native: NativeLimits,
+    /// Limits of `metrics` objects.
+    pub metrics: MetricsLimits,
+    /// Every reason a value may be dropped for.
+    pub drop_reasons: Vec<&'static str>,
+    /// Fields never stored from any front door.
+    pub never_stored: &'static [&'static str],
+}
+
+/// Limits of `POST /api/v1/events`, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct NativeLimits {
+    /// The endpoint.
+    pub endpoint: &'static str,
+    /// Most events per request.
+    pub max_events: usize,
+    /// Largest body, after gzip decoding, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Limits of `metrics` objects, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsLimits {
+    /// Deepest nesting.
+    pub max_depth: usize,
+    /// Most leaves.
+    pub max_leaves: usize,
+    /// Longest key.
+    pub max_key_len: usize,
+}
+
+/// The description of every allowlist, served at `GET /api/v1/schema`.
+pub fn schema() -> Schema {
+    Schema {
+        schema_version: 1,
+        kinds: EventKind::ALL
+            .into_iter()
+            .map(|k| KindSchema {
+                kind: k.as_str(),
+                fields: fields_of(k),
+            })
+            .collect(),
+        hasura_topics: hasura::TOPICS
+            .iter()
+            .map(|t| TopicSchema {
+                topic: t.name,
+                kind: t.kind.as_str(),
+                test: t.test,
+            })
+            .collect(),
+        native: NativeLimits {
+            endpoint: "/api/v1/events",
+            max_events: native::MAX_BATCH_EVENTS,
+            max_body_bytes: native::MAX_BATCH_BYTES,
+        },
+        metrics: MetricsLimits {
+            max_depth: MAX_METRICS_DEPTH,
+            max_leaves: MAX_METRICS_LEAVES,
+            max_key_len: MAX_METRICS_KEY_LEN,
+        },
+        drop_reasons: DropReason::ALL.iter().map(|r| r.as_str()).collect(),
+        never_stored: &[
+            "client IP address",
+            "names of unknown fields",
+            "flag values and positional arguments",
+            "concrete route paths",
+            "error messages and payloads",
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn schema_lists_every_kind_and_serializes() {
+        let s = serde_json::to_value(schema()).unwrap();
+        assert_eq!(s["kinds"].as_array().unwrap().len(), 3);
+        assert_eq!(s["kinds"][0]["fields"][6]["type"], "metrics");
+        assert!(s["drop_reasons"].as_array().unwrap().contains(&json!("unknown_route")));
+    }
+}
