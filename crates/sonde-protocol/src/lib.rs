@@ -39,6 +39,7 @@ pub mod privacy;
 pub mod product;
 pub mod routes;
 pub mod timefmt;
+pub mod uuid;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
 pub use event::{Event, EventKind, Fields};
