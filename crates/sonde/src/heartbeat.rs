@@ -39,7 +39,6 @@ use crate::layout;
 use crate::spool::QueuedRequest;
 use crate::state::{object, str_field, Json, StateDir};
 
-
 /// How a heartbeat runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartbeatOptions {

@@ -158,11 +158,16 @@ mod tests {
 
     #[test]
     fn outcomes_keep_their_words_on_disk() {
-        for (outcome, word) in [(Outcome::Sent, "sent"), (Outcome::Local, "local"), (Outcome::Rejected, "rejected")] {
+        for (outcome, word) in [
+            (Outcome::Sent, "sent"),
+            (Outcome::Local, "local"),
+            (Outcome::Rejected, "rejected"),
+        ] {
             assert_eq!(outcome.to_string(), word);
             assert_eq!(Outcome::parse(word), Some(outcome));
         }
-        let line = br#"{"at":"2026-11-22T01:02:03Z","outcome":"rejected","method":"GET","url":"http://x/","status":400}"#;
+        let line =
+            br#"{"at":"2026-11-22T01:02:03Z","outcome":"rejected","method":"GET","url":"http://x/","status":400}"#;
         let entry: LedgerEntry = state::parse_json(line).unwrap();
         assert_eq!((entry.outcome, entry.status), (Outcome::Rejected, Some(400)));
         let written = state::json_bytes(&entry);

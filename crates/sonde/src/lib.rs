@@ -125,7 +125,6 @@ pub const DEBUG_ENV: &str = "SONDE_DEBUG";
 /// The `User-Agent` of every request: `sonde/<library version>`.
 pub const USER_AGENT: &str = concat!("sonde/", env!("CARGO_PKG_VERSION"));
 
-
 /// Describes the host tool; [`TelemetryBuilder::build`] makes a [`Telemetry`].
 #[derive(Debug, Clone)]
 pub struct TelemetryBuilder {
@@ -448,7 +447,9 @@ impl Telemetry {
                 return;
             }
             // Whoever holds the lock claims the ping; everyone else does nothing.
-            let Some(_lock) = state.try_lock(layout::PING_LOCK) else { return };
+            let Some(_lock) = state.try_lock(layout::PING_LOCK) else {
+                return;
+            };
             if !self.ping_due(&state, now) {
                 return;
             }

@@ -183,7 +183,6 @@ impl Json for Book {
     }
 }
 
-
 impl Book {
     pub(crate) fn load(state: &StateDir) -> Book {
         state.read_json(layout::NOTICES).unwrap_or_default()

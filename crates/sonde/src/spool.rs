@@ -14,7 +14,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-
 use serde_json::Value;
 
 use crate::state::{self, now_millis, now_secs, object, str_field, u64_field, Json};

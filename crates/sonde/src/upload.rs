@@ -227,7 +227,13 @@ enum Sent {
 /// sent by this uploader or starts a new one. `is_on` decides the mode
 /// again before each step: nothing is sent unless telemetry is `on`.
 pub(crate) fn run_uploader(state: &StateDir, product: &str, settings: &UploadSettings, is_on: &dyn Fn() -> bool) {
-    let sweep = || if is_on() { command::sweep_stage(state, product) } else { 0 };
+    let sweep = || {
+        if is_on() {
+            command::sweep_stage(state, product)
+        } else {
+            0
+        }
+    };
     sweep();
     for _ in 0..5 {
         if is_on() && state.root().is_dir() {
