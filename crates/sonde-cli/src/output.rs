@@ -72,8 +72,5 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
 
 /// A Unix time as an RFC 3339 date-time (UTC).
 pub fn date(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| secs.to_string())
+    sonde_protocol::timefmt::format_rfc3339(secs).unwrap_or_else(|| secs.to_string())
 }

@@ -102,8 +102,8 @@ pub fn parse_date(s: &str) -> Result<i64, ValidationError> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse().map_err(|_| invalid("date", "too large"));
     }
-    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return Ok(t.unix_timestamp());
+    if let Some(t) = sonde_protocol::timefmt::parse_rfc3339(s) {
+        return Ok(t);
     }
     parse_plain_date(s).ok_or_else(|| {
         invalid(
@@ -115,14 +115,10 @@ pub fn parse_date(s: &str) -> Result<i64, ValidationError> {
 
 /// `YYYY-MM-DD` at midnight UTC, in Unix seconds.
 fn parse_plain_date(s: &str) -> Option<i64> {
-    let mut parts = s.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+    if s.len() != 10 {
         return None;
     }
-    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    let date = time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp())
+    sonde_protocol::timefmt::parse_rfc3339(&format!("{s}T00:00:00Z"))
 }
 
 /// A release date as JSON: Unix seconds or a string [`parse_date`] accepts.

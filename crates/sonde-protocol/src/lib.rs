@@ -55,6 +55,7 @@ pub mod routes;
 pub mod schema;
 pub mod shapes;
 pub mod timefmt;
+pub mod uuid;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
 pub use dropped::{DropReason, Dropped};

@@ -34,18 +34,13 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use sonde_protocol::{allowlist, native, EventKind};
 
-use crate::identity::Identity;
-use crate::mode::Mode;
+use crate::layout;
 use crate::spool::{self, QueuedRequest};
 use crate::state::{now_millis, now_secs, StateDir};
-use crate::{upload, Telemetry, DEBUG_ENV};
 
 /// Most events in one request to `/api/v1/events` (the collector takes up to
 /// [`native::MAX_BATCH_EVENTS`]).
 pub const MAX_EVENTS_PER_BATCH: usize = 100;
-
-const STAGE: &str = "events.jsonl";
-const STAGE_LOCK: &str = "events.lock";
 
 /// One CLI command execution. Build it with [`CommandEvent::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +135,7 @@ impl CommandEvent {
 
     /// The event's fields as sent, after the same allowlist check the
     /// collector runs (anything it would drop is not sent at all).
-    fn fields(&self, version: &str, install_id: &str) -> Map<String, Value> {
+    pub(crate) fn fields(&self, version: &str, install_id: &str) -> Map<String, Value> {
         let mut raw = json!({
             "uuid": install_id,
             "execution_id": crate::random::unique_id(),
@@ -172,7 +167,7 @@ impl CommandEvent {
 }
 
 /// Whether the spool holds a request that was never tried and is due.
-fn has_untried_items(state: &StateDir) -> bool {
+pub(crate) fn has_untried_items(state: &StateDir) -> bool {
     let now = now_secs();
     spool::list(&state.spool_dir()).iter().any(|p| {
         crate::state::read_json_file::<QueuedRequest>(p).is_some_and(|i| i.attempts == 0 && i.next_attempt_at <= now)
@@ -190,130 +185,52 @@ pub(crate) fn event_object(kind: EventKind, fields: Map<String, Value>) -> Value
     native::event_json(&id, kind, now_millis() as i64, fields)
 }
 
-impl Telemetry {
-    /// Records one command execution; see [`CommandEvent`]. Does nothing when
-    /// telemetry is off, records only to the ledger in `local` mode, prints in
-    /// debug mode. Never blocks on the network. Returns whether the event was
-    /// kept for sending.
-    pub fn record_command(&self, event: CommandEvent) -> bool {
-        let mode = self.decision().mode;
-        if mode == Mode::Off {
-            return false;
-        }
-        let Some(dir) = self.state_dir() else { return false };
-        let state = StateDir::new(dir);
-        if state.create().is_err() {
-            return false;
-        }
-        let Ok(id) = Identity::load_or_create(&state) else {
-            return false;
-        };
-        let object = event_object(EventKind::Command, event.fields(&self.b.version, &id.signature));
-        let debug = std::env::var(DEBUG_ENV).is_ok_and(|v| matches!(Mode::parse_loose(&v), Some(Mode::On)));
-        if mode == Mode::Local || debug {
-            // The ledger (local) or stderr (debug) shows it; nothing is staged.
-            self.enqueue(&batch_request(self.product(), vec![object]));
-            return false;
-        }
-        self.stage_event(&state, object)
-    }
+/// Appends `object` to the stage; returns how many events it now holds.
+/// The caller holds [`layout::EVENTS_LOCK`].
+pub(crate) fn append_to_stage(state: &StateDir, object: &Value) -> Option<usize> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(state.path(layout::EVENTS_STAGE))
+        .and_then(|mut f| writeln!(f, "{object}"))
+        .ok()?;
+    let staged = std::fs::read_to_string(state.path(layout::EVENTS_STAGE))
+        .map(|s| s.lines().count())
+        .unwrap_or(0);
+    Some(staged)
+}
 
-    /// Moves every staged event into the spool now (in batches) and starts
-    /// the uploader. A host calls this before a long pause, if it likes.
-    pub fn flush_events(&self) -> bool {
-        let Some(dir) = self.state_dir() else { return false };
-        let state = StateDir::new(dir);
-        let Some(_lock) = state.try_lock(STAGE_LOCK) else {
-            return false;
-        };
-        let moved = self.move_stage_to_spool(&state);
-        if moved > 0 {
-            self.maybe_start_uploader(&state, now_secs(), true);
-        }
-        moved > 0
+/// Moves the stage into the spool if its lock is free; how many events.
+pub(crate) fn sweep_stage(state: &StateDir, product: &str) -> usize {
+    if !state.path(layout::EVENTS_STAGE).exists() {
+        return 0;
     }
-
-    /// The uploader's loop (called in the uploader process instead of a
-    /// single upload): sweep staged events into the spool, upload, and again
-    /// while events were staged or requests queued meanwhile. The stage and
-    /// spool are checked *after* the uploader lock is released, and a host
-    /// stages or queues *before* it looks at that lock, so a request is
-    /// either sent by this uploader or starts a new one.
-    pub(crate) fn upload_with_staged_events(&self) {
-        let Some(dir) = self.state_dir() else {
-            self.upload();
-            return;
-        };
-        let state = StateDir::new(dir);
-        self.sweep_stage(&state);
-        for _ in 0..5 {
-            self.upload();
-            // Again when events were staged, or requests queued, while this
-            // pass ran (a host that saw this uploader's lock did not start
-            // another) — unless the pass stopped on a transport failure.
-            let swept = self.sweep_stage(&state);
-            if swept == 0 && (state.path(upload::RETRY_AT).exists() || !has_untried_items(&state)) {
-                break;
-            }
-        }
+    match state.try_lock(layout::EVENTS_LOCK) {
+        Some(_lock) => move_stage_to_spool(state, product),
+        // A host is staging right now; it will flush or leave it to the uploader.
+        None => 0,
     }
+}
 
-    /// Moves the stage into the spool if its lock is free; how many events.
-    fn sweep_stage(&self, state: &StateDir) -> usize {
-        if self.decision().mode != Mode::On || !state.path(STAGE).exists() {
+/// Writes the staged events into the spool as batches and empties the
+/// stage; returns how many were moved. The caller holds
+/// [`layout::EVENTS_LOCK`].
+pub(crate) fn move_stage_to_spool(state: &StateDir, product: &str) -> usize {
+    let Ok(text) = std::fs::read_to_string(state.path(layout::EVENTS_STAGE)) else {
+        return 0;
+    };
+    let events: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    for chunk in events.chunks(MAX_EVENTS_PER_BATCH) {
+        if spool::enqueue(&state.spool_dir(), &batch_request(product, chunk.to_vec())).is_err() {
+            // Leave the stage as it is: nothing is lost, the next sweep retries.
             return 0;
         }
-        match state.try_lock(STAGE_LOCK) {
-            Some(_lock) => self.move_stage_to_spool(state),
-            // A host is staging right now; it will flush or leave it to us.
-            None => 0,
-        }
     }
-
-    fn stage_event(&self, state: &StateDir, object: Value) -> bool {
-        let Some(_lock) = state.try_lock(STAGE_LOCK) else {
-            // Another process is staging right now: send this one on its own.
-            return self.enqueue(&batch_request(self.product(), vec![object]));
-        };
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(state.path(STAGE))
-            .and_then(|mut f| writeln!(f, "{object}"));
-        if appended.is_err() {
-            return false;
-        }
-        let staged = std::fs::read_to_string(state.path(STAGE))
-            .map(|s| s.lines().count())
-            .unwrap_or(0);
-        // A running uploader sweeps the stage when its pass ends; otherwise
-        // (or when the stage is full) move it now and start one.
-        if staged >= MAX_EVENTS_PER_BATCH || !state.is_locked(upload::UPLOADER_LOCK) {
-            self.move_stage_to_spool(state);
-            self.maybe_start_uploader(state, now_secs(), true);
-        }
-        true
-    }
-
-    /// Caller holds the stage lock. Writes the staged events into the spool
-    /// as batches and empties the stage; returns how many were moved.
-    fn move_stage_to_spool(&self, state: &StateDir) -> usize {
-        let Ok(text) = std::fs::read_to_string(state.path(STAGE)) else {
-            return 0;
-        };
-        let events: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-        for chunk in events.chunks(MAX_EVENTS_PER_BATCH) {
-            if spool::enqueue(&state.spool_dir(), &batch_request(self.product(), chunk.to_vec())).is_err() {
-                // Leave the stage as it is: nothing is lost, the next sweep retries.
-                return 0;
-            }
-        }
-        // Removed only once every batch is in the spool; a crash in between
-        // re-sends a batch, which the collector stores once (event ids).
-        let _ = std::fs::remove_file(state.path(STAGE));
-        let _ = std::fs::remove_file(state.path(upload::RETRY_AT));
-        events.len()
-    }
+    // Removed only once every batch is in the spool; a crash in between
+    // re-sends a batch, which the collector stores once (event ids).
+    let _ = std::fs::remove_file(state.path(layout::EVENTS_STAGE));
+    let _ = std::fs::remove_file(state.path(layout::RETRY_AT));
+    events.len()
 }
 
 #[cfg(test)]

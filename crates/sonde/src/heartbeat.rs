@@ -35,11 +35,9 @@ use serde_json::{json, Map, Value};
 use sonde_protocol::{allowlist, fields, EventKind};
 
 use crate::command::{batch_request, event_object};
-use crate::mode::Mode;
+use crate::layout;
+use crate::spool::QueuedRequest;
 use crate::state::{object, str_field, Json, StateDir};
-use crate::Telemetry;
-
-const IDS_FILE: &str = "heartbeat.json";
 
 /// How a heartbeat runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,9 +88,9 @@ impl Drop for Heartbeat {
 
 /// The ids a server keeps across restarts.
 #[derive(Debug, Clone)]
-struct Ids {
+pub(crate) struct Ids {
     instance_uid: String,
-    db_uid: String,
+    pub(crate) db_uid: String,
 }
 
 impl Json for Ids {
@@ -116,8 +114,10 @@ fn no_randomness() -> std::io::Error {
 }
 
 impl Ids {
-    fn load_or_create(state: &StateDir) -> std::io::Result<Self> {
-        if let Some(ids) = state.read_json::<Ids>(IDS_FILE) {
+    /// Loads `heartbeat.json`, or creates (and saves) fresh ids when it is
+    /// missing or corrupt.
+    pub(crate) fn load_or_create(state: &StateDir) -> std::io::Result<Self> {
+        if let Some(ids) = state.read_json::<Ids>(layout::HEARTBEAT_IDS) {
             if fields::signature(&ids.instance_uid).is_ok() && fields::signature(&ids.db_uid).is_ok() {
                 return Ok(ids);
             }
@@ -126,36 +126,24 @@ impl Ids {
             instance_uid: crate::random::uuid_v4().ok_or_else(no_randomness)?,
             db_uid: crate::random::uuid_v4().ok_or_else(no_randomness)?,
         };
-        state.write_json(IDS_FILE, &ids)?;
+        state.write_json(layout::HEARTBEAT_IDS, &ids)?;
         Ok(ids)
     }
 }
 
-impl Telemetry {
-    /// Starts the heartbeat thread: one heartbeat now, then one per
-    /// `options.interval`, each with the metrics `metrics` returns. Returns
-    /// `None` (and starts nothing) when telemetry is off or no state
-    /// directory can be used.
-    pub fn start_heartbeat<F>(&self, options: HeartbeatOptions, metrics: F) -> Option<Heartbeat>
+impl Heartbeat {
+    /// Starts the thread: `beat` now, then once per `interval`, until the
+    /// returned value is stopped or dropped.
+    pub(crate) fn start<F>(interval: Duration, beat: F) -> Option<Heartbeat>
     where
-        F: Fn() -> Value + Send + 'static,
+        F: Fn() + Send + 'static,
     {
-        if self.decision().mode == Mode::Off {
-            return None;
-        }
-        let state = StateDir::new(self.state_dir()?);
-        state.create().ok()?;
-        let mut ids = Ids::load_or_create(&state).ok()?;
-        if let Some(db) = options.db_id.as_deref().and_then(|d| fields::signature(d).ok()) {
-            ids.db_uid = db;
-        }
-        let telemetry = self.clone();
         let (tx, rx) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("sonde-heartbeat".into())
             .spawn(move || loop {
-                telemetry.send_heartbeat(&ids, &metrics());
-                match rx.recv_timeout(options.interval) {
+                beat();
+                match rx.recv_timeout(interval) {
                     Err(RecvTimeoutError::Timeout) => continue,
                     // Stopped (sender dropped) or asked to stop.
                     _ => return,
@@ -167,41 +155,38 @@ impl Telemetry {
             thread: Some(thread),
         })
     }
+}
 
-    /// Queues one heartbeat now (the thread's work, also usable on its own).
-    fn send_heartbeat(&self, ids: &Ids, metrics: &Value) -> bool {
-        if self.decision().mode == Mode::Off {
-            return false;
-        }
-        let mut raw = json!({
-            "instance_uid": ids.instance_uid,
-            "db_uid": ids.db_uid,
-            "version": self.b.version,
-            "os": std::env::consts::OS,
-            "arch": std::env::consts::ARCH,
-            "metrics": metrics,
-        });
-        if let Some(ci) = crate::ci::detect().name {
-            raw["ci"] = Value::String(ci.to_owned());
-        }
-        let mut dropped = Vec::new();
-        let fields: Map<String, Value> = allowlist::validate(
-            EventKind::Heartbeat,
-            raw.as_object().expect("an object"),
-            &Default::default(),
-            &mut dropped,
-        )
-        .into_map();
-        // One pending heartbeat at most: a newer one replaces an unsent one.
-        let item =
-            batch_request(self.product(), vec![event_object(EventKind::Heartbeat, fields)]).with_key("heartbeat");
-        self.enqueue(&item)
+/// One heartbeat request: the ids, the host's version, platform and CI
+/// vendor, and `metrics`, after the allowlist check the collector runs. At
+/// most one is pending: a newer one replaces an unsent one.
+pub(crate) fn request(product: &str, version: &str, ids: &Ids, metrics: &Value) -> QueuedRequest {
+    let mut raw = json!({
+        "instance_uid": ids.instance_uid,
+        "db_uid": ids.db_uid,
+        "version": version,
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+        "metrics": metrics,
+    });
+    if let Some(ci) = crate::ci::detect().name {
+        raw["ci"] = Value::String(ci.to_owned());
     }
+    let mut dropped = Vec::new();
+    let fields: Map<String, Value> = allowlist::validate(
+        EventKind::Heartbeat,
+        raw.as_object().expect("an object"),
+        &Default::default(),
+        &mut dropped,
+    )
+    .into_map();
+    batch_request(product, vec![event_object(EventKind::Heartbeat, fields)]).with_key("heartbeat")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Telemetry;
 
     #[test]
     fn ids_are_kept_and_replaced_when_corrupt() {
@@ -211,7 +196,7 @@ mod tests {
         let b = Ids::load_or_create(&state).unwrap();
         assert_eq!(a.instance_uid, b.instance_uid);
         assert_ne!(a.instance_uid, a.db_uid);
-        std::fs::write(dir.path().join(IDS_FILE), "{not json").unwrap();
+        std::fs::write(dir.path().join(layout::HEARTBEAT_IDS), "{not json").unwrap();
         let c = Ids::load_or_create(&state).unwrap();
         assert_ne!(c.instance_uid, a.instance_uid);
     }

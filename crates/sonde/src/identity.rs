@@ -6,6 +6,7 @@
 use ring::hmac;
 use serde_json::Value;
 
+use crate::layout;
 use crate::state::{object, str_field, Json, StateDir};
 
 /// Contents of `id.json`.
@@ -50,11 +51,11 @@ impl Identity {
     /// Loads `id.json`, or creates (and saves) a fresh identity when it is
     /// missing or corrupt. Fails only when the new one cannot be saved.
     pub(crate) fn load_or_create(state: &StateDir) -> std::io::Result<Self> {
-        if let Some(id) = state.read_json::<Identity>("id.json").filter(Identity::is_valid) {
+        if let Some(id) = state.read_json::<Identity>(layout::ID).filter(Identity::is_valid) {
             return Ok(id);
         }
         let id = Identity::generate().ok_or_else(|| std::io::Error::other("no randomness"))?;
-        state.write_json("id.json", &id)?;
+        state.write_json(layout::ID, &id)?;
         Ok(id)
     }
 
@@ -81,7 +82,7 @@ mod tests {
         assert!(a.is_valid());
         assert_eq!(&a.signature[14..15], "4", "UUID version 4");
         assert_eq!(Identity::load_or_create(&state).unwrap(), a);
-        std::fs::write(state.path("id.json"), "{\"signature\": \"x\"").unwrap();
+        std::fs::write(state.path(layout::ID), "{\"signature\": \"x\"").unwrap();
         let b = Identity::load_or_create(&state).unwrap();
         assert!(b.is_valid());
         assert_ne!(a.signature, b.signature);

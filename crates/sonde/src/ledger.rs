@@ -10,7 +10,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use serde_json::Value;
 
@@ -21,23 +21,57 @@ pub const MAX_LEDGER_BYTES: u64 = 256 * 1024;
 /// Entries kept when the ledger is trimmed.
 pub const KEEP_ENTRIES: usize = 200;
 
-/// One payload, as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What became of a recorded payload; written in the ledger as `sent`,
+/// `local` or `rejected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The collector accepted it.
+    Sent,
+    /// Recorded only (`local` mode); nothing was sent.
+    Local,
+    /// The collector refused it with a 4xx; it will not be retried.
+    Rejected,
+}
+
+impl Outcome {
+    /// The word written in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Local => "local",
+            Outcome::Rejected => "rejected",
+        }
+    }
+
+    /// The outcome a ledger word names; `None` for any other word.
+    pub fn parse(word: &str) -> Option<Self> {
+        [Outcome::Sent, Outcome::Local, Outcome::Rejected]
+            .into_iter()
+            .find(|o| o.as_str() == word)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One payload, as recorded. Its JSON form (one line of `ledger.jsonl`) is
+/// mapped by hand, like every state file (see `state::Json`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
     /// When, RFC 3339 UTC.
     pub at: String,
-    /// `sent` (the collector accepted it), `local` (recorded only, `local` mode),
-    /// `rejected` (the collector refused it with a 4xx; it will not be retried).
-    pub outcome: String,
+    /// What became of it.
+    pub outcome: Outcome,
     /// HTTP method.
     pub method: String,
     /// The full URL, query included: exactly what was requested.
     pub url: String,
     /// The JSON body, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
     /// The HTTP status, when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
 }
 
@@ -45,7 +79,7 @@ impl Json for LedgerEntry {
     fn from_json(v: &Value) -> Option<Self> {
         Some(LedgerEntry {
             at: str_field(v, "at")?,
-            outcome: str_field(v, "outcome")?,
+            outcome: Outcome::parse(&str_field(v, "outcome")?)?,
             method: str_field(v, "method")?,
             url: str_field(v, "url")?,
             body: v.get("body").filter(|b| !b.is_null()).cloned(),
@@ -58,7 +92,7 @@ impl Json for LedgerEntry {
     fn to_json(&self) -> Value {
         object([
             ("at", Some(self.at.clone().into())),
-            ("outcome", Some(self.outcome.clone().into())),
+            ("outcome", Some(self.outcome.as_str().into())),
             ("method", Some(self.method.clone().into())),
             ("url", Some(self.url.clone().into())),
             ("body", self.body.clone()),
@@ -104,10 +138,10 @@ mod tests {
     #[test]
     fn the_ledger_stays_bounded() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.jsonl");
+        let path = dir.path().join(crate::layout::LEDGER);
         let entry = |i: usize| LedgerEntry {
             at: state::rfc3339(i as u64),
-            outcome: "sent".into(),
+            outcome: Outcome::Sent,
             method: "POST".into(),
             url: format!("http://127.0.0.1/x/{i}"),
             body: Some(serde_json::json!({"pad": "x".repeat(500)})),
@@ -120,5 +154,24 @@ mod tests {
         let all = read(&path);
         assert!(all.len() >= KEEP_ENTRIES && all.len() < 2000);
         assert_eq!(all.last().unwrap(), &entry(1999));
+    }
+
+    #[test]
+    fn outcomes_keep_their_words_on_disk() {
+        for (outcome, word) in [
+            (Outcome::Sent, "sent"),
+            (Outcome::Local, "local"),
+            (Outcome::Rejected, "rejected"),
+        ] {
+            assert_eq!(outcome.to_string(), word);
+            assert_eq!(Outcome::parse(word), Some(outcome));
+        }
+        let line =
+            br#"{"at":"2026-11-22T01:02:03Z","outcome":"rejected","method":"GET","url":"http://x/","status":400}"#;
+        let entry: LedgerEntry = state::parse_json(line).unwrap();
+        assert_eq!((entry.outcome, entry.status), (Outcome::Rejected, Some(400)));
+        let written = state::json_bytes(&entry);
+        assert!(String::from_utf8_lossy(&written).contains(r#""outcome":"rejected""#));
+        assert_eq!(state::parse_json::<LedgerEntry>(&written), Some(entry));
     }
 }

@@ -85,6 +85,7 @@ mod config_file;
 mod error;
 mod heartbeat;
 mod identity;
+mod layout;
 pub mod ledger;
 pub mod mode;
 mod notice;
@@ -102,18 +103,19 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sonde_protocol::ProductName;
+use sonde_protocol::{EventKind, ProductName};
 
 pub use command::{CommandEvent, MAX_EVENTS_PER_BATCH};
 pub use error::Error;
 pub use heartbeat::{Heartbeat, HeartbeatOptions};
-pub use ledger::LedgerEntry;
+pub use ledger::{LedgerEntry, Outcome};
 pub use mode::{Decision, Mode, Source};
 pub use notice::Notice;
 pub use ping::RUSTC_VERSION;
 pub use spool::QueuedRequest;
 pub use upload::UPLOADER_ENV;
 
+use heartbeat::Ids;
 use identity::Identity;
 use mode::HostSettings;
 use state::{now_secs, StateDir};
@@ -122,10 +124,6 @@ use state::{now_secs, StateDir};
 pub const DEBUG_ENV: &str = "SONDE_DEBUG";
 /// The `User-Agent` of every request: `sonde/<library version>`.
 pub const USER_AGENT: &str = concat!("sonde/", env!("CARGO_PKG_VERSION"));
-
-const PING_LOCK: &str = "ping.lock";
-const LAST_PING: &str = "last-ping";
-const LEDGER: &str = "ledger.jsonl";
 
 /// Describes the host tool; [`TelemetryBuilder::build`] makes a [`Telemetry`].
 #[derive(Debug, Clone)]
@@ -298,6 +296,7 @@ impl TelemetryBuilder {
         Ok(Telemetry {
             product,
             endpoint,
+            debug: debug_from_env(),
             b: self,
         })
     }
@@ -308,7 +307,14 @@ impl TelemetryBuilder {
 pub struct Telemetry {
     product: ProductName,
     endpoint: String,
+    /// [`DEBUG_ENV`] as it was when the client was built.
+    debug: bool,
     b: TelemetryBuilder,
+}
+
+/// Whether [`DEBUG_ENV`] asks for debug output (`1`, `true`, `on`, …).
+fn debug_from_env() -> bool {
+    std::env::var(DEBUG_ENV).is_ok_and(|v| matches!(Mode::parse_loose(&v), Some(Mode::On)))
 }
 
 /// What [`Telemetry::status`] reports; its `Display` is a sentence for people.
@@ -413,7 +419,7 @@ impl Telemetry {
     /// notice and debug output. In the uploader process it uploads and exits.
     pub fn run(&self) {
         if std::env::var_os(UPLOADER_ENV).is_some_and(|p| p == self.product.as_str()) {
-            self.upload_with_staged_events();
+            self.run_uploader();
             std::process::exit(0);
         }
         let decision = self.decision();
@@ -423,7 +429,7 @@ impl Telemetry {
         let Some(dir) = self.state_dir() else { return };
         let state = StateDir::new(dir);
         let now = now_secs();
-        let debug = std::env::var(DEBUG_ENV).is_ok_and(|v| matches!(Mode::parse_loose(&v), Some(Mode::On)));
+        let debug = self.debug;
 
         if !debug && std::io::stderr().is_terminal() && self.first_run_notice_due(&state) {
             // Nothing is sent on the run that tells the user about it.
@@ -441,7 +447,9 @@ impl Telemetry {
                 return;
             }
             // Whoever holds the lock claims the ping; everyone else does nothing.
-            let Some(_lock) = state.try_lock(PING_LOCK) else { return };
+            let Some(_lock) = state.try_lock(layout::PING_LOCK) else {
+                return;
+            };
             if !self.ping_due(&state, now) {
                 return;
             }
@@ -458,14 +466,14 @@ impl Telemetry {
                 }
                 Mode::Local => {
                     let url = format!("{}{}", self.endpoint, item.path);
-                    upload::record(&state, &item, &url, "local", None);
+                    upload::record(&state, &item, &url, ledger::Outcome::Local, None);
                 }
                 Mode::Off => return,
             }
             // The stamp is `last-ping`'s modification time: updating it is
             // one metadata write, no data block (a rename over an existing
             // file costs ext4 a flush: milliseconds on the host's path).
-            if state.stamp(LAST_PING, now).is_err() {
+            if state.stamp(layout::LAST_PING, now).is_err() {
                 return;
             }
         }
@@ -485,7 +493,7 @@ impl Telemetry {
         }
         let Some(dir) = self.state_dir() else { return false };
         let state = StateDir::new(dir);
-        if std::env::var(DEBUG_ENV).is_ok_and(|v| matches!(Mode::parse_loose(&v), Some(Mode::On))) {
+        if self.debug {
             self.debug_print_item(item);
             return false;
         }
@@ -494,7 +502,7 @@ impl Telemetry {
         }
         if decision.mode == Mode::Local {
             let url = format!("{}{}", self.endpoint, item.path);
-            upload::record(&state, item, &url, "local", None);
+            upload::record(&state, item, &url, ledger::Outcome::Local, None);
             return false;
         }
         if spool::enqueue(&state.spool_dir(), item).is_err() {
@@ -523,7 +531,7 @@ impl Telemetry {
             &mut book,
         );
         if !due.is_empty() && state.root().is_dir() {
-            let _ = state.write_json(notice::BOOK_FILE, &book);
+            let _ = state.write_json(layout::NOTICES, &book);
         }
         due
     }
@@ -548,7 +556,7 @@ impl Telemetry {
             Some(d) => {
                 let state = StateDir::new(d.clone());
                 (
-                    state.stamp_of(LAST_PING).map(state::rfc3339),
+                    state.stamp_of(layout::LAST_PING).map(state::rfc3339),
                     spool::list(&state.spool_dir()).len(),
                 )
             }
@@ -585,13 +593,13 @@ impl Telemetry {
     /// What was sent (or recorded), oldest first, from the local ledger.
     pub fn log(&self) -> Vec<LedgerEntry> {
         match self.state_dir() {
-            Some(dir) => ledger::read(&dir.join(LEDGER)),
+            Some(dir) => ledger::read(&dir.join(layout::LEDGER)),
             None => Vec::new(),
         }
     }
 
     fn ping_due(&self, state: &StateDir, now: u64) -> bool {
-        match state.stamp_of(LAST_PING) {
+        match state.stamp_of(layout::LAST_PING) {
             // A time in the future (clock changed, corrupt file) counts as due.
             Some(last) => last > now || now - last >= self.b.interval.as_secs(),
             None => true,
@@ -614,26 +622,20 @@ impl Telemetry {
     fn maybe_start_uploader(&self, state: &StateDir, now: u64, queued_now: bool) {
         // A backoff beyond the longest possible one is a corrupt file or a clock change.
         let backing_off = state
-            .read_u64(upload::RETRY_AT)
+            .read_u64(layout::RETRY_AT)
             .is_some_and(|t| t > now && t <= now + upload::MAX_BACKOFF);
         if backing_off {
             return;
         }
         let due = queued_now || spool::has_items(&state.spool_dir());
-        if due && !state.is_locked(upload::UPLOADER_LOCK) {
+        if due && !state.is_locked(layout::UPLOADER_LOCK) {
             upload::spawn(self.product.as_str(), &self.b.uploader_args);
         }
     }
 
-    fn upload(&self) {
-        if self.decision().mode != Mode::On {
-            return;
-        }
+    /// The uploader process's work ([`upload::run_uploader`]).
+    fn run_uploader(&self) {
         let Some(dir) = self.state_dir() else { return };
-        let state = StateDir::new(dir);
-        if !state.root().is_dir() {
-            return;
-        }
         let settings = upload::UploadSettings {
             endpoint: self.endpoint.clone(),
             connect_timeout: self.b.connect_timeout,
@@ -643,7 +645,97 @@ impl Telemetry {
             backoff_base: self.b.retry_backoff,
             user_agent: USER_AGENT.to_owned(),
         };
-        upload::run(&state, &settings);
+        let is_on = || self.decision().mode == Mode::On;
+        upload::run_uploader(&StateDir::new(dir), self.product.as_str(), &settings, &is_on);
+    }
+
+    /// Records one command execution; see [`CommandEvent`]. Does nothing when
+    /// telemetry is off, records only to the ledger in `local` mode, prints in
+    /// debug mode. Never blocks on the network. Returns whether the event was
+    /// kept for sending.
+    pub fn record_command(&self, event: CommandEvent) -> bool {
+        let mode = self.decision().mode;
+        if mode == Mode::Off {
+            return false;
+        }
+        let Some(dir) = self.state_dir() else { return false };
+        let state = StateDir::new(dir);
+        if state.create().is_err() {
+            return false;
+        }
+        let Ok(id) = Identity::load_or_create(&state) else {
+            return false;
+        };
+        let object = command::event_object(EventKind::Command, event.fields(&self.b.version, &id.signature));
+        if mode == Mode::Local || self.debug {
+            // The ledger (local) or stderr (debug) shows it; nothing is staged.
+            self.enqueue(&command::batch_request(self.product(), vec![object]));
+            return false;
+        }
+        self.stage_event(&state, object)
+    }
+
+    /// Moves every staged event into the spool now (in batches) and starts
+    /// the uploader. A host calls this before a long pause, if it likes.
+    pub fn flush_events(&self) -> bool {
+        let Some(dir) = self.state_dir() else { return false };
+        let state = StateDir::new(dir);
+        let Some(_lock) = state.try_lock(layout::EVENTS_LOCK) else {
+            return false;
+        };
+        let moved = command::move_stage_to_spool(&state, self.product());
+        if moved > 0 {
+            self.maybe_start_uploader(&state, now_secs(), true);
+        }
+        moved > 0
+    }
+
+    fn stage_event(&self, state: &StateDir, object: serde_json::Value) -> bool {
+        let Some(_lock) = state.try_lock(layout::EVENTS_LOCK) else {
+            // Another process is staging right now: send this one on its own.
+            return self.enqueue(&command::batch_request(self.product(), vec![object]));
+        };
+        let Some(staged) = command::append_to_stage(state, &object) else {
+            return false;
+        };
+        // A running uploader sweeps the stage when its pass ends; otherwise
+        // (or when the stage is full) move it now and start one.
+        if staged >= MAX_EVENTS_PER_BATCH || !state.is_locked(layout::UPLOADER_LOCK) {
+            command::move_stage_to_spool(state, self.product());
+            self.maybe_start_uploader(state, now_secs(), true);
+        }
+        true
+    }
+
+    /// Starts the heartbeat thread: one heartbeat now, then one per
+    /// `options.interval`, each with the metrics `metrics` returns. Returns
+    /// `None` (and starts nothing) when telemetry is off or no state
+    /// directory can be used.
+    pub fn start_heartbeat<F>(&self, options: HeartbeatOptions, metrics: F) -> Option<Heartbeat>
+    where
+        F: Fn() -> serde_json::Value + Send + 'static,
+    {
+        if self.decision().mode == Mode::Off {
+            return None;
+        }
+        let state = StateDir::new(self.state_dir()?);
+        state.create().ok()?;
+        let mut ids = Ids::load_or_create(&state).ok()?;
+        if let Some(db) = options.db_id.as_deref().and_then(sonde_protocol::uuid::normalize) {
+            ids.db_uid = db;
+        }
+        let telemetry = self.clone();
+        Heartbeat::start(options.interval, move || {
+            telemetry.send_heartbeat(&ids, &metrics());
+        })
+    }
+
+    /// Queues one heartbeat now (the thread's work).
+    fn send_heartbeat(&self, ids: &Ids, metrics: &serde_json::Value) -> bool {
+        if self.decision().mode == Mode::Off {
+            return false;
+        }
+        self.enqueue(&heartbeat::request(self.product(), &self.b.version, ids, metrics))
     }
 
     fn first_run_notice_due(&self, state: &StateDir) -> bool {
@@ -657,7 +749,7 @@ impl Telemetry {
         state.create()?;
         let mut book = notice::Book::load(state);
         book.consent_version = self.b.consent_version;
-        state.write_json(notice::BOOK_FILE, &book)?;
+        state.write_json(layout::NOTICES, &book)?;
         let text = match &self.b.first_run_notice {
             Some(t) => t.clone(),
             None => self.default_first_run_notice(decision),

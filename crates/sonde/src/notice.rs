@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::layout;
 use crate::state::{object, str_field, u64_field, Json, StateDir};
 
 /// Alert ids remembered as shown (oldest forgotten first).
@@ -182,11 +183,9 @@ impl Json for Book {
     }
 }
 
-pub(crate) const BOOK_FILE: &str = "notices.json";
-
 impl Book {
     pub(crate) fn load(state: &StateDir) -> Book {
-        state.read_json(BOOK_FILE).unwrap_or_default()
+        state.read_json(layout::NOTICES).unwrap_or_default()
     }
 }
 
@@ -199,7 +198,7 @@ pub(crate) fn due(
     now: u64,
     book: &mut Book,
 ) -> Vec<Notice> {
-    let Some(saved) = state.read_json::<Saved>(crate::ping::ANSWER_FILE) else {
+    let Some(saved) = state.read_json::<Saved>(layout::CHECK_ANSWER) else {
         return Vec::new();
     };
     // An answer given for another version (the user upgraded since) says nothing
@@ -262,7 +261,7 @@ mod tests {
             "answer": {"current_version": "2.0.0", "outdated": true, "install_command": "cargo install p",
                        "alerts": [{"id": 7, "date": 1, "message": "upgrade now", "url": "", "level": "critical"}]}
         });
-        state.write_json(crate::ping::ANSWER_FILE, &v).unwrap();
+        state.write_json(layout::CHECK_ANSWER, &v).unwrap();
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! seed fields, as Sonde's own client sends it.
 
 use crate::identity::Identity;
+use crate::layout;
 use crate::spool::QueuedRequest;
 use crate::state;
 
@@ -10,8 +11,6 @@ pub const RUSTC_VERSION: &str = env!("SONDE_RUSTC_VERSION");
 
 /// The coalescing key of the ping in the spool: at most one ping is queued.
 pub(crate) const PING_KEY: &str = "check";
-/// Where the ping's answer is saved.
-pub(crate) const ANSWER_FILE: &str = "check.json";
 
 /// What goes into a ping besides the identity.
 #[derive(Debug, Clone)]
@@ -42,7 +41,7 @@ pub(crate) fn build(fields: &PingFields<'_>, id: &Identity, now: u64) -> QueuedR
     }
     q.append_pair("local_timestamp", &state::rfc3339(now));
     let mut item = QueuedRequest::get(format!("/v1/check/{}?{}", fields.product, q.finish())).with_key(PING_KEY);
-    item.save_answer_as = Some(ANSWER_FILE.to_owned());
+    item.save_answer_as = Some(layout::CHECK_ANSWER.to_owned());
     item
 }
 

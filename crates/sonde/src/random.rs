@@ -1,12 +1,13 @@
 //! Random ids from the operating system's generator, through `ring` (which
 //! the library links anyway for the project hash and TLS): the per-user
-//! signature and salt (UUID v4), event ids and spool file names (UUID v7).
-//! One source of randomness instead of a UUID crate with a second
-//! `getrandom`.
+//! signature and salt (UUID v4), event ids and spool file names (UUID v7),
+//! laid out by `sonde_protocol::uuid`. One source of randomness instead of a
+//! UUID crate with a second `getrandom`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ring::rand::{SecureRandom, SystemRandom};
+use sonde_protocol::uuid;
 
 /// `N` random bytes; `None` if the operating system refused (not seen on
 /// supported systems; callers then do without, they never panic).
@@ -27,32 +28,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// 16 bytes in the UUID text layout, lower case with hyphens.
-fn format_uuid(b: &[u8; 16]) -> String {
-    let h = hex(b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
-}
-
-/// 16 bytes as a UUID of version 4 (RFC 9562).
-fn format_v4(mut b: [u8; 16]) -> String {
-    b[6] = (b[6] & 0x0f) | 0x40; // version 4
-    b[8] = (b[8] & 0x3f) | 0x80; // RFC variant
-    format_uuid(&b)
-}
-
 /// A random UUID v4; `None` if no randomness could be had.
 pub(crate) fn uuid_v4() -> Option<String> {
-    bytes::<16>().map(format_v4)
-}
-
-/// A UUID of version 7 (RFC 9562): the Unix time in milliseconds, then
-/// 74 bits of `entropy`.
-fn format_v7(unix_ms: u128, mut b: [u8; 16]) -> String {
-    let ms = (unix_ms as u64).to_be_bytes();
-    b[..6].copy_from_slice(&ms[2..]);
-    b[6] = (b[6] & 0x0f) | 0x70; // version 7
-    b[8] = (b[8] & 0x3f) | 0x80; // RFC variant
-    format_uuid(&b)
+    bytes::<16>().map(uuid::v4)
 }
 
 /// A UUID v7 for ids that must be unique but need not be secret (event ids,
@@ -76,7 +54,7 @@ pub(crate) fn unique_id() -> String {
         b.copy_from_slice(&digest.as_ref()[..16]);
         b
     });
-    format_v7(now, entropy)
+    uuid::v7(now as u64, entropy)
 }
 
 #[cfg(test)]
@@ -99,10 +77,10 @@ mod tests {
 
     #[test]
     fn version_7_ids_start_with_the_time_and_sort_by_it() {
-        let id = format_v7(0x0190_1234_5678, [0xff; 16]);
+        let id = uuid::v7(0x0190_1234_5678, [0xff; 16]);
         assert_eq!(id, "01901234-5678-7fff-bfff-ffffffffffff");
-        let earlier = format_v7(1_700_000_000_000, [0xff; 16]);
-        let later = format_v7(1_700_000_000_001, [0x00; 16]);
+        let earlier = uuid::v7(1_700_000_000_000, [0xff; 16]);
+        let later = uuid::v7(1_700_000_000_001, [0x00; 16]);
         assert!(earlier < later);
         let now = unique_id();
         let ms = u64::from_str_radix(&now[..8], 16).unwrap() << 16 | u64::from_str_radix(&now[9..13], 16).unwrap();

@@ -14,14 +14,13 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use serde_json::Value;
 
 use crate::state::{self, now_millis, now_secs, object, str_field, u64_field, Json};
 
-/// One queued request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One queued request. Its JSON form (one file under `spool/`) is mapped by
+/// hand, like every state file (see `state::Json`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueuedRequest {
     /// `GET` or `POST`.
     pub method: String,
@@ -29,22 +28,17 @@ pub struct QueuedRequest {
     /// (`/v1/check/mytool?version=1.2.3`).
     pub path: String,
     /// JSON body, sent with `Content-Type: application/json` (POST only).
-    #[serde(default)]
     pub body: Option<serde_json::Value>,
     /// When it was queued, Unix seconds.
     pub created_at: u64,
     /// How many times sending was tried and failed.
-    #[serde(default)]
     pub attempts: u32,
     /// Not before this time (Unix seconds), after a failed attempt.
-    #[serde(default)]
     pub next_attempt_at: u64,
     /// Coalescing key: a newer item with the same key replaces this one.
-    #[serde(default)]
     pub key: Option<String>,
     /// If set, a successful answer's JSON body is saved under this file name in
     /// the state directory (the checkpoint answer goes to `check.json`).
-    #[serde(default)]
     pub save_answer_as: Option<String>,
 }
 

@@ -3,19 +3,7 @@
 //! corrupt or unreadable file reads as absent and is replaced on the next
 //! write), and non-blocking locks (`File::try_lock`).
 //!
-//! Layout of `<cache>/sonde/<product>/`:
-//!
-//! | file | what |
-//! | --- | --- |
-//! | `id.json` | `{signature, salt}`: random per-user UUID v4, and the salt of the project hash (never sent) |
-//! | `last-ping` | empty; its modification time is when the last ping was claimed (the throttle) |
-//! | `ping.lock` | held while one process claims a ping |
-//! | `uploader.lock` | held by the one running uploader; holds its pid |
-//! | `retry-at` | Unix seconds before which no uploader is started for old items (backoff) |
-//! | `check.json` | the last answer of the collector, with when and for which version |
-//! | `notices.json` | which notices were shown and when |
-//! | `spool/` | queued requests, one JSON file each |
-//! | `ledger.jsonl` | bounded log of every payload sent (or recorded, in `local` mode) |
+//! The names of the files are declared in [`crate::layout`].
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -24,6 +12,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
+
+use crate::layout;
 
 /// Now, in Unix seconds.
 pub(crate) fn now_secs() -> u64 {
@@ -61,7 +51,7 @@ impl StateDir {
     }
 
     pub(crate) fn spool_dir(&self) -> PathBuf {
-        self.root.join("spool")
+        self.root.join(layout::SPOOL)
     }
 
     /// Creates the directory (and `spool/`) if missing.
@@ -238,27 +228,11 @@ pub(crate) fn replace_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     atomic_write(path, bytes)
 }
 
-/// Formats Unix seconds as RFC 3339 in UTC (`2026-11-22T01:02:03Z`).
+/// Formats Unix seconds as RFC 3339 in UTC (`2026-11-22T01:02:03Z`), through
+/// the protocol crate's formatter.
 pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    sonde_protocol::timefmt::format_rfc3339(secs).unwrap_or_else(|| secs.to_string())
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 //! sonde collector speak), and the library never logs. Together about
 //! 0.2 MiB of the host's binary in Cargo's default release profile
 //! (BENCHMARKS.md). It uses ureq's transport API (`ureq::unversioned`, which
-//! ureq may change in a minor release, hence `ureq = "~3.5"` in Cargo.toml:
-//! a host's own lock file cannot move it to a 3.x that breaks this) in the
+//! ureq may change in a minor release; docs/client.md says how that is
+//! checked and what ureq's own TLS would cost instead) in the
 //! same chain as ureq's default connector: CONNECT proxy (`HTTPS_PROXY`,
 //! `NO_PROXY`), TCP, then TLS.
 //!

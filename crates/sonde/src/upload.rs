@@ -21,16 +21,14 @@ use std::io::{Read, Seek, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::ledger::{self, LedgerEntry};
+use crate::command;
+use crate::layout;
+use crate::ledger::{self, LedgerEntry, Outcome};
 use crate::spool::{self, QueuedRequest};
 use crate::state::{self, now_secs, StateDir};
 
 /// Set (to the product name) on the uploader process only.
 pub const UPLOADER_ENV: &str = "SONDE_UPLOADER";
-/// The uploader's lock file, which also holds its pid.
-pub(crate) const UPLOADER_LOCK: &str = "uploader.lock";
-/// Backoff file: no uploader is started for old items before this time.
-pub(crate) const RETRY_AT: &str = "retry-at";
 
 /// How an uploader sends.
 #[derive(Debug, Clone)]
@@ -220,9 +218,37 @@ enum Sent {
     Retry,
 }
 
-/// The uploader's work: called in the uploader process, returns when done.
+/// The uploader process's work, start to end: sweep staged events into
+/// the spool, send the spool, and again while events were staged or
+/// requests queued meanwhile (a host that saw this uploader's lock did not
+/// start another) — unless a pass stopped on a transport failure. The stage
+/// and spool are checked *after* the uploader lock is released, and a host
+/// stages or queues *before* it looks at that lock, so a request is either
+/// sent by this uploader or starts a new one. `is_on` decides the mode
+/// again before each step: nothing is sent unless telemetry is `on`.
+pub(crate) fn run_uploader(state: &StateDir, product: &str, settings: &UploadSettings, is_on: &dyn Fn() -> bool) {
+    let sweep = || {
+        if is_on() {
+            command::sweep_stage(state, product)
+        } else {
+            0
+        }
+    };
+    sweep();
+    for _ in 0..5 {
+        if is_on() && state.root().is_dir() {
+            run(state, settings);
+        }
+        let swept = sweep();
+        if swept == 0 && (state.path(layout::RETRY_AT).exists() || !command::has_untried_items(state)) {
+            break;
+        }
+    }
+}
+
+/// One pass over the spool: returns when done.
 pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
-    let Some(mut lock) = state.try_lock(UPLOADER_LOCK) else {
+    let Some(mut lock) = state.try_lock(layout::UPLOADER_LOCK) else {
         return;
     };
     let _ = lock.set_len(0);
@@ -280,12 +306,12 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
                         let _ = state.write_json(name, &saved);
                     }
                 }
-                record(state, &item, &url, "sent", Some(status));
+                record(state, &item, &url, Outcome::Sent, Some(status));
                 let _ = fs::remove_file(&path);
             }
             Sent::Rejected { status } => {
                 // A 4xx other than 408/429 will never succeed: keep a record, drop it.
-                record(state, &item, &url, "rejected", Some(status));
+                record(state, &item, &url, Outcome::Rejected, Some(status));
                 let _ = fs::remove_file(&path);
             }
             Sent::Retry => {
@@ -300,10 +326,10 @@ pub(crate) fn run(state: &StateDir, settings: &UploadSettings) {
     }
     match retry_at {
         Some(t) => {
-            let _ = state.write_u64(RETRY_AT, t);
+            let _ = state.write_u64(layout::RETRY_AT, t);
         }
         None => {
-            let _ = fs::remove_file(state.path(RETRY_AT));
+            let _ = fs::remove_file(state.path(layout::RETRY_AT));
         }
     }
 }
@@ -343,16 +369,16 @@ fn send(agent: &ureq::Agent, item: &QueuedRequest, url: &str) -> Sent {
 }
 
 /// Records a payload in the ledger (errors ignored: the ledger must not break sending).
-pub(crate) fn record(state: &StateDir, item: &QueuedRequest, url: &str, outcome: &str, status: Option<u16>) {
+pub(crate) fn record(state: &StateDir, item: &QueuedRequest, url: &str, outcome: Outcome, status: Option<u16>) {
     let entry = LedgerEntry {
         at: state::rfc3339(now_secs()),
-        outcome: outcome.to_owned(),
+        outcome,
         method: item.method.clone(),
         url: url.to_owned(),
         body: item.body.clone(),
         status,
     };
-    let _ = ledger::append(&state.path("ledger.jsonl"), &entry);
+    let _ = ledger::append(&state.path(layout::LEDGER), &entry);
 }
 
 #[cfg(test)]
@@ -397,12 +423,12 @@ mod tests {
         let fresh: QueuedRequest = state::read_json_file(&left[0]).unwrap();
         assert_eq!((fresh.path.as_str(), fresh.attempts), ("/fresh", 1));
         assert!(fresh.next_attempt_at >= now_secs() + 59);
-        assert_eq!(state.read_u64(RETRY_AT), Some(fresh.next_attempt_at));
+        assert_eq!(state.read_u64(layout::RETRY_AT), Some(fresh.next_attempt_at));
         // Before the backoff has passed the item is not tried again.
         run(&state, &settings(format!("http://127.0.0.1:{port}")));
         let again: QueuedRequest = state::read_json_file(&left[0]).unwrap();
         assert_eq!(again.attempts, 1);
-        assert!(!state.path("ledger.jsonl").exists(), "nothing was sent");
+        assert!(!state.path(layout::LEDGER).exists(), "nothing was sent");
     }
 
     #[cfg(target_os = "linux")]
