@@ -245,7 +245,7 @@ fn corrupt_state_is_replaced_without_a_word() {
     sandbox.wait_drained();
     let id = read_json(&state.join("id.json"));
     let sig = id["signature"].as_str().unwrap();
-    assert_eq!(sonde_protocol::fields::signature(sig).unwrap(), sig);
+    assert_eq!(sonde_protocol::shapes::signature(sig).unwrap(), sig);
     assert_eq!(collector.signatures(), [sig]);
     assert!(read_json(&state.join("check.json"))["answer"].is_object());
     let stamped = std::fs::metadata(state.join("last-ping")).unwrap().modified().unwrap();

@@ -58,8 +58,8 @@ fn command_events_arrive_with_flag_names_only() {
     assert_eq!(build["server_version"], "v2.36.0");
     assert_eq!(build["os_platform"], std::env::consts::OS);
     assert!(build["duration_ms"].is_u64());
-    assert!(sonde_protocol::fields::signature(build["execution_id"].as_str().unwrap()).is_ok());
-    assert!(sonde_protocol::fields::signature(build["uuid"].as_str().unwrap()).is_ok());
+    assert!(sonde_protocol::shapes::signature(build["execution_id"].as_str().unwrap()).is_ok());
+    assert!(sonde_protocol::shapes::signature(build["uuid"].as_str().unwrap()).is_ok());
     let deploy = &rows[1];
     assert_eq!(
         (deploy["command"].as_str(), deploy["is_error"].as_bool()),

@@ -1,6 +1,6 @@
 //! Hasura's telemetry envelope: `POST /v1/http` with `{"topic": T, "data": {…}}`.
 //!
-//! Hasura's server, CLI and console send this shape (see `shared/PROTOCOL.md`
+//! Hasura's server, CLI and console send this shape (see docs/compatibility.md
 //! and Hasura's telemetry guide). [`decode`] turns one envelope into an
 //! [`Event`] by mapping the topic to an [`EventKind`], renaming Hasura's
 //! field names to the stored ones and running the [`allowlist`] validation.
@@ -209,15 +209,10 @@ fn uuid_from_hash(parts: &[&str]) -> String {
         parts.hash(&mut h);
         h.finish()
     };
-    let (a, b) = (half(1), half(2));
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xffff,
-        b >> 48,
-        b & 0xffff_ffff_ffff
-    )
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&half(1).to_be_bytes());
+    bytes[8..].copy_from_slice(&half(2).to_be_bytes());
+    crate::uuid::format(&bytes)
 }
 
 #[cfg(test)]

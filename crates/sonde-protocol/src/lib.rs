@@ -62,8 +62,3 @@ pub use dropped::{DropReason, Dropped};
 pub use event::{Event, EventKind, Fields};
 pub use ping::{ClientFamily, UsagePing};
 pub use product::ProductName;
-
-/// [`shapes`] under the name `fields`, for callers in the workspace that
-/// still use that path.
-#[doc(hidden)]
-pub use shapes as fields;

@@ -23,21 +23,7 @@ use crate::privacy::find_identifying;
 /// assert!(signature("not-a-uuid").is_err());
 /// ```
 pub fn signature(s: &str) -> Result<String, DropReason> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
-        return Err(DropReason::InvalidSignature);
-    }
-    for (i, c) in b.iter().enumerate() {
-        let ok = if matches!(i, 8 | 13 | 18 | 23) {
-            *c == b'-'
-        } else {
-            c.is_ascii_hexdigit()
-        };
-        if !ok {
-            return Err(DropReason::InvalidSignature);
-        }
-    }
-    Ok(s.to_ascii_lowercase())
+    crate::uuid::normalize(s).ok_or(DropReason::InvalidSignature)
 }
 
 /// A version string: `[A-Za-z0-9.+_-]`, at most 64 bytes (`v1.2.3`, `1.0.0-rc0`).

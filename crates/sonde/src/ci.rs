@@ -123,7 +123,7 @@ mod tests {
         assert!(!with(&[("CI", "0")]).ci);
         // Every service name passes the collector's validation.
         for (name, _) in SERVICES {
-            assert!(sonde_protocol::fields::ci_name(name).is_ok(), "{name}");
+            assert!(sonde_protocol::shapes::ci_name(name).is_ok(), "{name}");
         }
     }
 }

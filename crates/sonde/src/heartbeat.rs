@@ -32,7 +32,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use sonde_protocol::{allowlist, fields, EventKind};
+use sonde_protocol::{allowlist, shapes, EventKind};
 
 use crate::command::{batch_request, event_object};
 use crate::layout;
@@ -118,7 +118,7 @@ impl Ids {
     /// missing or corrupt.
     pub(crate) fn load_or_create(state: &StateDir) -> std::io::Result<Self> {
         if let Some(ids) = state.read_json::<Ids>(layout::HEARTBEAT_IDS) {
-            if fields::signature(&ids.instance_uid).is_ok() && fields::signature(&ids.db_uid).is_ok() {
+            if shapes::signature(&ids.instance_uid).is_ok() && shapes::signature(&ids.db_uid).is_ok() {
                 return Ok(ids);
             }
         }

@@ -43,7 +43,7 @@ impl Identity {
     }
 
     fn is_valid(&self) -> bool {
-        sonde_protocol::fields::signature(&self.signature).is_ok()
+        sonde_protocol::shapes::signature(&self.signature).is_ok()
             && self.salt.len() == 64
             && self.salt.bytes().all(|b| b.is_ascii_hexdigit())
     }
@@ -95,6 +95,6 @@ mod tests {
         assert_eq!(a.keyed_hash(b"/src/app").len(), 8);
         assert_eq!(a.keyed_hash(b"/src/app"), a.keyed_hash(b"/src/app"));
         assert_ne!(a.keyed_hash(b"/src/app"), b.keyed_hash(b"/src/app"));
-        assert!(sonde_protocol::fields::hash(&a.keyed_hash(b"x")).is_ok());
+        assert!(sonde_protocol::shapes::hash(&a.keyed_hash(b"x")).is_ok());
     }
 }

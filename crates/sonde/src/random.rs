@@ -70,7 +70,7 @@ mod tests {
             assert_eq!(id.len(), 36);
             assert_eq!(&id[14..15], version, "{id}");
             assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
-            assert!(sonde_protocol::fields::signature(id).is_ok(), "{id}");
+            assert!(sonde_protocol::shapes::signature(id).is_ok(), "{id}");
         }
         assert_eq!(hex(&[0x00, 0x9f, 0xff]), "009fff");
     }
