@@ -262,7 +262,7 @@ fn an_unwritable_or_missing_home_means_telemetry_quietly_does_nothing() {
     // The cache "directory" is a file: nothing can be created below it
     // (works even as root, where permission bits do not stop writes).
     let sandbox = Sandbox::new(&collector.url());
-    let blocker = sandbox.dir.path().join("blocker");
+    let blocker = sandbox.root().join("blocker");
     std::fs::write(&blocker, "").unwrap();
     let sandbox = sandbox.env("XDG_CACHE_HOME", blocker.join("cache").to_str().unwrap());
     let out = sandbox.run_work();
@@ -534,6 +534,7 @@ fn a_full_disk_means_telemetry_quietly_does_nothing_and_a_later_run_pings() {
     let collector = Collector::start();
     let sandbox = Sandbox::new(&collector.url());
     let out_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(sandbox.home.cache()).unwrap();
     // The cache directory becomes a 64 KiB tmpfs, filled up, in a private
     // mount namespace (nothing is mounted on the machine itself): every file
     // write there fails with ENOSPC. The demo runs once on the full disk,

@@ -24,30 +24,12 @@ fn pki(
     Vec<rustls::pki_types::CertificateDer<'static>>,
     rustls::pki_types::PrivateKeyDer<'static>,
 ) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    };
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Sonde client TLS test CA");
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    let ca = sonde_testkit::tls::TestCa::new("Sonde client TLS test CA");
+    let leaf = ca.leaf("localhost");
     let ca_pem = dir.join("ca.pem");
-    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-    (ca_pem, vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)
+    std::fs::write(&ca_pem, &ca.pem).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf.key_der.into());
+    (ca_pem, vec![leaf.cert_der.into(), ca.der.into()], key)
 }
 
 /// Terminates TLS on loopback and forwards each request to `backend` as

@@ -3,56 +3,60 @@
 //! the real `sonde-demo` binary, the real collector on loopback, and bounded
 //! polling.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+
+pub use sonde_testkit::process::{gone as process_gone, live_in_group};
+pub use sonde_testkit::wait::until as wait_for;
 
 pub const DEMO: &str = env!("CARGO_BIN_EXE_sonde-demo");
 pub const PRODUCT: &str = "sonde-demo";
 
-/// A temporary HOME with XDG directories, and the environment to run in.
+/// The test kit's HOME/XDG sandbox, sending to `endpoint`, with extra
+/// variables for the demo.
 pub struct Sandbox {
-    pub dir: tempfile::TempDir,
+    pub home: sonde_testkit::sandbox::Sandbox,
     pub endpoint: String,
     pub extra_env: Vec<(String, String)>,
 }
 
 impl Sandbox {
     pub fn new(endpoint: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for d in ["home", "cache", "config"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
         Sandbox {
-            dir,
+            home: sonde_testkit::sandbox::Sandbox::new(),
             endpoint: endpoint.to_owned(),
             extra_env: Vec::new(),
         }
     }
 
+    /// The sandbox's root directory.
+    pub fn root(&self) -> PathBuf {
+        self.home.root()
+    }
+
     pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+        self.home.home()
     }
 
     /// `$XDG_CACHE_HOME/sonde`: must not exist when telemetry is off.
     pub fn sonde_cache(&self) -> PathBuf {
-        self.dir.path().join("cache").join("sonde")
+        self.home.sonde_cache()
     }
 
     /// The demo's state directory.
     pub fn state(&self) -> PathBuf {
-        self.sonde_cache().join(PRODUCT)
+        self.home.state(PRODUCT)
     }
 
     pub fn config_file(&self) -> PathBuf {
-        self.dir.path().join("config").join("sonde-demo").join("config.json")
+        self.home.config().join("sonde-demo").join("config.json")
     }
 
     pub fn policy_file(&self) -> PathBuf {
-        self.dir.path().join("policy.json")
+        self.home.policy_file()
     }
 
     pub fn env(mut self, k: &str, v: &str) -> Self {
@@ -60,19 +64,13 @@ impl Sandbox {
         self
     }
 
-    /// A command with a clean environment: no real opt-outs, no CI variables,
-    /// no proxies; only this sandbox's directories.
+    /// `program` with the kit's clean environment and this sandbox's
+    /// directories, the demo's endpoint and a 1 s timeout, and the extra
+    /// variables.
     pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home())
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("SONDE_POLICY_FILE", self.policy_file())
-            .env("SONDE_DEMO_ENDPOINT", &self.endpoint)
-            .env("SONDE_DEMO_TIMEOUT_MS", "1000")
-            .current_dir(self.dir.path());
+        let mut c = self.home.command(program);
+        c.env("SONDE_DEMO_ENDPOINT", &self.endpoint)
+            .env("SONDE_DEMO_TIMEOUT_MS", "1000");
         for (k, v) in &self.extra_env {
             c.env(k, v);
         }
@@ -98,78 +96,38 @@ impl Sandbox {
     }
 
     pub fn spool_items(&self) -> Vec<PathBuf> {
-        let Ok(rd) = std::fs::read_dir(self.state().join("spool")) else {
-            return Vec::new();
-        };
-        rd.flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().is_some_and(|e| e == "json") && !p.file_name().unwrap().to_string_lossy().starts_with('.')
-            })
-            .collect()
+        self.home.spool_items(PRODUCT)
     }
 
     /// Whether an uploader holds the lock right now.
     pub fn uploader_running(&self) -> bool {
-        let Ok(f) = std::fs::OpenOptions::new()
-            .write(true)
-            .open(self.state().join("uploader.lock"))
-        else {
-            return false;
-        };
-        f.try_lock().is_err()
+        self.home.uploader_running(PRODUCT)
     }
 
     /// Waits (bounded) until no uploader runs and the spool is empty.
     pub fn wait_drained(&self) {
-        wait_for("the spool to drain", || {
-            self.spool_items().is_empty() && !self.uploader_running()
-        });
+        self.home.wait_drained(PRODUCT);
     }
 }
 
-/// Polls `cond` every 25 ms for up to 60 s; panics with `what` if it never holds.
-pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// The real collector, on loopback, with its own data directory.
+/// The kit's collector with the demo registered (the collector answers
+/// checks only for products it knows).
 pub struct Collector {
-    pub inner: sonde_collector::BackgroundCollector,
-    _data: Option<tempfile::TempDir>,
+    pub inner: sonde_testkit::collector::Collector,
 }
 
 impl Collector {
     pub fn start() -> Self {
-        Self::start_on("127.0.0.1:0".parse().unwrap())
+        Self::registered(sonde_testkit::collector::Collector::start())
     }
 
     pub fn start_on(listen: SocketAddr) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let config = sonde_collector::Config {
-            listen,
-            data_dir: data.path().to_path_buf(),
-            ..sonde_collector::Config::default()
-        };
-        let inner = sonde_collector::start_in_background(config).expect("collector starts");
-        let c = Collector {
-            inner,
-            _data: Some(data),
-        };
-        // The collector answers checks only for products it knows: publishing
-        // the first release registers the demo.
-        c.admin_post(
-            "/api/v1/releases",
-            serde_json::json!({"product": PRODUCT, "version": "0.1.0", "date": 1_700_000_000}),
-        );
-        c
+        Self::registered(sonde_testkit::collector::Collector::start_on(listen))
+    }
+
+    fn registered(inner: sonde_testkit::collector::Collector) -> Self {
+        inner.register(PRODUCT, "0.1.0");
+        Collector { inner }
     }
 
     pub fn url(&self) -> String {
@@ -178,40 +136,22 @@ impl Collector {
 
     /// Rows in the collector's `pings` table for the demo product.
     pub fn ping_count(&self) -> u64 {
-        let db = self.inner.data_dir().join("sonde.db");
-        let c = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        c.busy_timeout(Duration::from_secs(10)).unwrap();
-        c.query_row("SELECT count(*) FROM pings WHERE product = ?1", [PRODUCT], |r| {
-            r.get::<_, i64>(0)
-        })
-        .unwrap() as u64
+        sonde_testkit::db::ping_count(&self.inner.data_dir(), PRODUCT)
     }
 
     /// Signatures of the stored pings.
     pub fn signatures(&self) -> Vec<String> {
-        let db = self.inner.data_dir().join("sonde.db");
-        let c = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        c.busy_timeout(Duration::from_secs(10)).unwrap();
-        let mut st = c.prepare("SELECT signature FROM pings WHERE product = ?1").unwrap();
-        st.query_map([PRODUCT], |r| r.get::<_, Option<String>>(0))
-            .unwrap()
-            .map(|r| r.unwrap().unwrap_or_default())
+        sonde_testkit::db::pings(&self.inner.data_dir(), PRODUCT)
+            .into_iter()
+            .map(|p| p.signature.unwrap_or_default())
             .collect()
     }
 
-    /// Calls the admin API.
+    /// Calls the admin API; asserts a 2xx answer.
     pub fn admin_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let mut resp = agent
-            .post(&format!("{}{path}", self.url()))
-            .header("Authorization", &format!("Bearer {}", self.inner.admin_token()))
-            .header("Content-Type", "application/json")
-            .send(serde_json::to_vec(&body).unwrap().as_slice())
-            .unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().unwrap();
-        assert!((200..300).contains(&status), "POST {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap()
+        let (status, v) = self.inner.admin_post(path, body);
+        assert!((200..300).contains(&status), "POST {path}: {status} {v}");
+        v
     }
 }
 
@@ -242,38 +182,6 @@ impl Blackhole {
         });
         Blackhole { addr, accepted }
     }
-}
-
-/// Whether process `pid` is gone (or a zombie waiting to be reaped by init).
-pub fn process_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-    }
-}
-
-/// Live (non-zombie) processes whose process group is `pgid`.
-pub fn live_in_group(pgid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // fields[0] = state, [1] = ppid, [2] = pgrp
-        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 pub fn read_json(path: &Path) -> serde_json::Value {
