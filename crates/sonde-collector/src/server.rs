@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sonde_store::{SqliteStore, Store, StoreOptions};
+use sonde_store::{EventAdmin, SqliteStore, Store, StoreOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -74,9 +74,9 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
             .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??
     };
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
-    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
-    let events = crate::events::EventsState::new(state.clone(), &data_dir)?;
-    let router = app(state).merge(crate::events::router(events.clone()));
+    let event_admin = EventAdmin::open(&data_dir)?;
+    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone(), event_admin.clone());
+    let router = app(state);
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
         addr: config.listen,
@@ -115,7 +115,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         }
     };
     tokio::spawn(crate::retention::task(
-        events.admin().clone(),
+        event_admin,
         config.event_retention,
         config.retention_interval,
         stop_rx.clone(),
