@@ -95,10 +95,11 @@ pub enum ApiError {
     /// 400 `invalid_query`: a query string that does not deserialize.
     #[error(transparent)]
     Query(#[from] QueryRejection),
-    /// A JSON body axum refused: 400 `invalid_body`, 413 or 415 as axum says.
+    /// A JSON body axum refused: 400 `invalid_body` (its shape or syntax), 413
+    /// `payload_too_large`, 415 `unsupported_media_type` (no JSON content type).
     #[error(transparent)]
     Json(#[from] JsonRejection),
-    /// A body axum could not read: 413 when over the limit.
+    /// A body axum could not read: 413 `payload_too_large` when over the limit.
     #[error(transparent)]
     Body(#[from] BytesRejection),
     /// 401 `unauthorized`: missing or wrong admin token.
@@ -175,8 +176,8 @@ impl ApiError {
             | ApiError::Path(_)
             | ApiError::Query(_)
             | ApiError::Ingest(PipelineError::ProductMismatch { .. }) => StatusCode::BAD_REQUEST,
-            ApiError::Json(r) => r.status(),
-            ApiError::Body(r) => r.status(),
+            ApiError::Json(r) => rejection(r.status()).0,
+            ApiError::Body(r) => rejection(r.status()).0,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::UnknownProduct(_) | ApiError::UnknownAlert(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -213,8 +214,8 @@ impl ApiError {
             ApiError::InvalidKind(_) => "invalid_kind",
             ApiError::Path(_) => "invalid_path",
             ApiError::Query(_) => "invalid_query",
-            ApiError::Json(r) => rejection_code(r.status()),
-            ApiError::Body(r) => rejection_code(r.status()),
+            ApiError::Json(r) => rejection(r.status()).1,
+            ApiError::Body(r) => rejection(r.status()).1,
             ApiError::Unauthorized => "unauthorized",
             ApiError::UnknownProduct(_) => "unknown_product",
             ApiError::UnknownAlert(_) => "unknown_alert",
@@ -235,13 +236,15 @@ impl ApiError {
     }
 }
 
-/// The code of a body axum refused, by the status axum gave it.
-fn rejection_code(status: StatusCode) -> &'static str {
+/// The status and code of a body axum refused, by the status axum gave it:
+/// JSON that does not fit the expected shape (axum's 422) is a 400 like any
+/// other unusable body.
+fn rejection(status: StatusCode) -> (StatusCode, &'static str) {
     match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
-        _ => "bad_request",
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "unsupported_media_type"),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => (StatusCode::BAD_REQUEST, "invalid_body"),
+        status => (status, "bad_request"),
     }
 }
 
