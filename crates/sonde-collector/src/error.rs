@@ -312,21 +312,50 @@ pub enum CollectorError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The admin token file could not be read or created.
-    #[error("admin token file {path}: {message}")]
+    #[error("admin token file {path}: {source}")]
     Token {
         /// The file.
         path: std::path::PathBuf,
-        /// What went wrong.
-        message: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The admin token file holds something too short to be a token.
+    #[error(
+        "admin token file {0}: holds no usable token (expected at least 32 characters); delete it to create a new one"
+    )]
+    TokenTooShort(std::path::PathBuf),
+    /// No randomness to make an admin token from.
+    #[error("admin token file {path}: no randomness: {source}")]
+    TokenRandomness {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: getrandom::Error,
     },
     /// Another collector already serves this data directory.
     #[error(
         "another collector is already serving the data directory {0}: stop it, or give this one another --data-dir"
     )]
     DataDirInUse(std::path::PathBuf),
-    /// The TLS certificate or key could not be used.
-    #[error("TLS: {0}")]
-    Tls(String),
+    /// Only one of the TLS certificate and key was given.
+    #[error("TLS: give both --tls-cert and --tls-key, or neither")]
+    TlsHalfConfigured,
+    /// The TLS certificate or key could not be loaded.
+    #[error("TLS: cannot load {} / {}: {source}", cert.display(), key.display())]
+    Tls {
+        /// The certificate file.
+        cert: std::path::PathBuf,
+        /// The key file.
+        key: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A task of the collector (opening the store, serving, closing) panicked.
+    #[error("a collector task did not finish: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// The collector's own thread stopped before it listened.
+    #[error("the collector thread stopped during start")]
+    ThreadStopped,
     /// Any other I/O failure while serving.
     #[error("{0}")]
     Io(#[from] std::io::Error),
