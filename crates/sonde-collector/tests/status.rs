@@ -33,6 +33,11 @@ struct Answer {
 }
 
 impl Answer {
+    /// Asserts the status, the error shape and its code.
+    fn expect_error(&self, status: StatusCode, code: &str, context: &str) {
+        assert_eq!((self.status, self.error_code()), (status, code), "{context}");
+    }
+
     /// Asserts the error shape and returns its code.
     fn error_code(&self) -> &str {
         assert_eq!(
@@ -212,7 +217,7 @@ async fn bad_requests_are_400_with_their_code() {
         ("/v1/versions/api?product=Nope!", "invalid_product"),
     ] {
         let r = s.get(uri).await;
-        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, code), "{uri}");
+        r.expect_error(StatusCode::BAD_REQUEST, code, uri);
     }
     for (uri, code) in [
         ("/api/v1/releases", "missing_product"),
@@ -226,16 +231,16 @@ async fn bad_requests_are_400_with_their_code() {
         ("/api/v1/routes?product=Nope!", "invalid_product"),
     ] {
         let r = s.admin_get(uri).await;
-        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, code), "{uri}");
+        r.expect_error(StatusCode::BAD_REQUEST, code, uri);
     }
     let r = s.post("/v1/telemetry/demo", &[], "{not json").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_json", "");
     let r = s
         .post("/api/v1/events", &[("Content-Encoding", "gzip")], "not gzip")
         .await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "invalid_gzip"));
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_gzip", "");
     let r = s.post("/api/v1/events", &[], "{not json").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "invalid_body"));
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_body", "");
     let r = s
         .post(
             "/api/v1/events",
@@ -243,9 +248,9 @@ async fn bad_requests_are_400_with_their_code() {
             json!({"product": "Nope!", "events": []}).to_string(),
         )
         .await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "invalid_product"));
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_product", "");
     let r = s.post("/v1/http?product=Nope!", &[], "{}").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "invalid_product"));
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_product", "");
     let r = s
         .post(
             "/v1/http?product=demo",
@@ -253,10 +258,7 @@ async fn bad_requests_are_400_with_their_code() {
             json!({"topic": "nope", "data": {}}).to_string(),
         )
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::BAD_REQUEST, "invalid_envelope")
-    );
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_envelope", "");
 
     for (method, uri, body, code) in [
         (
@@ -286,7 +288,7 @@ async fn bad_requests_are_400_with_their_code() {
         (Method::DELETE, "/api/v1/alerts/one", Value::Null, "invalid_id"),
     ] {
         let r = s.admin(method, uri, body).await;
-        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, code), "{uri}");
+        r.expect_error(StatusCode::BAD_REQUEST, code, uri);
     }
 }
 
@@ -299,11 +301,7 @@ async fn no_token_is_401() {
         "/api/v1/stats/events",
     ] {
         let r = s.get(uri).await;
-        assert_eq!(
-            (r.status, r.error_code()),
-            (StatusCode::UNAUTHORIZED, "unauthorized"),
-            "{uri}"
-        );
+        r.expect_error(StatusCode::UNAUTHORIZED, "unauthorized", uri);
     }
     let r = s
         .send(
@@ -313,7 +311,7 @@ async fn no_token_is_401() {
                 .unwrap(),
         )
         .await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    r.expect_error(StatusCode::UNAUTHORIZED, "unauthorized", "");
 }
 
 #[tokio::test]
@@ -321,22 +319,18 @@ async fn unknown_things_are_404() {
     let s = Service::start().await;
     for uri in ["/v1/check/ghost", "/v1/versions/api?product=ghost"] {
         let r = s.get(uri).await;
-        assert_eq!(
-            (r.status, r.error_code()),
-            (StatusCode::NOT_FOUND, "unknown_product"),
-            "{uri}"
-        );
+        r.expect_error(StatusCode::NOT_FOUND, "unknown_product", uri);
     }
     let r = s.post("/v1/telemetry/ghost", &[], "{}").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "unknown_product"));
+    r.expect_error(StatusCode::NOT_FOUND, "unknown_product", "");
     let r = s.admin_get("/api/v1/releases?product=ghost").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "unknown_product"));
+    r.expect_error(StatusCode::NOT_FOUND, "unknown_product", "");
     let r = s.admin_get("/api/v1/routes?product=ghost").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "unknown_product"));
+    r.expect_error(StatusCode::NOT_FOUND, "unknown_product", "");
     let r = s.admin(Method::DELETE, "/api/v1/alerts/999", Value::Null).await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "unknown_alert"));
+    r.expect_error(StatusCode::NOT_FOUND, "unknown_alert", "");
     let r = s.get("/no/such/route").await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "no_route"));
+    r.expect_error(StatusCode::NOT_FOUND, "no_route", "");
 }
 
 #[tokio::test]
@@ -351,11 +345,7 @@ async fn a_method_a_route_does_not_take_is_405_in_the_error_shape() {
         let r = s
             .send(Request::builder().method(method).uri(uri).body(Body::empty()).unwrap())
             .await;
-        assert_eq!(
-            (r.status, r.error_code()),
-            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            "{uri}"
-        );
+        r.expect_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", uri);
         assert_eq!(
             r.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()),
             Some(allow),
@@ -368,10 +358,7 @@ async fn a_method_a_route_does_not_take_is_405_in_the_error_shape() {
 async fn bodies_over_their_limit_are_413() {
     let s = Service::start().await;
     let r = s.post("/v1/telemetry/demo", &[], vec![b' '; 70 * 1024]).await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
+    r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "");
     let padding = "x".repeat(sonde_protocol::native::MAX_BATCH_BYTES);
     let big = json!({"product": "demo", "events": [{"id": SIGNATURE, "kind": "command", "padding": padding}]});
     let r = s.post("/api/v1/events", &[], gzip(big.to_string().as_bytes())).await;
@@ -387,19 +374,13 @@ async fn bodies_over_their_limit_are_413() {
             gzip(big.to_string().as_bytes()),
         )
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
+    r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "");
     let events: Vec<Value> = (0..=sonde_protocol::native::MAX_BATCH_EVENTS)
         .map(|_| json!({"id": SIGNATURE, "kind": "command"}))
         .collect();
     let many = json!({"product": "demo", "events": events});
     let r = s.post("/api/v1/events", &[], many.to_string()).await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
+    r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "");
 }
 
 #[tokio::test]
@@ -408,22 +389,13 @@ async fn bodies_that_are_not_json_are_415() {
     let r = s
         .post("/v1/telemetry/demo", &[("Content-Type", "text/html")], "<p>hi</p>")
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-    );
+    r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "");
     let r = s
         .post("/api/v1/events", &[("Content-Type", "application/xml")], "<x/>")
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-    );
+    r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "");
     let r = s.post("/api/v1/events", &[("Content-Encoding", "br")], "{}").await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-    );
+    r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "");
     let r = s
         .send(
             Request::post("/api/v1/releases")
@@ -432,10 +404,7 @@ async fn bodies_that_are_not_json_are_415() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-    );
+    r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "");
 }
 
 #[tokio::test]
@@ -449,17 +418,11 @@ async fn a_store_that_cannot_take_writes_is_503_with_retry_after() {
     let r = s
         .get(&format!("/v1/check/demo?version=1.0.0&signature={SIGNATURE}"))
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-    );
+    r.expect_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "");
     assert_eq!(
         r.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()),
         Some("1")
     );
     let r = s.post("/v1/telemetry/demo", &[], "{}").await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-    );
+    r.expect_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "");
 }

@@ -25,7 +25,7 @@ pub use route_cache::{RouteCache, RouteCacheError};
 use crate::AppState;
 
 /// The public event routes.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/http", post(hasura::ingest))
         .route("/api/v1/events", post(native::ingest).options(native::preflight))
@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The event admin routes; [`crate::app`] puts them behind the admin token.
-pub fn admin_router() -> Router<AppState> {
+pub(crate) fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
         .route("/api/v1/stats/events", get(admin::event_counts))

@@ -18,7 +18,7 @@ use crate::token::token_matches;
 use crate::{ApiError, ApiJson, ApiQuery, AppState};
 
 /// The admin routes; [`crate::app`] puts them behind [`require_token`].
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/releases", post(publish_release).get(list_releases))
         .route("/api/v1/alerts", post(add_alert).get(list_alerts))
@@ -29,13 +29,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `router` behind [`require_token`], which checks against `state`'s admin token.
-pub fn guarded(router: Router<AppState>, state: AppState) -> Router<AppState> {
+pub(crate) fn guarded(router: Router<AppState>, state: AppState) -> Router<AppState> {
     router.route_layer(middleware::from_fn_with_state(state, require_token))
 }
 
 /// Middleware: 401 unless the request carries `Authorization: Bearer <token>`
 /// with the admin token (compared in constant time).
-pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -22,7 +22,7 @@ use crate::extract::{parse_product, ApiPath, ApiQuery, Product};
 use crate::{ApiError, AppState};
 
 /// The checkpoint routes.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/check/{product}", get(check))
         .route("/v1/versions/{service}", get(versions))
