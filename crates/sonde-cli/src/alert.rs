@@ -64,13 +64,13 @@ pub fn run(global: &GlobalArgs, cmd: AlertCmd) -> anyhow::Result<()> {
             input.clone().validate(0)?;
             let target = Target::open(global, false)?;
             let a = target.add_alert(input)?;
-            println!(
+            output::line(format_args!(
                 "added alert {} to {} ({}, affects {})",
                 a.id,
                 a.product,
                 a.level,
                 a.affects.as_deref().unwrap_or("every version")
-            );
+            ))?;
             Ok(())
         }
         AlertCmd::List { product, format } => {
@@ -99,8 +99,7 @@ pub fn run(global: &GlobalArgs, cmd: AlertCmd) -> anyhow::Result<()> {
         AlertCmd::Remove { id } => {
             let target = Target::open(global, false)?;
             if target.remove_alert(id)? {
-                println!("removed alert {id}");
-                Ok(())
+                output::line(format_args!("removed alert {id}"))
             } else {
                 Err(anyhow!("no alert with id {id} (see `sonde alert list`)"))
             }

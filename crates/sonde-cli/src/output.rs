@@ -1,5 +1,7 @@
 //! Printing: tables for people, JSON for programs, and errors as one or two
-//! lines with the right exit code.
+//! lines with the right exit code. A reader that stops reading early
+//! (`sonde stats ... | head`) ends the program quietly with success, as in
+//! any Unix pipeline.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,9 +21,17 @@ pub enum Format {
     Json,
 }
 
-/// Prints an error and chooses the exit code: 2 for usage and validation
-/// errors, 1 for everything else.
+/// Prints an error and chooses the exit code: 0, printing nothing, when
+/// stdout's reader has gone (a broken pipe is how a pipeline says "enough"),
+/// 2 for usage and validation errors, 1 for everything else.
 pub fn report(e: &anyhow::Error) -> ExitCode {
+    let broken_pipe = e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
     let usage = e.chain().any(|c| {
         c.downcast_ref::<UsageError>().is_some()
             || c.downcast_ref::<sonde_collector::admin::ValidationError>().is_some()
@@ -35,12 +45,18 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
     }
 }
 
+/// Prints one line on stdout.
+pub fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
+    // Serialized first, so that a failed write is an `io::Error` (which
+    // `report` recognizes), not one wrapped in a `serde_json::Error`.
+    let text = serde_json::to_string_pretty(value)?;
+    line(text)
 }
 
 /// Prints rows as aligned columns with a header on stdout.

@@ -73,13 +73,12 @@ pub fn run(global: &GlobalArgs, cmd: ReleaseCmd) -> anyhow::Result<()> {
             input.clone().validate(0)?;
             let target = Target::open(global, true)?;
             let r = target.publish_release(input)?;
-            println!(
+            output::line(format_args!(
                 "published {} {} (released {})",
                 r.product,
                 r.version,
                 output::date(r.date)
-            );
-            Ok(())
+            ))
         }
         ReleaseCmd::List { product, format } => {
             let target = Target::open(global, false)?;

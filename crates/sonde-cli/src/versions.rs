@@ -3,6 +3,7 @@
 
 use sonde_collector::admin::VersionsInput;
 
+use crate::output;
 use crate::target::{GlobalArgs, Target};
 
 /// Version-constraint verbs.
@@ -48,11 +49,10 @@ pub fn run(global: &GlobalArgs, cmd: VersionsCmd) -> anyhow::Result<()> {
             input.clone().validate()?;
             let target = Target::open(global, false)?;
             let c = target.set_versions(input)?;
-            println!(
+            output::line(format_args!(
                 "{} on {}: minimum {:?}, maximum {:?}, excluding {:?}",
                 c.product, c.service, c.minimum, c.maximum, c.excluding
-            );
-            Ok(())
+            ))
         }
     }
 }

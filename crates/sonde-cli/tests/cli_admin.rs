@@ -356,3 +356,48 @@ fn config_precedence_is_flag_then_env_then_file_then_default() {
     let (code, _, err) = run_cmd(c);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn stats_into_a_reader_that_stops_early_exits_0_without_a_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    ok(&[
+        "release",
+        "publish",
+        "--data-dir",
+        dir,
+        "--product",
+        "demo",
+        "--version",
+        "1.0.0",
+    ]);
+    // Far more output than a pipe buffers, so the writes must meet the closed pipe.
+    let mut db = rusqlite::Connection::open(tmp.path().join("sonde.db")).unwrap();
+    let tx = db.transaction().unwrap();
+    for i in 0..5000 {
+        tx.execute(
+            "INSERT INTO rejections (product, source, field, reason, count) VALUES ('demo', 'check', ?1, 'too_long', 1)",
+            [format!("field_{i:05}")],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    drop(db);
+    for format in ["table", "json"] {
+        let mut child = sonde()
+            .args(["stats", "rejected", "--data-dir", dir, "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the read end, as `head -c 1` does.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: nothing on stderr, no panic: {stderr}");
+    }
+}

@@ -4,36 +4,93 @@
 //! value refused by one is refused by the other with the same message.
 
 use serde::{Deserialize, Serialize};
+use sonde_protocol::product::ProductNameError;
 use sonde_protocol::{AlertLevel, ProductName};
 use sonde_store::{NewAlert, NewRelease, VersionConstraint};
 
-use crate::semver_rules::{parse_lenient, AffectsRange};
+use crate::semver_rules::{parse_lenient, AffectsRange, RangeError};
 
 /// Longest alert message, in bytes.
 pub const MAX_MESSAGE_LEN: usize = 1000;
 /// Longest URL or free-text release field, in bytes.
 pub const MAX_TEXT_LEN: usize = 2048;
 
-/// A value refused by validation: which field, and what to do about it.
+/// A value refused by validation: the message names the field and says what
+/// is expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {field}: {message}")]
-pub struct ValidationError {
-    /// The field (`product`, `version`, `affects`, ...).
-    pub field: &'static str,
-    /// What is wrong and what is expected.
-    pub message: String,
+pub enum ValidationError {
+    /// A product name that is not one.
+    #[error("invalid product: {name:?}: {source}")]
+    Product {
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        #[source]
+        source: ProductNameError,
+    },
+    /// A service name that is not one.
+    #[error("invalid service: {source}")]
+    Service {
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        #[source]
+        source: ProductNameError,
+    },
+    /// A version that is not semver.
+    #[error("invalid version: {0:?} is not a semantic version such as 1.4.0 or 2.0.0-rc.1")]
+    Version(String),
+    /// An alert range that does not parse.
+    #[error("invalid affects: {0}")]
+    Affects(#[source] RangeError),
+    /// An alert level other than `info`, `warn`, `critical`.
+    #[error("invalid level: {0}")]
+    Level(String),
+    /// A URL field that is not an http(s) URL.
+    #[error("invalid {field}: {value:?} is not an http(s) URL")]
+    Url {
+        /// The field.
+        field: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// A free-text field over [`MAX_TEXT_LEN`] or over one line.
+    #[error("invalid {0}: must be one line of at most {MAX_TEXT_LEN} bytes")]
+    Text(&'static str),
+    /// A date in none of the accepted forms.
+    #[error("invalid date: {0:?}: expected Unix seconds, RFC 3339 (2026-11-22T10:00:00Z) or YYYY-MM-DD")]
+    Date(String),
+    /// A date in Unix seconds too large for an `i64`.
+    #[error("invalid date: too large")]
+    DateTooLarge(#[source] std::num::ParseIntError),
+    /// An alert message that is empty, over one line or over [`MAX_MESSAGE_LEN`].
+    #[error("invalid message: must be one non-empty line of at most {MAX_MESSAGE_LEN} bytes")]
+    Message,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ValidationError {
-    ValidationError {
-        field,
-        message: message.into(),
+impl ValidationError {
+    /// The field refused (`product`, `version`, `affects`, ...).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ValidationError::Product { .. } => "product",
+            ValidationError::Service { .. } => "service",
+            ValidationError::Version(_) => "version",
+            ValidationError::Affects(_) => "affects",
+            ValidationError::Level(_) => "level",
+            ValidationError::Url { field, .. } => field,
+            ValidationError::Text(field) => field,
+            ValidationError::Date(_) | ValidationError::DateTooLarge(_) => "date",
+            ValidationError::Message => "message",
+        }
     }
 }
 
 /// Checks a product name.
 pub fn validate_product(name: &str) -> Result<ProductName, ValidationError> {
-    ProductName::parse(name).map_err(|e| invalid("product", format!("{name:?}: {e}")))
+    ProductName::parse(name).map_err(|source| ValidationError::Product {
+        name: name.to_owned(),
+        source,
+    })
 }
 
 /// Checks a release version: semver, with an optional `v` prefix; short forms
@@ -41,10 +98,7 @@ pub fn validate_product(name: &str) -> Result<ProductName, ValidationError> {
 pub fn validate_version(v: &str) -> Result<String, ValidationError> {
     let v = v.trim();
     if v.len() > sonde_protocol::limits::MAX_VERSION_LEN || parse_lenient(v).is_none() {
-        return Err(invalid(
-            "version",
-            format!("{v:?} is not a semantic version such as 1.4.0 or 2.0.0-rc.1"),
-        ));
+        return Err(ValidationError::Version(v.to_owned()));
     }
     Ok(v.to_owned())
 }
@@ -53,12 +107,12 @@ pub fn validate_version(v: &str) -> Result<String, ValidationError> {
 pub fn validate_range(r: &str) -> Result<String, ValidationError> {
     AffectsRange::parse(r)
         .map(|r| r.as_str().to_owned())
-        .map_err(|e| invalid("affects", e.to_string()))
+        .map_err(ValidationError::Affects)
 }
 
 /// Checks an alert level (`info`, `warn`, `critical`).
 pub fn validate_level(l: &str) -> Result<AlertLevel, ValidationError> {
-    l.parse::<AlertLevel>().map_err(|e| invalid("level", e))
+    l.parse::<AlertLevel>().map_err(ValidationError::Level)
 }
 
 fn validate_url(field: &'static str, u: Option<String>) -> Result<Option<String>, ValidationError> {
@@ -69,7 +123,7 @@ fn validate_url(field: &'static str, u: Option<String>) -> Result<Option<String>
         || !(u.starts_with("https://") || u.starts_with("http://"))
         || u.contains(char::is_whitespace)
     {
-        return Err(invalid(field, format!("{u:?} is not an http(s) URL")));
+        return Err(ValidationError::Url { field, value: u });
     }
     Ok(Some(u))
 }
@@ -79,10 +133,7 @@ fn validate_text(field: &'static str, t: Option<String>) -> Result<Option<String
         return Ok(None);
     };
     if t.len() > MAX_TEXT_LEN || t.contains(['\n', '\r']) {
-        return Err(invalid(
-            field,
-            format!("must be one line of at most {MAX_TEXT_LEN} bytes"),
-        ));
+        return Err(ValidationError::Text(field));
     }
     Ok(Some(t))
 }
@@ -100,17 +151,12 @@ fn validate_text(field: &'static str, t: Option<String>) -> Result<Option<String
 pub fn parse_date(s: &str) -> Result<i64, ValidationError> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().map_err(|_| invalid("date", "too large"));
+        return s.parse().map_err(ValidationError::DateTooLarge);
     }
     if let Some(t) = sonde_protocol::timefmt::parse_rfc3339(s) {
         return Ok(t);
     }
-    parse_plain_date(s).ok_or_else(|| {
-        invalid(
-            "date",
-            format!("{s:?}: expected Unix seconds, RFC 3339 (2026-11-22T10:00:00Z) or YYYY-MM-DD"),
-        )
-    })
+    parse_plain_date(s).ok_or_else(|| ValidationError::Date(s.to_owned()))
 }
 
 /// `YYYY-MM-DD` at midnight UTC, in Unix seconds.
@@ -211,10 +257,7 @@ impl AlertInput {
         let level = validate_level(&self.level)?;
         let message = self.message.trim().to_owned();
         if message.is_empty() || message.len() > MAX_MESSAGE_LEN || message.contains(['\n', '\r']) {
-            return Err(invalid(
-                "message",
-                format!("must be one non-empty line of at most {MAX_MESSAGE_LEN} bytes"),
-            ));
+            return Err(ValidationError::Message);
         }
         let affects = self
             .affects
@@ -256,7 +299,10 @@ impl VersionsInput {
     /// Checks every field and builds the constraint to store.
     pub fn validate(self) -> Result<VersionConstraint, ValidationError> {
         let product = validate_product(&self.product)?;
-        let service = ProductName::parse(&self.service).map_err(|e| invalid("service", e.to_string()))?;
+        let service = ProductName::parse(&self.service).map_err(|source| ValidationError::Service {
+            name: self.service.clone(),
+            source,
+        })?;
         let opt = |v: Option<String>| {
             v.filter(|v| !v.trim().is_empty())
                 .map(|v| validate_version(&v))

@@ -1,103 +1,264 @@
-//! Errors: [`ApiError`], the one type every handler returns, mapped to a
-//! status and the JSON shape `{"error": {"code": "...", "message": "..."}}`;
-//! [`ApiJson`], a JSON extractor whose rejections use that same shape; and
+//! Errors: [`ApiError`], the one type every handler returns, with a variant
+//! per failure, mapped to a status and a stable code in one `match` each and
+//! answered as `{"error": {"code": "...", "message": "..."}}`; and
 //! [`CollectorError`], what starting or stopping the collector can fail with.
 
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
+use sonde_protocol::hasura::HasuraError;
+use sonde_protocol::limits::MAX_QUERY_LEN;
+use sonde_protocol::native::{BatchError, MAX_BATCH_EVENTS};
+use sonde_protocol::product::ProductNameError;
+use sonde_protocol::routes::{RouteTemplateError, MAX_ROUTES_PER_PRODUCT};
+use sonde_store::{MonthParseError, StoreError};
 
+use crate::admin::ValidationError;
 use crate::pipeline::PipelineError;
 
 /// Every error a request can end with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 400: the request itself is unusable.
-    #[error("{1}")]
-    BadRequest(&'static str, String),
-    /// 401: missing or wrong admin token.
+    /// 400 `invalid_product`: a product name in the path or query is malformed.
+    #[error("invalid product name {name:?}: {source}")]
+    InvalidProduct {
+        /// The name as sent.
+        name: String,
+        /// Why it was refused.
+        #[source]
+        source: ProductNameError,
+    },
+    /// 400 `invalid_service`: the service name of `/v1/versions/{service}` is malformed.
+    #[error("invalid service name {name:?}: {source}")]
+    InvalidService {
+        /// The name as sent.
+        name: String,
+        /// Why it was refused.
+        #[source]
+        source: ProductNameError,
+    },
+    /// 400 `missing_product`: the route needs `?product=`.
+    #[error("add ?product=<name> to the query")]
+    MissingProduct,
+    /// 400 `query_too_long`: the query string is over [`MAX_QUERY_LEN`].
+    #[error("the query string is over {MAX_QUERY_LEN} bytes")]
+    QueryTooLong,
+    /// 400 `invalid_json`: a telemetry body that is not a go-checkpoint report.
+    #[error("the body is not a telemetry report: {0}")]
+    InvalidJson(#[source] serde_json::Error),
+    /// 400 `invalid_gzip`: a gzip body that does not decode.
+    #[error("the gzip body cannot be decoded: {0}")]
+    InvalidGzip(#[source] std::io::Error),
+    /// A native batch refused whole: 400 `invalid_product` for its product
+    /// name, 400 `invalid_body` otherwise.
+    #[error(transparent)]
+    InvalidBatch(BatchError),
+    /// 413 `payload_too_large`: a native batch over [`MAX_BATCH_EVENTS`] events.
+    #[error("a batch holds at most {MAX_BATCH_EVENTS} events, this one has {0}; split it")]
+    TooManyEvents(usize),
+    /// 400 `invalid_envelope`: a Hasura envelope refused whole.
+    #[error(transparent)]
+    InvalidEnvelope(HasuraError),
+    /// 400 `invalid_field`: an admin input field refused by validation.
+    #[error(transparent)]
+    InvalidField(#[from] ValidationError),
+    /// 400 `invalid_field`: no route templates, or too many.
+    #[error("templates: give 1 to {MAX_ROUTES_PER_PRODUCT} route templates")]
+    TemplateCount,
+    /// 400 `invalid_route`: a route template that does not parse.
+    #[error("route template {template:?}: {source}")]
+    InvalidRoute {
+        /// The template as sent.
+        template: String,
+        /// Why it was refused.
+        #[source]
+        source: RouteTemplateError,
+    },
+    /// 400 `invalid_id`: an alert id that is not a number.
+    #[error("alert id {id:?} is not a number")]
+    InvalidId {
+        /// The id as sent.
+        id: String,
+        /// Why it does not parse.
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// 400 `invalid_month`: a month that is not `YYYY-MM`.
+    #[error(transparent)]
+    InvalidMonth(MonthParseError),
+    /// 400 `invalid_kind`: an event kind nobody sends.
+    #[error("kind {0:?}: use heartbeat, command or console")]
+    InvalidKind(String),
+    /// 400 `invalid_path`: a path segment axum cannot extract (not UTF-8, ...).
+    #[error(transparent)]
+    Path(#[from] PathRejection),
+    /// 400 `invalid_query`: a query string that does not deserialize.
+    #[error(transparent)]
+    Query(#[from] QueryRejection),
+    /// A JSON body axum refused: 400 `invalid_body` (its shape or syntax), 413
+    /// `payload_too_large`, 415 `unsupported_media_type` (no JSON content type).
+    #[error(transparent)]
+    Json(#[from] JsonRejection),
+    /// A body axum could not read: 413 `payload_too_large` when over the limit.
+    #[error(transparent)]
+    Body(#[from] BytesRejection),
+    /// 401 `unauthorized`: missing or wrong admin token.
     #[error("missing or wrong admin token: send `Authorization: Bearer <token>` with the token from the data directory's admin-token file")]
     Unauthorized,
-    /// 404: no such product, alert or route.
-    #[error("{1}")]
-    NotFound(&'static str, String),
-    /// 413: the body is over the limit.
-    #[error("{0}")]
-    PayloadTooLarge(String),
-    /// 415: a content type that is not JSON.
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    /// 503: the store cannot take the write now; retry later.
-    #[error("{0}")]
-    Unavailable(String),
-    /// 500: a bug or a broken store; the detail is logged, not sent.
-    #[error("internal error")]
-    Internal(String),
-    /// Another status from an axum rejection.
-    #[error("{message}")]
-    Other {
-        /// The status.
-        status: StatusCode,
-        /// The message.
-        message: String,
+    /// 404 `unknown_product`: nobody registered the product.
+    #[error(
+        "unknown product {0:?}: publish a release for it first (`sonde release publish --product {0} --version ...`)"
+    )]
+    UnknownProduct(String),
+    /// 404 `unknown_alert`: no alert with this id.
+    #[error("no alert with id {0}")]
+    UnknownAlert(i64),
+    /// 404 `no_route`: no such endpoint.
+    #[error("no such endpoint")]
+    NoRoute,
+    /// 405 `method_not_allowed`: the endpoint exists, the method does not.
+    #[error("this endpoint does not take that method; the Allow header lists those it takes")]
+    MethodNotAllowed,
+    /// 413 `payload_too_large`: an event body over its limit once decoded.
+    #[error("the body is over {limit} bytes (after decoding); send smaller batches")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
     },
+    /// 415 `unsupported_media_type`: a checkpoint body whose type is not JSON.
+    #[error("content type {0:?} is not JSON: send application/json or no Content-Type")]
+    NotJson(String),
+    /// 415 `unsupported_media_type`: an event body that is neither JSON nor text.
+    #[error("send the body as application/json (or text/plain holding JSON), not {0:?}")]
+    UnsupportedContentType(String),
+    /// 415 `unsupported_media_type`: a `Content-Encoding` other than gzip.
+    #[error("Content-Encoding {0:?} is not supported; use gzip or none")]
+    UnsupportedEncoding(String),
+    /// What the ingestion pipeline refused: 400 `product_mismatch`, 503
+    /// `unavailable` when the store cannot take the write now, 500 otherwise.
+    #[error(transparent)]
+    Ingest(PipelineError),
+    /// 503 `unavailable`: the store cannot answer now; retry later.
+    #[error("the store is unavailable, retry later: {0}")]
+    StoreUnavailable(#[source] StoreError),
+    /// 500 `internal`: the store failed.
+    #[error("store: {0}")]
+    Store(#[source] StoreError),
+    /// 500 `internal`: the store answered a write with an outcome of another kind.
+    #[error("unexpected store outcome {0}")]
+    UnexpectedOutcome(String),
+    /// 500 `internal`: a blocking task panicked or was cancelled.
+    #[error("a blocking task did not finish: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// 500 `internal`: an answer could not be serialized.
+    #[error("cannot serialize the answer: {0}")]
+    Serialize(#[source] serde_json::Error),
 }
 
 impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidProduct { .. }
+            | ApiError::InvalidService { .. }
+            | ApiError::MissingProduct
+            | ApiError::QueryTooLong
+            | ApiError::InvalidJson(_)
+            | ApiError::InvalidGzip(_)
+            | ApiError::InvalidBatch(_)
+            | ApiError::InvalidEnvelope(_)
+            | ApiError::InvalidField(_)
+            | ApiError::TemplateCount
+            | ApiError::InvalidRoute { .. }
+            | ApiError::InvalidId { .. }
+            | ApiError::InvalidMonth(_)
+            | ApiError::InvalidKind(_)
+            | ApiError::Path(_)
+            | ApiError::Query(_)
+            | ApiError::Ingest(PipelineError::ProductMismatch { .. }) => StatusCode::BAD_REQUEST,
+            ApiError::Json(r) => rejection(r.status()).0,
+            ApiError::Body(r) => rejection(r.status()).0,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound(..) => StatusCode::NOT_FOUND,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Other { status, .. } => *status,
+            ApiError::UnknownProduct(_) | ApiError::UnknownAlert(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Ingest(_)
+            | ApiError::Store(_)
+            | ApiError::UnexpectedOutcome(_)
+            | ApiError::Task(_)
+            | ApiError::Serialize(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The stable machine-readable code.
+    /// The stable machine-readable code (docs/collector.md lists them all).
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(code, _) | ApiError::NotFound(code, _) => code,
+            ApiError::InvalidProduct { .. } | ApiError::InvalidBatch(BatchError::BadProduct(_)) => "invalid_product",
+            ApiError::InvalidService { .. } => "invalid_service",
+            ApiError::MissingProduct => "missing_product",
+            ApiError::QueryTooLong => "query_too_long",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidGzip(_) => "invalid_gzip",
+            ApiError::InvalidBatch(_) => "invalid_body",
+            ApiError::InvalidEnvelope(_) => "invalid_envelope",
+            ApiError::InvalidField(_) | ApiError::TemplateCount => "invalid_field",
+            ApiError::InvalidRoute { .. } => "invalid_route",
+            ApiError::InvalidId { .. } => "invalid_id",
+            ApiError::InvalidMonth(_) => "invalid_month",
+            ApiError::InvalidKind(_) => "invalid_kind",
+            ApiError::Path(_) => "invalid_path",
+            ApiError::Query(_) => "invalid_query",
+            ApiError::Json(r) => rejection(r.status()).1,
+            ApiError::Body(r) => rejection(r.status()).1,
             ApiError::Unauthorized => "unauthorized",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
-            ApiError::Other { .. } => "bad_request",
+            ApiError::UnknownProduct(_) => "unknown_product",
+            ApiError::UnknownAlert(_) => "unknown_alert",
+            ApiError::NoRoute => "no_route",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => "payload_too_large",
+            ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
+                "unsupported_media_type"
+            }
+            ApiError::Ingest(PipelineError::ProductMismatch { .. }) => "product_mismatch",
+            ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => "unavailable",
+            ApiError::Ingest(_)
+            | ApiError::Store(_)
+            | ApiError::UnexpectedOutcome(_)
+            | ApiError::Task(_)
+            | ApiError::Serialize(_) => "internal",
         }
     }
+}
 
-    /// 404 for a product nobody registered.
-    pub fn unknown_product(product: &str) -> Self {
-        ApiError::NotFound(
-            "unknown_product",
-            format!("unknown product {product:?}: publish a release for it first (`sonde release publish --product {product} --version ...`)"),
-        )
-    }
-
-    fn from_rejection(status: StatusCode, message: String) -> Self {
-        match status {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(message),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(message),
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ApiError::BadRequest("invalid_body", message),
-            status => ApiError::Other { status, message },
-        }
+/// The status and code of a body axum refused, by the status axum gave it:
+/// JSON that does not fit the expected shape (axum's 422) is a 400 like any
+/// other unusable body.
+fn rejection(status: StatusCode) -> (StatusCode, &'static str) {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "unsupported_media_type"),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => (StatusCode::BAD_REQUEST, "invalid_body"),
+        status => (status, "bad_request"),
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
-        }
-        let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // The detail is logged, not sent.
+            tracing::error!(error = &self as &dyn std::error::Error, "internal error");
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = serde_json::json!({"error": {"code": self.code(), "message": message}});
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
@@ -108,71 +269,31 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        ApiError::from_rejection(r.status(), r.body_text())
-    }
-}
-
-impl From<BytesRejection> for ApiError {
-    fn from(r: BytesRejection) -> Self {
-        ApiError::from_rejection(r.status(), r.body_text())
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        ApiError::BadRequest("invalid_path", r.body_text())
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        ApiError::BadRequest("invalid_query", r.body_text())
-    }
-}
-
 impl From<PipelineError> for ApiError {
     fn from(e: PipelineError) -> Self {
         match e {
-            PipelineError::UnknownProduct(p) => ApiError::unknown_product(&p),
-            PipelineError::ProductMismatch { .. } => ApiError::BadRequest("product_mismatch", e.to_string()),
-            PipelineError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
-            PipelineError::Store(_) => ApiError::Internal(e.to_string()),
+            PipelineError::UnknownProduct(p) => ApiError::UnknownProduct(p),
+            e => ApiError::Ingest(e),
         }
     }
 }
 
-impl From<crate::admin::ValidationError> for ApiError {
-    fn from(e: crate::admin::ValidationError) -> Self {
-        ApiError::BadRequest("invalid_field", e.to_string())
-    }
-}
-
-impl From<sonde_store::StoreError> for ApiError {
-    fn from(e: sonde_store::StoreError) -> Self {
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
         match e {
-            sonde_store::StoreError::UnknownProduct(p) => ApiError::unknown_product(&p),
-            e if e.is_unavailable() => ApiError::Unavailable(format!("the store is unavailable, retry later: {e}")),
-            e => ApiError::Internal(e.to_string()),
+            StoreError::UnknownProduct(p) => ApiError::UnknownProduct(p),
+            e if e.is_unavailable() => ApiError::StoreUnavailable(e),
+            e => ApiError::Store(e),
         }
     }
 }
 
-/// `axum::Json`, but rejections come back as [`ApiError`] JSON.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApiJson<T>(pub T);
-
-impl<T, S> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(ApiJson(value))
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::TooManyEvents(n) => ApiError::TooManyEvents(n),
+            e => ApiError::InvalidBatch(e),
+        }
     }
 }
 
@@ -189,41 +310,53 @@ pub enum CollectorError {
     },
     /// The store could not be opened or closed.
     #[error(transparent)]
-    Store(#[from] sonde_store::StoreError),
+    Store(#[from] StoreError),
     /// The admin token file could not be read or created.
-    #[error("admin token file {path}: {message}")]
+    #[error("admin token file {path}: {source}")]
     Token {
         /// The file.
         path: std::path::PathBuf,
-        /// What went wrong.
-        message: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The admin token file holds something too short to be a token.
+    #[error(
+        "admin token file {0}: holds no usable token (expected at least 32 characters); delete it to create a new one"
+    )]
+    TokenTooShort(std::path::PathBuf),
+    /// No randomness to make an admin token from.
+    #[error("admin token file {path}: no randomness: {source}")]
+    TokenRandomness {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: getrandom::Error,
     },
     /// Another collector already serves this data directory.
     #[error(
         "another collector is already serving the data directory {0}: stop it, or give this one another --data-dir"
     )]
     DataDirInUse(std::path::PathBuf),
-    /// The TLS certificate or key could not be used.
-    #[error("TLS: {0}")]
-    Tls(String),
+    /// Only one of the TLS certificate and key was given.
+    #[error("TLS: give both --tls-cert and --tls-key, or neither")]
+    TlsHalfConfigured,
+    /// The TLS certificate or key could not be loaded.
+    #[error("TLS: cannot load {} / {}: {source}", cert.display(), key.display())]
+    Tls {
+        /// The certificate file.
+        cert: std::path::PathBuf,
+        /// The key file.
+        key: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A task of the collector (opening the store, serving, closing) panicked.
+    #[error("a collector task did not finish: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// The collector's own thread stopped before it listened.
+    #[error("the collector thread stopped during start")]
+    ThreadStopped,
     /// Any other I/O failure while serving.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-}
-
-/// `axum::extract::Query`, but rejections come back as [`ApiError`] JSON.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApiQuery<T>(pub T);
-
-impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
-        Ok(ApiQuery(value))
-    }
 }

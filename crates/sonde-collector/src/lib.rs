@@ -1,10 +1,15 @@
 //! Sonde's collector: the HTTP service that answers version checks, ingests
 //! telemetry and serves the admin API.
 //!
-//! - [`app`] builds the [`axum::Router`] from an [`AppState`]; [`start`] /
-//!   [`start_in_background`] bind a listener, open the store and serve it.
+//! - [`app`] builds the whole HTTP service, every route, from an
+//!   [`AppState`]; [`start`] / [`start_in_background`] open the store, bind a
+//!   listener, serve [`app`] and run the background tasks.
 //! - [`routes`]: the checkpoint front door (`/v1/check`, `/v1/versions`,
 //!   `/v1/telemetry`), the admin API (`/api/v1/...`), `/healthz`.
+//! - [`events`]: the event front doors (Hasura, native, the console snippet)
+//!   and their admin routes.
+//! - [`ApiError`]: every way a request can fail, with its status and code;
+//!   [`extract`]: extractors whose rejections are [`ApiError`]s.
 //! - [`pipeline::Pipeline`]: the one path from every front door to the store;
 //!   it resolves only after the write's batch has committed.
 //! - [`catalog`]: releases, alerts and version constraints as an in-memory
@@ -29,6 +34,7 @@ pub mod catalog;
 mod config;
 mod error;
 pub mod events;
+pub mod extract;
 pub mod pipeline;
 pub mod retention;
 pub mod routes;
@@ -38,19 +44,24 @@ mod state;
 pub mod token;
 
 pub use config::Config;
-pub use error::{ApiError, ApiJson, ApiQuery, CollectorError};
+pub use error::{ApiError, CollectorError};
+pub use extract::{ApiJson, ApiQuery};
 pub use pipeline::{IngestSummary, Pipeline, PipelineError};
 pub use server::{start, start_in_background, BackgroundCollector, Running};
 pub use state::AppState;
 
 use axum::Router;
 
-/// The whole HTTP service over `state`.
+/// The whole HTTP service over `state`: every route, the admin ones behind
+/// the admin token, and JSON errors for an unknown route (404) or method (405).
 pub fn app(state: AppState) -> Router {
+    let admin = routes::admin::guarded(routes::admin::router().merge(events::admin_router()), state.clone());
     Router::new()
         .merge(routes::checkpoint::router())
-        .merge(routes::admin::router(state.clone()))
         .merge(routes::health::router())
+        .merge(events::router())
+        .merge(admin)
         .fallback(routes::fallback)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
 }

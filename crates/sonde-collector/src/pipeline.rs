@@ -42,10 +42,10 @@ pub enum PipelineError {
     },
     /// The store is busy or closing: retry later (503).
     #[error("the store cannot take writes now, retry later: {0}")]
-    Unavailable(StoreError),
+    Unavailable(#[source] StoreError),
     /// The store failed.
     #[error("store: {0}")]
-    Store(StoreError),
+    Store(#[source] StoreError),
 }
 
 impl From<StoreError> for PipelineError {

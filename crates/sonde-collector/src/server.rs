@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sonde_store::{SqliteStore, Store, StoreOptions};
+use sonde_store::{EventAdmin, SqliteStore, Store, StoreOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -45,11 +45,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
         (None, None) => None,
-        _ => {
-            return Err(CollectorError::Tls(
-                "give both --tls-cert and --tls-key, or neither".into(),
-            ))
-        }
+        _ => return Err(CollectorError::TlsHalfConfigured),
     };
     let data_dir = config.data_dir.clone();
     let lock = lock_data_dir(&data_dir)?;
@@ -63,7 +59,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         Arc::new(
             tokio::task::spawn_blocking(move || SqliteStore::open_with(&dir, options))
                 .await
-                .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??,
+                .map_err(CollectorError::Task)??,
         )
     };
     let admin_token = token::load_or_create(&data_dir)?;
@@ -71,12 +67,12 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         let s = store.clone();
         tokio::task::spawn_blocking(move || s.load_catalog())
             .await
-            .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??
+            .map_err(CollectorError::Task)??
     };
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
-    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
-    let events = crate::events::EventsState::new(state.clone(), &data_dir)?;
-    let router = app(state).merge(crate::events::router(events.clone()));
+    let event_admin = EventAdmin::open(&data_dir)?;
+    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone(), event_admin.clone());
+    let router = app(state);
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
         addr: config.listen,
@@ -102,7 +98,11 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
-                .map_err(|e| CollectorError::Tls(format!("cannot load {} / {}: {e}", cert.display(), key.display())))?;
+                .map_err(|source| CollectorError::Tls {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    source,
+                })?;
             let handle = axum_server::Handle::new();
             let server = axum_server::from_tcp_rustls(listener, tls_config)?.handle(handle.clone());
             let mut rx = stop_rx.clone();
@@ -115,7 +115,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         }
     };
     tokio::spawn(crate::retention::task(
-        events.admin().clone(),
+        event_admin,
         config.event_retention,
         config.retention_interval,
         stop_rx.clone(),
@@ -200,11 +200,11 @@ impl Running {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.close())
             .await
-            .map_err(|e| CollectorError::Io(std::io::Error::other(e)))??;
+            .map_err(CollectorError::Task)??;
         tracing::info!("collector stopped; every queued write committed");
         match served {
             Ok(r) => r.map_err(CollectorError::Io),
-            Err(e) => Err(CollectorError::Io(std::io::Error::other(e))),
+            Err(e) => Err(CollectorError::Task(e)),
         }
     }
 }
@@ -268,9 +268,7 @@ pub fn start_in_background(config: Config) -> Result<BackgroundCollector, Collec
         }
         Err(_) => match thread.join() {
             Ok(Err(e)) => Err(e),
-            _ => Err(CollectorError::Io(std::io::Error::other(
-                "the collector thread stopped during start",
-            ))),
+            _ => Err(CollectorError::ThreadStopped),
         },
     }
 }

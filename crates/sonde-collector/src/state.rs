@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use sonde_store::Store;
+use sonde_store::{EventAdmin, Store, StoreError};
 
 use crate::catalog::{Catalog, CatalogHandle};
+use crate::events::RouteCache;
 use crate::pipeline::Pipeline;
+use crate::ApiError;
 
 /// Shared state of the HTTP service. Cheap to clone.
 #[derive(Clone)]
@@ -17,6 +19,8 @@ struct Inner {
     pipeline: Pipeline,
     catalog: Arc<CatalogHandle>,
     store: Arc<dyn Store>,
+    event_admin: EventAdmin,
+    routes: RouteCache,
     admin_token: String,
 }
 
@@ -27,14 +31,24 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over `store`, serving `catalog`, guarding the admin API with `admin_token`.
-    pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
+    /// State over `store` and `event_admin` (the event housekeeping handle on
+    /// the same database), serving `catalog`, guarding the admin API with
+    /// `admin_token`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Arc<CatalogHandle>,
+        admin_token: String,
+        event_admin: EventAdmin,
+    ) -> Self {
         let pipeline = Pipeline::new(store.clone(), catalog.clone());
+        let routes = RouteCache::new(event_admin.clone());
         AppState {
             inner: Arc::new(Inner {
                 pipeline,
                 catalog,
                 store,
+                event_admin,
+                routes,
                 admin_token,
             }),
         }
@@ -60,6 +74,16 @@ impl AppState {
         &self.inner.store
     }
 
+    /// The event housekeeping handle (retention, route templates, event counts).
+    pub fn event_admin(&self) -> &EventAdmin {
+        &self.inner.event_admin
+    }
+
+    /// The route templates of every product, cached.
+    pub fn routes(&self) -> &RouteCache {
+        &self.inner.routes
+    }
+
     /// The admin token.
     pub fn admin_token(&self) -> &str {
         &self.inner.admin_token
@@ -68,12 +92,27 @@ impl AppState {
     /// Runs a blocking store read off the async workers.
     pub async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&dyn Store) -> Result<T, sonde_store::StoreError> + Send + 'static,
-    ) -> Result<T, crate::ApiError> {
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let store = self.inner.store.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| crate::ApiError::Internal(e.to_string()))?
-            .map_err(crate::ApiError::from)
+        blocking(move || f(store.as_ref())).await
     }
+
+    /// Runs a blocking call on the event housekeeping handle off the async workers.
+    pub async fn with_event_admin<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&EventAdmin) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let admin = self.inner.event_admin.clone();
+        blocking(move || f(&admin)).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::Task)?
+        .map_err(ApiError::from)
 }

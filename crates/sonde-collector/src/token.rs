@@ -19,27 +19,28 @@ pub fn token_path(data_dir: &Path) -> PathBuf {
 /// Reads the admin token, creating it (mode 0600) if the file does not exist.
 pub fn load_or_create(data_dir: &Path) -> Result<String, CollectorError> {
     let path = token_path(data_dir);
-    let err = |message: String| CollectorError::Token {
+    let err = |source: std::io::Error| CollectorError::Token {
         path: path.clone(),
-        message,
+        source,
     };
     match std::fs::read_to_string(&path) {
         Ok(s) => {
             let token = s.trim().to_owned();
             if token.len() < 32 {
-                return Err(err(
-                    "holds no usable token (expected at least 32 characters); delete it to create a new one".into(),
-                ));
+                return Err(CollectorError::TokenTooShort(path));
             }
             restrict_mode(&path);
             return Ok(token);
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(err(e.to_string())),
+        Err(e) => return Err(err(e)),
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| err(e.to_string()))?;
+    std::fs::create_dir_all(data_dir).map_err(err)?;
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| err(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|source| CollectorError::TokenRandomness {
+        path: path.clone(),
+        source,
+    })?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -50,14 +51,13 @@ pub fn load_or_create(data_dir: &Path) -> Result<String, CollectorError> {
     }
     match options.open(&path) {
         Ok(mut f) => {
-            f.write_all(format!("{token}\n").as_bytes())
-                .map_err(|e| err(e.to_string()))?;
-            f.sync_all().map_err(|e| err(e.to_string()))?;
+            f.write_all(format!("{token}\n").as_bytes()).map_err(err)?;
+            f.sync_all().map_err(err)?;
             Ok(token)
         }
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create(data_dir),
-        Err(e) => Err(err(e.to_string())),
+        Err(e) => Err(err(e)),
     }
 }
 

@@ -21,7 +21,8 @@ fn state(dir: &std::path::Path) -> AppState {
         .wait_blocking()
         .unwrap();
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(store.load_catalog().unwrap())));
-    AppState::new(store, catalog, "t".repeat(64))
+    let event_admin = sonde_store::EventAdmin::open(dir).unwrap();
+    AppState::new(store, catalog, "t".repeat(64), event_admin)
 }
 
 fn event(id: &str) -> Event {

@@ -18,8 +18,8 @@ use sonde_protocol::routes::{self, RouteTemplate, MAX_ROUTES_PER_PRODUCT};
 use sonde_protocol::{EventKind, ProductName};
 use sonde_store::EventCount;
 
-use super::EventsState;
-use crate::{ApiError, ApiJson, ApiQuery};
+use crate::extract::parse_product;
+use crate::{ApiError, ApiJson, ApiQuery, AppState};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct RoutesInput {
@@ -37,48 +37,39 @@ struct RoutesAnswer {
     registered: Vec<String>,
 }
 
-fn product(name: &str, state: &EventsState) -> Result<ProductName, ApiError> {
-    let p = ProductName::parse(name).map_err(|e| ApiError::BadRequest("invalid_product", e.to_string()))?;
-    if !state.app.catalog().has_product(p.as_str()) {
-        return Err(ApiError::unknown_product(p.as_str()));
+/// A registered product named in the request.
+fn product(name: &str, state: &AppState) -> Result<ProductName, ApiError> {
+    let p = parse_product(name)?;
+    if !state.catalog().has_product(p.as_str()) {
+        return Err(ApiError::UnknownProduct(p.to_string()));
     }
     Ok(p)
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, sonde_store::StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::from)
-}
-
 pub(super) async fn add_routes(
-    State(state): State<EventsState>,
+    State(state): State<AppState>,
     ApiJson(input): ApiJson<RoutesInput>,
 ) -> Result<Response, ApiError> {
     let p = product(&input.product, &state)?;
     if input.templates.is_empty() || input.templates.len() > MAX_ROUTES_PER_PRODUCT {
-        return Err(ApiError::BadRequest(
-            "invalid_field",
-            format!("templates: give 1 to {MAX_ROUTES_PER_PRODUCT} route templates"),
-        ));
+        return Err(ApiError::TemplateCount);
     }
     let mut texts = Vec::with_capacity(input.templates.len());
     for t in &input.templates {
-        let parsed = RouteTemplate::parse(t)
-            .map_err(|e| ApiError::BadRequest("invalid_route", format!("route template {t:?}: {e}")))?;
+        let parsed = RouteTemplate::parse(t).map_err(|source| ApiError::InvalidRoute {
+            template: t.clone(),
+            source,
+        })?;
         texts.push(parsed.as_str().to_owned());
     }
-    let admin = state.admin.clone();
     let name = p.to_string();
-    let (added, registered) = blocking(move || {
-        let added = admin.add_routes(&name, &texts, sonde_store::now_ms())?;
-        Ok((added, admin.routes(&name)?))
-    })
-    .await?;
-    state.routes.invalidate(p.as_str());
+    let (added, registered) = state
+        .with_event_admin(move |admin| {
+            let added = admin.add_routes(&name, &texts, sonde_store::now_ms())?;
+            Ok((added, admin.routes(&name)?))
+        })
+        .await?;
+    state.routes().invalidate(p.as_str());
     Ok(crate::routes::json(
         StatusCode::CREATED,
         &RoutesAnswer {
@@ -96,13 +87,12 @@ pub(super) struct ProductParam {
 }
 
 pub(super) async fn list_routes(
-    State(state): State<EventsState>,
+    State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductParam>,
 ) -> Result<Response, ApiError> {
     let p = product(&q.product, &state)?;
-    let admin = state.admin.clone();
     let name = p.to_string();
-    let registered = blocking(move || admin.routes(&name)).await?;
+    let registered = state.with_event_admin(move |admin| admin.routes(&name)).await?;
     let builtin = routes::builtin(p.as_str()).iter().map(str::to_owned).collect();
     Ok(crate::routes::json(
         StatusCode::OK,
@@ -132,20 +122,16 @@ struct CountsAnswer {
 }
 
 pub(super) async fn event_counts(
-    State(state): State<EventsState>,
+    State(state): State<AppState>,
     ApiQuery(q): ApiQuery<CountsParam>,
 ) -> Result<Response, ApiError> {
     let p = product(&q.product, &state)?;
-    let kind = EventKind::parse(&q.kind).ok_or_else(|| {
-        ApiError::BadRequest(
-            "invalid_kind",
-            format!("kind {:?}: use heartbeat, command or console", q.kind),
-        )
-    })?;
-    let admin = state.admin.clone();
+    let kind = EventKind::parse(&q.kind).ok_or_else(|| ApiError::InvalidKind(q.kind.clone()))?;
     let name = p.to_string();
     let include_test = q.include_test;
-    let rows = blocking(move || admin.event_counts(&name, kind.as_str(), include_test)).await?;
+    let rows = state
+        .with_event_admin(move |admin| admin.event_counts(&name, kind.as_str(), include_test))
+        .await?;
     Ok(crate::routes::json(
         StatusCode::OK,
         &CountsAnswer {

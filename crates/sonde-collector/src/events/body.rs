@@ -16,9 +16,7 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Resul
         let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
         let essence = ct.split(';').next().unwrap_or("").trim();
         if !matches!(essence, "application/json" | "text/plain" | "") {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "send the body as application/json (or text/plain holding JSON), not {essence:?}"
-            )));
+            return Err(ApiError::UnsupportedContentType(essence.to_owned()));
         }
     }
     let gzip = match headers
@@ -28,17 +26,9 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Resul
         None => false,
         Some(e) if e.is_empty() || e == "identity" => false,
         Some(e) if e == "gzip" || e == "x-gzip" => true,
-        Some(e) => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "Content-Encoding {e:?} is not supported; use gzip or none"
-            )))
-        }
+        Some(e) => return Err(ApiError::UnsupportedEncoding(e)),
     };
-    let too_large = || {
-        ApiError::PayloadTooLarge(format!(
-            "the body is over {limit} bytes (after decoding); send smaller batches"
-        ))
-    };
+    let too_large = || ApiError::BodyTooLarge { limit };
     let raw = axum::body::to_bytes(body, limit).await.map_err(|e| {
         // A length-limit error is the only one a client can cause this way.
         tracing::debug!(error = %e, "body read failed");
@@ -51,7 +41,7 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Resul
     flate2::read::GzDecoder::new(&raw[..])
         .take(limit as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| ApiError::BadRequest("invalid_gzip", format!("the gzip body cannot be decoded: {e}")))?;
+        .map_err(ApiError::InvalidGzip)?;
     if out.len() > limit {
         return Err(too_large());
     }

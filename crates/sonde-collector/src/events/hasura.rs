@@ -9,10 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use sonde_protocol::hasura::{self, MAX_HASURA_BODY};
-use sonde_protocol::ProductName;
 
-use super::EventsState;
-use crate::{ApiError, ApiQuery};
+use crate::extract::parse_product;
+use crate::{ApiError, ApiQuery, AppState};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Params {
@@ -20,19 +19,17 @@ pub(super) struct Params {
 }
 
 pub(super) async fn ingest(
-    State(state): State<EventsState>,
+    State(state): State<AppState>,
     ApiQuery(params): ApiQuery<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let product = ProductName::parse(params.product.as_deref().unwrap_or("hasura"))
-        .map_err(|e| ApiError::BadRequest("invalid_product", e.to_string()))?;
+    let product = parse_product(params.product.as_deref().unwrap_or("hasura"))?;
     let bytes = super::body::read(&headers, body, MAX_HASURA_BODY).await?;
-    let routes = state.routes.get(product.as_str()).await?;
-    let (event, dropped) = hasura::decode(&bytes, product.clone(), &routes, sonde_store::now_ms())
-        .map_err(|e| ApiError::BadRequest("invalid_envelope", e.to_string()))?;
+    let routes = state.routes().get(product.as_str()).await?;
+    let (event, dropped) =
+        hasura::decode(&bytes, product.clone(), &routes, sonde_store::now_ms()).map_err(ApiError::InvalidEnvelope)?;
     let summary = state
-        .app
         .pipeline()
         .submit_events_from("hasura", &product, vec![event], dropped)
         .await?;

@@ -1,7 +1,7 @@
-//! The event front doors (issue 4): Hasura's `POST /v1/http`, the native
+//! The event front doors: Hasura's `POST /v1/http`, the native
 //! `POST /api/v1/events`, the published allowlist `GET /api/v1/schema`, the
 //! console snippet `GET /sdk/console.js`, and the admin routes for route
-//! templates and event counts.
+//! templates and event counts. [`crate::app`] mounts them.
 //!
 //! Each front door is a thin adapter: read the body (size-limited, gzip
 //! decoded), decode it with [`sonde_protocol::hasura`] or
@@ -17,56 +17,25 @@ mod native;
 mod route_cache;
 mod schema;
 
-use std::path::Path;
-use std::sync::Arc;
-
-use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
-use sonde_store::EventAdmin;
 
-pub use route_cache::RouteCache;
+pub use route_cache::{RouteCache, RouteCacheError};
 
-use crate::routes::admin::require_token;
 use crate::AppState;
 
-/// What the event routes share: the collector's state, the event
-/// housekeeping handle on the same database, and the route-template cache.
-#[derive(Clone, Debug)]
-pub struct EventsState {
-    app: AppState,
-    admin: EventAdmin,
-    routes: Arc<RouteCache>,
-}
-
-impl EventsState {
-    /// Opens the event housekeeping tables in `data_dir` (the store must be
-    /// open already).
-    pub fn new(app: AppState, data_dir: &Path) -> Result<Self, sonde_store::StoreError> {
-        let admin = EventAdmin::open(data_dir)?;
-        let routes = Arc::new(RouteCache::new(admin.clone()));
-        Ok(EventsState { app, admin, routes })
-    }
-}
-
-/// The event routes, ready to merge into [`crate::app`]'s router.
-pub fn router<S: Clone + Send + Sync + 'static>(state: EventsState) -> Router<S> {
-    let admin_routes = Router::new()
-        .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
-        .route("/api/v1/stats/events", get(admin::event_counts))
-        .route_layer(middleware::from_fn_with_state(state.app.clone(), require_token));
+/// The public event routes.
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/http", post(hasura::ingest))
         .route("/api/v1/events", post(native::ingest).options(native::preflight))
         .route("/api/v1/schema", get(schema::schema))
         .route("/sdk/console.js", get(schema::console_js))
-        .merge(admin_routes)
-        .with_state(state)
 }
 
-impl EventsState {
-    /// The event housekeeping handle (retention, route templates).
-    pub fn admin(&self) -> &EventAdmin {
-        &self.admin
-    }
+/// The event admin routes; [`crate::app`] puts them behind the admin token.
+pub(crate) fn admin_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
+        .route("/api/v1/stats/events", get(admin::event_counts))
 }

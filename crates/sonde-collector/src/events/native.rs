@@ -14,10 +14,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use sonde_protocol::native::{self, BatchError, Rejected, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
+use sonde_protocol::native::{self, Rejected, MAX_BATCH_BYTES};
 
-use super::EventsState;
-use crate::{ApiError, IngestSummary};
+use crate::{ApiError, AppState, IngestSummary};
 
 #[derive(Debug, Serialize)]
 struct Answer {
@@ -32,21 +31,20 @@ fn allow_any_origin(mut r: Response) -> Response {
     r
 }
 
-pub(super) async fn ingest(State(state): State<EventsState>, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     allow_any_origin(match ingest_inner(state, headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     })
 }
 
-async fn ingest_inner(state: EventsState, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let bytes = super::body::read(&headers, body, MAX_BATCH_BYTES).await?;
-    let value = native::parse(&bytes).map_err(batch_error)?;
-    let product = native::peek_product(&value).map_err(batch_error)?;
-    let routes = state.routes.get(product.as_str()).await?;
-    let batch = native::decode(value, &routes, sonde_store::now_ms()).map_err(batch_error)?;
+    let value = native::parse(&bytes)?;
+    let product = native::peek_product(&value)?;
+    let routes = state.routes().get(product.as_str()).await?;
+    let batch = native::decode(value, &routes, sonde_store::now_ms())?;
     let summary = state
-        .app
         .pipeline()
         .submit_events_from("native", &batch.product, batch.events, batch.dropped)
         .await?;
@@ -57,16 +55,6 @@ async fn ingest_inner(state: EventsState, headers: HeaderMap, body: Body) -> Res
             rejected: batch.rejected,
         },
     ))
-}
-
-fn batch_error(e: BatchError) -> ApiError {
-    match e {
-        BatchError::TooManyEvents(n) => ApiError::PayloadTooLarge(format!(
-            "a batch holds at most {MAX_BATCH_EVENTS} events, this one has {n}; split it"
-        )),
-        BatchError::BadProduct(_) => ApiError::BadRequest("invalid_product", e.to_string()),
-        BatchError::NotJson(_) | BatchError::BadEnvelope => ApiError::BadRequest("invalid_body", e.to_string()),
-    }
 }
 
 pub(super) async fn preflight() -> Response {

@@ -9,12 +9,34 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sonde_protocol::routes::{self, RouteTemplate, RouteTemplates};
-use sonde_store::EventAdmin;
+use sonde_store::{EventAdmin, StoreError};
+
+use crate::ApiError;
 
 /// How long a product's templates are served from memory.
 pub const TTL: Duration = Duration::from_secs(5);
 
-/// The cache. Cheap to share behind an `Arc`.
+/// Why a product's templates could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteCacheError {
+    /// The store could not read them.
+    #[error("reading route templates: {0}")]
+    Store(#[source] StoreError),
+    /// The blocking read panicked or was cancelled.
+    #[error("the route template read did not finish: {0}")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl From<RouteCacheError> for ApiError {
+    fn from(e: RouteCacheError) -> Self {
+        match e {
+            RouteCacheError::Store(e) => ApiError::from(e),
+            RouteCacheError::Task(e) => ApiError::Task(e),
+        }
+    }
+}
+
+/// The cache.
 #[derive(Debug)]
 pub struct RouteCache {
     admin: EventAdmin,
@@ -30,9 +52,8 @@ impl RouteCache {
         }
     }
 
-    /// The templates of `product` (blocking on a miss: call it off the async
-    /// workers, or accept one small read).
-    pub async fn get(&self, product: &str) -> Result<Arc<RouteTemplates>, sonde_store::StoreError> {
+    /// The templates of `product` (read off the async workers on a miss).
+    pub async fn get(&self, product: &str) -> Result<Arc<RouteTemplates>, RouteCacheError> {
         if let Some((at, t)) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
             if at.elapsed() < TTL {
                 return Ok(t.clone());
@@ -42,7 +63,8 @@ impl RouteCache {
         let name = product.to_owned();
         let registered = tokio::task::spawn_blocking(move || admin.routes(&name))
             .await
-            .map_err(|e| sonde_store::StoreError::WriteFailed(e.to_string()))??;
+            .map_err(RouteCacheError::Task)?
+            .map_err(RouteCacheError::Store)?;
         let mut templates = routes::builtin(product);
         for text in registered {
             // Stored templates were validated on the way in; skip any that no

@@ -3,7 +3,7 @@
 //! the store's writer like everything else, then the catalog is reloaded at
 //! once so the next check sees the change.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -12,12 +12,13 @@ use axum::Router;
 use serde::Deserialize;
 use sonde_store::{Month, WriteOp, WriteOutcome};
 
-use crate::admin::{validate_product, AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use crate::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use crate::extract::{parse_product, ApiPath};
 use crate::token::token_matches;
 use crate::{ApiError, ApiJson, ApiQuery, AppState};
 
-/// The admin routes, each behind [`require_token`].
-pub fn router(state: AppState) -> Router<AppState> {
+/// The admin routes; [`crate::app`] puts them behind [`require_token`].
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/releases", post(publish_release).get(list_releases))
         .route("/api/v1/alerts", post(add_alert).get(list_alerts))
@@ -25,12 +26,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/versions", put(set_versions))
         .route("/api/v1/stats/mau", get(mau))
         .route("/api/v1/stats/rejected", get(rejected))
-        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+/// `router` behind [`require_token`], which checks against `state`'s admin token.
+pub(crate) fn guarded(router: Router<AppState>, state: AppState) -> Router<AppState> {
+    router.route_layer(middleware::from_fn_with_state(state, require_token))
 }
 
 /// Middleware: 401 unless the request carries `Authorization: Bearer <token>`
 /// with the admin token (compared in constant time).
-pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -56,7 +61,7 @@ async fn write(state: &AppState, op: WriteOp) -> Result<WriteOutcome, ApiError> 
 }
 
 fn unexpected(o: WriteOutcome) -> ApiError {
-    ApiError::Internal(format!("unexpected store outcome {o:?}"))
+    ApiError::UnexpectedOutcome(format!("{o:?}"))
 }
 
 async fn publish_release(
@@ -79,18 +84,12 @@ async fn list_releases(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProductParam>,
 ) -> Result<Response, ApiError> {
-    let Some(product) = p.product else {
-        return Err(ApiError::BadRequest(
-            "missing_product",
-            "add ?product=<name> to the query".into(),
-        ));
-    };
-    let product = validate_product(&product)?;
+    let product = parse_product(&p.product.ok_or(ApiError::MissingProduct)?)?;
     if !state.catalog().has_product(product.as_str()) {
         // The catalog may lag a direct CLI change by one poll: ask the store.
         state.catalog_handle().refresh(state.store()).await?;
         if !state.catalog().has_product(product.as_str()) {
-            return Err(ApiError::unknown_product(product.as_str()));
+            return Err(ApiError::UnknownProduct(product.to_string()));
         }
     }
     let name = product.to_string();
@@ -109,20 +108,19 @@ async fn add_alert(State(state): State<AppState>, ApiJson(input): ApiJson<AlertI
 async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
     let product = p
         .product
-        .map(|p| validate_product(&p))
+        .as_deref()
+        .map(parse_product)
         .transpose()?
         .map(|p| p.to_string());
     let alerts = state.read(move |s| s.alerts(product.as_deref())).await?;
     Ok(super::json(StatusCode::OK, &alerts))
 }
 
-async fn remove_alert(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::BadRequest("invalid_id", format!("alert id {id:?} is not a number")))?;
+async fn remove_alert(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let id: i64 = id.parse().map_err(|source| ApiError::InvalidId { id, source })?;
     match write(&state, WriteOp::RemoveAlert(id)).await? {
         WriteOutcome::Removed(true) => Ok(StatusCode::NO_CONTENT.into_response()),
-        WriteOutcome::Removed(false) => Err(ApiError::NotFound("unknown_alert", format!("no alert with id {id}"))),
+        WriteOutcome::Removed(false) => Err(ApiError::UnknownAlert(id)),
         o => Err(unexpected(o)),
     }
 }
@@ -144,18 +142,10 @@ struct MauParams {
 }
 
 async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) -> Result<Response, ApiError> {
-    let Some(product) = p.product else {
-        return Err(ApiError::BadRequest(
-            "missing_product",
-            "add ?product=<name> to the query".into(),
-        ));
-    };
-    let product = validate_product(&product)?.to_string();
+    let product = parse_product(&p.product.ok_or(ApiError::MissingProduct)?)?.to_string();
     let month = match p.month {
         None => Month::now(),
-        Some(m) => m
-            .parse::<Month>()
-            .map_err(|e| ApiError::BadRequest("invalid_month", e.to_string()))?,
+        Some(m) => m.parse::<Month>().map_err(ApiError::InvalidMonth)?,
     };
     let name = product.clone();
     let n = state.read(move |s| s.monthly_active(&name, month)).await?;
@@ -172,7 +162,8 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
 async fn rejected(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
     let product = p
         .product
-        .map(|p| validate_product(&p))
+        .as_deref()
+        .map(parse_product)
         .transpose()?
         .map(|p| p.to_string());
     let rows = state.read(move |s| s.rejections(product.as_deref())).await?;

@@ -6,8 +6,8 @@
 //! only after the ping's batch has committed.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
@@ -18,10 +18,11 @@ use sonde_protocol::checkpoint::TelemetryBody;
 use sonde_protocol::limits::{MAX_CHECKPOINT_BODY, MAX_QUERY_LEN};
 use sonde_protocol::{CheckQuery, ProductName, UsagePing};
 
+use crate::extract::{parse_product, ApiPath, ApiQuery, Product};
 use crate::{ApiError, AppState};
 
 /// The checkpoint routes.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/check/{product}", get(check))
         .route("/v1/versions/{service}", get(versions))
@@ -29,12 +30,6 @@ pub fn router() -> Router<AppState> {
             "/v1/telemetry/{product}",
             post(telemetry).layer(DefaultBodyLimit::max(MAX_CHECKPOINT_BODY)),
         )
-}
-
-/// Parses a product name from the path: 400 if malformed.
-pub fn product_from_path(path: Result<Path<String>, PathRejection>) -> Result<ProductName, ApiError> {
-    let Path(name) = path?;
-    ProductName::parse(&name).map_err(|e| ApiError::BadRequest("invalid_product", format!("{name:?}: {e}")))
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
@@ -55,21 +50,17 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
 
 async fn check(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    Product(product): Product,
     uri: Uri,
     UserAgent(agent): UserAgent,
 ) -> Result<Response, ApiError> {
-    let product = product_from_path(path)?;
     let catalog = state.catalog();
     let Some(entry) = catalog.product(product.as_str()) else {
-        return Err(ApiError::unknown_product(product.as_str()));
+        return Err(ApiError::UnknownProduct(product.to_string()));
     };
     let raw = uri.query().unwrap_or("");
     if raw.len() > MAX_QUERY_LEN {
-        return Err(ApiError::BadRequest(
-            "query_too_long",
-            format!("the query string is over {MAX_QUERY_LEN} bytes"),
-        ));
+        return Err(ApiError::QueryTooLong);
     }
     let q = CheckQuery::parse(raw);
     let agent = agent.as_ref().and_then(|v| v.to_str().ok());
@@ -87,25 +78,15 @@ struct VersionsParams {
 
 async fn versions(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    params: Result<Query<VersionsParams>, QueryRejection>,
+    ApiPath(service): ApiPath<String>,
+    ApiQuery(params): ApiQuery<VersionsParams>,
 ) -> Result<Response, ApiError> {
-    let Path(service) = path?;
-    let service = ProductName::parse(&service)
-        .map_err(|e| ApiError::BadRequest("invalid_service", format!("{service:?}: {e}")))?;
-    let Query(params) = params?;
-    let Some(product) = params.product else {
-        return Err(ApiError::BadRequest(
-            "missing_product",
-            "add ?product=<name> to the query".into(),
-        ));
-    };
-    let product = ProductName::parse(&product)
-        .map_err(|e| ApiError::BadRequest("invalid_product", format!("{product:?}: {e}")))?;
+    let service = ProductName::parse(&service).map_err(|source| ApiError::InvalidService { name: service, source })?;
+    let product = parse_product(&params.product.ok_or(ApiError::MissingProduct)?)?;
     let catalog = state.catalog();
     let entry = catalog
         .product(product.as_str())
-        .ok_or_else(|| ApiError::unknown_product(product.as_str()))?;
+        .ok_or_else(|| ApiError::UnknownProduct(product.to_string()))?;
     Ok(super::json(StatusCode::OK, &entry.versions(service.as_str())))
 }
 
@@ -118,25 +99,21 @@ fn is_json(content_type: &str) -> bool {
 
 async fn telemetry(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    Product(product): Product,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let product = product_from_path(path)?;
     if !state.catalog().has_product(product.as_str()) {
-        return Err(ApiError::unknown_product(product.as_str()));
+        return Err(ApiError::UnknownProduct(product.to_string()));
     }
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         let ct = ct.to_str().unwrap_or("");
         if !is_json(ct) {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "content type {ct:?} is not JSON: send application/json or no Content-Type"
-            )));
+            return Err(ApiError::NotJson(ct.to_owned()));
         }
     }
     let body = body?;
-    let report: TelemetryBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest("invalid_json", format!("the body is not a telemetry report: {e}")))?;
+    let report: TelemetryBody = serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
     let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), sonde_store::now_ms());
     state.pipeline().submit_ping_from("telemetry", ping, dropped).await?;
     Ok(super::json(StatusCode::CREATED, &serde_json::json!({})))

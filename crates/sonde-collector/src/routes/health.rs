@@ -9,7 +9,7 @@ use axum::Router;
 use crate::{ApiError, AppState};
 
 /// The health route.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))
 }
 

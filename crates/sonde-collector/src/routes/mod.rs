@@ -1,4 +1,5 @@
-//! HTTP routes, one module per area. [`crate::app`] puts them together.
+//! HTTP routes, one module per area, and the answers of no route and of a
+//! method a route does not take. [`crate::app`] puts them together.
 
 pub mod admin;
 pub mod checkpoint;
@@ -14,7 +15,7 @@ use crate::ApiError;
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => json_bytes(status, body),
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => ApiError::Serialize(e).into_response(),
     }
 }
 
@@ -30,5 +31,11 @@ pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
 
 /// Unknown routes: a JSON 404.
 pub(crate) async fn fallback() -> ApiError {
-    ApiError::NotFound("no_route", "no such endpoint".into())
+    ApiError::NoRoute
+}
+
+/// A known route asked with a method it does not take: a JSON 405 (axum adds
+/// the `Allow` header).
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
