@@ -63,14 +63,14 @@ fn outdated_and_alerts_follow_semver_with_prereleases() {
     // Removing an alert is visible to the next check.
     let mut r = common::agent()
         .delete(&h.url(&format!("/api/v1/alerts/{everyone}")))
-        .header("Authorization", &format!("Bearer {}", h.collector.admin_token()))
+        .header("Authorization", &format!("Bearer {}", h.inner.admin_token()))
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 204, "{}", r.body_mut().read_to_string().unwrap());
     assert_eq!(messages(&check(&h, Some("2.0.0"))), Vec::<String>::new());
     let r = common::agent()
         .delete(&h.url(&format!("/api/v1/alerts/{everyone}")))
-        .header("Authorization", &format!("Bearer {}", h.collector.admin_token()))
+        .header("Authorization", &format!("Bearer {}", h.inner.admin_token()))
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
@@ -140,7 +140,7 @@ fn a_change_by_another_process_is_served_without_restart() {
     h.publish("demo", "1.0.0");
     assert_eq!(check(&h, Some("1.0.0"))["outdated"], false);
     // Another writer on the same data directory (as `sonde release publish --data-dir` is).
-    let other = sonde_store::SqliteStore::open(h.dir.path()).unwrap();
+    let other = sonde_store::SqliteStore::open(&h.data_dir()).unwrap();
     use sonde_store::Store;
     other
         .enqueue(sonde_store::WriteOp::PublishRelease(sonde_store::NewRelease {

@@ -205,7 +205,7 @@ fn versions_endpoint_answers_go_checkpoint_shape() {
     h.publish("vagrant", "2.4.0");
     let mut r = common::agent()
         .put(&h.url("/api/v1/versions"))
-        .header("Authorization", &format!("Bearer {}", h.collector.admin_token()))
+        .header("Authorization", &format!("Bearer {}", h.inner.admin_token()))
         .send_json(serde_json::json!({"product": "vagrant", "service": "vmware", "minimum": "1.0.0", "maximum": "2.0.0", "excluding": ["1.5.0"]}))
         .unwrap();
     assert_eq!(r.status().as_u16(), 200, "{}", r.body_mut().read_to_string().unwrap());

@@ -219,15 +219,7 @@ fn malformed_fields_are_dropped_and_counted_and_the_client_gets_200() {
 
 #[test]
 fn a_full_write_queue_answers_503_with_retry_after_and_loses_nothing_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
-    let collector = sonde_collector::start_in_background(sonde_collector::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        queue_capacity: 1,
-        ..Default::default()
-    })
-    .unwrap();
-    let h = common::Harness { collector, dir };
+    let h = common::Harness::start_configured(|c| c.queue_capacity = 1);
     h.publish("demo", "1.0.0");
     // Hold the database's write lock so the writer cannot commit.
     let blocker = h.db();
@@ -278,10 +270,11 @@ fn a_full_write_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
 
 #[test]
 fn a_second_collector_on_the_same_data_directory_is_refused() {
-    let common::Harness { collector, dir } = common::start();
+    let collector = common::start();
+    let dir = collector.data_dir();
     let config = || sonde_collector::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
+        data_dir: dir.clone(),
         ..sonde_collector::Config::default()
     };
     let err = sonde_collector::start_in_background(config()).expect_err("a second collector must not start");
@@ -291,7 +284,7 @@ fn a_second_collector_on_the_same_data_directory_is_refused() {
     );
     assert!(err.to_string().contains("already serving"), "{err}");
     // Once the first one stops, the same directory is free again.
-    collector.shutdown();
+    let _kept = collector.shutdown();
     let again = sonde_collector::start_in_background(config()).expect("the directory is free after shutdown");
     again.shutdown();
 }

@@ -131,7 +131,7 @@ fn console_snippet_in_headless_chromium_sends_only_templates() {
 
     let h = common::start();
     h.publish("hasura", "1.0.0");
-    let pages = serve_pages(h.collector.base_url());
+    let pages = serve_pages(h.inner.base_url());
     let profile = tempfile::tempdir().unwrap();
     let _browser = Browser(
         Command::new(chromium())
@@ -196,7 +196,7 @@ fn console_snippet_in_headless_chromium_sends_only_templates() {
 
     let mut bytes = Vec::new();
     for name in ["sonde.db", "sonde.db-wal"] {
-        if let Ok(b) = std::fs::read(h.dir.path().join(name)) {
+        if let Ok(b) = std::fs::read(h.data_dir().join(name)) {
             bytes.extend(b);
         }
     }

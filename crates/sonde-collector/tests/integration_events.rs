@@ -203,7 +203,7 @@ fn seed_sample_rows_are_accepted_and_stored_field_by_field() {
 fn db_bytes(h: &Harness) -> Vec<u8> {
     let mut all = Vec::new();
     for name in ["sonde.db", "sonde.db-wal"] {
-        if let Ok(b) = std::fs::read(h.dir.path().join(name)) {
+        if let Ok(b) = std::fs::read(h.data_dir().join(name)) {
             all.extend(b);
         }
     }
@@ -285,9 +285,8 @@ fn planted_identifiers_never_reach_the_database_file_and_are_counted() {
     );
 
     // After the collector closes the store (WAL checkpointed), scan again.
-    let dir = h.dir.path().to_owned();
-    let Harness { collector, dir: tmp } = h;
-    collector.shutdown();
+    let dir = h.data_dir().to_owned();
+    let tmp = h.shutdown();
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -531,18 +530,10 @@ fn schema_and_console_snippet_are_published() {
 
 #[test]
 fn the_collector_deletes_expired_raw_events_and_keeps_their_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = sonde_collector::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        event_retention: std::time::Duration::ZERO,
-        retention_interval: std::time::Duration::from_millis(100),
-        ..sonde_collector::Config::default()
-    };
-    let h = Harness {
-        collector: sonde_collector::start_in_background(config).unwrap(),
-        dir,
-    };
+    let h = Harness::start_configured(|c| {
+        c.event_retention = std::time::Duration::ZERO;
+        c.retention_interval = std::time::Duration::from_millis(100);
+    });
     h.publish("tool", "1.0.0");
     let (status, body) = post_json(&h, "/api/v1/events", &batch("tool", 0..20));
     assert_eq!((status, body["stored"].as_u64()), (200, Some(20)));

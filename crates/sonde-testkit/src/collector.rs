@@ -37,6 +37,20 @@ impl Collector {
         Self::start_with("127.0.0.1:0".parse().expect("loopback"), data_dir)
     }
 
+    /// On a free loopback port, with a new temporary data directory, and
+    /// `configure` applied to the rest of the configuration.
+    pub fn start_configured(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temporary data directory");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().expect("loopback"),
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        configure(&mut config);
+        let inner = start_in_background(config).expect("the collector starts");
+        Collector { inner, _dir: Some(dir) }
+    }
+
     fn start_with(listen: SocketAddr, data_dir: &Path) -> Self {
         let config = Config {
             listen,
@@ -45,6 +59,13 @@ impl Collector {
         };
         let inner = start_in_background(config).expect("the collector starts");
         Collector { inner, _dir: None }
+    }
+
+    /// Stops it and waits; hands back its temporary data directory (if it
+    /// made one) so the files outlive the collector.
+    pub fn shutdown(self) -> Option<tempfile::TempDir> {
+        self.inner.shutdown();
+        self._dir
     }
 
     /// `http://127.0.0.1:PORT`.
