@@ -102,7 +102,12 @@ impl Data {
 
     fn count_dropped(&mut self, product: &str, source: &str, dropped: &[sonde_protocol::ping::Dropped]) {
         for d in dropped {
-            let key = (product.to_owned(), source.to_owned(), d.field.to_owned(), d.reason.as_str().to_owned());
+            let key = (
+                product.to_owned(),
+                source.to_owned(),
+                d.field.to_owned(),
+                d.reason.as_str().to_owned(),
+            );
             *self.rejections.entry(key).or_default() += 1;
         }
     }
@@ -112,7 +117,10 @@ impl Data {
         *self.pings.entry(product.to_owned()).or_default() += 1;
         if let Some(sig) = ping.signature {
             let month = Month::from_unix_ms(ping.received_at_ms);
-            self.signatures.entry((product.to_owned(), month)).or_default().insert(sig);
+            self.signatures
+                .entry((product.to_owned(), month))
+                .or_default()
+                .insert(sig);
         }
         self.count_dropped(product, source, &dropped);
     }
@@ -140,8 +148,9 @@ impl Data {
     }
 
     fn apply_retention(&mut self, cutoff_ms: i64) -> RetentionOutcome {
-        let (expired, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.events).into_iter().partition(|e| e.received_at_ms < cutoff_ms);
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.events)
+            .into_iter()
+            .partition(|e| e.received_at_ms < cutoff_ms);
         self.events = kept;
         for e in &expired {
             self.event_ids.remove(&(e.product.clone(), e.id.clone()));
@@ -275,7 +284,9 @@ impl Store for MemoryStore {
 
     fn monthly_active(&self, product: &str, month: Month) -> Result<u64, StoreError> {
         let d = self.data();
-        Ok(d.signatures.get(&(product.to_owned(), month)).map_or(0, |s| s.len() as u64))
+        Ok(d.signatures
+            .get(&(product.to_owned(), month))
+            .map_or(0, |s| s.len() as u64))
     }
 
     fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {
@@ -303,7 +314,10 @@ impl Store for MemoryStore {
 
     fn routes(&self, product: &str) -> Result<Vec<String>, StoreError> {
         let d = self.data();
-        Ok(d.routes.get(product).map(|r| r.keys().cloned().collect()).unwrap_or_default())
+        Ok(d.routes
+            .get(product)
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default())
     }
 
     fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError> {

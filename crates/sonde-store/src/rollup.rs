@@ -19,7 +19,10 @@ pub fn rollup_key(kind: &str, fields: &str) -> (String, bool) {
         "heartbeat" => s("instance_uid"),
         _ => String::new(),
     };
-    (key, v.get("is_error").and_then(serde_json::Value::as_bool).unwrap_or(false))
+    (
+        key,
+        v.get("is_error").and_then(serde_json::Value::as_bool).unwrap_or(false),
+    )
 }
 
 /// Event counts being summed per (month, key), in that order.

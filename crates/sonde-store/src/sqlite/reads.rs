@@ -157,7 +157,12 @@ pub(crate) fn event_counts(
     )?;
     let mut rows = stmt.query(params![product, kind, include_test])?;
     while let Some(r) = rows.next()? {
-        totals.add(r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64);
+        totals.add(
+            r.get(0)?,
+            r.get(1)?,
+            r.get::<_, i64>(2)? as u64,
+            r.get::<_, i64>(3)? as u64,
+        );
     }
     let mut stmt = c.prepare_cached(
         "SELECT received_at_ms, fields FROM events WHERE product = ?1 AND kind = ?2 AND (?3 OR test = 0)",

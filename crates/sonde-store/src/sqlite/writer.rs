@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 
 use super::first_seen::{FirstSeen, Seen};
 use super::queue::{EventRows, Msg, Routes, Slot};
+use crate::VersionConstraint;
 use crate::{AlertRecord, Cause, EventsStored, Month, NewAlert, NewPing, NewRelease, Release, StoreError};
-use crate::{VersionConstraint};
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
     let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
@@ -354,7 +354,11 @@ fn apply_events(tx: &Connection, slot: &mut Slot<EventRows, EventsStored>, tally
     Ok(())
 }
 
-fn apply_release(tx: &Connection, slot: &mut Slot<(NewRelease, i64), Release>, tally: &mut Tally) -> rusqlite::Result<()> {
+fn apply_release(
+    tx: &Connection,
+    slot: &mut Slot<(NewRelease, i64), Release>,
+    tally: &mut Tally,
+) -> rusqlite::Result<()> {
     let (r, now_ms) = &slot.op;
     tx.prepare_cached("INSERT OR IGNORE INTO products(name, created_at_ms) VALUES (?1, ?2)")?
         .execute(params![r.product, now_ms])?;
@@ -391,8 +395,10 @@ fn apply_add_alert(tx: &Connection, slot: &mut Slot<NewAlert, AlertRecord>, tall
         slot.set(Err(refused));
         return Ok(());
     }
-    tx.prepare_cached("INSERT INTO alerts(product, level, message, url, affects, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-        .execute(params![a.product, a.level, a.message, a.url, a.affects, a.date])?;
+    tx.prepare_cached(
+        "INSERT INTO alerts(product, level, message, url, affects, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![a.product, a.level, a.message, a.url, a.affects, a.date])?;
     let record = AlertRecord::new(tx.last_insert_rowid(), a.clone());
     tally.catalog_changed = true;
     slot.set(Ok(record));
@@ -436,8 +442,9 @@ fn apply_routes(tx: &Connection, slot: &mut Slot<Routes, usize>) -> rusqlite::Re
         templates,
         now_ms,
     } = &slot.op;
-    let mut stmt =
-        tx.prepare_cached("INSERT OR IGNORE INTO route_templates(product, template, created_at_ms) VALUES (?1, ?2, ?3)")?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO route_templates(product, template, created_at_ms) VALUES (?1, ?2, ?3)",
+    )?;
     let mut added = 0;
     for t in templates {
         added += stmt.execute(params![product, t, now_ms])?;
