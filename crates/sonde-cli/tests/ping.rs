@@ -109,7 +109,7 @@ fn admin(
 }
 
 fn mau(c: &sonde_collector::BackgroundCollector) -> u64 {
-    let month = sonde_store::Month::now();
+    let month = sonde_collector::clock::this_month();
     let v = admin(
         c,
         "GET",

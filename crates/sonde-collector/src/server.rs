@@ -75,7 +75,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     };
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
     let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
-    let events = crate::events::EventsState::new(state.clone(), &data_dir)?;
+    let events = crate::events::EventsState::new(state.clone());
     let router = app(state).merge(crate::events::router(events.clone()));
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
@@ -115,7 +115,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         }
     };
     tokio::spawn(crate::retention::task(
-        events.admin().clone(),
+        store.clone(),
         config.event_retention,
         config.retention_interval,
         stop_rx.clone(),

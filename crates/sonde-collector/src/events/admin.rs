@@ -71,13 +71,10 @@ pub(super) async fn add_routes(
             .map_err(|e| ApiError::BadRequest("invalid_route", format!("route template {t:?}: {e}")))?;
         texts.push(parsed.as_str().to_owned());
     }
-    let admin = state.admin.clone();
+    let store = state.app.store().clone();
     let name = p.to_string();
-    let (added, registered) = blocking(move || {
-        let added = admin.add_routes(&name, &texts, sonde_store::now_ms())?;
-        Ok((added, admin.routes(&name)?))
-    })
-    .await?;
+    let added = store.add_routes(&name, texts, crate::clock::now_ms())?.wait().await?;
+    let registered = blocking(move || store.routes(&name)).await?;
     state.routes.invalidate(p.as_str());
     Ok(crate::routes::json(
         StatusCode::CREATED,
@@ -100,9 +97,9 @@ pub(super) async fn list_routes(
     ApiQuery(q): ApiQuery<ProductParam>,
 ) -> Result<Response, ApiError> {
     let p = product(&q.product, &state)?;
-    let admin = state.admin.clone();
+    let store = state.app.store().clone();
     let name = p.to_string();
-    let registered = blocking(move || admin.routes(&name)).await?;
+    let registered = blocking(move || store.routes(&name)).await?;
     let builtin = routes::builtin(p.as_str()).iter().map(str::to_owned).collect();
     Ok(crate::routes::json(
         StatusCode::OK,
@@ -142,10 +139,10 @@ pub(super) async fn event_counts(
             format!("kind {:?}: use heartbeat, command or console", q.kind),
         )
     })?;
-    let admin = state.admin.clone();
+    let store = state.app.store().clone();
     let name = p.to_string();
     let include_test = q.include_test;
-    let rows = blocking(move || admin.event_counts(&name, kind.as_str(), include_test)).await?;
+    let rows = blocking(move || store.event_counts(&name, kind.as_str(), include_test)).await?;
     Ok(crate::routes::json(
         StatusCode::OK,
         &CountsAnswer {

@@ -29,7 +29,7 @@ pub(super) async fn ingest(
         .map_err(|e| ApiError::BadRequest("invalid_product", e.to_string()))?;
     let bytes = super::body::read(&headers, body, MAX_HASURA_BODY).await?;
     let routes = state.routes.get(product.as_str()).await?;
-    let (event, dropped) = hasura::decode(&bytes, product.clone(), &routes, sonde_store::now_ms())
+    let (event, dropped) = hasura::decode(&bytes, product.clone(), &routes, crate::clock::now_ms())
         .map_err(|e| ApiError::BadRequest("invalid_envelope", e.to_string()))?;
     let summary = state
         .app

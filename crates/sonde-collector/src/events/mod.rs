@@ -17,35 +17,30 @@ mod native;
 mod route_cache;
 mod schema;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
-use sonde_store::EventAdmin;
 
 pub use route_cache::RouteCache;
 
 use crate::routes::admin::require_token;
 use crate::AppState;
 
-/// What the event routes share: the collector's state, the event
-/// housekeeping handle on the same database, and the route-template cache.
+/// What the event routes share: the collector's state (and its store) and
+/// the route-template cache.
 #[derive(Clone, Debug)]
 pub struct EventsState {
     app: AppState,
-    admin: EventAdmin,
     routes: Arc<RouteCache>,
 }
 
 impl EventsState {
-    /// Opens the event housekeeping tables in `data_dir` (the store must be
-    /// open already).
-    pub fn new(app: AppState, data_dir: &Path) -> Result<Self, sonde_store::StoreError> {
-        let admin = EventAdmin::open(data_dir)?;
-        let routes = Arc::new(RouteCache::new(admin.clone()));
-        Ok(EventsState { app, admin, routes })
+    /// The event routes' state over `app`'s store.
+    pub fn new(app: AppState) -> Self {
+        let routes = Arc::new(RouteCache::new(app.store().clone()));
+        EventsState { app, routes }
     }
 }
 
@@ -62,11 +57,4 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: EventsState) -> Router<S>
         .route("/sdk/console.js", get(schema::console_js))
         .merge(admin_routes)
         .with_state(state)
-}
-
-impl EventsState {
-    /// The event housekeeping handle (retention, route templates).
-    pub fn admin(&self) -> &EventAdmin {
-        &self.admin
-    }
 }

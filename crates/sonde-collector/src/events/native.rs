@@ -44,7 +44,7 @@ async fn ingest_inner(state: EventsState, headers: HeaderMap, body: Body) -> Res
     let value = native::parse(&bytes).map_err(batch_error)?;
     let product = native::peek_product(&value).map_err(batch_error)?;
     let routes = state.routes.get(product.as_str()).await?;
-    let batch = native::decode(value, &routes, sonde_store::now_ms()).map_err(batch_error)?;
+    let batch = native::decode(value, &routes, crate::clock::now_ms()).map_err(batch_error)?;
     let summary = state
         .app
         .pipeline()

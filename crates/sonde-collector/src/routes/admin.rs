@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use serde::Deserialize;
-use sonde_store::{Month, WriteOp, WriteOutcome};
+use sonde_store::{Month, Pending};
 
 use crate::admin::{validate_product, AlertInput, MauAnswer, ReleaseInput, VersionsInput};
 use crate::token::token_matches;
@@ -44,19 +44,16 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
 }
 
 fn now_secs() -> i64 {
-    sonde_store::now_ms() / 1000
+    crate::clock::now_ms() / 1000
 }
 
-async fn write(state: &AppState, op: WriteOp) -> Result<WriteOutcome, ApiError> {
-    let outcome = state.store().enqueue(op)?.wait().await?;
+/// Waits for a catalog write to commit, then reloads the catalog.
+async fn write<T>(state: &AppState, pending: Pending<T>) -> Result<T, ApiError> {
+    let outcome = pending.wait().await?;
     if let Err(e) = state.catalog_handle().refresh(state.store()).await {
         tracing::warn!(error = %e, "catalog refresh after an admin change failed; the poller will retry");
     }
     Ok(outcome)
-}
-
-fn unexpected(o: WriteOutcome) -> ApiError {
-    ApiError::Internal(format!("unexpected store outcome {o:?}"))
 }
 
 async fn publish_release(
@@ -64,10 +61,9 @@ async fn publish_release(
     ApiJson(input): ApiJson<ReleaseInput>,
 ) -> Result<Response, ApiError> {
     let release = input.validate(now_secs())?;
-    match write(&state, WriteOp::PublishRelease(release)).await? {
-        WriteOutcome::Release(r) => Ok(super::json(StatusCode::CREATED, &r)),
-        o => Err(unexpected(o)),
-    }
+    let stored = state.store().publish_release(release, crate::clock::now_ms())?;
+    let r = write(&state, stored).await?;
+    Ok(super::json(StatusCode::CREATED, &r))
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,10 +96,8 @@ async fn list_releases(
 
 async fn add_alert(State(state): State<AppState>, ApiJson(input): ApiJson<AlertInput>) -> Result<Response, ApiError> {
     let alert = input.validate(now_secs())?;
-    match write(&state, WriteOp::AddAlert(alert)).await? {
-        WriteOutcome::Alert(a) => Ok(super::json(StatusCode::CREATED, &a)),
-        o => Err(unexpected(o)),
-    }
+    let a = write(&state, state.store().add_alert(alert)?).await?;
+    Ok(super::json(StatusCode::CREATED, &a))
 }
 
 async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
@@ -120,10 +114,10 @@ async fn remove_alert(State(state): State<AppState>, Path(id): Path<String>) -> 
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::BadRequest("invalid_id", format!("alert id {id:?} is not a number")))?;
-    match write(&state, WriteOp::RemoveAlert(id)).await? {
-        WriteOutcome::Removed(true) => Ok(StatusCode::NO_CONTENT.into_response()),
-        WriteOutcome::Removed(false) => Err(ApiError::NotFound("unknown_alert", format!("no alert with id {id}"))),
-        o => Err(unexpected(o)),
+    if write(&state, state.store().remove_alert(id)?).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::NotFound("unknown_alert", format!("no alert with id {id}")))
     }
 }
 
@@ -133,7 +127,7 @@ async fn set_versions(
 ) -> Result<Response, ApiError> {
     let constraint = input.validate()?;
     let answer = constraint.clone();
-    write(&state, WriteOp::SetVersions(constraint)).await?;
+    write(&state, state.store().set_versions(constraint)?).await?;
     Ok(super::json(StatusCode::OK, &answer))
 }
 
@@ -152,7 +146,7 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
     };
     let product = validate_product(&product)?.to_string();
     let month = match p.month {
-        None => Month::now(),
+        None => crate::clock::this_month(),
         Some(m) => m
             .parse::<Month>()
             .map_err(|e| ApiError::BadRequest("invalid_month", e.to_string()))?,
