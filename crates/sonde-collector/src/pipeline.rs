@@ -165,14 +165,14 @@ mod tests {
     use crate::catalog::Catalog;
 
     /// A pipeline over an in-memory store where `demo` is registered.
-    fn pipeline() -> Pipeline {
+    async fn pipeline() -> Pipeline {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let release = NewRelease {
             product: "demo".into(),
             version: "1.0.0".into(),
             ..Default::default()
         };
-        store.publish_release(release, 1).unwrap().wait_blocking().unwrap();
+        store.publish_release(release, 1).unwrap().wait().await.unwrap();
         let catalog = Arc::new(CatalogHandle::new(Catalog::build(store.load_catalog().unwrap())));
         Pipeline::new(store, catalog)
     }
@@ -196,7 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn pings_of_registered_products_only_are_stored() {
-        let pipeline = pipeline();
+        let pipeline = pipeline().await;
         pipeline.submit_ping(ping("demo"), Vec::new()).await.unwrap();
         let err = pipeline.submit_ping(ping("ghost"), Vec::new()).await.unwrap_err();
         assert!(
@@ -209,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_batch_stores_nothing_and_a_retry_is_counted_as_duplicates() {
-        let pipeline = pipeline();
+        let pipeline = pipeline().await;
         let product = ProductName::parse("demo").unwrap();
         let empty = pipeline.submit_events(&product, Vec::new(), Vec::new()).await.unwrap();
         assert_eq!(empty, IngestSummary::default());

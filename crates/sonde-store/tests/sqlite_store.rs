@@ -276,19 +276,40 @@ fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 31);
 }
 
-/// A `sonde.db` in `dir` as schema version 1 wrote it: `meta` at version 1,
-/// the product `demo`, and the tables `ddl` creates.
-fn version_1_file(dir: &std::path::Path, ddl: &str) -> Connection {
+/// A `sonde.db` in `dir` with `meta` at schema `version` and the tables
+/// `ddl` creates.
+fn file_at_version(dir: &std::path::Path, version: i64, ddl: &str) -> Connection {
     let c = Connection::open(dir.join("sonde.db")).unwrap();
     c.execute_batch(
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-         INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
-         CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
-         INSERT INTO products VALUES ('demo', 1);",
+         INSERT INTO meta(key, value) VALUES ('catalog_generation', 1);",
     )
     .unwrap();
+    c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?1)", [version])
+        .unwrap();
     c.execute_batch(ddl).unwrap();
     c
+}
+
+/// A `sonde.db` in `dir` as schema version 1 wrote it: `meta` at version 1,
+/// the product `demo`, and the tables `ddl` creates.
+fn version_1_file(dir: &std::path::Path, ddl: &str) -> Connection {
+    let c = file_at_version(
+        dir,
+        1,
+        "CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO products VALUES ('demo', 1);",
+    );
+    c.execute_batch(ddl).unwrap();
+    c
+}
+
+/// The schema version recorded in the database at `path`.
+fn schema_version(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .unwrap()
 }
 
 /// A data directory written by schema version 1 (`monthly_signatures` as a
@@ -320,11 +341,8 @@ fn a_version_1_file_is_migrated_without_losing_a_signature() {
     }
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 3);
     assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 1);
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     let c = Connection::open(store.path()).unwrap();
-    let version: i64 = c
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
     let rows: Vec<(String, i64, String)> = c
         .prepare("SELECT month, seq, signature FROM monthly_signatures ORDER BY month, seq")
         .unwrap()
@@ -416,14 +434,7 @@ fn a_version_1_file_keeps_recognising_stored_event_ids() {
 #[test]
 fn a_file_from_a_newer_sonde_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
-        c.execute_batch(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO meta(key, value) VALUES ('schema_version', 99);",
-        )
-        .unwrap();
-    }
+    file_at_version(dir.path(), 99, "");
     let err = SqliteStore::open(dir.path()).unwrap_err();
     assert!(
         matches!(
@@ -450,21 +461,17 @@ fn a_file_from_a_newer_sonde_is_refused() {
 #[test]
 fn a_version_2_file_keeps_its_route_templates_and_rollups() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
-        c.execute_batch(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO meta(key, value) VALUES ('schema_version', 2), ('catalog_generation', 0);
-             CREATE TABLE route_templates (product TEXT NOT NULL, template TEXT NOT NULL,
+    file_at_version(
+        dir.path(),
+        2,
+        "CREATE TABLE route_templates (product TEXT NOT NULL, template TEXT NOT NULL,
                  created_at_ms INTEGER NOT NULL, PRIMARY KEY (product, template)) WITHOUT ROWID;
              INSERT INTO route_templates VALUES ('p', '/a', 1);
              CREATE TABLE event_rollups (product TEXT NOT NULL, kind TEXT NOT NULL, test INTEGER NOT NULL,
                  month TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, errors INTEGER NOT NULL,
                  PRIMARY KEY (product, kind, test, month, key)) WITHOUT ROWID;
-             INSERT INTO event_rollups VALUES ('p', 'command', 0, '2020-09', 'tool build', 2, 1);",
-        )
-        .unwrap();
-    }
+         INSERT INTO event_rollups VALUES ('p', 'command', 0, '2020-09', 'tool build', 2, 1);",
+    );
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(store.routes("p").unwrap(), ["/a"]);
     let added = store
@@ -478,11 +485,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         (counts[0].month.as_str(), counts[0].count, counts[0].errors),
         ("2020-09", 2, 1)
     );
-    let c = Connection::open(store.path()).unwrap();
-    let version: i64 = c
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     assert_eq!(SCHEMA_VERSION, 3);
 }
 
