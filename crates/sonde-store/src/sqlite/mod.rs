@@ -8,10 +8,10 @@
 //! lets the CLI write to the same file while a collector runs.
 //!
 //! Every write but retention goes through the writer thread's queue
-//! ([`queue`], [`writer`]). A retention pass deletes in chunks, each its own
-//! transaction, on a connection of its own ([`retention`]), so a long pass
-//! never holds up the ingest batches (`busy_timeout` serialises the two).
-//! Reads ([`reads`]) run on pooled read-only connections.
+//! (`queue.rs`, `writer.rs`). A retention pass deletes in chunks, each its
+//! own transaction, on a connection of its own (`retention.rs`), so a long
+//! pass never holds up the ingest batches (`busy_timeout` serialises the
+//! two). Reads (`reads.rs`) run on pooled read-only connections.
 
 mod first_seen;
 mod queue;
