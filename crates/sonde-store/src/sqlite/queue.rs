@@ -9,8 +9,10 @@
 use sonde_protocol::ping::Dropped;
 use tokio::sync::oneshot;
 
-use crate::{AlertRecord, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, Pending, Release, StoreError};
-use crate::{Cause, VersionConstraint};
+use crate::{
+    AlertRecord, Cause, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, Pending, Release, StoreError,
+    VersionConstraint,
+};
 
 /// One queued write and where its result goes.
 pub(crate) struct Slot<P, T> {

@@ -20,8 +20,9 @@ use tokio::sync::mpsc;
 
 use super::first_seen::{FirstSeen, Seen};
 use super::queue::{EventRows, Msg, Routes, Slot};
-use crate::VersionConstraint;
-use crate::{AlertRecord, Cause, EventsStored, Month, NewAlert, NewPing, NewRelease, Release, StoreError};
+use crate::{
+    AlertRecord, Cause, EventsStored, Month, NewAlert, NewPing, NewRelease, Release, StoreError, VersionConstraint,
+};
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
     let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
