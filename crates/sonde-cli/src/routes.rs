@@ -5,10 +5,10 @@
 //! and drops a route that matches none, so a real name never reaches storage.
 //! `hasura` has its console's templates built in.
 
-use anyhow::Context;
 use serde::Deserialize;
+use sonde_collector::clock::now_ms;
 use sonde_protocol::routes::{self, RouteTemplate};
-use sonde_store::EventAdmin;
+use sonde_store::Store;
 
 use crate::output::{self, Format, UsageError};
 use crate::target::{GlobalArgs, Target};
@@ -63,12 +63,11 @@ pub fn run(global: &GlobalArgs, cmd: RoutesCmd) -> anyhow::Result<()> {
                 )?,
                 Target::Direct(store) => {
                     registered(store, product.as_str())?;
-                    let admin = admin(global)?;
-                    admin.add_routes(product.as_str(), &texts, sonde_store::now_ms())?;
+                    store.add_routes(product.as_str(), texts, now_ms())?.wait_blocking()?;
                     Listing {
                         product: product.to_string(),
                         builtin: Vec::new(),
-                        registered: admin.routes(product.as_str())?,
+                        registered: store.routes(product.as_str())?,
                     }
                 }
             };
@@ -89,7 +88,7 @@ pub fn run(global: &GlobalArgs, cmd: RoutesCmd) -> anyhow::Result<()> {
                     Listing {
                         product: product.to_string(),
                         builtin: routes::builtin(product.as_str()).iter().map(str::to_owned).collect(),
-                        registered: admin(global)?.routes(product.as_str())?,
+                        registered: store.routes(product.as_str())?,
                     }
                 }
             };
@@ -110,14 +109,8 @@ pub fn run(global: &GlobalArgs, cmd: RoutesCmd) -> anyhow::Result<()> {
 }
 
 fn registered(store: &sonde_store::SqliteStore, product: &str) -> anyhow::Result<()> {
-    use sonde_store::Store;
     if store.releases(product)?.is_empty() {
         return Err(UsageError(format!("unknown product {product:?}: publish a release for it first")).into());
     }
     Ok(())
-}
-
-fn admin(global: &GlobalArgs) -> anyhow::Result<EventAdmin> {
-    let dir = global.data_dir_or_default();
-    EventAdmin::open(&dir).with_context(|| format!("cannot open the route templates in {}", dir.display()))
 }

@@ -37,7 +37,7 @@ pub fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
     match cmd {
         StatsCmd::Mau { product, month, format } => {
             let month = match month {
-                None => Month::now(),
+                None => sonde_collector::clock::this_month(),
                 Some(m) => m.parse::<Month>().map_err(|e| UsageError(e.to_string()))?,
             };
             let target = Target::open(global, false)?;

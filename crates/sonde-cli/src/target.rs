@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context};
 use serde::de::DeserializeOwned;
 use sonde_collector::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use sonde_collector::clock::now_ms;
 use sonde_store::{
-    AlertRecord, Month, RejectionCount, Release, SqliteStore, Store, StoreError, VersionConstraint, WriteOp,
-    WriteOutcome,
+    AlertRecord, Month, Pending, RejectionCount, Release, SqliteStore, Store, StoreError, VersionConstraint,
 };
 
 use crate::output::UsageError;
@@ -56,7 +56,7 @@ pub struct Remote {
 }
 
 fn now_secs() -> i64 {
-    sonde_store::now_ms() / 1000
+    now_ms() / 1000
 }
 
 impl Target {
@@ -98,8 +98,9 @@ impl Target {
         Ok(Target::Direct(store))
     }
 
-    fn write(store: &SqliteStore, op: WriteOp) -> anyhow::Result<WriteOutcome> {
-        store.enqueue(op)?.wait_blocking().map_err(|e| match e {
+    /// Waits for a queued write, turning an unknown product into a usage error.
+    fn write<T>(pending: Result<Pending<T>, StoreError>) -> anyhow::Result<T> {
+        pending.and_then(Pending::wait_blocking).map_err(|e| match e {
             StoreError::UnknownProduct(p) => {
                 UsageError(format!("unknown product {p:?}: publish a release for it first")).into()
             }
@@ -111,10 +112,7 @@ impl Target {
     pub fn publish_release(&self, input: ReleaseInput) -> anyhow::Result<Release> {
         let release = input.clone().validate(now_secs())?;
         match self {
-            Target::Direct(s) => match Self::write(s, WriteOp::PublishRelease(release))? {
-                WriteOutcome::Release(r) => Ok(r),
-                o => Err(anyhow!("unexpected store outcome {o:?}")),
-            },
+            Target::Direct(s) => Self::write(s.publish_release(release, now_ms())),
             Target::Remote(r) => r.call("POST", "/api/v1/releases", Some(serde_json::to_value(&input)?)),
         }
     }
@@ -140,10 +138,7 @@ impl Target {
     pub fn add_alert(&self, input: AlertInput) -> anyhow::Result<AlertRecord> {
         let alert = input.clone().validate(now_secs())?;
         match self {
-            Target::Direct(s) => match Self::write(s, WriteOp::AddAlert(alert))? {
-                WriteOutcome::Alert(a) => Ok(a),
-                o => Err(anyhow!("unexpected store outcome {o:?}")),
-            },
+            Target::Direct(s) => Self::write(s.add_alert(alert)),
             Target::Remote(r) => r.call("POST", "/api/v1/alerts", Some(serde_json::to_value(&input)?)),
         }
     }
@@ -163,10 +158,7 @@ impl Target {
     /// Removes an alert; `false` if there was none with that id.
     pub fn remove_alert(&self, id: i64) -> anyhow::Result<bool> {
         match self {
-            Target::Direct(s) => match Self::write(s, WriteOp::RemoveAlert(id))? {
-                WriteOutcome::Removed(b) => Ok(b),
-                o => Err(anyhow!("unexpected store outcome {o:?}")),
-            },
+            Target::Direct(s) => Self::write(s.remove_alert(id)),
             Target::Remote(r) => {
                 let (status, body) = r.raw("DELETE", &format!("/api/v1/alerts/{id}"), None)?;
                 match status {
@@ -183,7 +175,7 @@ impl Target {
         let constraint = input.clone().validate()?;
         match self {
             Target::Direct(s) => {
-                Self::write(s, WriteOp::SetVersions(constraint.clone()))?;
+                Self::write(s.set_versions(constraint.clone()))?;
                 Ok(constraint)
             }
             Target::Remote(r) => r.call("PUT", "/api/v1/versions", Some(serde_json::to_value(&input)?)),

@@ -66,7 +66,7 @@ fn admin(c: &Collector, method: &str, path: &str, body: Option<serde_json::Value
 }
 
 fn mau(c: &Collector) -> u64 {
-    let month = sonde_store::Month::now();
+    let month = sonde_collector::clock::this_month();
     let v = admin(
         c,
         "GET",

@@ -144,9 +144,6 @@ pub enum ApiError {
     /// 500 `internal`: the store failed.
     #[error("store: {0}")]
     Store(#[source] StoreError),
-    /// 500 `internal`: the store answered a write with an outcome of another kind.
-    #[error("unexpected store outcome {0}")]
-    UnexpectedOutcome(String),
     /// 500 `internal`: a blocking task panicked or was cancelled.
     #[error("a blocking task did not finish: {0}")]
     Task(#[source] tokio::task::JoinError),
@@ -188,11 +185,9 @@ impl ApiError {
             ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            ApiError::Ingest(_)
-            | ApiError::Store(_)
-            | ApiError::UnexpectedOutcome(_)
-            | ApiError::Task(_)
-            | ApiError::Serialize(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Ingest(_) | ApiError::Store(_) | ApiError::Task(_) | ApiError::Serialize(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -227,11 +222,7 @@ impl ApiError {
             }
             ApiError::Ingest(PipelineError::ProductMismatch { .. }) => "product_mismatch",
             ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => "unavailable",
-            ApiError::Ingest(_)
-            | ApiError::Store(_)
-            | ApiError::UnexpectedOutcome(_)
-            | ApiError::Task(_)
-            | ApiError::Serialize(_) => "internal",
+            ApiError::Ingest(_) | ApiError::Store(_) | ApiError::Task(_) | ApiError::Serialize(_) => "internal",
         }
     }
 }

@@ -16,6 +16,7 @@
 //!   snapshot, refreshed when the store's catalog generation moves.
 //! - [`admin`]: admin inputs and their validation, shared with the CLI.
 //! - [`semver_rules`]: how versions are compared and ranges matched.
+//! - [`clock`]: the collector's clock; the store is given every time it records.
 //!
 //! Nothing here logs or stores a client's IP address.
 //!
@@ -31,6 +32,7 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod clock;
 mod config;
 mod error;
 pub mod events;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sonde_protocol::ping::Dropped;
 use sonde_protocol::{Event, ProductName, UsagePing};
-use sonde_store::{Store, StoreError, WriteOp, WriteOutcome};
+use sonde_store::{NewEvents, NewPing, Store, StoreError};
 
 use crate::catalog::CatalogHandle;
 
@@ -100,7 +100,7 @@ impl Pipeline {
     ) -> Result<(), PipelineError> {
         self.check_product(ping.product.as_str())?;
         self.store
-            .enqueue(WriteOp::Ping { ping, source, dropped })?
+            .record_ping(NewPing { ping, source, dropped })?
             .wait()
             .await?;
         Ok(())
@@ -136,26 +136,98 @@ impl Pipeline {
         if events.is_empty() && dropped.is_empty() {
             return Ok(IngestSummary::default());
         }
-        let op = WriteOp::Events {
+        let batch = NewEvents {
             product: product.clone(),
             source,
             events,
             dropped,
         };
-        match self.store.enqueue(op)?.wait().await? {
-            WriteOutcome::Events { stored, duplicates } => Ok(IngestSummary {
-                stored,
-                duplicates,
-                dropped: dropped_count,
-            }),
-            other => Err(PipelineError::Store(StoreError::Corrupt(format!(
-                "unexpected outcome {other:?}"
-            )))),
-        }
+        let stored = self.store.store_events(batch)?.wait().await?;
+        Ok(IngestSummary {
+            stored: stored.stored,
+            duplicates: stored.duplicates,
+            dropped: dropped_count,
+        })
     }
 
     /// The store behind the pipeline.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sonde_protocol::{ClientFamily, EventKind};
+    use sonde_store::{MemoryStore, NewRelease};
+
+    use super::*;
+    use crate::catalog::Catalog;
+
+    /// A pipeline over an in-memory store where `demo` is registered.
+    async fn pipeline() -> Pipeline {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let release = NewRelease {
+            product: "demo".into(),
+            version: "1.0.0".into(),
+            ..Default::default()
+        };
+        store.publish_release(release, 1).unwrap().wait().await.unwrap();
+        let catalog = Arc::new(CatalogHandle::new(Catalog::build(store.load_catalog().unwrap())));
+        Pipeline::new(store, catalog)
+    }
+
+    fn ping(product: &str) -> UsagePing {
+        UsagePing {
+            product: ProductName::parse(product).unwrap(),
+            version: None,
+            os: None,
+            arch: None,
+            runtime_version: None,
+            signature: None,
+            ci: None,
+            ci_name: None,
+            client_family: ClientFamily::GoCheckpoint,
+            project_hash: None,
+            cli_path_hash: None,
+            received_at_ms: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn pings_of_registered_products_only_are_stored() {
+        let pipeline = pipeline().await;
+        pipeline.submit_ping(ping("demo"), Vec::new()).await.unwrap();
+        let err = pipeline.submit_ping(ping("ghost"), Vec::new()).await.unwrap_err();
+        assert!(
+            matches!(err, PipelineError::UnknownProduct(ref p) if p == "ghost"),
+            "{err}"
+        );
+        assert_eq!(pipeline.store().ping_count("demo").unwrap(), 1);
+        assert_eq!(pipeline.store().ping_count("ghost").unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_empty_batch_stores_nothing_and_a_retry_is_counted_as_duplicates() {
+        let pipeline = pipeline().await;
+        let product = ProductName::parse("demo").unwrap();
+        let empty = pipeline.submit_events(&product, Vec::new(), Vec::new()).await.unwrap();
+        assert_eq!(empty, IngestSummary::default());
+        let event = Event {
+            id: "00000000-0000-4000-8000-000000000001".into(),
+            kind: EventKind::Heartbeat,
+            product: product.clone(),
+            test: false,
+            occurred_at_ms: None,
+            received_at_ms: 1,
+            fields: Default::default(),
+        };
+        let first = pipeline
+            .submit_events(&product, vec![event.clone()], Vec::new())
+            .await
+            .unwrap();
+        let retry = pipeline.submit_events(&product, vec![event], Vec::new()).await.unwrap();
+        assert_eq!((first.stored, first.duplicates), (1, 0));
+        assert_eq!((retry.stored, retry.duplicates), (0, 1));
     }
 }

@@ -2,28 +2,29 @@
 //! [`crate::Config::event_retention`] ago (400 days by default), once at
 //! start and then every [`crate::Config::retention_interval`] (1 h). Each
 //! deleted event is first counted in the monthly roll-ups
-//! ([`sonde_store::EventAdmin::apply_retention`]), so the counts analytics
+//! ([`sonde_store::Store::apply_retention`]), so the counts analytics
 //! reads survive.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use sonde_store::EventAdmin;
+use sonde_store::{Store, StoreError};
 use tokio::sync::watch;
 
 /// One retention pass now: deletes events received before `now - max_age`.
-pub async fn run_once(admin: &EventAdmin, max_age: Duration) -> Result<u64, sonde_store::StoreError> {
-    let cutoff = sonde_store::now_ms().saturating_sub(max_age.as_millis().min(i64::MAX as u128) as i64);
-    let admin = admin.clone();
-    let out = tokio::task::spawn_blocking(move || admin.apply_retention(cutoff))
+pub async fn run_once(store: &Arc<dyn Store>, max_age: Duration) -> Result<u64, StoreError> {
+    let cutoff = crate::clock::now_ms().saturating_sub(max_age.as_millis().min(i64::MAX as u128) as i64);
+    let store = store.clone();
+    let out = tokio::task::spawn_blocking(move || store.apply_retention(cutoff))
         .await
-        .map_err(|e| sonde_store::StoreError::WriteFailed(e.to_string()))??;
+        .map_err(StoreError::write)??;
     Ok(out.deleted)
 }
 
 /// The periodic task; returns when `stop` turns true.
-pub async fn task(admin: EventAdmin, max_age: Duration, every: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn task(store: Arc<dyn Store>, max_age: Duration, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
-        match run_once(&admin, max_age).await {
+        match run_once(&store, max_age).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "retention: expired raw events rolled up and deleted"),
             Err(e) => tracing::warn!(error = %e, "retention pass failed; retrying next interval"),

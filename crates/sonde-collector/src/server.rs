@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sonde_store::{EventAdmin, SqliteStore, Store, StoreOptions};
+use sonde_store::{SqliteStore, Store, StoreOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -70,8 +70,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
             .map_err(CollectorError::Task)??
     };
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
-    let event_admin = EventAdmin::open(&data_dir)?;
-    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone(), event_admin.clone());
+    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
     let router = app(state);
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
@@ -115,7 +114,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         }
     };
     tokio::spawn(crate::retention::task(
-        event_admin,
+        store.clone(),
         config.event_retention,
         config.retention_interval,
         stop_rx.clone(),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sonde_store::{EventAdmin, Store, StoreError};
+use sonde_store::{Store, StoreError};
 
 use crate::catalog::{Catalog, CatalogHandle};
 use crate::events::RouteCache;
@@ -19,7 +19,6 @@ struct Inner {
     pipeline: Pipeline,
     catalog: Arc<CatalogHandle>,
     store: Arc<dyn Store>,
-    event_admin: EventAdmin,
     routes: RouteCache,
     admin_token: String,
 }
@@ -31,23 +30,16 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over `store` and `event_admin` (the event housekeeping handle on
-    /// the same database), serving `catalog`, guarding the admin API with
+    /// State over `store`, serving `catalog`, guarding the admin API with
     /// `admin_token`.
-    pub fn new(
-        store: Arc<dyn Store>,
-        catalog: Arc<CatalogHandle>,
-        admin_token: String,
-        event_admin: EventAdmin,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
         let pipeline = Pipeline::new(store.clone(), catalog.clone());
-        let routes = RouteCache::new(event_admin.clone());
+        let routes = RouteCache::new(store.clone());
         AppState {
             inner: Arc::new(Inner {
                 pipeline,
                 catalog,
                 store,
-                event_admin,
                 routes,
                 admin_token,
             }),
@@ -74,11 +66,6 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The event housekeeping handle (retention, route templates, event counts).
-    pub fn event_admin(&self) -> &EventAdmin {
-        &self.inner.event_admin
-    }
-
     /// The route templates of every product, cached.
     pub fn routes(&self) -> &RouteCache {
         &self.inner.routes
@@ -95,24 +82,9 @@ impl AppState {
         f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let store = self.inner.store.clone();
-        blocking(move || f(store.as_ref())).await
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(ApiError::Task)?
+            .map_err(ApiError::from)
     }
-
-    /// Runs a blocking call on the event housekeeping handle off the async workers.
-    pub async fn with_event_admin<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&EventAdmin) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let admin = self.inner.event_admin.clone();
-        blocking(move || f(&admin)).await
-    }
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::Task)?
-        .map_err(ApiError::from)
 }

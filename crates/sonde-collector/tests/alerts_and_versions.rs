@@ -118,7 +118,7 @@ fn admin_lists_and_mau() {
     assert_eq!(versions.len(), 2);
     let (_, alerts) = h.admin_get("/api/v1/alerts?product=demo");
     assert_eq!(alerts.as_array().unwrap().len(), 1);
-    let month = sonde_store::Month::now().to_string();
+    let month = sonde_collector::clock::this_month().to_string();
     let (status, mau) = h.admin_get(&format!("/api/v1/stats/mau?product=demo&month={month}"));
     assert_eq!(status, 200);
     assert_eq!(
@@ -143,12 +143,15 @@ fn a_change_by_another_process_is_served_without_restart() {
     let other = sonde_store::SqliteStore::open(&h.data_dir()).unwrap();
     use sonde_store::Store;
     other
-        .enqueue(sonde_store::WriteOp::PublishRelease(sonde_store::NewRelease {
-            product: "demo".into(),
-            version: "1.1.0".into(),
-            date: 1,
-            ..Default::default()
-        }))
+        .publish_release(
+            sonde_store::NewRelease {
+                product: "demo".into(),
+                version: "1.1.0".into(),
+                date: 1,
+                ..Default::default()
+            },
+            sonde_collector::clock::now_ms(),
+        )
         .unwrap()
         .wait_blocking()
         .unwrap();

@@ -4,25 +4,28 @@
 use std::sync::Arc;
 
 use sonde_collector::catalog::{Catalog, CatalogHandle};
+use sonde_collector::clock::now_ms;
 use sonde_collector::{AppState, PipelineError};
 use sonde_protocol::ping::Dropped;
 use sonde_protocol::{DropReason, Event, EventKind, ProductName};
-use sonde_store::{NewRelease, SqliteStore, Store, WriteOp};
+use sonde_store::{NewRelease, SqliteStore, Store};
 
 fn state(dir: &std::path::Path) -> AppState {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir).unwrap());
     store
-        .enqueue(WriteOp::PublishRelease(NewRelease {
-            product: "demo".into(),
-            version: "1.0.0".into(),
-            ..Default::default()
-        }))
+        .publish_release(
+            NewRelease {
+                product: "demo".into(),
+                version: "1.0.0".into(),
+                ..Default::default()
+            },
+            now_ms(),
+        )
         .unwrap()
         .wait_blocking()
         .unwrap();
     let catalog = Arc::new(CatalogHandle::new(Catalog::build(store.load_catalog().unwrap())));
-    let event_admin = sonde_store::EventAdmin::open(dir).unwrap();
-    AppState::new(store, catalog, "t".repeat(64), event_admin)
+    AppState::new(store, catalog, "t".repeat(64))
 }
 
 fn event(id: &str) -> Event {
@@ -32,7 +35,7 @@ fn event(id: &str) -> Event {
         product: ProductName::parse("demo").unwrap(),
         test: false,
         occurred_at_ms: None,
-        received_at_ms: sonde_store::now_ms(),
+        received_at_ms: now_ms(),
         fields: serde_json::json!({"tables": 3}).as_object().unwrap().clone().into(),
     }
 }

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sonde_collector::catalog::{Catalog, CatalogHandle};
 use sonde_collector::{app, AppState};
-use sonde_store::{EventAdmin, SqliteStore, Store};
+use sonde_store::{SqliteStore, Store};
 use tower::ServiceExt;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -58,19 +58,14 @@ impl Service {
     async fn start() -> Service {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        let (store, catalog, event_admin) = tokio::task::spawn_blocking(move || {
+        let (store, catalog) = tokio::task::spawn_blocking(move || {
             let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
             let catalog = Catalog::build(store.load_catalog().unwrap());
-            (store, catalog, EventAdmin::open(&path).unwrap())
+            (store, catalog)
         })
         .await
         .unwrap();
-        let state = AppState::new(
-            store.clone(),
-            Arc::new(CatalogHandle::new(catalog)),
-            TOKEN.to_owned(),
-            event_admin,
-        );
+        let state = AppState::new(store.clone(), Arc::new(CatalogHandle::new(catalog)), TOKEN.to_owned());
         let service = Service {
             app: app(state),
             store,

@@ -2,8 +2,15 @@
 //! commit, without HTTP. `cargo run --release -p sonde-store --example
 //! writer_cost -- DIR [PINGS] [CONCURRENCY]` (DIR: an empty directory).
 use sonde_protocol::{ClientFamily, ProductName, UsagePing};
-use sonde_store::{SqliteStore, Store, WriteOp};
+use sonde_store::{NewPing, NewRelease, SqliteStore, Store};
 use std::sync::Arc;
+
+/// Milliseconds since the Unix epoch (the store keeps no clock; its caller does).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 fn thread_cpu(name: &str) -> f64 {
     let mut t = 0.0;
@@ -25,11 +32,14 @@ fn main() {
     let conc: usize = std::env::args().nth(3).map(|s| s.parse().unwrap()).unwrap_or(50);
     let store = Arc::new(SqliteStore::open(std::path::Path::new(&dir)).unwrap());
     store
-        .enqueue(WriteOp::PublishRelease(sonde_store::NewRelease {
-            product: "prisma".into(),
-            version: "5.22.0".into(),
-            ..Default::default()
-        }))
+        .publish_release(
+            NewRelease {
+                product: "prisma".into(),
+                version: "5.22.0".into(),
+                ..Default::default()
+            },
+            now_ms(),
+        )
         .unwrap()
         .wait_blocking()
         .unwrap();
@@ -60,10 +70,10 @@ fn main() {
                         client_family: ClientFamily::Prisma,
                         project_hash: Some("a1b2c3d4".into()),
                         cli_path_hash: Some("deadbeef".into()),
-                        received_at_ms: sonde_store::now_ms(),
+                        received_at_ms: now_ms(),
                     };
                     store
-                        .enqueue(WriteOp::Ping {
+                        .record_ping(NewPing {
                             ping,
                             source: "check",
                             dropped: vec![],

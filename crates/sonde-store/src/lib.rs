@@ -1,51 +1,111 @@
 //! Storage for the Sonde collector.
 //!
-//! [`Store`] is the interface every backend implements; [`SqliteStore`] is the
-//! embedded default: one SQLite file in the data directory, WAL journal,
-//! `synchronous=FULL`, and one writer thread that owns the only write
-//! connection. Writers queue a [`WriteOp`]; the writer drains whatever is
-//! queued (up to [`sqlite::MAX_BATCH`] ops) into one transaction, commits, and
-//! only then acknowledges every op of the batch (group commit). A caller that
-//! got `Ok` from [`PendingWrite::wait`] therefore knows its write is on disk.
+//! [`Store`] is the one interface through which the collector persists and
+//! reads everything: pings, events, the catalog (products, releases, alerts,
+//! version constraints), route templates, rejection counters, monthly active
+//! signatures, event counts and retention. Two backends implement it:
 //!
-//! Reads (catalog, stats) use separate read-only connections and never wait on
-//! the writer.
+//! - [`SqliteStore`] ([`sqlite`]), the embedded default: one SQLite file in
+//!   the data directory, WAL journal, `synchronous=FULL`, and one writer
+//!   thread that owns the only ingest connection. Writes are queued; the
+//!   writer drains whatever is queued (up to [`sqlite::MAX_BATCH`] ops) into
+//!   one transaction, commits, and only then answers every op of the batch
+//!   (group commit). A caller that got `Ok` from [`Pending::wait`] therefore
+//!   knows its write is on disk.
+//! - [`MemoryStore`] ([`memory`]), the same semantics in memory: the
+//!   reference the store suite checks every backend against, and the store of
+//!   collector tests that need no file.
+//!
+//! Every write returns a [`Pending`] of its own result type (a stored
+//! [`Release`], an [`AlertRecord`] with its id, whether an alert was removed,
+//! [`EventsStored`]...), so callers never match on an untyped outcome.
+//!
+//! The store keeps no clock: every time it records (a product's creation, a
+//! route template's registration, the retention cutoff) is given by the
+//! caller, so the collector's clock is the only one.
+//!
+//! # Why reads are synchronous
+//!
+//! Writes are asynchronous handles ([`Pending`]): they are the hot path and a
+//! backend batches them. Reads are plain blocking calls, and async callers run
+//! them on a blocking thread (`spawn_blocking`). The trait stays object-safe
+//! (the collector holds an `Arc<dyn Store>`) without boxing a future per call,
+//! and no read is on a latency-critical path: checks are answered from the
+//! in-memory catalog, which is reloaded in the background when
+//! [`Store::catalog_generation`] moves. A backend over HTTP (ClickHouse) can
+//! answer reads with a blocking HTTP client on that thread, and answer writes
+//! from its own batching task through [`Pending::channel`], so it fits this
+//! interface as it is.
 //!
 //! ```no_run
-//! use sonde_store::{SqliteStore, Store, WriteOp, NewRelease};
+//! use sonde_store::{NewRelease, SqliteStore, Store};
 //! let store = SqliteStore::open("./sonde-data".as_ref()).unwrap();
-//! let pending = store
-//!     .enqueue(WriteOp::PublishRelease(NewRelease { product: "demo".into(), version: "1.0.0".into(), ..Default::default() }))
-//!     .unwrap();
-//! pending.wait_blocking().unwrap();
+//! let release = NewRelease { product: "demo".into(), version: "1.0.0".into(), ..Default::default() };
+//! let now_ms = 1_794_700_800_000;
+//! let stored = store.publish_release(release, now_ms).unwrap().wait_blocking().unwrap();
+//! assert_eq!(stored.version, "1.0.0");
 //! store.close().unwrap();
 //! ```
 
 #![warn(missing_docs)]
 
 mod error;
-pub mod events_admin;
+pub mod memory;
 mod model;
 mod month;
+mod pending;
+pub mod rollup;
 pub mod schema;
 pub mod sqlite;
 
-pub use error::StoreError;
-pub use events_admin::{EventAdmin, EventCount, RetentionOutcome};
+pub use error::{Cause, StoreError};
+pub use memory::MemoryStore;
 pub use model::{
-    AlertRecord, CatalogData, NewAlert, NewRelease, RejectionCount, Release, VersionConstraint, WriteOp, WriteOutcome,
+    AlertRecord, CatalogData, EventCount, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, RejectionCount,
+    Release, RetentionOutcome, VersionConstraint,
 };
 pub use month::{Month, MonthParseError};
+pub use pending::{Pending, Reply};
 pub use sqlite::{Durability, SqliteStore, StoreOptions};
 
-use tokio::sync::oneshot;
-
-/// The storage interface of the collector. A backend must make a write
-/// durable before [`PendingWrite`] resolves to `Ok`.
+/// The storage interface of the collector.
+///
+/// Writes are queued without blocking: they fail at once with
+/// [`StoreError::QueueFull`] when the backend is behind and
+/// [`StoreError::Closed`] after [`Store::close`]; otherwise the returned
+/// [`Pending`] resolves once the write is durable (or its batch failed).
+/// Reads block; call them off async workers.
 pub trait Store: Send + Sync + 'static {
-    /// Queues a write without blocking. Fails with [`StoreError::QueueFull`]
-    /// when the writer is behind, and [`StoreError::Closed`] after [`Store::close`].
-    fn enqueue(&self, op: WriteOp) -> Result<PendingWrite, StoreError>;
+    /// Stores a usage ping, counts its signature in the month it was received
+    /// in, and counts its dropped fields.
+    fn record_ping(&self, ping: NewPing) -> Result<Pending<()>, StoreError>;
+
+    /// Stores events; ids already stored for the product are ignored and
+    /// counted as duplicates.
+    fn store_events(&self, events: NewEvents) -> Result<Pending<EventsStored>, StoreError>;
+
+    /// Publishes (or republishes) a release; the first release of a product
+    /// registers it, as created at `now_ms`.
+    fn publish_release(&self, release: NewRelease, now_ms: i64) -> Result<Pending<Release>, StoreError>;
+
+    /// Adds an alert to a registered product ([`StoreError::UnknownProduct`]
+    /// otherwise, with nothing written).
+    fn add_alert(&self, alert: NewAlert) -> Result<Pending<AlertRecord>, StoreError>;
+
+    /// Removes an alert by id; resolves to whether there was one.
+    fn remove_alert(&self, id: i64) -> Result<Pending<bool>, StoreError>;
+
+    /// Sets a service version constraint of a registered product
+    /// ([`StoreError::UnknownProduct`] otherwise).
+    fn set_versions(&self, constraint: VersionConstraint) -> Result<Pending<()>, StoreError>;
+
+    /// Registers route templates (already validated) for `product`, as
+    /// registered at `now_ms`; resolves to how many were new.
+    fn add_routes(&self, product: &str, templates: Vec<String>, now_ms: i64) -> Result<Pending<usize>, StoreError>;
+
+    /// Deletes raw events received before `cutoff_ms`, adding each to the
+    /// roll-ups first (see [`rollup`]). Blocking, and long on a big store.
+    fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError>;
 
     /// The catalog generation: bumped by every change to products, releases,
     /// alerts or version constraints, by any process using the same store.
@@ -69,50 +129,18 @@ pub trait Store: Send + Sync + 'static {
     /// Number of stored pings of `product`.
     fn ping_count(&self, product: &str) -> Result<u64, StoreError>;
 
-    /// Number of stored events of `product`.
+    /// Number of stored (raw) events of `product`.
     fn event_count(&self, product: &str) -> Result<u64, StoreError>;
 
-    /// Stops accepting writes, commits everything already queued, and waits
-    /// for the writer to finish. Blocking; idempotent.
+    /// The registered route templates of `product`, sorted.
+    fn routes(&self, product: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Event counts of `kind` for `product`, per month and key: roll-ups of
+    /// deleted events plus the raw events still kept. Test events are left
+    /// out unless `include_test`.
+    fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError>;
+
+    /// Stops accepting writes, makes everything already queued durable, and
+    /// waits for the backend to finish. Blocking; idempotent.
     fn close(&self) -> Result<(), StoreError>;
-}
-
-/// A queued write; resolves once its batch has committed (or failed).
-#[derive(Debug)]
-pub struct PendingWrite {
-    rx: oneshot::Receiver<Result<WriteOutcome, StoreError>>,
-}
-
-impl PendingWrite {
-    /// Wraps the receiving end of a backend's acknowledgement.
-    pub fn new(rx: oneshot::Receiver<Result<WriteOutcome, StoreError>>) -> Self {
-        Self { rx }
-    }
-
-    /// Waits for the commit.
-    pub async fn wait(self) -> Result<WriteOutcome, StoreError> {
-        self.rx.await.unwrap_or(Err(StoreError::Closed))
-    }
-
-    /// The outcome if the batch has already been answered, without waiting.
-    pub fn try_wait(&mut self) -> Option<Result<WriteOutcome, StoreError>> {
-        match self.rx.try_recv() {
-            Ok(r) => Some(r),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(Err(StoreError::Closed)),
-        }
-    }
-
-    /// Waits for the commit, blocking the thread. Do not call inside an async runtime.
-    pub fn wait_blocking(self) -> Result<WriteOutcome, StoreError> {
-        self.rx.blocking_recv().unwrap_or(Err(StoreError::Closed))
-    }
-}
-
-/// Milliseconds since the Unix epoch, by the system clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

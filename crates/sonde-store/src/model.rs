@@ -66,6 +66,21 @@ pub struct AlertRecord {
     pub date: i64,
 }
 
+impl AlertRecord {
+    /// The stored form of `alert`, under `id`.
+    pub fn new(id: i64, alert: NewAlert) -> Self {
+        AlertRecord {
+            id,
+            product: alert.product,
+            level: alert.level,
+            message: alert.message,
+            url: alert.url,
+            affects: alert.affects,
+            date: alert.date,
+        }
+    }
+}
+
 /// The versions of a service that a product works with (go-checkpoint `Versions`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct VersionConstraint {
@@ -111,58 +126,56 @@ pub struct RejectionCount {
     pub count: u64,
 }
 
-/// One write. Every op in a batch commits together.
+/// A usage ping to store; its dropped fields are counted in the rejection counters.
 #[derive(Debug, Clone)]
-pub enum WriteOp {
-    /// Store a usage ping and count its dropped fields.
-    Ping {
-        /// The validated ping.
-        ping: UsagePing,
-        /// Which front door it came through (for the rejection counters).
-        source: &'static str,
-        /// What was dropped from it.
-        dropped: Vec<Dropped>,
-    },
-    /// Store events (duplicates by `(product, id)` are ignored and counted) and
-    /// count dropped fields.
-    Events {
-        /// The product they belong to.
-        product: ProductName,
-        /// Which front door they came through.
-        source: &'static str,
-        /// The validated events.
-        events: Vec<Event>,
-        /// What was dropped from them.
-        dropped: Vec<Dropped>,
-    },
-    /// Publish (or republish) a release; registers the product.
-    PublishRelease(NewRelease),
-    /// Add an alert to a registered product.
-    AddAlert(NewAlert),
-    /// Remove an alert by id.
-    RemoveAlert(i64),
-    /// Set a service version constraint for a registered product.
-    SetVersions(VersionConstraint),
+pub struct NewPing {
+    /// The validated ping.
+    pub ping: UsagePing,
+    /// Which front door it came through (for the rejection counters).
+    pub source: &'static str,
+    /// What was dropped from it.
+    pub dropped: Vec<Dropped>,
 }
 
-/// What a committed [`WriteOp`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOutcome {
-    /// The ping is stored.
-    Ping,
-    /// Events stored and duplicates ignored.
-    Events {
-        /// Newly stored.
-        stored: u64,
-        /// Already present (a retry), ignored.
-        duplicates: u64,
-    },
-    /// The release as stored.
-    Release(Release),
-    /// The alert as stored, with its id.
-    Alert(AlertRecord),
-    /// Whether an alert was removed.
-    Removed(bool),
-    /// The constraint is stored.
-    Versions,
+/// Events of one product to store; ids already stored for the product are
+/// ignored (and counted as duplicates), dropped fields are counted.
+#[derive(Debug, Clone)]
+pub struct NewEvents {
+    /// The product they belong to.
+    pub product: ProductName,
+    /// Which front door they came through.
+    pub source: &'static str,
+    /// The validated events.
+    pub events: Vec<Event>,
+    /// What was dropped from them.
+    pub dropped: Vec<Dropped>,
+}
+
+/// What storing a batch of events did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventsStored {
+    /// Newly stored.
+    pub stored: u64,
+    /// Already present (a retry), ignored.
+    pub duplicates: u64,
+}
+
+/// What one retention pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionOutcome {
+    /// Raw events deleted (each first counted in the roll-ups).
+    pub deleted: u64,
+}
+
+/// One analytics counter: events of a kind in a month, grouped by key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCount {
+    /// `YYYY-MM`, by the collector's receive time.
+    pub month: String,
+    /// Command path, action name or instance id (see [`crate::rollup`]).
+    pub key: String,
+    /// How many events.
+    pub count: u64,
+    /// How many of them were errors (`is_error`, command events).
+    pub errors: u64,
 }

@@ -34,11 +34,6 @@ impl Month {
         }
     }
 
-    /// The current month.
-    pub fn now() -> Self {
-        Self::from_unix_ms(crate::now_ms())
-    }
-
     /// The year.
     pub fn year(self) -> i32 {
         self.year

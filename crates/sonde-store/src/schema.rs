@@ -1,4 +1,4 @@
-//! The SQLite schema, created on open (idempotent).
+//! The SQLite schema, created on open (idempotent), and its migrations.
 //!
 //! `monthly_signatures` is the first-seen set of each month: one row the
 //! first time a signature shows up in a month, clustered on `(month, seq)` so
@@ -11,11 +11,17 @@
 //! `month` to that clustered shape, and event ids from UUID text to their 16
 //! bytes; [`migrate`] moves a version-1 file over.
 //!
+//! Version 3 added `route_templates` (console route templates per product)
+//! and `event_rollups` (counts of events deleted by retention, see
+//! [`crate::rollup`]) to the versioned schema. A version-2 file may already
+//! hold them (same shape, created beside the schema): they are kept as they
+//! are.
+//!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -23,7 +29,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 2), ('catalog_generation', 0);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 3), ('catalog_generation', 0);
 
 CREATE TABLE IF NOT EXISTS pings (
     id              INTEGER PRIMARY KEY,
@@ -119,6 +125,24 @@ CREATE TABLE IF NOT EXISTS version_constraints (
     excluding TEXT NOT NULL,
     PRIMARY KEY (product, service)
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS route_templates (
+    product       TEXT NOT NULL,
+    template      TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (product, template)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS event_rollups (
+    product TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    test    INTEGER NOT NULL,
+    month   TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    errors  INTEGER NOT NULL,
+    PRIMARY KEY (product, kind, test, month, key)
+) WITHOUT ROWID;
 "#;
 
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
@@ -147,39 +171,64 @@ UPDATE events SET id = unhex(replace(id, '-', '')) WHERE typeof(id) = 'text' AND
 /// Brings an existing file up to [`SCHEMA_VERSION`] (a new file needs
 /// nothing), in one transaction, then creates whatever is missing.
 pub fn migrate(conn: &mut rusqlite::Connection) -> Result<(), crate::StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let table = |name: &str| -> rusqlite::Result<bool> {
-        tx.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [name],
-            |r| r.get(0),
-        )
+    let failed = |e: rusqlite::Error| crate::StoreError::Migrate {
+        source: std::sync::Arc::new(e),
     };
-    let version: i64 = if table("meta")? {
-        tx.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))?
-    } else {
-        SCHEMA_VERSION
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let version = match version(&tx).map_err(failed)? {
+        Some(v) if v > SCHEMA_VERSION => {
+            return Err(crate::StoreError::SchemaTooNew {
+                found: v,
+                supported: SCHEMA_VERSION,
+            })
+        }
+        Some(v) => v,
+        None => SCHEMA_VERSION,
     };
-    if version > SCHEMA_VERSION {
-        return Err(crate::StoreError::SchemaTooNew {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
+    upgrade(&tx, version).map_err(failed)?;
+    tx.commit().map_err(failed)
+}
+
+/// Whether the file has a table `name`.
+fn has_table(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get(0),
+    )
+}
+
+/// The file's schema version; `None` for a new file.
+fn version(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Option<i64>> {
+    if !has_table(tx, "meta")? {
+        return Ok(None);
     }
-    let old_signatures = version == 1 && table("monthly_signatures")?;
+    tx.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .map(Some)
+}
+
+/// Moves a file at `version` to [`SCHEMA_VERSION`].
+fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    let old_signatures = version == 1 && has_table(tx, "monthly_signatures")?;
     if old_signatures {
         tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES)?;
     }
-    if version == 1 && table("events")? {
+    if version == 1 && has_table(tx, "events")? {
         tx.execute_batch(MIGRATE_V1_EVENT_IDS)?;
     }
+    // Creates what is missing: every table of a new file, the version-2
+    // tables of a version-1 file, the version-3 tables of a version-2 file.
     tx.execute_batch(SCHEMA)?;
     if old_signatures {
         tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES_COPY)?;
     }
-    if version == 1 {
-        tx.execute("UPDATE meta SET value = 2 WHERE key = 'schema_version'", [])?;
+    if version < SCHEMA_VERSION {
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+            [SCHEMA_VERSION],
+        )?;
     }
-    tx.commit()?;
     Ok(())
 }

@@ -1,67 +1,17 @@
-//! Integration tests of the storage, on real temporary SQLite files.
-//!
-//! Functions taking `open` (a factory that opens the same store each time)
-//! use only the `Store` trait: they are the suite every backend must pass,
-//! instantiated for SQLite in `sqlite_suite`; a ClickHouse backend adds its
-//! own instantiation. The `#[test]`s at top level check SQLite specifics
-//! (write lock held by another connection, WAL, raw-table scans).
+//! SQLite specifics, on real temporary files: group commit against a write
+//! lock held by another connection, the queue bound, raw-table scans, page
+//! size and WAL, and schema migrations. What every backend must do is in
+//! `store_suite.rs`.
+
+mod common;
 
 use std::time::Duration;
 
+use common::{ping, ping_op, product, publish, record, sig, NOV, OCT};
 use rusqlite::Connection;
-use sonde_protocol::ping::Dropped;
-use sonde_protocol::{ClientFamily, DropReason, Event, EventKind, ProductName, UsagePing};
-use sonde_store::{
-    NewAlert, NewRelease, SqliteStore, Store, StoreError, StoreOptions, VersionConstraint, WriteOp, WriteOutcome,
-};
-
-fn product(name: &str) -> ProductName {
-    ProductName::parse(name).unwrap()
-}
-
-fn sig(n: u32) -> String {
-    format!("{n:08x}-0000-4000-8000-000000000000")
-}
-
-fn ping(p: &str, signature: Option<String>, received_at_ms: i64) -> UsagePing {
-    UsagePing {
-        product: product(p),
-        version: Some("1.0.0".into()),
-        os: Some("linux".into()),
-        arch: Some("amd64".into()),
-        runtime_version: None,
-        signature,
-        ci: Some(false),
-        ci_name: None,
-        client_family: ClientFamily::GoCheckpoint,
-        project_hash: None,
-        cli_path_hash: None,
-        received_at_ms,
-    }
-}
-
-fn ping_op(p: &str, signature: Option<String>, at: i64) -> WriteOp {
-    WriteOp::Ping {
-        ping: ping(p, signature, at),
-        source: "check",
-        dropped: Vec::new(),
-    }
-}
-
-/// Queues `op` and waits for its batch to commit.
-fn write(store: &dyn Store, op: WriteOp) -> WriteOutcome {
-    store.enqueue(op).unwrap().wait_blocking().unwrap()
-}
-
-fn release(p: &str, v: &str) -> WriteOp {
-    WriteOp::PublishRelease(NewRelease {
-        product: p.into(),
-        version: v.into(),
-        date: 1_700_000_000,
-        download_url: Some("https://example.com/dl".into()),
-        ..Default::default()
-    })
-}
+use sonde_protocol::{Event, EventKind};
+use sonde_store::schema::SCHEMA_VERSION;
+use sonde_store::{EventsStored, NewEvents, NewPing, SqliteStore, Store, StoreError, StoreOptions};
 
 fn raw_ping_count(store: &SqliteStore, signature: &str) -> i64 {
     let c = Connection::open(store.path()).unwrap();
@@ -70,10 +20,6 @@ fn raw_ping_count(store: &SqliteStore, signature: &str) -> i64 {
     })
     .unwrap()
 }
-
-/// 2026-10-15 and 2026-11-15, in Unix milliseconds.
-const OCT: i64 = 1_792_022_400_000;
-const NOV: i64 = 1_794_700_800_000;
 
 #[test]
 fn group_commit_acknowledges_only_after_commit() {
@@ -84,7 +30,7 @@ fn group_commit_acknowledges_only_after_commit() {
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
 
     let mut pending: Vec<_> = (0..200)
-        .map(|i| store.enqueue(ping_op("demo", Some(sig(i)), NOV)).unwrap())
+        .map(|i| store.record_ping(ping_op("demo", Some(sig(i)), NOV)).unwrap())
         .collect();
     std::thread::sleep(Duration::from_millis(300));
     for p in &mut pending {
@@ -97,7 +43,7 @@ fn group_commit_acknowledges_only_after_commit() {
 
     blocker.execute_batch("COMMIT").unwrap();
     for (i, p) in pending.into_iter().enumerate() {
-        assert_eq!(p.wait_blocking().unwrap(), WriteOutcome::Ping);
+        let () = p.wait_blocking().unwrap();
         // Acknowledged means visible to any other connection: it is committed.
         assert_eq!(raw_ping_count(&store, &sig(i as u32)), 1);
     }
@@ -113,12 +59,12 @@ fn group_commit_acknowledges_only_after_commit() {
 fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    for op in [release("demo", "1.0.0"), release("other", "1.0.0")] {
-        write(&store, op);
+    for p in ["demo", "other"] {
+        publish(&store, p, "1.0.0");
     }
     // Signatures 0..5 are already counted in November.
     for i in 0..5 {
-        write(&store, ping_op("demo", Some(sig(i)), NOV));
+        record(&store, ping_op("demo", Some(sig(i)), NOV));
     }
     let before = store.committed_batches();
 
@@ -129,7 +75,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
     // up behind it and form the next batch.
     let blocker = Connection::open(store.path()).unwrap();
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let mut pending = vec![store.enqueue(ping_op("demo", Some(sig(0)), NOV)).unwrap()];
+    let mut pending = vec![store.record_ping(ping_op("demo", Some(sig(0)), NOV)).unwrap()];
     std::thread::sleep(Duration::from_millis(50));
     for i in 0..151u32 {
         let product = if i % 3 == 0 { "other" } else { "demo" };
@@ -139,7 +85,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
         p.project_hash = Some(format!("{i:016x}"));
         pending.push(
             store
-                .enqueue(WriteOp::Ping {
+                .record_ping(NewPing {
                     ping: p,
                     source: "check",
                     dropped: Vec::new(),
@@ -150,7 +96,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
     std::thread::sleep(Duration::from_millis(100));
     blocker.execute_batch("COMMIT").unwrap();
     for p in pending {
-        assert_eq!(p.wait_blocking().unwrap(), WriteOutcome::Ping);
+        let () = p.wait_blocking().unwrap();
     }
     assert_eq!(store.committed_batches() - before, 2, "the 151 pings were one batch");
 
@@ -212,7 +158,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
     let store = SqliteStore::open(dir.path()).unwrap();
     let mau = store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap();
     for i in 0..23 {
-        write(&store, ping_op("demo", Some(sig(i)), NOV));
+        record(&store, ping_op("demo", Some(sig(i)), NOV));
     }
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), mau);
 }
@@ -234,7 +180,7 @@ fn a_full_queue_refuses_instead_of_blocking() {
     let mut accepted = Vec::new();
     let mut refused = 0;
     for i in 0..20 {
-        match store.enqueue(ping_op("demo", Some(sig(i)), NOV)) {
+        match store.record_ping(ping_op("demo", Some(sig(i)), NOV)) {
             Ok(p) => accepted.push(p),
             Err(StoreError::QueueFull) => refused += 1,
             Err(e) => panic!("unexpected {e}"),
@@ -248,269 +194,6 @@ fn a_full_queue_refuses_instead_of_blocking() {
     for p in accepted {
         p.wait_blocking().unwrap();
     }
-}
-
-/// Backend-independent: every `Store` must pass this.
-fn duplicate_events_are_ignored_and_counted(open: &dyn Fn() -> Box<dyn Store>) {
-    let store = open();
-    let event = |id: &str| Event {
-        id: id.into(),
-        kind: EventKind::Command,
-        product: product("demo"),
-        test: false,
-        occurred_at_ms: Some(1),
-        received_at_ms: 2,
-        fields: serde_json::json!({"command": "init"})
-            .as_object()
-            .unwrap()
-            .clone()
-            .into(),
-    };
-    let op = |ids: &[&str]| WriteOp::Events {
-        product: product("demo"),
-        source: "native",
-        events: ids.iter().map(|i| event(i)).collect(),
-        dropped: vec![Dropped {
-            field: "*",
-            reason: DropReason::UnknownField,
-        }],
-    };
-    let first = write(&*store, op(&["a", "b"]));
-    assert_eq!(
-        first,
-        WriteOutcome::Events {
-            stored: 2,
-            duplicates: 0
-        }
-    );
-    let retry = write(&*store, op(&["a", "b", "c"]));
-    assert_eq!(
-        retry,
-        WriteOutcome::Events {
-            stored: 1,
-            duplicates: 2
-        }
-    );
-    assert_eq!(store.event_count("demo").unwrap(), 3);
-    // A large batch (the SQLite store writes it in chunks of 64, 32, ... rows):
-    // 134 events, of which "a" and "c" are already stored and every tenth
-    // new id is sent twice, the second copy in a later chunk.
-    let mut ids: Vec<String> = (0..120).map(|i| format!("e{i}")).collect();
-    ids.extend((0..120).step_by(10).map(|i| format!("e{i}")));
-    ids.extend(["a", "c"].map(String::from));
-    assert_eq!(ids.len(), 134);
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let large = write(&*store, op(&refs));
-    assert_eq!(
-        large,
-        WriteOutcome::Events {
-            stored: 120,
-            duplicates: 14
-        }
-    );
-    assert_eq!(store.event_count("demo").unwrap(), 123);
-    let rejections = store.rejections(Some("demo")).unwrap();
-    assert_eq!(rejections.len(), 1);
-    assert_eq!(
-        (rejections[0].field.as_str(), rejections[0].reason.as_str()),
-        ("*", "unknown_field")
-    );
-    assert_eq!(rejections[0].count, 3);
-}
-
-/// Backend-independent: every `Store` must pass this.
-fn monthly_active_signatures_are_exact_across_months(open: &dyn Fn() -> Box<dyn Store>) {
-    let store = open();
-    let mut pending = Vec::new();
-    // October: signatures 0..50, each three times. November: 25..100, twice.
-    for round in 0..3 {
-        for i in 0..50 {
-            pending.push(store.enqueue(ping_op("demo", Some(sig(i)), OCT + round)).unwrap());
-        }
-    }
-    for round in 0..2 {
-        for i in 25..100 {
-            pending.push(store.enqueue(ping_op("demo", Some(sig(i)), NOV + round)).unwrap());
-        }
-    }
-    // Other products and pings without a signature do not count.
-    pending.push(store.enqueue(ping_op("other", Some(sig(1)), NOV)).unwrap());
-    pending.push(store.enqueue(ping_op("demo", None, NOV)).unwrap());
-    for p in pending {
-        p.wait_blocking().unwrap();
-    }
-    assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 50);
-    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 75);
-    assert_eq!(store.monthly_active("demo", "2026-12".parse().unwrap()).unwrap(), 0);
-    assert_eq!(store.monthly_active("other", "2026-11".parse().unwrap()).unwrap(), 1);
-    assert_eq!(store.ping_count("demo").unwrap(), 150 + 150 + 1);
-}
-
-/// Backend-independent: every `Store` must pass this.
-fn reopen_keeps_everything(open: &dyn Fn() -> Box<dyn Store>) {
-    let alert_id;
-    {
-        let store = open();
-        store
-            .enqueue(release("demo", "1.0.0"))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        store
-            .enqueue(release("demo", "1.1.0-rc.1"))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        let added = store
-            .enqueue(WriteOp::AddAlert(NewAlert {
-                product: "demo".into(),
-                level: "critical".into(),
-                message: "upgrade".into(),
-                url: None,
-                affects: Some("<1.0.1".into()),
-                date: 5,
-            }))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        let WriteOutcome::Alert(a) = added else {
-            panic!("{added:?}")
-        };
-        alert_id = a.id;
-        store
-            .enqueue(WriteOp::SetVersions(VersionConstraint {
-                product: "demo".into(),
-                service: "db".into(),
-                minimum: "1.0.0".into(),
-                maximum: "2.0.0".into(),
-                excluding: vec!["1.5.0".into()],
-            }))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        let mut ping = ping("demo", Some(sig(7)), NOV);
-        ping.version = None;
-        store
-            .enqueue(WriteOp::Ping {
-                ping,
-                source: "check",
-                dropped: vec![Dropped {
-                    field: "version",
-                    reason: DropReason::TooLong,
-                }],
-            })
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        store.close().unwrap();
-        assert!(matches!(
-            store.enqueue(ping_op("demo", None, NOV)),
-            Err(StoreError::Closed)
-        ));
-    }
-    let store = open();
-    let catalog = store.load_catalog().unwrap();
-    assert_eq!(catalog.products, ["demo"]);
-    assert_eq!(catalog.releases.len(), 2);
-    assert_eq!(catalog.alerts.len(), 1);
-    assert_eq!(catalog.alerts[0].id, alert_id);
-    assert_eq!(catalog.alerts[0].affects.as_deref(), Some("<1.0.1"));
-    assert_eq!(catalog.versions[0].excluding, ["1.5.0"]);
-    assert_eq!(store.ping_count("demo").unwrap(), 1);
-    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 1);
-    let r = store.rejections(None).unwrap();
-    assert_eq!(
-        (r[0].field.as_str(), r[0].reason.as_str(), r[0].count),
-        ("version", "too_long", 1)
-    );
-    // The first-seen set survives the restart: a known signature is not counted twice.
-    store
-        .enqueue(ping_op("demo", Some(sig(7)), NOV + 5))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    store
-        .enqueue(ping_op("demo", Some(sig(8)), NOV + 6))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 2);
-    // Writes still work after reopening, and alert ids are never reused.
-    store
-        .enqueue(WriteOp::RemoveAlert(alert_id))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    let again = store
-        .enqueue(WriteOp::AddAlert(NewAlert {
-            product: "demo".into(),
-            level: "info".into(),
-            message: "hi".into(),
-            url: None,
-            affects: None,
-            date: 6,
-        }))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    let WriteOutcome::Alert(b) = again else { panic!() };
-    assert!(b.id > alert_id);
-}
-
-/// Backend-independent: every `Store` must pass this.
-fn catalog_generation_moves_with_catalog_changes_only(open: &dyn Fn() -> Box<dyn Store>) {
-    let store = open();
-    let g0 = store.catalog_generation().unwrap();
-    store
-        .enqueue(ping_op("demo", Some(sig(1)), NOV))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    assert_eq!(store.catalog_generation().unwrap(), g0);
-    store
-        .enqueue(release("demo", "1.0.0"))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    let g1 = store.catalog_generation().unwrap();
-    assert!(g1 > g0);
-    // A second process (another store on the same file) sees and makes changes.
-    let other = open();
-    other
-        .enqueue(release("demo", "1.1.0"))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
-    assert!(store.catalog_generation().unwrap() > g1);
-    assert_eq!(store.releases("demo").unwrap().len(), 2);
-    assert_eq!(
-        store.load_catalog().unwrap().generation,
-        store.catalog_generation().unwrap()
-    );
-}
-
-/// Backend-independent: every `Store` must pass this.
-fn alerts_need_a_registered_product_and_write_nothing_otherwise(open: &dyn Fn() -> Box<dyn Store>) {
-    let store = open();
-    let g0 = store.catalog_generation().unwrap();
-    let err = store
-        .enqueue(WriteOp::AddAlert(NewAlert {
-            product: "ghost".into(),
-            level: "info".into(),
-            message: "x".into(),
-            url: None,
-            affects: None,
-            date: 1,
-        }))
-        .unwrap()
-        .wait_blocking()
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::UnknownProduct(ref p) if p == "ghost"),
-        "{err}"
-    );
-    assert!(store.alerts(None).unwrap().is_empty());
-    assert_eq!(store.catalog_generation().unwrap(), g0);
 }
 
 #[test]
@@ -539,11 +222,7 @@ fn new_files_use_8_kib_pages_and_older_4_kib_files_keep_working() {
     }
     let store = SqliteStore::open(old.path()).unwrap();
     assert_eq!(store.path(), file);
-    store
-        .enqueue(ping_op("demo", Some(sig(1)), OCT))
-        .unwrap()
-        .wait_blocking()
-        .unwrap();
+    record(&store, ping_op("demo", Some(sig(1)), OCT));
     assert_eq!(store.ping_count("demo").unwrap(), 1);
     assert_eq!(page_size(&file), 4096);
 }
@@ -568,46 +247,6 @@ fn the_database_is_wal_and_pings_hold_no_address() {
     }
 }
 
-/// Opens the SQLite store in `dir`; every call opens the same database.
-fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
-    move || Box::new(SqliteStore::open(dir).unwrap())
-}
-
-mod sqlite_suite {
-    //! The backend-independent tests above, run on SQLite.
-    use super::*;
-
-    #[test]
-    fn duplicate_events_are_ignored_and_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        super::duplicate_events_are_ignored_and_counted(&sqlite(dir.path()));
-    }
-
-    #[test]
-    fn monthly_active_signatures_are_exact_across_months() {
-        let dir = tempfile::tempdir().unwrap();
-        super::monthly_active_signatures_are_exact_across_months(&sqlite(dir.path()));
-    }
-
-    #[test]
-    fn reopen_keeps_everything() {
-        let dir = tempfile::tempdir().unwrap();
-        super::reopen_keeps_everything(&sqlite(dir.path()));
-    }
-
-    #[test]
-    fn catalog_generation_moves_with_catalog_changes_only() {
-        let dir = tempfile::tempdir().unwrap();
-        super::catalog_generation_moves_with_catalog_changes_only(&sqlite(dir.path()));
-    }
-
-    #[test]
-    fn alerts_need_a_registered_product_and_write_nothing_otherwise() {
-        let dir = tempfile::tempdir().unwrap();
-        super::alerts_need_a_registered_product_and_write_nothing_otherwise(&sqlite(dir.path()));
-    }
-}
-
 #[test]
 fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
     let dir = tempfile::tempdir().unwrap();
@@ -617,7 +256,7 @@ fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
         for i in 0..40 {
             pending.push(
                 store
-                    .enqueue(ping_op("demo", Some(sig(i * 7 % 31)), NOV + round))
+                    .record_ping(ping_op("demo", Some(sig(i * 7 % 31)), NOV + round))
                     .unwrap(),
             );
         }
@@ -637,19 +276,40 @@ fn the_monthly_counter_agrees_with_a_scan_of_raw_pings() {
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 31);
 }
 
-/// A `sonde.db` in `dir` as schema version 1 wrote it: `meta` at version 1,
-/// the product `demo`, and the tables `ddl` creates.
-fn version_1_file(dir: &std::path::Path, ddl: &str) -> Connection {
+/// A `sonde.db` in `dir` with `meta` at schema `version` and the tables
+/// `ddl` creates.
+fn file_at_version(dir: &std::path::Path, version: i64, ddl: &str) -> Connection {
     let c = Connection::open(dir.join("sonde.db")).unwrap();
     c.execute_batch(
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-         INSERT INTO meta(key, value) VALUES ('schema_version', 1), ('catalog_generation', 1);
-         CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
-         INSERT INTO products VALUES ('demo', 1);",
+         INSERT INTO meta(key, value) VALUES ('catalog_generation', 1);",
     )
     .unwrap();
+    c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?1)", [version])
+        .unwrap();
     c.execute_batch(ddl).unwrap();
     c
+}
+
+/// A `sonde.db` in `dir` as schema version 1 wrote it: `meta` at version 1,
+/// the product `demo`, and the tables `ddl` creates.
+fn version_1_file(dir: &std::path::Path, ddl: &str) -> Connection {
+    let c = file_at_version(
+        dir,
+        1,
+        "CREATE TABLE products (name TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO products VALUES ('demo', 1);",
+    );
+    c.execute_batch(ddl).unwrap();
+    c
+}
+
+/// The schema version recorded in the database at `path`.
+fn schema_version(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .unwrap()
 }
 
 /// A data directory written by schema version 1 (`monthly_signatures` as a
@@ -677,19 +337,12 @@ fn a_version_1_file_is_migrated_without_losing_a_signature() {
     }
     let store = SqliteStore::open(dir.path()).unwrap();
     for n in [1, 2, 3] {
-        store
-            .enqueue(ping_op("demo", Some(sig(n)), NOV))
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
+        record(&store, ping_op("demo", Some(sig(n)), NOV));
     }
     assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 3);
     assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 1);
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     let c = Connection::open(store.path()).unwrap();
-    let version: i64 = c
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 2);
     let rows: Vec<(String, i64, String)> = c
         .prepare("SELECT month, seq, signature FROM monthly_signatures ORDER BY month, seq")
         .unwrap()
@@ -747,7 +400,7 @@ fn a_version_1_file_keeps_recognising_stored_event_ids() {
         fields: Default::default(),
     };
     let outcome = store
-        .enqueue(WriteOp::Events {
+        .store_events(NewEvents {
             product: product("demo"),
             source: "events",
             events: vec![event(id), event("0b3f4c4e-1d2a-4c3b-8f00-0123456789ac")],
@@ -758,7 +411,7 @@ fn a_version_1_file_keeps_recognising_stored_event_ids() {
         .unwrap();
     assert_eq!(
         outcome,
-        WriteOutcome::Events {
+        EventsStored {
             stored: 1,
             duplicates: 1
         }
@@ -781,21 +434,14 @@ fn a_version_1_file_keeps_recognising_stored_event_ids() {
 #[test]
 fn a_file_from_a_newer_sonde_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let c = Connection::open(dir.path().join("sonde.db")).unwrap();
-        c.execute_batch(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             INSERT INTO meta(key, value) VALUES ('schema_version', 99);",
-        )
-        .unwrap();
-    }
+    file_at_version(dir.path(), 99, "");
     let err = SqliteStore::open(dir.path()).unwrap_err();
     assert!(
         matches!(
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 2
+                supported: SCHEMA_VERSION
             }
         ),
         "{err}"
@@ -807,4 +453,57 @@ fn a_file_from_a_newer_sonde_is_refused() {
         })
         .unwrap();
     assert_eq!(tables, 1, "nothing was created in the newer file");
+}
+
+/// A version-2 file, whose route templates and event roll-ups were kept in
+/// tables created beside the versioned schema, opens as the current version
+/// with both tables and their rows kept and in use.
+#[test]
+fn a_version_2_file_keeps_its_route_templates_and_rollups() {
+    let dir = tempfile::tempdir().unwrap();
+    file_at_version(
+        dir.path(),
+        2,
+        "CREATE TABLE route_templates (product TEXT NOT NULL, template TEXT NOT NULL,
+                 created_at_ms INTEGER NOT NULL, PRIMARY KEY (product, template)) WITHOUT ROWID;
+             INSERT INTO route_templates VALUES ('p', '/a', 1);
+             CREATE TABLE event_rollups (product TEXT NOT NULL, kind TEXT NOT NULL, test INTEGER NOT NULL,
+                 month TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, errors INTEGER NOT NULL,
+                 PRIMARY KEY (product, kind, test, month, key)) WITHOUT ROWID;
+         INSERT INTO event_rollups VALUES ('p', 'command', 0, '2020-09', 'tool build', 2, 1);",
+    );
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.routes("p").unwrap(), ["/a"]);
+    let added = store
+        .add_routes("p", vec!["/a".into(), "/b".into()], NOV)
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(added, 1);
+    let counts = store.event_counts("p", "command", false).unwrap();
+    assert_eq!(
+        (counts[0].month.as_str(), counts[0].count, counts[0].errors),
+        ("2020-09", 2, 1)
+    );
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 3);
+}
+
+/// A failed read is reported as a read failure (the collector answers 503),
+/// with SQLite's error kept as its cause.
+#[test]
+fn a_failed_read_is_a_read_error_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    publish(&store, "demo", "1.0.0");
+    let c = Connection::open(store.path()).unwrap();
+    c.execute(
+        "INSERT INTO version_constraints VALUES ('demo', 'db', '', '', 'not json')",
+        [],
+    )
+    .unwrap();
+    let err = store.load_catalog().unwrap_err();
+    assert!(matches!(err, StoreError::Read { .. }), "{err:?}");
+    assert!(err.is_unavailable());
+    assert!(std::error::Error::source(&err).is_some());
 }

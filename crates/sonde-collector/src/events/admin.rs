@@ -63,12 +63,12 @@ pub(super) async fn add_routes(
         texts.push(parsed.as_str().to_owned());
     }
     let name = p.to_string();
-    let (added, registered) = state
-        .with_event_admin(move |admin| {
-            let added = admin.add_routes(&name, &texts, sonde_store::now_ms())?;
-            Ok((added, admin.routes(&name)?))
-        })
+    let added = state
+        .store()
+        .add_routes(&name, texts, crate::clock::now_ms())?
+        .wait()
         .await?;
+    let registered = state.read(move |s| s.routes(&name)).await?;
     state.routes().invalidate(p.as_str());
     Ok(crate::routes::json(
         StatusCode::CREATED,
@@ -92,7 +92,7 @@ pub(super) async fn list_routes(
 ) -> Result<Response, ApiError> {
     let p = product(&q.product, &state)?;
     let name = p.to_string();
-    let registered = state.with_event_admin(move |admin| admin.routes(&name)).await?;
+    let registered = state.read(move |s| s.routes(&name)).await?;
     let builtin = routes::builtin(p.as_str()).iter().map(str::to_owned).collect();
     Ok(crate::routes::json(
         StatusCode::OK,
@@ -130,7 +130,7 @@ pub(super) async fn event_counts(
     let name = p.to_string();
     let include_test = q.include_test;
     let rows = state
-        .with_event_admin(move |admin| admin.event_counts(&name, kind.as_str(), include_test))
+        .read(move |s| s.event_counts(&name, kind.as_str(), include_test))
         .await?;
     Ok(crate::routes::json(
         StatusCode::OK,

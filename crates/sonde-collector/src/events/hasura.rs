@@ -28,7 +28,7 @@ pub(super) async fn ingest(
     let bytes = super::body::read(&headers, body, MAX_HASURA_BODY).await?;
     let routes = state.routes().get(product.as_str()).await?;
     let (event, dropped) =
-        hasura::decode(&bytes, product.clone(), &routes, sonde_store::now_ms()).map_err(ApiError::InvalidEnvelope)?;
+        hasura::decode(&bytes, product.clone(), &routes, crate::clock::now_ms()).map_err(ApiError::InvalidEnvelope)?;
     let summary = state
         .pipeline()
         .submit_events_from("hasura", &product, vec![event], dropped)

@@ -43,7 +43,7 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
     let value = native::parse(&bytes)?;
     let product = native::peek_product(&value)?;
     let routes = state.routes().get(product.as_str()).await?;
-    let batch = native::decode(value, &routes, sonde_store::now_ms())?;
+    let batch = native::decode(value, &routes, crate::clock::now_ms())?;
     let summary = state
         .pipeline()
         .submit_events_from("native", &batch.product, batch.events, batch.dropped)

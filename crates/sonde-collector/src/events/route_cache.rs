@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sonde_protocol::routes::{self, RouteTemplate, RouteTemplates};
-use sonde_store::{EventAdmin, StoreError};
+use sonde_store::{Store, StoreError};
 
 use crate::ApiError;
 
@@ -37,17 +37,16 @@ impl From<RouteCacheError> for ApiError {
 }
 
 /// The cache.
-#[derive(Debug)]
 pub struct RouteCache {
-    admin: EventAdmin,
+    store: Arc<dyn Store>,
     entries: RwLock<HashMap<String, (Instant, Arc<RouteTemplates>)>>,
 }
 
 impl RouteCache {
-    /// An empty cache over `admin`'s table.
-    pub fn new(admin: EventAdmin) -> Self {
+    /// An empty cache over `store`'s route templates.
+    pub fn new(store: Arc<dyn Store>) -> Self {
         RouteCache {
-            admin,
+            store,
             entries: RwLock::new(HashMap::new()),
         }
     }
@@ -59,9 +58,9 @@ impl RouteCache {
                 return Ok(t.clone());
             }
         }
-        let admin = self.admin.clone();
+        let store = self.store.clone();
         let name = product.to_owned();
-        let registered = tokio::task::spawn_blocking(move || admin.routes(&name))
+        let registered = tokio::task::spawn_blocking(move || store.routes(&name))
             .await
             .map_err(RouteCacheError::Task)?
             .map_err(RouteCacheError::Store)?;
@@ -84,5 +83,11 @@ impl RouteCache {
     /// Forgets `product`'s entry (after a registration).
     pub fn invalidate(&self, product: &str) {
         self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(product);
+    }
+}
+
+impl std::fmt::Debug for RouteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteCache").finish_non_exhaustive()
     }
 }

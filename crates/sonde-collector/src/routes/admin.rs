@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use serde::Deserialize;
-use sonde_store::{Month, WriteOp, WriteOutcome};
+use sonde_store::{Month, Pending};
 
 use crate::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
 use crate::extract::{parse_product, ApiPath};
@@ -49,19 +49,16 @@ pub(crate) async fn require_token(State(state): State<AppState>, req: Request, n
 }
 
 fn now_secs() -> i64 {
-    sonde_store::now_ms() / 1000
+    crate::clock::now_ms() / 1000
 }
 
-async fn write(state: &AppState, op: WriteOp) -> Result<WriteOutcome, ApiError> {
-    let outcome = state.store().enqueue(op)?.wait().await?;
+/// Waits for a catalog write to commit, then reloads the catalog.
+async fn write<T>(state: &AppState, pending: Pending<T>) -> Result<T, ApiError> {
+    let outcome = pending.wait().await?;
     if let Err(e) = state.catalog_handle().refresh(state.store()).await {
         tracing::warn!(error = %e, "catalog refresh after an admin change failed; the poller will retry");
     }
     Ok(outcome)
-}
-
-fn unexpected(o: WriteOutcome) -> ApiError {
-    ApiError::UnexpectedOutcome(format!("{o:?}"))
 }
 
 async fn publish_release(
@@ -69,10 +66,9 @@ async fn publish_release(
     ApiJson(input): ApiJson<ReleaseInput>,
 ) -> Result<Response, ApiError> {
     let release = input.validate(now_secs())?;
-    match write(&state, WriteOp::PublishRelease(release)).await? {
-        WriteOutcome::Release(r) => Ok(super::json(StatusCode::CREATED, &r)),
-        o => Err(unexpected(o)),
-    }
+    let stored = state.store().publish_release(release, crate::clock::now_ms())?;
+    let r = write(&state, stored).await?;
+    Ok(super::json(StatusCode::CREATED, &r))
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,10 +95,8 @@ async fn list_releases(
 
 async fn add_alert(State(state): State<AppState>, ApiJson(input): ApiJson<AlertInput>) -> Result<Response, ApiError> {
     let alert = input.validate(now_secs())?;
-    match write(&state, WriteOp::AddAlert(alert)).await? {
-        WriteOutcome::Alert(a) => Ok(super::json(StatusCode::CREATED, &a)),
-        o => Err(unexpected(o)),
-    }
+    let a = write(&state, state.store().add_alert(alert)?).await?;
+    Ok(super::json(StatusCode::CREATED, &a))
 }
 
 async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
@@ -118,10 +112,10 @@ async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<Produc
 
 async fn remove_alert(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|source| ApiError::InvalidId { id, source })?;
-    match write(&state, WriteOp::RemoveAlert(id)).await? {
-        WriteOutcome::Removed(true) => Ok(StatusCode::NO_CONTENT.into_response()),
-        WriteOutcome::Removed(false) => Err(ApiError::UnknownAlert(id)),
-        o => Err(unexpected(o)),
+    if write(&state, state.store().remove_alert(id)?).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::UnknownAlert(id))
     }
 }
 
@@ -131,7 +125,7 @@ async fn set_versions(
 ) -> Result<Response, ApiError> {
     let constraint = input.validate()?;
     let answer = constraint.clone();
-    write(&state, WriteOp::SetVersions(constraint)).await?;
+    write(&state, state.store().set_versions(constraint)?).await?;
     Ok(super::json(StatusCode::OK, &answer))
 }
 
@@ -144,7 +138,7 @@ struct MauParams {
 async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) -> Result<Response, ApiError> {
     let product = parse_product(&p.product.ok_or(ApiError::MissingProduct)?)?.to_string();
     let month = match p.month {
-        None => Month::now(),
+        None => crate::clock::this_month(),
         Some(m) => m.parse::<Month>().map_err(ApiError::InvalidMonth)?,
     };
     let name = product.clone();

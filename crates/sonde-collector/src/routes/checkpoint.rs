@@ -64,7 +64,7 @@ async fn check(
     }
     let q = CheckQuery::parse(raw);
     let agent = agent.as_ref().and_then(|v| v.to_str().ok());
-    let (ping, dropped) = UsagePing::from_check(product, &q, agent, sonde_store::now_ms());
+    let (ping, dropped) = UsagePing::from_check(product, &q, agent, crate::clock::now_ms());
     let answer = entry.answer_json(&q, ping.version.as_deref());
     drop(catalog);
     state.pipeline().submit_ping_from("check", ping, dropped).await?;
@@ -114,7 +114,7 @@ async fn telemetry(
     }
     let body = body?;
     let report: TelemetryBody = serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
-    let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), sonde_store::now_ms());
+    let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), crate::clock::now_ms());
     state.pipeline().submit_ping_from("telemetry", ping, dropped).await?;
     Ok(super::json(StatusCode::CREATED, &serde_json::json!({})))
 }

@@ -48,7 +48,7 @@ pub(crate) struct FirstSeen {
 }
 
 fn uuid_bits(s: &str) -> Option<u128> {
-    super::uuid_bytes(s).map(u128::from_be_bytes)
+    super::queue::uuid_bytes(s).map(u128::from_be_bytes)
 }
 
 impl MonthSet {

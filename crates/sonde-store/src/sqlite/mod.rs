@@ -6,9 +6,18 @@
 //! crash of the process and of the machine. [`Durability::Process`]
 //! (`synchronous=NORMAL`) keeps the first guarantee and drops the second. `busy_timeout`
 //! lets the CLI write to the same file while a collector runs.
+//!
+//! Every write but retention goes through the writer thread's queue
+//! (`queue.rs`, `writer.rs`). A retention pass deletes in chunks, each its
+//! own transaction, on a connection of its own (`retention.rs`), so a long
+//! pass never holds up the ingest batches (`busy_timeout` serialises the
+//! two). Reads (`reads.rs`) run on pooled read-only connections.
 
 mod first_seen;
+mod queue;
 mod reads;
+mod retention;
+pub use retention::RETENTION_CHUNK;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -17,9 +26,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use crate::{schema, PendingWrite, Store, StoreError, WriteOp};
+use self::queue::{queue, EventRows, Msg, Routes};
+use crate::{
+    schema, AlertRecord, CatalogData, EventCount, EventsStored, Month, NewAlert, NewEvents, NewPing, NewRelease,
+    Pending, RejectionCount, Release, RetentionOutcome, Store, StoreError, VersionConstraint,
+};
 
 /// Most ops committed in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -28,7 +41,7 @@ pub const QUEUE_CAPACITY: usize = 16 * 1024;
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "sonde.db";
 /// How long a connection waits for another process's lock, in milliseconds.
-const BUSY_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// Tuning of a [`SqliteStore`]; the defaults suit a collector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,113 +105,6 @@ fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::Resu
     Ok(())
 }
 
-pub(crate) struct Msg {
-    pub(crate) op: Prepared,
-    pub(crate) reply: oneshot::Sender<Result<crate::WriteOutcome, StoreError>>,
-}
-
-/// A [`WriteOp`] as the writer thread receives it. Events arrive as rows
-/// already serialized on the caller's thread, so the single writer spends its
-/// time on SQLite alone (and frees a few strings per event, not a JSON tree).
-pub(crate) enum Prepared {
-    /// Any op but events, as given.
-    Op(WriteOp),
-    /// Events of one product, ready to insert.
-    Events {
-        product: String,
-        source: &'static str,
-        rows: Vec<EventRow>,
-        dropped: Vec<sonde_protocol::ping::Dropped>,
-    },
-}
-
-/// One event, its fields serialized to JSON.
-pub(crate) struct EventRow {
-    pub(crate) id: EventId,
-    pub(crate) kind: &'static str,
-    pub(crate) test: bool,
-    pub(crate) occurred_at_ms: Option<i64>,
-    pub(crate) received_at_ms: i64,
-    pub(crate) fields: String,
-}
-
-impl Prepared {
-    fn from_op(op: WriteOp) -> Self {
-        match op {
-            WriteOp::Events {
-                product,
-                source,
-                events,
-                dropped,
-            } => Prepared::Events {
-                product: product.as_str().to_owned(),
-                source,
-                rows: events
-                    .into_iter()
-                    .map(|e| EventRow {
-                        fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
-                        id: EventId::new(e.id),
-                        kind: e.kind.as_str(),
-                        test: e.test,
-                        occurred_at_ms: e.occurred_at_ms,
-                        received_at_ms: e.received_at_ms,
-                    })
-                    .collect(),
-                dropped,
-            },
-            other => Prepared::Op(other),
-        }
-    }
-}
-
-/// An event id as stored: the 16 bytes of a UUID (every front door
-/// validates ids as UUIDs), or the text as given if it is not one.
-pub(crate) enum EventId {
-    Uuid([u8; 16]),
-    Text(String),
-}
-
-impl EventId {
-    fn new(id: String) -> Self {
-        match uuid_bytes(&id) {
-            Some(bytes) => EventId::Uuid(bytes),
-            None => EventId::Text(id),
-        }
-    }
-}
-
-impl rusqlite::ToSql for EventId {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        match self {
-            EventId::Uuid(bytes) => bytes.to_sql(),
-            EventId::Text(text) => text.to_sql(),
-        }
-    }
-}
-
-/// The 16 bytes of a UUID written in its 8-4-4-4-12 hex layout (either case).
-pub(crate) fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
-    /// Where each byte's two hex digits start in the 36-character layout.
-    const DIGITS_AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (byte, &at) in out.iter_mut().zip(&DIGITS_AT) {
-        *byte = nibble(b[at])? << 4 | nibble(b[at + 1])?;
-    }
-    Some(out)
-}
-
 /// One SQLite file in a data directory, one writer thread, read-only readers.
 pub struct SqliteStore {
     path: PathBuf,
@@ -229,8 +135,12 @@ impl SqliteStore {
             source,
         })?;
         let path = data_dir.join(DB_FILE);
-        let mut conn = Connection::open(&path)?;
-        configure_writer(&conn, options.durability)?;
+        let open_failed = |e: rusqlite::Error| StoreError::Open {
+            path: path.clone(),
+            source: Arc::new(e),
+        };
+        let mut conn = Connection::open(&path).map_err(open_failed)?;
+        configure_writer(&conn, options.durability).map_err(open_failed)?;
         schema::migrate(&mut conn)?;
         conn.set_prepared_statement_cache_capacity(64);
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
@@ -240,7 +150,7 @@ impl SqliteStore {
         let handle = std::thread::Builder::new()
             .name("sonde-store-writer".into())
             .spawn(move || writer::run(conn, rx, max_batch, writer_commits))
-            .map_err(|e| StoreError::WriteFailed(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|source| StoreError::StartWriter { source })?;
         Ok(SqliteStore {
             path,
             sender: RwLock::new(Some(tx)),
@@ -261,7 +171,7 @@ impl SqliteStore {
         &self.path
     }
 
-    fn read_conn(&self) -> Result<Connection, StoreError> {
+    fn read_conn(&self) -> rusqlite::Result<Connection> {
         if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(c);
         }
@@ -273,55 +183,98 @@ impl SqliteStore {
         Ok(c)
     }
 
-    /// Runs `f` on a pooled read-only connection.
-    pub(crate) fn with_reader<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.read_conn()?;
+    /// Runs `f` on a pooled read-only connection; any failure is a
+    /// [`StoreError::Read`].
+    fn with_reader<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let mut conn = self.read_conn().map_err(StoreError::read)?;
         let out = f(&mut conn);
         let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
         if pool.len() < 8 {
             pool.push(conn);
         }
-        out
+        out.map_err(StoreError::read)
+    }
+
+    /// Hands `msg` to the writer without blocking.
+    fn send(&self, msg: Msg) -> Result<(), StoreError> {
+        let guard = self.sender.read().unwrap_or_else(|e| e.into_inner());
+        let sender = guard.as_ref().ok_or(StoreError::Closed)?;
+        sender.try_send(msg).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::QueueFull,
+            mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+        })
+    }
+
+    /// Queues `op` as the [`Msg`] variant `wrap` makes.
+    fn enqueue<P, T>(&self, op: P, wrap: impl FnOnce(queue::Slot<P, T>) -> Msg) -> Result<Pending<T>, StoreError> {
+        let (msg, pending) = queue(op, wrap);
+        self.send(msg)?;
+        Ok(pending)
     }
 }
 
 impl Store for SqliteStore {
-    fn enqueue(&self, op: WriteOp) -> Result<PendingWrite, StoreError> {
-        let guard = self.sender.read().unwrap_or_else(|e| e.into_inner());
-        let sender = guard.as_ref().ok_or(StoreError::Closed)?;
-        let (reply, rx) = oneshot::channel();
-        let op = Prepared::from_op(op);
-        sender.try_send(Msg { op, reply }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => StoreError::QueueFull,
-            mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
-        })?;
-        Ok(PendingWrite::new(rx))
+    fn record_ping(&self, ping: NewPing) -> Result<Pending<()>, StoreError> {
+        self.enqueue(ping, Msg::Ping)
+    }
+
+    fn store_events(&self, events: NewEvents) -> Result<Pending<EventsStored>, StoreError> {
+        self.enqueue(EventRows::new(events), Msg::Events)
+    }
+
+    fn publish_release(&self, release: NewRelease, now_ms: i64) -> Result<Pending<Release>, StoreError> {
+        self.enqueue((release, now_ms), Msg::Release)
+    }
+
+    fn add_alert(&self, alert: NewAlert) -> Result<Pending<AlertRecord>, StoreError> {
+        self.enqueue(alert, Msg::AddAlert)
+    }
+
+    fn remove_alert(&self, id: i64) -> Result<Pending<bool>, StoreError> {
+        self.enqueue(id, Msg::RemoveAlert)
+    }
+
+    fn set_versions(&self, constraint: VersionConstraint) -> Result<Pending<()>, StoreError> {
+        self.enqueue(constraint, Msg::Versions)
+    }
+
+    fn add_routes(&self, product: &str, templates: Vec<String>, now_ms: i64) -> Result<Pending<usize>, StoreError> {
+        let routes = Routes {
+            product: product.to_owned(),
+            templates,
+            now_ms,
+        };
+        self.enqueue(routes, Msg::Routes)
+    }
+
+    fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
+        if self.sender.read().unwrap_or_else(|e| e.into_inner()).is_none() {
+            return Err(StoreError::Closed);
+        }
+        retention::run(&self.path, cutoff_ms)
     }
 
     fn catalog_generation(&self) -> Result<u64, StoreError> {
-        self.with_reader(reads::catalog_generation)
+        self.with_reader(|c| reads::catalog_generation(c))
     }
 
-    fn load_catalog(&self) -> Result<crate::CatalogData, StoreError> {
+    fn load_catalog(&self) -> Result<CatalogData, StoreError> {
         self.with_reader(reads::load_catalog)
     }
 
-    fn releases(&self, product: &str) -> Result<Vec<crate::Release>, StoreError> {
+    fn releases(&self, product: &str) -> Result<Vec<Release>, StoreError> {
         self.with_reader(|c| reads::releases(c, Some(product)))
     }
 
-    fn alerts(&self, product: Option<&str>) -> Result<Vec<crate::AlertRecord>, StoreError> {
+    fn alerts(&self, product: Option<&str>) -> Result<Vec<AlertRecord>, StoreError> {
         self.with_reader(|c| reads::alerts(c, product))
     }
 
-    fn monthly_active(&self, product: &str, month: crate::Month) -> Result<u64, StoreError> {
+    fn monthly_active(&self, product: &str, month: Month) -> Result<u64, StoreError> {
         self.with_reader(|c| reads::monthly_active(c, product, month))
     }
 
-    fn rejections(&self, product: Option<&str>) -> Result<Vec<crate::RejectionCount>, StoreError> {
+    fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {
         self.with_reader(|c| reads::rejections(c, product))
     }
 
@@ -333,13 +286,20 @@ impl Store for SqliteStore {
         self.with_reader(|c| reads::count(c, "SELECT count(*) FROM events WHERE product = ?1", product))
     }
 
+    fn routes(&self, product: &str) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|c| reads::routes(c, product))
+    }
+
+    fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError> {
+        self.with_reader(|c| reads::event_counts(c, product, kind, include_test))
+    }
+
     fn close(&self) -> Result<(), StoreError> {
         // Dropping the only sender lets the writer drain what is queued and exit.
         self.sender.write().unwrap_or_else(|e| e.into_inner()).take();
         let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(h) = handle {
-            h.join()
-                .map_err(|_| StoreError::WriteFailed("the writer thread panicked".into()))?;
+            h.join().map_err(|_| StoreError::WriterStopped)?;
         }
         Ok(())
     }
@@ -354,26 +314,6 @@ impl Drop for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uuid_layout_to_bytes() {
-        let bytes = uuid_bytes("0B3F4C4E-1d2a-4c3b-8f00-0123456789ab").unwrap();
-        assert_eq!(
-            bytes,
-            [0x0b, 0x3f, 0x4c, 0x4e, 0x1d, 0x2a, 0x4c, 0x3b, 0x8f, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
-        );
-        for bad in [
-            "",
-            "0b3f4c4e1d2a4c3b8f000123456789ab",
-            "0b3f4c4e-1d2a-4c3b-8f00-0123456789a",
-            "0b3f4c4e-1d2a-4c3b-8f00-0123456789abc",
-            "0b3f4c4e-1d2a-4c3b-8f00_0123456789ab",
-            "0b3f4c4e-1d2a-4c3b-8f00-0123456789ag",
-            "+b3f4c4e-1d2a-4c3b-8f00-0123456789ab",
-        ] {
-            assert_eq!(uuid_bytes(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn durability_sets_the_writers_synchronous_mode() {

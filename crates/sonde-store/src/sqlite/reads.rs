@@ -1,14 +1,17 @@
-//! Read queries, run on read-only connections.
+//! Read queries, run on read-only connections. They return SQLite's errors;
+//! [`super::SqliteStore`] reports them as [`crate::StoreError::Read`].
 
+use rusqlite::types::Type;
 use rusqlite::{params, Connection, Row};
 
-use crate::{AlertRecord, CatalogData, Month, RejectionCount, Release, StoreError, VersionConstraint};
+use crate::rollup::Totals;
+use crate::{AlertRecord, CatalogData, EventCount, Month, RejectionCount, Release, VersionConstraint};
 
-pub(crate) fn catalog_generation(c: &mut Connection) -> Result<u64, StoreError> {
+pub(crate) fn catalog_generation(c: &Connection) -> rusqlite::Result<u64> {
     generation(c)
 }
 
-fn generation(c: &Connection) -> Result<u64, StoreError> {
+fn generation(c: &Connection) -> rusqlite::Result<u64> {
     let g: i64 = c
         .prepare_cached("SELECT value FROM meta WHERE key = 'catalog_generation'")?
         .query_row([], |r| r.get(0))?;
@@ -17,7 +20,7 @@ fn generation(c: &Connection) -> Result<u64, StoreError> {
 
 /// Reads the catalog inside one read transaction, so it is consistent with
 /// the generation it reports.
-pub(crate) fn load_catalog(c: &mut Connection) -> Result<CatalogData, StoreError> {
+pub(crate) fn load_catalog(c: &mut Connection) -> rusqlite::Result<CatalogData> {
     let tx = c.transaction()?;
     let generation = generation(&tx)?;
     let products = tx
@@ -42,10 +45,11 @@ pub(crate) fn load_catalog(c: &mut Connection) -> Result<CatalogData, StoreError
         })?
         .map(|row| {
             let (mut v, excluding) = row?;
-            v.excluding = serde_json::from_str(&excluding).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            v.excluding = serde_json::from_str(&excluding)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, Type::Text, Box::new(e)))?;
             Ok(v)
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     tx.finish()?;
     Ok(CatalogData {
         generation,
@@ -70,18 +74,16 @@ fn release_row(r: &Row<'_>) -> rusqlite::Result<Release> {
     })
 }
 
-pub(crate) fn releases(c: &Connection, product: Option<&str>) -> Result<Vec<Release>, StoreError> {
+pub(crate) fn releases(c: &Connection, product: Option<&str>) -> rusqlite::Result<Vec<Release>> {
     let mut stmt = c.prepare_cached(
         "SELECT product, version, date, download_url, changelog_url, website, package, release_tag, install_command
          FROM releases WHERE ?1 IS NULL OR product = ?1 ORDER BY product, date, version",
     )?;
-    let rows = stmt
-        .query_map(params![product], release_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let rows = stmt.query_map(params![product], release_row)?.collect();
+    rows
 }
 
-pub(crate) fn alerts(c: &Connection, product: Option<&str>) -> Result<Vec<AlertRecord>, StoreError> {
+pub(crate) fn alerts(c: &Connection, product: Option<&str>) -> rusqlite::Result<Vec<AlertRecord>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, product, level, message, url, affects, date FROM alerts
          WHERE ?1 IS NULL OR product = ?1 ORDER BY id",
@@ -102,7 +104,7 @@ pub(crate) fn alerts(c: &Connection, product: Option<&str>) -> Result<Vec<AlertR
     Ok(rows)
 }
 
-pub(crate) fn monthly_active(c: &Connection, product: &str, month: Month) -> Result<u64, StoreError> {
+pub(crate) fn monthly_active(c: &Connection, product: &str, month: Month) -> rusqlite::Result<u64> {
     let n: Option<i64> = c
         .prepare_cached("SELECT n FROM monthly_counts WHERE product = ?1 AND month = ?2")?
         .query_map(params![product, month.to_string()], |r| r.get(0))?
@@ -111,7 +113,7 @@ pub(crate) fn monthly_active(c: &Connection, product: &str, month: Month) -> Res
     Ok(n.unwrap_or(0) as u64)
 }
 
-pub(crate) fn rejections(c: &Connection, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {
+pub(crate) fn rejections(c: &Connection, product: Option<&str>) -> rusqlite::Result<Vec<RejectionCount>> {
     let mut stmt = c.prepare_cached(
         "SELECT product, source, field, reason, count FROM rejections
          WHERE ?1 IS NULL OR product = ?1 ORDER BY product, source, field, reason",
@@ -130,7 +132,44 @@ pub(crate) fn rejections(c: &Connection, product: Option<&str>) -> Result<Vec<Re
     Ok(rows)
 }
 
-pub(crate) fn count(c: &Connection, sql: &str, product: &str) -> Result<u64, StoreError> {
+pub(crate) fn count(c: &Connection, sql: &str, product: &str) -> rusqlite::Result<u64> {
     let n: i64 = c.prepare_cached(sql)?.query_row(params![product], |r| r.get(0))?;
     Ok(n as u64)
+}
+
+pub(crate) fn routes(c: &Connection, product: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = c.prepare_cached("SELECT template FROM route_templates WHERE product = ?1 ORDER BY template")?;
+    let rows = stmt.query_map(params![product], |r| r.get(0))?.collect();
+    rows
+}
+
+/// Roll-ups of deleted events plus the raw events still kept, per month and key.
+pub(crate) fn event_counts(
+    c: &Connection,
+    product: &str,
+    kind: &str,
+    include_test: bool,
+) -> rusqlite::Result<Vec<EventCount>> {
+    let mut totals = Totals::default();
+    let mut stmt = c.prepare_cached(
+        "SELECT month, key, SUM(n), SUM(errors) FROM event_rollups
+         WHERE product = ?1 AND kind = ?2 AND (?3 OR test = 0) GROUP BY month, key",
+    )?;
+    let mut rows = stmt.query(params![product, kind, include_test])?;
+    while let Some(r) = rows.next()? {
+        totals.add(
+            r.get(0)?,
+            r.get(1)?,
+            r.get::<_, i64>(2)? as u64,
+            r.get::<_, i64>(3)? as u64,
+        );
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT received_at_ms, fields FROM events WHERE product = ?1 AND kind = ?2 AND (?3 OR test = 0)",
+    )?;
+    let mut rows = stmt.query(params![product, kind, include_test])?;
+    while let Some(r) = rows.next()? {
+        totals.add_event(kind, r.get(0)?, &r.get::<_, String>(1)?);
+    }
+    Ok(totals.into_counts())
 }

@@ -19,8 +19,10 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
 use super::first_seen::{FirstSeen, Seen};
-use super::{Msg, Prepared};
-use crate::{AlertRecord, Month, StoreError, WriteOp, WriteOutcome};
+use super::queue::{EventRows, Msg, Routes, Slot};
+use crate::{
+    AlertRecord, Cause, EventsStored, Month, NewAlert, NewPing, NewRelease, Release, StoreError, VersionConstraint,
+};
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
     let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
@@ -34,19 +36,19 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
         drain(&mut rx, &mut batch, max_batch);
         gather(&mut rx, &mut batch, max_batch);
         ops += batch.len() as u64;
-        match apply(&mut conn, &batch, &mut months, &mut first_seen) {
-            Ok(outcomes) => {
+        match apply(&mut conn, &mut batch, &mut months, &mut first_seen) {
+            Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
-                for (msg, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = msg.reply.send(outcome);
+                for msg in batch.drain(..) {
+                    msg.answer();
                 }
             }
             Err(e) => {
                 first_seen.rollback();
-                let message = e.to_string();
-                tracing::error!(error = %message, ops = batch.len(), "batch rolled back");
+                tracing::error!(error = %e, ops = batch.len(), "batch rolled back");
+                let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
-                    let _ = msg.reply.send(Err(StoreError::WriteFailed(message.clone())));
+                    msg.fail(&cause);
                 }
             }
         }
@@ -159,17 +161,17 @@ fn stmt<'a, 'c>(
     Ok(slot.as_mut().expect("prepared above"))
 }
 
-type OpResult = Result<WriteOutcome, StoreError>;
-
+/// Applies a batch in one transaction and commits it; each op's result is
+/// left in its slot, to be sent once this returns `Ok`. An `Err` aborts the
+/// whole batch: nothing of it was written.
 fn apply(
     conn: &mut Connection,
-    batch: &[Msg],
+    batch: &mut [Msg],
     months: &mut MonthCache,
     first_seen: &mut FirstSeen,
-) -> rusqlite::Result<Vec<OpResult>> {
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut tally = Tally::default();
-    let mut out = Vec::with_capacity(batch.len());
     {
         let mut ctx = Ctx {
             tally: &mut tally,
@@ -178,7 +180,7 @@ fn apply(
             stmts: PingStatements::default(),
         };
         for msg in batch {
-            out.push(apply_op(&tx, &msg.op, &mut ctx)?);
+            apply_op(&tx, msg, &mut ctx)?;
         }
     }
     if !tally.new_signatures.is_empty() {
@@ -203,8 +205,7 @@ fn apply(
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'catalog_generation'")?
             .execute([])?;
     }
-    tx.commit()?;
-    Ok(out)
+    tx.commit()
 }
 
 fn count_dropped(tally: &mut Tally, product: &str, source: &'static str, dropped: &[sonde_protocol::ping::Dropped]) {
@@ -263,7 +264,7 @@ fn insert_events_sql(rows: usize) -> &'static str {
 
 /// Inserts a product's events, ignoring ids already stored; returns how
 /// many rows were new.
-fn insert_events(tx: &Connection, product: &str, rows: &[super::EventRow]) -> rusqlite::Result<u64> {
+fn insert_events(tx: &Connection, product: &str, rows: &[super::queue::EventRow]) -> rusqlite::Result<u64> {
     let mut stored = 0;
     let mut rest = rows;
     for &n in &EVENT_CHUNKS {
@@ -288,8 +289,7 @@ fn insert_events(tx: &Connection, product: &str, rows: &[super::EventRow]) -> ru
     Ok(stored)
 }
 
-/// Applies one op. The outer error aborts the whole batch; the inner one is
-/// this op's own refusal (nothing of it was written).
+/// What applying a batch shares between its ops.
 struct Ctx<'a, 'c> {
     tally: &'a mut Tally,
     months: &'a mut MonthCache,
@@ -297,122 +297,159 @@ struct Ctx<'a, 'c> {
     stmts: PingStatements<'c>,
 }
 
-fn apply_op<'c>(tx: &'c Connection, op: &Prepared, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<OpResult> {
-    let tally = &mut *ctx.tally;
-    let op = match op {
-        Prepared::Op(op) => op,
-        Prepared::Events {
-            product,
-            source,
-            rows,
-            dropped,
-        } => {
-            let stored = insert_events(tx, product, rows)?;
-            let duplicates = rows.len() as u64 - stored;
-            count_dropped(tally, product, source, dropped);
-            return Ok(Ok(WriteOutcome::Events { stored, duplicates }));
-        }
-    };
-    match op {
-        WriteOp::Ping { ping, source, dropped } => {
-            let product = ping.product.as_str();
-            stmt(&mut ctx.stmts.ping, tx, INSERT_PING)?.execute(params![
-                product,
-                ping.version,
-                ping.os,
-                ping.arch,
-                ping.runtime_version,
-                ping.signature,
-                ping.ci,
-                ping.ci_name,
-                ping.client_family.as_str(),
-                ping.project_hash,
-                ping.cli_path_hash,
-                ping.received_at_ms,
-            ])?;
-            if let Some(sig) = &ping.signature {
-                let month = ctx.months.get(ping.received_at_ms);
-                if let Seen::New(seq) = ctx.first_seen.observe(tx, month, product, sig)? {
-                    stmt(&mut ctx.stmts.signature, tx, INSERT_SIGNATURE)?.execute(params![month, seq, product, sig])?;
-                    tally.new_signature(product, month);
-                }
-            }
-            count_dropped(tally, product, source, dropped);
-            Ok(Ok(WriteOutcome::Ping))
-        }
-        // Turned into `Prepared::Events` when enqueued.
-        WriteOp::Events { .. } => Ok(Err(StoreError::Corrupt(
-            "events op reached the writer unprepared".into(),
-        ))),
-        WriteOp::PublishRelease(r) => {
-            tx.prepare_cached("INSERT OR IGNORE INTO products(name, created_at_ms) VALUES (?1, ?2)")?
-                .execute(params![r.product, crate::now_ms()])?;
-            tx.prepare_cached(
-                "INSERT INTO releases(product, version, date, download_url, changelog_url, website, package,
-                                      release_tag, install_command)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(product, version) DO UPDATE SET date = excluded.date,
-                    download_url = excluded.download_url, changelog_url = excluded.changelog_url,
-                    website = excluded.website, package = excluded.package,
-                    release_tag = excluded.release_tag, install_command = excluded.install_command",
-            )?
-            .execute(params![
-                r.product,
-                r.version,
-                r.date,
-                r.download_url,
-                r.changelog_url,
-                r.website,
-                r.package,
-                r.release_tag,
-                r.install_command
-            ])?;
-            tally.catalog_changed = true;
-            Ok(Ok(WriteOutcome::Release(r.clone())))
-        }
-        WriteOp::AddAlert(a) => {
-            if !product_exists(tx, &a.product)? {
-                return Ok(Err(StoreError::UnknownProduct(a.product.clone())));
-            }
-            tx.prepare_cached(
-                "INSERT INTO alerts(product, level, message, url, affects, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![a.product, a.level, a.message, a.url, a.affects, a.date])?;
-            let id = tx.last_insert_rowid();
-            tally.catalog_changed = true;
-            Ok(Ok(WriteOutcome::Alert(AlertRecord {
-                id,
-                product: a.product.clone(),
-                level: a.level.clone(),
-                message: a.message.clone(),
-                url: a.url.clone(),
-                affects: a.affects.clone(),
-                date: a.date,
-            })))
-        }
-        WriteOp::RemoveAlert(id) => {
-            let n = tx
-                .prepare_cached("DELETE FROM alerts WHERE id = ?1")?
-                .execute(params![id])?;
-            if n > 0 {
-                tally.catalog_changed = true;
-            }
-            Ok(Ok(WriteOutcome::Removed(n > 0)))
-        }
-        WriteOp::SetVersions(v) => {
-            if !product_exists(tx, &v.product)? {
-                return Ok(Err(StoreError::UnknownProduct(v.product.clone())));
-            }
-            let excluding = serde_json::to_string(&v.excluding).unwrap_or_else(|_| "[]".into());
-            tx.prepare_cached(
-                "INSERT INTO version_constraints(product, service, minimum, maximum, excluding)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(product, service) DO UPDATE SET minimum = excluded.minimum,
-                    maximum = excluded.maximum, excluding = excluded.excluding",
-            )?
-            .execute(params![v.product, v.service, v.minimum, v.maximum, excluding])?;
-            tally.catalog_changed = true;
-            Ok(Ok(WriteOutcome::Versions))
+/// Applies one op and records its result in its slot. An error aborts the
+/// whole batch; an op's own refusal (an unknown product) is its result, and
+/// nothing of it was written.
+fn apply_op<'c>(tx: &'c Connection, msg: &mut Msg, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<()> {
+    match msg {
+        Msg::Ping(slot) => apply_ping(tx, slot, ctx),
+        Msg::Events(slot) => apply_events(tx, slot, ctx.tally),
+        Msg::Release(slot) => apply_release(tx, slot, ctx.tally),
+        Msg::AddAlert(slot) => apply_add_alert(tx, slot, ctx.tally),
+        Msg::RemoveAlert(slot) => apply_remove_alert(tx, slot, ctx.tally),
+        Msg::Versions(slot) => apply_versions(tx, slot, ctx.tally),
+        Msg::Routes(slot) => apply_routes(tx, slot),
+    }
+}
+
+fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<()> {
+    let NewPing { ping, source, dropped } = &slot.op;
+    let product = ping.product.as_str();
+    stmt(&mut ctx.stmts.ping, tx, INSERT_PING)?.execute(params![
+        product,
+        ping.version,
+        ping.os,
+        ping.arch,
+        ping.runtime_version,
+        ping.signature,
+        ping.ci,
+        ping.ci_name,
+        ping.client_family.as_str(),
+        ping.project_hash,
+        ping.cli_path_hash,
+        ping.received_at_ms,
+    ])?;
+    if let Some(sig) = &ping.signature {
+        let month = ctx.months.get(ping.received_at_ms);
+        if let Seen::New(seq) = ctx.first_seen.observe(tx, month, product, sig)? {
+            stmt(&mut ctx.stmts.signature, tx, INSERT_SIGNATURE)?.execute(params![month, seq, product, sig])?;
+            ctx.tally.new_signature(product, month);
         }
     }
+    count_dropped(ctx.tally, product, source, dropped);
+    slot.set(Ok(()));
+    Ok(())
+}
+
+fn apply_events(tx: &Connection, slot: &mut Slot<EventRows, EventsStored>, tally: &mut Tally) -> rusqlite::Result<()> {
+    let EventRows {
+        product,
+        source,
+        rows,
+        dropped,
+    } = &slot.op;
+    let stored = insert_events(tx, product, rows)?;
+    let duplicates = rows.len() as u64 - stored;
+    count_dropped(tally, product, source, dropped);
+    slot.set(Ok(EventsStored { stored, duplicates }));
+    Ok(())
+}
+
+fn apply_release(
+    tx: &Connection,
+    slot: &mut Slot<(NewRelease, i64), Release>,
+    tally: &mut Tally,
+) -> rusqlite::Result<()> {
+    let (r, now_ms) = &slot.op;
+    tx.prepare_cached("INSERT OR IGNORE INTO products(name, created_at_ms) VALUES (?1, ?2)")?
+        .execute(params![r.product, now_ms])?;
+    tx.prepare_cached(
+        "INSERT INTO releases(product, version, date, download_url, changelog_url, website, package,
+                              release_tag, install_command)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(product, version) DO UPDATE SET date = excluded.date,
+            download_url = excluded.download_url, changelog_url = excluded.changelog_url,
+            website = excluded.website, package = excluded.package,
+            release_tag = excluded.release_tag, install_command = excluded.install_command",
+    )?
+    .execute(params![
+        r.product,
+        r.version,
+        r.date,
+        r.download_url,
+        r.changelog_url,
+        r.website,
+        r.package,
+        r.release_tag,
+        r.install_command
+    ])?;
+    tally.catalog_changed = true;
+    let stored = r.clone();
+    slot.set(Ok(stored));
+    Ok(())
+}
+
+fn apply_add_alert(tx: &Connection, slot: &mut Slot<NewAlert, AlertRecord>, tally: &mut Tally) -> rusqlite::Result<()> {
+    let a = &slot.op;
+    if !product_exists(tx, &a.product)? {
+        let refused = StoreError::UnknownProduct(a.product.clone());
+        slot.set(Err(refused));
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "INSERT INTO alerts(product, level, message, url, affects, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![a.product, a.level, a.message, a.url, a.affects, a.date])?;
+    let record = AlertRecord::new(tx.last_insert_rowid(), a.clone());
+    tally.catalog_changed = true;
+    slot.set(Ok(record));
+    Ok(())
+}
+
+fn apply_remove_alert(tx: &Connection, slot: &mut Slot<i64, bool>, tally: &mut Tally) -> rusqlite::Result<()> {
+    let n = tx
+        .prepare_cached("DELETE FROM alerts WHERE id = ?1")?
+        .execute(params![slot.op])?;
+    if n > 0 {
+        tally.catalog_changed = true;
+    }
+    slot.set(Ok(n > 0));
+    Ok(())
+}
+
+fn apply_versions(tx: &Connection, slot: &mut Slot<VersionConstraint, ()>, tally: &mut Tally) -> rusqlite::Result<()> {
+    let v = &slot.op;
+    if !product_exists(tx, &v.product)? {
+        let refused = StoreError::UnknownProduct(v.product.clone());
+        slot.set(Err(refused));
+        return Ok(());
+    }
+    let excluding = serde_json::to_string(&v.excluding).unwrap_or_else(|_| "[]".into());
+    tx.prepare_cached(
+        "INSERT INTO version_constraints(product, service, minimum, maximum, excluding)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(product, service) DO UPDATE SET minimum = excluded.minimum,
+            maximum = excluded.maximum, excluding = excluded.excluding",
+    )?
+    .execute(params![v.product, v.service, v.minimum, v.maximum, excluding])?;
+    tally.catalog_changed = true;
+    slot.set(Ok(()));
+    Ok(())
+}
+
+fn apply_routes(tx: &Connection, slot: &mut Slot<Routes, usize>) -> rusqlite::Result<()> {
+    let Routes {
+        product,
+        templates,
+        now_ms,
+    } = &slot.op;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO route_templates(product, template, created_at_ms) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut added = 0;
+    for t in templates {
+        added += stmt.execute(params![product, t, now_ms])?;
+    }
+    slot.set(Ok(added));
+    Ok(())
 }

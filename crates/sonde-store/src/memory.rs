@@ -1,0 +1,343 @@
+//! [`MemoryStore`]: the [`Store`] interface in memory, with the same
+//! semantics as SQLite — duplicate events ignored by `(product, id)`,
+//! alerts and version constraints refused for an unknown product, exact
+//! monthly distinct signatures, rejection counters, retention roll-ups,
+//! a catalog generation. It is the reference the store suite runs every
+//! backend against, and the store of collector tests that need no file.
+//!
+//! Writes apply at once under one lock; their [`Pending`] is already
+//! answered. [`MemoryStore::handle`] gives another handle on the same data,
+//! as a second process opening the same SQLite file would.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::rollup::{rollup_key, Totals};
+use crate::{
+    AlertRecord, CatalogData, EventCount, EventsStored, Month, NewAlert, NewEvents, NewPing, NewRelease, Pending,
+    RejectionCount, Release, RetentionOutcome, Store, StoreError, VersionConstraint,
+};
+
+/// An in-memory store. Data lives as long as any handle on it.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    data: Arc<Mutex<Data>>,
+    closed: AtomicBool,
+}
+
+/// One raw event as kept.
+#[derive(Debug)]
+struct StoredEvent {
+    product: String,
+    id: String,
+    kind: &'static str,
+    test: bool,
+    received_at_ms: i64,
+    /// The fields as JSON text, as SQLite keeps them.
+    fields: String,
+}
+
+/// What a roll-up counts under: (product, kind, test, month, key).
+type RollupKey = (String, String, bool, String, String);
+
+#[derive(Debug, Default)]
+struct Data {
+    generation: u64,
+    /// Product name → when it was registered.
+    products: BTreeMap<String, i64>,
+    /// By (product, version).
+    releases: BTreeMap<(String, String), Release>,
+    /// By id.
+    alerts: BTreeMap<i64, AlertRecord>,
+    last_alert_id: i64,
+    /// By (product, service).
+    versions: BTreeMap<(String, String), VersionConstraint>,
+    pings: HashMap<String, u64>,
+    signatures: HashMap<(String, Month), HashSet<String>>,
+    rejections: BTreeMap<(String, String, String, String), u64>,
+    events: Vec<StoredEvent>,
+    event_ids: HashSet<(String, String)>,
+    /// Counts of events deleted by retention.
+    rollups: BTreeMap<RollupKey, (u64, u64)>,
+    /// Product → template → when it was registered.
+    routes: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Another handle on the same data, open even if this one is closed.
+    pub fn handle(&self) -> Self {
+        MemoryStore {
+            data: self.data.clone(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn data(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies a write at once, unless this handle is closed.
+    fn write<T>(&self, f: impl FnOnce(&mut Data) -> Result<T, StoreError>) -> Result<Pending<T>, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        Ok(Pending::ready(f(&mut self.data())))
+    }
+}
+
+impl Data {
+    fn require_product(&self, product: &str) -> Result<(), StoreError> {
+        if self.products.contains_key(product) {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownProduct(product.to_owned()))
+        }
+    }
+
+    fn count_dropped(&mut self, product: &str, source: &str, dropped: &[sonde_protocol::ping::Dropped]) {
+        for d in dropped {
+            let key = (
+                product.to_owned(),
+                source.to_owned(),
+                d.field.to_owned(),
+                d.reason.as_str().to_owned(),
+            );
+            *self.rejections.entry(key).or_default() += 1;
+        }
+    }
+
+    fn record_ping(&mut self, NewPing { ping, source, dropped }: NewPing) {
+        let product = ping.product.as_str();
+        *self.pings.entry(product.to_owned()).or_default() += 1;
+        if let Some(sig) = ping.signature {
+            let month = Month::from_unix_ms(ping.received_at_ms);
+            self.signatures
+                .entry((product.to_owned(), month))
+                .or_default()
+                .insert(sig);
+        }
+        self.count_dropped(product, source, &dropped);
+    }
+
+    fn store_events(&mut self, batch: NewEvents) -> EventsStored {
+        let product = batch.product.as_str();
+        let mut out = EventsStored::default();
+        for e in batch.events {
+            if !self.event_ids.insert((product.to_owned(), e.id.clone())) {
+                out.duplicates += 1;
+                continue;
+            }
+            out.stored += 1;
+            self.events.push(StoredEvent {
+                product: product.to_owned(),
+                id: e.id,
+                kind: e.kind.as_str(),
+                test: e.test,
+                received_at_ms: e.received_at_ms,
+                fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
+            });
+        }
+        self.count_dropped(product, batch.source, &batch.dropped);
+        out
+    }
+
+    fn apply_retention(&mut self, cutoff_ms: i64) -> RetentionOutcome {
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.events)
+            .into_iter()
+            .partition(|e| e.received_at_ms < cutoff_ms);
+        self.events = kept;
+        for e in &expired {
+            self.event_ids.remove(&(e.product.clone(), e.id.clone()));
+            let (key, error) = rollup_key(e.kind, &e.fields);
+            let month = Month::from_unix_ms(e.received_at_ms).to_string();
+            let counter = self
+                .rollups
+                .entry((e.product.clone(), e.kind.to_owned(), e.test, month, key))
+                .or_default();
+            counter.0 += 1;
+            counter.1 += u64::from(error);
+        }
+        RetentionOutcome {
+            deleted: expired.len() as u64,
+        }
+    }
+
+    fn releases(&self, product: Option<&str>) -> Vec<Release> {
+        let mut releases: Vec<Release> = self
+            .releases
+            .values()
+            .filter(|r| product.is_none_or(|p| r.product == p))
+            .cloned()
+            .collect();
+        releases.sort_by(|a, b| (&a.product, a.date, &a.version).cmp(&(&b.product, b.date, &b.version)));
+        releases
+    }
+
+    fn alerts(&self, product: Option<&str>) -> Vec<AlertRecord> {
+        self.alerts
+            .values()
+            .filter(|a| product.is_none_or(|p| a.product == p))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Store for MemoryStore {
+    fn record_ping(&self, ping: NewPing) -> Result<Pending<()>, StoreError> {
+        self.write(|d| {
+            d.record_ping(ping);
+            Ok(())
+        })
+    }
+
+    fn store_events(&self, events: NewEvents) -> Result<Pending<EventsStored>, StoreError> {
+        self.write(|d| Ok(d.store_events(events)))
+    }
+
+    fn publish_release(&self, release: NewRelease, now_ms: i64) -> Result<Pending<Release>, StoreError> {
+        self.write(|d| {
+            d.products.entry(release.product.clone()).or_insert(now_ms);
+            let key = (release.product.clone(), release.version.clone());
+            d.releases.insert(key, release.clone());
+            d.generation += 1;
+            Ok(release)
+        })
+    }
+
+    fn add_alert(&self, alert: NewAlert) -> Result<Pending<AlertRecord>, StoreError> {
+        self.write(|d| {
+            d.require_product(&alert.product)?;
+            d.last_alert_id += 1;
+            let record = AlertRecord::new(d.last_alert_id, alert);
+            d.alerts.insert(record.id, record.clone());
+            d.generation += 1;
+            Ok(record)
+        })
+    }
+
+    fn remove_alert(&self, id: i64) -> Result<Pending<bool>, StoreError> {
+        self.write(|d| {
+            let removed = d.alerts.remove(&id).is_some();
+            if removed {
+                d.generation += 1;
+            }
+            Ok(removed)
+        })
+    }
+
+    fn set_versions(&self, constraint: VersionConstraint) -> Result<Pending<()>, StoreError> {
+        self.write(|d| {
+            d.require_product(&constraint.product)?;
+            let key = (constraint.product.clone(), constraint.service.clone());
+            d.versions.insert(key, constraint);
+            d.generation += 1;
+            Ok(())
+        })
+    }
+
+    fn add_routes(&self, product: &str, templates: Vec<String>, now_ms: i64) -> Result<Pending<usize>, StoreError> {
+        self.write(|d| {
+            let routes = d.routes.entry(product.to_owned()).or_default();
+            let before = routes.len();
+            for t in templates {
+                routes.entry(t).or_insert(now_ms);
+            }
+            Ok(routes.len() - before)
+        })
+    }
+
+    fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        Ok(self.data().apply_retention(cutoff_ms))
+    }
+
+    fn catalog_generation(&self) -> Result<u64, StoreError> {
+        Ok(self.data().generation)
+    }
+
+    fn load_catalog(&self) -> Result<CatalogData, StoreError> {
+        let d = self.data();
+        Ok(CatalogData {
+            generation: d.generation,
+            products: d.products.keys().cloned().collect(),
+            releases: d.releases(None),
+            alerts: d.alerts(None),
+            versions: d.versions.values().cloned().collect(),
+        })
+    }
+
+    fn releases(&self, product: &str) -> Result<Vec<Release>, StoreError> {
+        Ok(self.data().releases(Some(product)))
+    }
+
+    fn alerts(&self, product: Option<&str>) -> Result<Vec<AlertRecord>, StoreError> {
+        Ok(self.data().alerts(product))
+    }
+
+    fn monthly_active(&self, product: &str, month: Month) -> Result<u64, StoreError> {
+        let d = self.data();
+        Ok(d.signatures
+            .get(&(product.to_owned(), month))
+            .map_or(0, |s| s.len() as u64))
+    }
+
+    fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {
+        let d = self.data();
+        Ok(d.rejections
+            .iter()
+            .filter(|((p, ..), _)| product.is_none_or(|want| p == want))
+            .map(|((product, source, field, reason), count)| RejectionCount {
+                product: product.clone(),
+                source: source.clone(),
+                field: field.clone(),
+                reason: reason.clone(),
+                count: *count,
+            })
+            .collect())
+    }
+
+    fn ping_count(&self, product: &str) -> Result<u64, StoreError> {
+        Ok(self.data().pings.get(product).copied().unwrap_or(0))
+    }
+
+    fn event_count(&self, product: &str) -> Result<u64, StoreError> {
+        Ok(self.data().events.iter().filter(|e| e.product == product).count() as u64)
+    }
+
+    fn routes(&self, product: &str) -> Result<Vec<String>, StoreError> {
+        let d = self.data();
+        Ok(d.routes
+            .get(product)
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError> {
+        let d = self.data();
+        let mut totals = Totals::default();
+        for ((p, k, test, month, key), (count, errors)) in &d.rollups {
+            if p == product && k == kind && (include_test || !test) {
+                totals.add(month.clone(), key.clone(), *count, *errors);
+            }
+        }
+        for e in &d.events {
+            if e.product == product && e.kind == kind && (include_test || !e.test) {
+                totals.add_event(kind, e.received_at_ms, &e.fields);
+            }
+        }
+        Ok(totals.into_counts())
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        self.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+}

@@ -1,0 +1,221 @@
+//! What the writer thread receives: each write with its own typed reply.
+//!
+//! A [`Msg`] is built on the caller's thread (events arrive as rows already
+//! serialized, so the single writer spends its time on SQLite alone). The
+//! writer fills each op's [`Slot`] while applying the batch and sends the
+//! results only after the batch has committed; if the batch fails, every op
+//! gets the batch's error instead.
+
+use sonde_protocol::ping::Dropped;
+use tokio::sync::oneshot;
+
+use crate::{
+    AlertRecord, Cause, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, Pending, Release, StoreError,
+    VersionConstraint,
+};
+
+/// One queued write and where its result goes.
+pub(crate) struct Slot<P, T> {
+    /// What to write.
+    pub(crate) op: P,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+    result: Option<Result<T, StoreError>>,
+}
+
+impl<P, T> Slot<P, T> {
+    /// Queues `op`, returning the handle its caller waits on.
+    fn new(op: P) -> (Self, Pending<T>) {
+        let (reply, pending) = Pending::channel();
+        (
+            Slot {
+                op,
+                reply,
+                result: None,
+            },
+            pending,
+        )
+    }
+
+    /// Records this op's result, sent once the batch has committed.
+    pub(crate) fn set(&mut self, result: Result<T, StoreError>) {
+        self.result = Some(result);
+    }
+
+    /// Sends the recorded result (after the commit).
+    fn answer(self) {
+        if let Some(result) = self.result {
+            let _ = self.reply.send(result);
+        }
+    }
+
+    /// Sends the batch's failure instead of the recorded result.
+    fn fail(self, cause: &Cause) {
+        let _ = self.reply.send(Err(StoreError::Write { source: cause.clone() }));
+    }
+}
+
+/// Events of one product, ready to insert.
+pub(crate) struct EventRows {
+    pub(crate) product: String,
+    pub(crate) source: &'static str,
+    pub(crate) rows: Vec<EventRow>,
+    pub(crate) dropped: Vec<Dropped>,
+}
+
+/// Route templates of one product to register.
+pub(crate) struct Routes {
+    pub(crate) product: String,
+    pub(crate) templates: Vec<String>,
+    pub(crate) now_ms: i64,
+}
+
+/// One write as the writer thread receives it.
+pub(crate) enum Msg {
+    Ping(Slot<NewPing, ()>),
+    Events(Slot<EventRows, EventsStored>),
+    Release(Slot<(NewRelease, i64), Release>),
+    AddAlert(Slot<NewAlert, AlertRecord>),
+    RemoveAlert(Slot<i64, bool>),
+    Versions(Slot<VersionConstraint, ()>),
+    Routes(Slot<Routes, usize>),
+}
+
+/// Builds a [`Msg`] variant and its handle.
+pub(crate) fn queue<P, T>(op: P, wrap: impl FnOnce(Slot<P, T>) -> Msg) -> (Msg, Pending<T>) {
+    let (slot, pending) = Slot::new(op);
+    (wrap(slot), pending)
+}
+
+impl Msg {
+    /// Sends this op's result (its batch committed).
+    pub(crate) fn answer(self) {
+        match self {
+            Msg::Ping(s) => s.answer(),
+            Msg::Events(s) => s.answer(),
+            Msg::Release(s) => s.answer(),
+            Msg::AddAlert(s) => s.answer(),
+            Msg::RemoveAlert(s) => s.answer(),
+            Msg::Versions(s) => s.answer(),
+            Msg::Routes(s) => s.answer(),
+        }
+    }
+
+    /// Sends the batch's failure (nothing of it was written).
+    pub(crate) fn fail(self, cause: &Cause) {
+        match self {
+            Msg::Ping(s) => s.fail(cause),
+            Msg::Events(s) => s.fail(cause),
+            Msg::Release(s) => s.fail(cause),
+            Msg::AddAlert(s) => s.fail(cause),
+            Msg::RemoveAlert(s) => s.fail(cause),
+            Msg::Versions(s) => s.fail(cause),
+            Msg::Routes(s) => s.fail(cause),
+        }
+    }
+}
+
+impl EventRows {
+    /// Serializes `events` on the caller's thread.
+    pub(crate) fn new(events: NewEvents) -> Self {
+        EventRows {
+            product: events.product.as_str().to_owned(),
+            source: events.source,
+            rows: events
+                .events
+                .into_iter()
+                .map(|e| EventRow {
+                    fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
+                    id: EventId::new(e.id),
+                    kind: e.kind.as_str(),
+                    test: e.test,
+                    occurred_at_ms: e.occurred_at_ms,
+                    received_at_ms: e.received_at_ms,
+                })
+                .collect(),
+            dropped: events.dropped,
+        }
+    }
+}
+
+/// One event, its fields serialized to JSON.
+pub(crate) struct EventRow {
+    pub(crate) id: EventId,
+    pub(crate) kind: &'static str,
+    pub(crate) test: bool,
+    pub(crate) occurred_at_ms: Option<i64>,
+    pub(crate) received_at_ms: i64,
+    pub(crate) fields: String,
+}
+
+/// An event id as stored: the 16 bytes of a UUID (every front door
+/// validates ids as UUIDs), or the text as given if it is not one.
+pub(crate) enum EventId {
+    Uuid([u8; 16]),
+    Text(String),
+}
+
+impl EventId {
+    fn new(id: String) -> Self {
+        match uuid_bytes(&id) {
+            Some(bytes) => EventId::Uuid(bytes),
+            None => EventId::Text(id),
+        }
+    }
+}
+
+impl rusqlite::ToSql for EventId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            EventId::Uuid(bytes) => bytes.to_sql(),
+            EventId::Text(text) => text.to_sql(),
+        }
+    }
+}
+
+/// The 16 bytes of a UUID written in its 8-4-4-4-12 hex layout (either case).
+pub(crate) fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
+    /// Where each byte's two hex digits start in the 36-character layout.
+    const DIGITS_AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let b = s.as_bytes();
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (byte, &at) in out.iter_mut().zip(&DIGITS_AT) {
+        *byte = nibble(b[at])? << 4 | nibble(b[at + 1])?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_layout_to_bytes() {
+        let bytes = uuid_bytes("0B3F4C4E-1d2a-4c3b-8f00-0123456789ab").unwrap();
+        assert_eq!(
+            bytes,
+            [0x0b, 0x3f, 0x4c, 0x4e, 0x1d, 0x2a, 0x4c, 0x3b, 0x8f, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
+        );
+        for bad in [
+            "",
+            "0b3f4c4e1d2a4c3b8f000123456789ab",
+            "0b3f4c4e-1d2a-4c3b-8f00-0123456789a",
+            "0b3f4c4e-1d2a-4c3b-8f00-0123456789abc",
+            "0b3f4c4e-1d2a-4c3b-8f00_0123456789ab",
+            "0b3f4c4e-1d2a-4c3b-8f00-0123456789ag",
+            "+b3f4c4e-1d2a-4c3b-8f00-0123456789ab",
+        ] {
+            assert_eq!(uuid_bytes(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Helpers shared by the store's test files: pings, releases, signatures and
+//! the instants they are received at.
+
+#![allow(dead_code)]
+
+use sonde_protocol::{ClientFamily, ProductName, UsagePing};
+use sonde_store::{NewPing, NewRelease, Store};
+
+pub fn product(name: &str) -> ProductName {
+    ProductName::parse(name).unwrap()
+}
+
+pub fn sig(n: u32) -> String {
+    format!("{n:08x}-0000-4000-8000-000000000000")
+}
+
+pub fn ping(p: &str, signature: Option<String>, received_at_ms: i64) -> UsagePing {
+    UsagePing {
+        product: product(p),
+        version: Some("1.0.0".into()),
+        os: Some("linux".into()),
+        arch: Some("amd64".into()),
+        runtime_version: None,
+        signature,
+        ci: Some(false),
+        ci_name: None,
+        client_family: ClientFamily::GoCheckpoint,
+        project_hash: None,
+        cli_path_hash: None,
+        received_at_ms,
+    }
+}
+
+pub fn ping_op(p: &str, signature: Option<String>, at: i64) -> NewPing {
+    NewPing {
+        ping: ping(p, signature, at),
+        source: "check",
+        dropped: Vec::new(),
+    }
+}
+
+/// Records a ping and waits for its batch to commit.
+pub fn record(store: &dyn Store, ping: NewPing) {
+    store.record_ping(ping).unwrap().wait_blocking().unwrap()
+}
+
+pub fn release(p: &str, v: &str) -> NewRelease {
+    NewRelease {
+        product: p.into(),
+        version: v.into(),
+        date: 1_700_000_000,
+        download_url: Some("https://example.com/dl".into()),
+        ..Default::default()
+    }
+}
+
+/// Publishes `p`'s release `v` and waits for its batch to commit.
+pub fn publish(store: &dyn Store, p: &str, v: &str) {
+    store
+        .publish_release(release(p, v), NOV)
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+}
+
+/// 2026-10-15 and 2026-11-15, in Unix milliseconds.
+pub const OCT: i64 = 1_792_022_400_000;
+pub const NOV: i64 = 1_794_700_800_000;

@@ -1,0 +1,366 @@
+//! The store suite: what every backend must do, written against the `Store`
+//! trait alone and run on each backend by [`store_suite!`] (SQLite on a
+//! temporary file, and the in-memory reference). A new backend adds one
+//! line at the bottom.
+//!
+//! `open` is a factory that opens the same store each time, as a restarted
+//! process (or a second one) would.
+
+mod common;
+
+use common::{ping, ping_op, product, publish, record, release, sig, NOV, OCT};
+use sonde_protocol::ping::Dropped;
+use sonde_protocol::{DropReason, Event, EventKind, ProductName};
+use sonde_store::{
+    EventCount, EventsStored, MemoryStore, NewAlert, NewEvents, NewPing, SqliteStore, Store, StoreError,
+    VersionConstraint,
+};
+
+type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
+
+/// Stores `events` and waits for the commit.
+fn store_events(store: &dyn Store, events: NewEvents) -> EventsStored {
+    store.store_events(events).unwrap().wait_blocking().unwrap()
+}
+
+fn duplicate_events_are_ignored_and_counted(open: Open<'_>) {
+    let store = open();
+    let event = |id: &str| Event {
+        id: id.into(),
+        kind: EventKind::Command,
+        product: product("demo"),
+        test: false,
+        occurred_at_ms: Some(1),
+        received_at_ms: 2,
+        fields: serde_json::json!({"command": "init"})
+            .as_object()
+            .unwrap()
+            .clone()
+            .into(),
+    };
+    let op = |ids: &[&str]| NewEvents {
+        product: product("demo"),
+        source: "native",
+        events: ids.iter().map(|i| event(i)).collect(),
+        dropped: vec![Dropped {
+            field: "*",
+            reason: DropReason::UnknownField,
+        }],
+    };
+    let first = store_events(&*store, op(&["a", "b"]));
+    assert_eq!(
+        first,
+        EventsStored {
+            stored: 2,
+            duplicates: 0
+        }
+    );
+    let retry = store_events(&*store, op(&["a", "b", "c"]));
+    assert_eq!(
+        retry,
+        EventsStored {
+            stored: 1,
+            duplicates: 2
+        }
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 3);
+    // A large batch (the SQLite store writes it in chunks of 64, 32, ... rows):
+    // 134 events, of which "a" and "c" are already stored and every tenth
+    // new id is sent twice, the second copy in a later chunk.
+    let mut ids: Vec<String> = (0..120).map(|i| format!("e{i}")).collect();
+    ids.extend((0..120).step_by(10).map(|i| format!("e{i}")));
+    ids.extend(["a", "c"].map(String::from));
+    assert_eq!(ids.len(), 134);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let large = store_events(&*store, op(&refs));
+    assert_eq!(
+        large,
+        EventsStored {
+            stored: 120,
+            duplicates: 14
+        }
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 123);
+    let rejections = store.rejections(Some("demo")).unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        (rejections[0].field.as_str(), rejections[0].reason.as_str()),
+        ("*", "unknown_field")
+    );
+    assert_eq!(rejections[0].count, 3);
+}
+
+fn monthly_active_signatures_are_exact_across_months(open: Open<'_>) {
+    let store = open();
+    let mut pending = Vec::new();
+    // October: signatures 0..50, each three times. November: 25..100, twice.
+    for round in 0..3 {
+        for i in 0..50 {
+            pending.push(store.record_ping(ping_op("demo", Some(sig(i)), OCT + round)).unwrap());
+        }
+    }
+    for round in 0..2 {
+        for i in 25..100 {
+            pending.push(store.record_ping(ping_op("demo", Some(sig(i)), NOV + round)).unwrap());
+        }
+    }
+    // Other products and pings without a signature do not count.
+    pending.push(store.record_ping(ping_op("other", Some(sig(1)), NOV)).unwrap());
+    pending.push(store.record_ping(ping_op("demo", None, NOV)).unwrap());
+    for p in pending {
+        p.wait_blocking().unwrap();
+    }
+    assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 50);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 75);
+    assert_eq!(store.monthly_active("demo", "2026-12".parse().unwrap()).unwrap(), 0);
+    assert_eq!(store.monthly_active("other", "2026-11".parse().unwrap()).unwrap(), 1);
+    assert_eq!(store.ping_count("demo").unwrap(), 150 + 150 + 1);
+}
+
+fn reopen_keeps_everything(open: Open<'_>) {
+    let alert_id;
+    {
+        let store = open();
+        publish(&*store, "demo", "1.0.0");
+        publish(&*store, "demo", "1.1.0-rc.1");
+        let added = store
+            .add_alert(NewAlert {
+                product: "demo".into(),
+                level: "critical".into(),
+                message: "upgrade".into(),
+                url: None,
+                affects: Some("<1.0.1".into()),
+                date: 5,
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        alert_id = added.id;
+        store
+            .set_versions(VersionConstraint {
+                product: "demo".into(),
+                service: "db".into(),
+                minimum: "1.0.0".into(),
+                maximum: "2.0.0".into(),
+                excluding: vec!["1.5.0".into()],
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let mut ping = ping("demo", Some(sig(7)), NOV);
+        ping.version = None;
+        record(
+            &*store,
+            NewPing {
+                ping,
+                source: "check",
+                dropped: vec![Dropped {
+                    field: "version",
+                    reason: DropReason::TooLong,
+                }],
+            },
+        );
+        store.close().unwrap();
+        assert!(matches!(
+            store.record_ping(ping_op("demo", None, NOV)),
+            Err(StoreError::Closed)
+        ));
+    }
+    let store = open();
+    let catalog = store.load_catalog().unwrap();
+    assert_eq!(catalog.products, ["demo"]);
+    assert_eq!(catalog.releases.len(), 2);
+    assert_eq!(catalog.alerts.len(), 1);
+    assert_eq!(catalog.alerts[0].id, alert_id);
+    assert_eq!(catalog.alerts[0].affects.as_deref(), Some("<1.0.1"));
+    assert_eq!(catalog.versions[0].excluding, ["1.5.0"]);
+    assert_eq!(store.ping_count("demo").unwrap(), 1);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 1);
+    let r = store.rejections(None).unwrap();
+    assert_eq!(
+        (r[0].field.as_str(), r[0].reason.as_str(), r[0].count),
+        ("version", "too_long", 1)
+    );
+    // The first-seen set survives the restart: a known signature is not counted twice.
+    record(&*store, ping_op("demo", Some(sig(7)), NOV + 5));
+    record(&*store, ping_op("demo", Some(sig(8)), NOV + 6));
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 2);
+    // Writes still work after reopening, and alert ids are never reused.
+    store.remove_alert(alert_id).unwrap().wait_blocking().unwrap();
+    let b = store
+        .add_alert(NewAlert {
+            product: "demo".into(),
+            level: "info".into(),
+            message: "hi".into(),
+            url: None,
+            affects: None,
+            date: 6,
+        })
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert!(b.id > alert_id);
+}
+
+fn catalog_generation_moves_with_catalog_changes_only(open: Open<'_>) {
+    let store = open();
+    let g0 = store.catalog_generation().unwrap();
+    record(&*store, ping_op("demo", Some(sig(1)), NOV));
+    assert_eq!(store.catalog_generation().unwrap(), g0);
+    publish(&*store, "demo", "1.0.0");
+    let g1 = store.catalog_generation().unwrap();
+    assert!(g1 > g0);
+    // A second process (another store on the same data) sees and makes changes.
+    let other = open();
+    other
+        .publish_release(release("demo", "1.1.0"), NOV)
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert!(store.catalog_generation().unwrap() > g1);
+    assert_eq!(store.releases("demo").unwrap().len(), 2);
+    assert_eq!(
+        store.load_catalog().unwrap().generation,
+        store.catalog_generation().unwrap()
+    );
+}
+
+fn alerts_need_a_registered_product_and_write_nothing_otherwise(open: Open<'_>) {
+    let store = open();
+    let g0 = store.catalog_generation().unwrap();
+    let err = store
+        .add_alert(NewAlert {
+            product: "ghost".into(),
+            level: "info".into(),
+            message: "x".into(),
+            url: None,
+            affects: None,
+            date: 1,
+        })
+        .unwrap()
+        .wait_blocking()
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::UnknownProduct(ref p) if p == "ghost"),
+        "{err}"
+    );
+    assert!(store.alerts(None).unwrap().is_empty());
+    assert_eq!(store.catalog_generation().unwrap(), g0);
+}
+
+fn retention_keeps_counts_and_deletes_rows(open: Open<'_>) {
+    let store = open();
+    let event = |id: u32, kind: EventKind, received: i64, test: bool, fields: serde_json::Value| Event {
+        id: format!("00000000-0000-4000-8000-{id:012}"),
+        kind,
+        product: ProductName::parse("p").unwrap(),
+        test,
+        occurred_at_ms: None,
+        received_at_ms: received,
+        fields: fields.as_object().unwrap().clone().into(),
+    };
+    let old = 1_600_000_000_000; // 2020-09
+    let new = 1_760_000_000_000; // 2025-10
+    let cmd = |id, t, test, err| {
+        event(
+            id,
+            EventKind::Command,
+            t,
+            test,
+            serde_json::json!({"command": "tool build", "is_error": err}),
+        )
+    };
+    let events = vec![
+        cmd(1, old, false, true),
+        cmd(2, old, false, false),
+        cmd(3, new, false, false),
+        cmd(4, old, true, false),
+    ];
+    store_events(
+        &*store,
+        NewEvents {
+            product: ProductName::parse("p").unwrap(),
+            source: "native",
+            events,
+            dropped: vec![],
+        },
+    );
+    let before = store.event_counts("p", "command", false).unwrap();
+    let out = store.apply_retention(new - 1).unwrap();
+    assert_eq!(out.deleted, 3);
+    assert_eq!(store.event_count("p").unwrap(), 1);
+    let after = store.event_counts("p", "command", false).unwrap();
+    assert_eq!(before, after);
+    assert_eq!(
+        after,
+        [
+            EventCount {
+                month: "2020-09".into(),
+                key: "tool build".into(),
+                count: 2,
+                errors: 1
+            },
+            EventCount {
+                month: "2025-10".into(),
+                key: "tool build".into(),
+                count: 1,
+                errors: 0
+            },
+        ]
+    );
+    assert_eq!(store.event_counts("p", "command", true).unwrap()[0].count, 3);
+    assert_eq!(store.apply_retention(new - 1).unwrap().deleted, 0);
+}
+
+fn routes_are_stored_once(open: Open<'_>) {
+    let store = open();
+    let t = vec!["/b/:id".to_owned(), "/a".to_owned()];
+    let add = |at| store.add_routes("p", t.clone(), at).unwrap().wait_blocking().unwrap();
+    assert_eq!(add(1), 2);
+    assert_eq!(add(2), 0);
+    assert_eq!(store.routes("p").unwrap(), ["/a", "/b/:id"]);
+    assert!(store.routes("q").unwrap().is_empty());
+}
+
+/// Opens the SQLite store in `dir`; every call opens the same database.
+fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
+    move || Box::new(SqliteStore::open(dir).unwrap())
+}
+
+/// A fresh in-memory store; every call gives a handle on the same data.
+fn memory() -> impl Fn() -> Box<dyn Store> {
+    let store = MemoryStore::new();
+    move || Box::new(store.handle())
+}
+
+/// Instantiates every suite test for one backend: `store_suite!(name, dir
+/// => factory)`, where `dir` names a fresh temporary directory the factory
+/// may use.
+macro_rules! store_suite {
+    ($backend:ident, $dir:ident => $open:expr) => {
+        mod $backend {
+            store_suite!(@tests $dir => $open;
+                duplicate_events_are_ignored_and_counted,
+                monthly_active_signatures_are_exact_across_months,
+                reopen_keeps_everything,
+                catalog_generation_moves_with_catalog_changes_only,
+                alerts_need_a_registered_product_and_write_nothing_otherwise,
+                retention_keeps_counts_and_deletes_rows,
+                routes_are_stored_once,
+            );
+        }
+    };
+    (@tests $dir:ident => $open:expr; $($test:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                let $dir = tempfile::tempdir().unwrap();
+                let open = $open;
+                super::$test(&open);
+            }
+        )*
+    };
+}
+
+store_suite!(sqlite, dir => super::sqlite(dir.path()));
+store_suite!(memory, _dir => super::memory());
