@@ -9,7 +9,7 @@ use crate::target::{GlobalArgs, Target};
 
 /// Alert verbs.
 #[derive(Debug, clap::Subcommand)]
-pub enum AlertCmd {
+pub(crate) enum AlertCmd {
     /// Add an alert to a product that has a release.
     Add {
         /// The product.
@@ -45,7 +45,7 @@ pub enum AlertCmd {
 }
 
 /// Runs an alert verb.
-pub fn run(global: &GlobalArgs, cmd: AlertCmd) -> anyhow::Result<()> {
+pub(crate) fn run(global: &GlobalArgs, cmd: AlertCmd) -> anyhow::Result<()> {
     match cmd {
         AlertCmd::Add {
             product,

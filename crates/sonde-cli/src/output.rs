@@ -9,11 +9,11 @@ use std::process::ExitCode;
 /// An error in what the user asked for (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 /// How lists and stats are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Aligned columns for people.
     #[default]
     Table,
@@ -24,7 +24,7 @@ pub enum Format {
 /// Prints an error and chooses the exit code: 0, printing nothing, when
 /// stdout's reader has gone (a broken pipe is how a pipeline says "enough"),
 /// 2 for usage and validation errors, 1 for everything else.
-pub fn report(e: &anyhow::Error) -> ExitCode {
+pub(crate) fn report(e: &anyhow::Error) -> ExitCode {
     let broken_pipe = e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
@@ -46,13 +46,13 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
 }
 
 /// Prints one line on stdout.
-pub fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
+pub(crate) fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
     writeln!(std::io::stdout().lock(), "{text}")?;
     Ok(())
 }
 
 /// Prints `value` as pretty JSON on stdout.
-pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     // Serialized first, so that a failed write is an `io::Error` (which
     // `report` recognizes), not one wrapped in a `serde_json::Error`.
     let text = serde_json::to_string_pretty(value)?;
@@ -60,7 +60,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 }
 
 /// Prints rows as aligned columns with a header on stdout.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -87,6 +87,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
 }
 
 /// A Unix time as an RFC 3339 date-time (UTC).
-pub fn date(secs: i64) -> String {
+pub(crate) fn date(secs: i64) -> String {
     sonde_protocol::timefmt::format_rfc3339(secs).unwrap_or_else(|| secs.to_string())
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 /// Arguments of `sonde ping`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct PingArgs {
+pub(crate) struct PingArgs {
     /// The product name (`[a-z0-9._-]`).
     #[arg(long)]
     pub product: String,
@@ -68,7 +68,7 @@ impl PingArgs {
     }
 
     /// Builds the client this ping uses.
-    pub fn telemetry(&self) -> Result<sonde::Telemetry, sonde::Error> {
+    pub(crate) fn telemetry(&self) -> Result<sonde::Telemetry, sonde::Error> {
         let mut b = sonde::Telemetry::builder(&self.product, &self.version)
             .endpoint(&self.endpoint)
             .interval(Duration::from_secs(self.interval_secs))
@@ -89,7 +89,7 @@ impl PingArgs {
 /// Runs `sonde ping`: queues the ping if due and returns without waiting.
 /// In the uploader process (re-run of this command) it uploads and exits.
 /// A bad product name or endpoint is a usage error (exit 2).
-pub fn run(args: &PingArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: &PingArgs) -> anyhow::Result<()> {
     let telemetry = args.telemetry().map_err(|e| crate::output::UsageError(e.to_string()))?;
     telemetry.run();
     telemetry.print_notices();

@@ -7,7 +7,7 @@ use crate::target::{GlobalArgs, Target};
 
 /// Release verbs.
 #[derive(Debug, clap::Subcommand)]
-pub enum ReleaseCmd {
+pub(crate) enum ReleaseCmd {
     /// Publish a release (the first one registers the product; publishing a
     /// version again replaces its fields).
     Publish(PublishArgs),
@@ -24,7 +24,7 @@ pub enum ReleaseCmd {
 
 /// Arguments of `release publish`.
 #[derive(Debug, clap::Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// The product (`[a-z0-9._-]`).
     #[arg(long)]
     product: String,
@@ -55,7 +55,7 @@ pub struct PublishArgs {
 }
 
 /// Runs a release verb.
-pub fn run(global: &GlobalArgs, cmd: ReleaseCmd) -> anyhow::Result<()> {
+pub(crate) fn run(global: &GlobalArgs, cmd: ReleaseCmd) -> anyhow::Result<()> {
     match cmd {
         ReleaseCmd::Publish(a) => {
             let input = ReleaseInput {

@@ -15,7 +15,7 @@ use crate::target::{GlobalArgs, Target};
 
 /// Route verbs.
 #[derive(Debug, clap::Subcommand)]
-pub enum RoutesCmd {
+pub(crate) enum RoutesCmd {
     /// Register route templates (segments in CAPITALS or starting with ':' are placeholders).
     Add {
         /// The product (must have a release).
@@ -45,7 +45,7 @@ struct Listing {
 }
 
 /// Runs a routes verb.
-pub fn run(global: &GlobalArgs, cmd: RoutesCmd) -> anyhow::Result<()> {
+pub(crate) fn run(global: &GlobalArgs, cmd: RoutesCmd) -> anyhow::Result<()> {
     match cmd {
         RoutesCmd::Add { product, templates } => {
             let product = sonde_collector::admin::validate_product(&product)?;

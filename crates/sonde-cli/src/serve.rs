@@ -19,7 +19,7 @@ use crate::target::{GlobalArgs, DEFAULT_DATA_DIR};
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// Human-readable lines.
     #[default]
     Text,
@@ -29,7 +29,7 @@ pub enum LogFormat {
 
 /// Arguments of `sonde serve` (plus the global `--data-dir`).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:7070; port 0 picks a free port).
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
@@ -102,7 +102,7 @@ struct FileConfig {
 
 /// The configuration after merging every source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// Listen address.
     pub listen: SocketAddr,
     /// Data directory.
@@ -144,7 +144,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 }
 
 /// Merges flags/env (clap already put flag before env), the file, and defaults.
-pub fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved> {
+pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Resolved> {
     let (file, base) = match &args.config {
         Some(p) => (read_file(p)?, p.parent().map(Path::to_owned).unwrap_or_default()),
         None => (FileConfig::default(), PathBuf::new()),
@@ -217,7 +217,7 @@ async fn wait_for_signal() {
 }
 
 /// Runs `sonde serve`.
-pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let resolved = resolve(global, &args)?;
     if args.print_config {
         return crate::output::json(&resolved);

@@ -8,7 +8,7 @@ use crate::target::{GlobalArgs, Target};
 
 /// Stats verbs.
 #[derive(Debug, clap::Subcommand)]
-pub enum StatsCmd {
+pub(crate) enum StatsCmd {
     /// Distinct signatures seen in a calendar month (UTC), exact.
     Mau {
         /// The product.
@@ -33,7 +33,7 @@ pub enum StatsCmd {
 }
 
 /// Runs a stats verb.
-pub fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
+pub(crate) fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
     match cmd {
         StatsCmd::Mau { product, month, format } => {
             let month = match month {

@@ -17,7 +17,7 @@ use crate::output::UsageError;
 
 /// Options every verb accepts.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The collector's data directory (default ./sonde-data).
     #[arg(long, global = true, env = "SONDE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -30,17 +30,17 @@ pub struct GlobalArgs {
 }
 
 /// The default data directory.
-pub const DEFAULT_DATA_DIR: &str = "./sonde-data";
+pub(crate) const DEFAULT_DATA_DIR: &str = "./sonde-data";
 
 impl GlobalArgs {
     /// The data directory given, or the default.
-    pub fn data_dir_or_default(&self) -> PathBuf {
+    pub(crate) fn data_dir_or_default(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
     }
 }
 
 /// A data directory or a collector.
-pub enum Target {
+pub(crate) enum Target {
     /// The store, opened in this process.
     Direct(SqliteStore),
     /// A collector's admin API.
@@ -48,7 +48,7 @@ pub enum Target {
 }
 
 /// A running collector reached over HTTP.
-pub struct Remote {
+pub(crate) struct Remote {
     base: String,
     token: String,
     token_file: PathBuf,
@@ -62,7 +62,7 @@ fn now_secs() -> i64 {
 impl Target {
     /// Opens the target the global options name. `create` allows creating a
     /// new data directory (writes); reads need an existing one.
-    pub fn open(global: &GlobalArgs, create: bool) -> anyhow::Result<Target> {
+    pub(crate) fn open(global: &GlobalArgs, create: bool) -> anyhow::Result<Target> {
         if let Some(server) = &global.server {
             let Some(token_file) = &global.token_file else {
                 return Err(UsageError(
@@ -109,7 +109,7 @@ impl Target {
     }
 
     /// Publishes a release.
-    pub fn publish_release(&self, input: ReleaseInput) -> anyhow::Result<Release> {
+    pub(crate) fn publish_release(&self, input: ReleaseInput) -> anyhow::Result<Release> {
         let release = input.clone().validate(now_secs())?;
         match self {
             Target::Direct(s) => Self::write(s.publish_release(release, now_ms())),
@@ -118,7 +118,7 @@ impl Target {
     }
 
     /// The releases of a product.
-    pub fn releases(&self, product: &str) -> anyhow::Result<Vec<Release>> {
+    pub(crate) fn releases(&self, product: &str) -> anyhow::Result<Vec<Release>> {
         let product = sonde_collector::admin::validate_product(product)?;
         match self {
             Target::Direct(s) => {
@@ -135,7 +135,7 @@ impl Target {
     }
 
     /// Adds an alert.
-    pub fn add_alert(&self, input: AlertInput) -> anyhow::Result<AlertRecord> {
+    pub(crate) fn add_alert(&self, input: AlertInput) -> anyhow::Result<AlertRecord> {
         let alert = input.clone().validate(now_secs())?;
         match self {
             Target::Direct(s) => Self::write(s.add_alert(alert)),
@@ -144,7 +144,7 @@ impl Target {
     }
 
     /// Alerts, of one product or all.
-    pub fn alerts(&self, product: Option<&str>) -> anyhow::Result<Vec<AlertRecord>> {
+    pub(crate) fn alerts(&self, product: Option<&str>) -> anyhow::Result<Vec<AlertRecord>> {
         let product = product.map(sonde_collector::admin::validate_product).transpose()?;
         match self {
             Target::Direct(s) => Ok(s.alerts(product.as_ref().map(|p| p.as_str()))?),
@@ -156,7 +156,7 @@ impl Target {
     }
 
     /// Removes an alert; `false` if there was none with that id.
-    pub fn remove_alert(&self, id: i64) -> anyhow::Result<bool> {
+    pub(crate) fn remove_alert(&self, id: i64) -> anyhow::Result<bool> {
         match self {
             Target::Direct(s) => Self::write(s.remove_alert(id)),
             Target::Remote(r) => {
@@ -171,7 +171,7 @@ impl Target {
     }
 
     /// Sets a service version constraint.
-    pub fn set_versions(&self, input: VersionsInput) -> anyhow::Result<VersionConstraint> {
+    pub(crate) fn set_versions(&self, input: VersionsInput) -> anyhow::Result<VersionConstraint> {
         let constraint = input.clone().validate()?;
         match self {
             Target::Direct(s) => {
@@ -183,7 +183,7 @@ impl Target {
     }
 
     /// Monthly active signatures.
-    pub fn mau(&self, product: &str, month: Month) -> anyhow::Result<MauAnswer> {
+    pub(crate) fn mau(&self, product: &str, month: Month) -> anyhow::Result<MauAnswer> {
         let product = sonde_collector::admin::validate_product(product)?;
         match self {
             Target::Direct(s) => Ok(MauAnswer {
@@ -200,7 +200,7 @@ impl Target {
     }
 
     /// Rejection counters.
-    pub fn rejections(&self, product: Option<&str>) -> anyhow::Result<Vec<RejectionCount>> {
+    pub(crate) fn rejections(&self, product: Option<&str>) -> anyhow::Result<Vec<RejectionCount>> {
         let product = product.map(sonde_collector::admin::validate_product).transpose()?;
         match self {
             Target::Direct(s) => Ok(s.rejections(product.as_ref().map(|p| p.as_str()))?),

@@ -8,7 +8,7 @@ use crate::target::{GlobalArgs, Target};
 
 /// Version-constraint verbs.
 #[derive(Debug, clap::Subcommand)]
-pub enum VersionsCmd {
+pub(crate) enum VersionsCmd {
     /// Set (replace) the constraint of a product on a service.
     Set {
         /// The product asking.
@@ -30,7 +30,7 @@ pub enum VersionsCmd {
 }
 
 /// Runs a versions verb.
-pub fn run(global: &GlobalArgs, cmd: VersionsCmd) -> anyhow::Result<()> {
+pub(crate) fn run(global: &GlobalArgs, cmd: VersionsCmd) -> anyhow::Result<()> {
     match cmd {
         VersionsCmd::Set {
             product,

@@ -1,6 +1,9 @@
 //! The admin verbs of the real binary, against a data directory and against
 //! a running collector; usage errors; config precedence.
 
+// Each test is one scenario that reads top to bottom.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use std::process::{Command, Stdio};

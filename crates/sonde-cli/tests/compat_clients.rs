@@ -11,6 +11,9 @@
 //! The peers (Node, Go, the Debian package, `npm ci`) are installed by
 //! `scripts/setup-test-deps`; a missing peer fails the test with that hint.
 
+// Each test is one scenario that reads top to bottom.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use common::{describe, mau, ok_in, repo_root, require_tool, serve, Serve};

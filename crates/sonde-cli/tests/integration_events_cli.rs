@@ -3,6 +3,9 @@
 //! registered with `sonde routes add` (data directory or `--server`) reduce
 //! console routes.
 
+// Each test is one scenario that reads top to bottom.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use serde_json::{json, Value};

@@ -117,7 +117,7 @@ fn sonde_ping_obeys_every_opt_out() {
     let collector = start_collector(data.path());
     let url = collector.base_url();
     type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
-    let cases: Vec<Case> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("DO_NOT_TRACK", vec![], vec![("DO_NOT_TRACK", "1")]),
         ("CHECKPOINT_DISABLE", vec![], vec![("CHECKPOINT_DISABLE", "0")]),
         (

@@ -237,7 +237,7 @@ impl ProductCatalog {
     /// Answers a check as the JSON bytes of [`Self::answer`], from parts
     /// serialized once per catalog snapshot: per request only `outdated`, the
     /// matching alerts and the echoed values are written.
-    pub fn answer_json(&self, q: &CheckQuery, client_version: Option<&str>) -> Vec<u8> {
+    pub fn answer_json(&self, q: &CheckQuery<'_>, client_version: Option<&str>) -> Vec<u8> {
         let client = client_version.and_then(parse_lenient);
         let outdated = is_outdated(client.as_ref(), self.target_for(client.as_ref()));
         let rendered = self.rendered_for(client.as_ref());
@@ -285,7 +285,7 @@ impl ProductCatalog {
 
     /// Answers a check. `client_version` is the validated version the client
     /// sent (absent if it sent none or it was dropped).
-    pub fn answer(&self, q: &CheckQuery, client_version: Option<&str>) -> CheckResponse {
+    pub fn answer(&self, q: &CheckQuery<'_>, client_version: Option<&str>) -> CheckResponse {
         let client = client_version.and_then(parse_lenient);
         let target = self.target_for(client.as_ref());
         let outdated = is_outdated(client.as_ref(), target);

@@ -11,6 +11,7 @@ use crate::http::agent;
 
 /// A running collector; stops (and removes its temporary data directory,
 /// if it made one) when dropped.
+#[derive(Debug)]
 pub struct Collector {
     /// The collector.
     pub inner: BackgroundCollector,

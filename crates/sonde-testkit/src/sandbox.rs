@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// A temporary home; removed when dropped.
+#[derive(Debug)]
 pub struct Sandbox {
     dir: tempfile::TempDir,
 }

@@ -15,6 +15,7 @@ use crate::process;
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A `sonde serve` child process; killed when dropped.
+#[derive(Debug)]
 pub struct Serve {
     child: Option<Child>,
     addr: SocketAddr,

@@ -16,6 +16,7 @@ pub struct TestCa {
     pub der: Vec<u8>,
 }
 
+#[derive(Debug)]
 /// A leaf certificate signed by a [`TestCa`], and its key.
 pub struct Leaf {
     /// The leaf certificate, PEM.
@@ -26,6 +27,12 @@ pub struct Leaf {
     pub key_pem: String,
     /// The leaf's private key, PKCS #8 DER.
     pub key_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for TestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCa").field("pem", &self.pem).finish_non_exhaustive()
+    }
 }
 
 impl TestCa {

@@ -144,7 +144,7 @@ impl Heartbeat {
             .spawn(move || loop {
                 beat();
                 match rx.recv_timeout(interval) {
-                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Timeout) => {}
                     // Stopped (sender dropped) or asked to stop.
                     _ => return,
                 }

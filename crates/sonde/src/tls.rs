@@ -167,7 +167,7 @@ struct TlsConnector(Option<Arc<rustls::ClientConfig>>);
 impl<In: Transport> ureq::unversioned::transport::Connector<In> for TlsConnector {
     type Out = Either<In, TlsTransport>;
 
-    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, ureq::Error> {
+    fn connect(&self, details: &ConnectionDetails<'_>, chained: Option<In>) -> Result<Option<Self::Out>, ureq::Error> {
         let Some(transport) = chained else {
             return Err(ureq::Error::Tls("no connection to wrap in TLS"));
         };
@@ -197,7 +197,7 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for TlsConnector
 }
 
 /// `details.timeout` less the time since `details.now`.
-fn remaining(details: &ConnectionDetails) -> NextTimeout {
+fn remaining(details: &ConnectionDetails<'_>) -> NextTimeout {
     use ureq::unversioned::transport::time::{Duration, Instant};
     let mut timeout = details.timeout;
     if let (Duration::Exact(limit), Instant::Exact(now), Instant::Exact(start)) =

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+#[allow(clippy::exit)] // a usage error ends this benchmark helper at once
 fn usage() -> ! {
     eprintln!(
         "usage: check-baseline --listen 127.0.0.1:PORT --body PRODUCT=FILE [--body PRODUCT=FILE ...] \\
@@ -19,6 +20,7 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
+#[allow(clippy::exit)] // so does a failure
 fn fail(message: String) -> ! {
     eprintln!("check-baseline: {message}");
     std::process::exit(1)

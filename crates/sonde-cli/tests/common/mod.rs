@@ -8,63 +8,63 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use sonde_testkit::command::{describe, require_tool};
-pub use sonde_testkit::serve::Serve;
+pub(crate) use sonde_testkit::command::{describe, require_tool};
+pub(crate) use sonde_testkit::serve::Serve;
 
 /// The `sonde` binary Cargo built for these tests.
-pub const SONDE: &str = env!("CARGO_BIN_EXE_sonde");
+pub(crate) const SONDE: &str = env!("CARGO_BIN_EXE_sonde");
 
 /// `sonde` with a clean environment and no standard input.
-pub fn sonde() -> Command {
+pub(crate) fn sonde() -> Command {
     sonde_testkit::command::clean(SONDE)
 }
 
 /// Runs `c`; returns (exit code, stdout, stderr).
-pub fn run_cmd(mut c: Command) -> (i32, String, String) {
+pub(crate) fn run_cmd(mut c: Command) -> (i32, String, String) {
     let f = sonde_testkit::command::run(&mut c);
     (f.code, f.stdout, f.stderr)
 }
 
 /// Runs `sonde <args>`; returns (exit code, stdout, stderr).
-pub fn run(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(args: &[&str]) -> (i32, String, String) {
     let mut c = sonde();
     c.args(args);
     run_cmd(c)
 }
 
 /// Runs `sonde <args>`, asserts exit 0, returns stdout.
-pub fn ok(args: &[&str]) -> String {
+pub(crate) fn ok(args: &[&str]) -> String {
     let (code, out, err) = run(args);
     assert_eq!(code, 0, "sonde {args:?}: {out}{err}");
     out
 }
 
 /// Runs `sonde <args> --data-dir DIR`; returns (exit code, stdout, stderr).
-pub fn run_in(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run_in(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
     let mut c = sonde();
     c.args(args).arg("--data-dir").arg(data_dir);
     run_cmd(c)
 }
 
 /// Runs `sonde <args> --data-dir DIR`, asserts exit 0, returns stdout.
-pub fn ok_in(data_dir: &Path, args: &[&str]) -> String {
+pub(crate) fn ok_in(data_dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = run_in(data_dir, args);
     assert_eq!(code, 0, "sonde {args:?} failed: {out}{err}");
     out
 }
 
 /// `sonde serve` on a free loopback port over `data_dir`.
-pub fn serve(data_dir: &Path, extra: &[&str]) -> Serve {
+pub(crate) fn serve(data_dir: &Path, extra: &[&str]) -> Serve {
     Serve::start(SONDE, data_dir, extra)
 }
 
 /// The workspace root (two levels above this crate).
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `sonde stats mau --product P --format json`: exact distinct signatures this month.
-pub fn mau(data_dir: &Path, product: &str) -> u64 {
+pub(crate) fn mau(data_dir: &Path, product: &str) -> u64 {
     let out = ok_in(data_dir, &["stats", "mau", "--product", product, "--format", "json"]);
     let v: serde_json::Value =
         serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("stats mau JSON: {e}: {out}"));

@@ -14,7 +14,7 @@ use sonde_store::{Store, StoreError};
 use crate::ApiError;
 
 /// How long a product's templates are served from memory.
-pub const TTL: Duration = Duration::from_secs(5);
+pub(super) const TTL: Duration = Duration::from_secs(5);
 
 /// Why a product's templates could not be loaded.
 #[derive(Debug, thiserror::Error)]

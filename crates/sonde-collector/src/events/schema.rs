@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// The console snippet, compiled into the binary.
-pub const CONSOLE_JS: &str = include_str!("../../assets/console.js");
+pub(super) const CONSOLE_JS: &str = include_str!("../../assets/console.js");
 
 pub(super) async fn schema() -> Response {
     crate::routes::json(StatusCode::OK, &sonde_protocol::schema::schema())

@@ -3,10 +3,10 @@
 //! (`Harness`), and byte-exact HTTP/1.1 exchanges.
 #![allow(dead_code, unused_imports)]
 
-pub use sonde_testkit::collector::Collector as Harness;
-pub use sonde_testkit::http::{agent, exchange as raw, RawResponse};
+pub(crate) use sonde_testkit::collector::Collector as Harness;
+pub(crate) use sonde_testkit::http::{agent, exchange as raw, RawResponse};
 
 /// A collector on a free loopback port with a new data directory.
-pub fn start() -> Harness {
+pub(crate) fn start() -> Harness {
     Harness::start()
 }

@@ -9,22 +9,22 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use sonde_testkit::process::{gone as process_gone, live_in_group};
-pub use sonde_testkit::wait::until as wait_for;
+pub(crate) use sonde_testkit::process::{gone as process_gone, live_in_group};
+pub(crate) use sonde_testkit::wait::until as wait_for;
 
-pub const DEMO: &str = env!("CARGO_BIN_EXE_sonde-demo");
-pub const PRODUCT: &str = "sonde-demo";
+pub(crate) const DEMO: &str = env!("CARGO_BIN_EXE_sonde-demo");
+pub(crate) const PRODUCT: &str = "sonde-demo";
 
 /// The test kit's HOME/XDG sandbox, sending to `endpoint`, with extra
 /// variables for the demo.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub home: sonde_testkit::sandbox::Sandbox,
     pub endpoint: String,
     pub extra_env: Vec<(String, String)>,
 }
 
 impl Sandbox {
-    pub fn new(endpoint: &str) -> Self {
+    pub(crate) fn new(endpoint: &str) -> Self {
         Sandbox {
             home: sonde_testkit::sandbox::Sandbox::new(),
             endpoint: endpoint.to_owned(),
@@ -33,33 +33,33 @@ impl Sandbox {
     }
 
     /// The sandbox's root directory.
-    pub fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.home.root()
     }
 
-    pub fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.home.home()
     }
 
     /// `$XDG_CACHE_HOME/sonde`: must not exist when telemetry is off.
-    pub fn sonde_cache(&self) -> PathBuf {
+    pub(crate) fn sonde_cache(&self) -> PathBuf {
         self.home.sonde_cache()
     }
 
     /// The demo's state directory.
-    pub fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.home.state(PRODUCT)
     }
 
-    pub fn config_file(&self) -> PathBuf {
+    pub(crate) fn config_file(&self) -> PathBuf {
         self.home.config().join("sonde-demo").join("config.json")
     }
 
-    pub fn policy_file(&self) -> PathBuf {
+    pub(crate) fn policy_file(&self) -> PathBuf {
         self.home.policy_file()
     }
 
-    pub fn env(mut self, k: &str, v: &str) -> Self {
+    pub(crate) fn env(mut self, k: &str, v: &str) -> Self {
         self.extra_env.push((k.to_owned(), v.to_owned()));
         self
     }
@@ -67,7 +67,7 @@ impl Sandbox {
     /// `program` with the kit's clean environment and this sandbox's
     /// directories, the demo's endpoint and a 1 s timeout, and the extra
     /// variables.
-    pub fn command(&self, program: &str) -> Command {
+    pub(crate) fn command(&self, program: &str) -> Command {
         let mut c = self.home.command(program);
         c.env("SONDE_DEMO_ENDPOINT", &self.endpoint)
             .env("SONDE_DEMO_TIMEOUT_MS", "1000");
@@ -77,51 +77,51 @@ impl Sandbox {
         c
     }
 
-    pub fn demo(&self) -> Command {
+    pub(crate) fn demo(&self) -> Command {
         self.command(DEMO)
     }
 
     /// Runs the demo with `args`; asserts it did its work and exited 0.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let out = self.demo().args(args).output().unwrap();
         assert!(out.status.success(), "sonde-demo {args:?} failed: {out:?}");
         out
     }
 
     /// Runs the demo's work command and checks the host was not disturbed.
-    pub fn run_work(&self) -> Output {
+    pub(crate) fn run_work(&self) -> Output {
         let out = self.run(&[]);
         assert_eq!(String::from_utf8_lossy(&out.stdout), "sonde-demo did its work\n");
         out
     }
 
-    pub fn spool_items(&self) -> Vec<PathBuf> {
+    pub(crate) fn spool_items(&self) -> Vec<PathBuf> {
         self.home.spool_items(PRODUCT)
     }
 
     /// Whether an uploader holds the lock right now.
-    pub fn uploader_running(&self) -> bool {
+    pub(crate) fn uploader_running(&self) -> bool {
         self.home.uploader_running(PRODUCT)
     }
 
     /// Waits (bounded) until no uploader runs and the spool is empty.
-    pub fn wait_drained(&self) {
+    pub(crate) fn wait_drained(&self) {
         self.home.wait_drained(PRODUCT);
     }
 }
 
 /// The kit's collector with the demo registered (the collector answers
 /// checks only for products it knows).
-pub struct Collector {
+pub(crate) struct Collector {
     pub inner: sonde_testkit::collector::Collector,
 }
 
 impl Collector {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::registered(sonde_testkit::collector::Collector::start())
     }
 
-    pub fn start_on(listen: SocketAddr) -> Self {
+    pub(crate) fn start_on(listen: SocketAddr) -> Self {
         Self::registered(sonde_testkit::collector::Collector::start_on(listen))
     }
 
@@ -130,17 +130,17 @@ impl Collector {
         Collector { inner }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.inner.base_url()
     }
 
     /// Rows in the collector's `pings` table for the demo product.
-    pub fn ping_count(&self) -> u64 {
+    pub(crate) fn ping_count(&self) -> u64 {
         sonde_testkit::db::ping_count(&self.inner.data_dir(), PRODUCT)
     }
 
     /// Signatures of the stored pings.
-    pub fn signatures(&self) -> Vec<String> {
+    pub(crate) fn signatures(&self) -> Vec<String> {
         sonde_testkit::db::pings(&self.inner.data_dir(), PRODUCT)
             .into_iter()
             .map(|p| p.signature.unwrap_or_default())
@@ -148,7 +148,7 @@ impl Collector {
     }
 
     /// Calls the admin API; asserts a 2xx answer.
-    pub fn admin_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+    pub(crate) fn admin_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         let (status, v) = self.inner.admin_post(path, body);
         assert!((200..300).contains(&status), "POST {path}: {status} {v}");
         v
@@ -156,19 +156,19 @@ impl Collector {
 }
 
 /// A port on which nothing listens (bound, then closed).
-pub fn closed_port() -> SocketAddr {
+pub(crate) fn closed_port() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
 }
 
 /// A listener that accepts connections and never answers; counts them.
-pub struct Blackhole {
+pub(crate) struct Blackhole {
     pub addr: SocketAddr,
     pub accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Blackhole {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -184,13 +184,13 @@ impl Blackhole {
     }
 }
 
-pub fn read_json(path: &Path) -> serde_json::Value {
+pub(crate) fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// A minimal HTTP CONNECT proxy (what HTTPS_PROXY points at): records each
 /// request line and tunnels the connection to its target.
-pub fn recording_proxy() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) fn recording_proxy() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader, Write};
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();

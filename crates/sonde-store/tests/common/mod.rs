@@ -6,15 +6,15 @@
 use sonde_protocol::{ClientFamily, ProductName, UsagePing};
 use sonde_store::{NewPing, NewRelease, Store};
 
-pub fn product(name: &str) -> ProductName {
+pub(crate) fn product(name: &str) -> ProductName {
     ProductName::parse(name).unwrap()
 }
 
-pub fn sig(n: u32) -> String {
+pub(crate) fn sig(n: u32) -> String {
     format!("{n:08x}-0000-4000-8000-000000000000")
 }
 
-pub fn ping(p: &str, signature: Option<String>, received_at_ms: i64) -> UsagePing {
+pub(crate) fn ping(p: &str, signature: Option<String>, received_at_ms: i64) -> UsagePing {
     UsagePing {
         product: product(p),
         version: Some("1.0.0".into()),
@@ -31,7 +31,7 @@ pub fn ping(p: &str, signature: Option<String>, received_at_ms: i64) -> UsagePin
     }
 }
 
-pub fn ping_op(p: &str, signature: Option<String>, at: i64) -> NewPing {
+pub(crate) fn ping_op(p: &str, signature: Option<String>, at: i64) -> NewPing {
     NewPing {
         ping: ping(p, signature, at),
         source: "check",
@@ -40,11 +40,11 @@ pub fn ping_op(p: &str, signature: Option<String>, at: i64) -> NewPing {
 }
 
 /// Records a ping and waits for its batch to commit.
-pub fn record(store: &dyn Store, ping: NewPing) {
+pub(crate) fn record(store: &dyn Store, ping: NewPing) {
     store.record_ping(ping).unwrap().wait_blocking().unwrap()
 }
 
-pub fn release(p: &str, v: &str) -> NewRelease {
+pub(crate) fn release(p: &str, v: &str) -> NewRelease {
     NewRelease {
         product: p.into(),
         version: v.into(),
@@ -55,7 +55,7 @@ pub fn release(p: &str, v: &str) -> NewRelease {
 }
 
 /// Publishes `p`'s release `v` and waits for its batch to commit.
-pub fn publish(store: &dyn Store, p: &str, v: &str) {
+pub(crate) fn publish(store: &dyn Store, p: &str, v: &str) {
     store
         .publish_release(release(p, v), NOV)
         .unwrap()
@@ -64,5 +64,5 @@ pub fn publish(store: &dyn Store, p: &str, v: &str) {
 }
 
 /// 2026-10-15 and 2026-11-15, in Unix milliseconds.
-pub const OCT: i64 = 1_792_022_400_000;
-pub const NOV: i64 = 1_794_700_800_000;
+pub(crate) const OCT: i64 = 1_792_022_400_000;
+pub(crate) const NOV: i64 = 1_794_700_800_000;
