@@ -1,7 +1,7 @@
 -- wrk script for bench/check/run.sh: realistic checkpoint checks.
 --
 -- Requests alternate between the two real clients' shapes (see
--- shared PROTOCOL.md): go-checkpoint's four sorted keys for product
+-- docs/compatibility.md): go-checkpoint's four sorted keys for product
 -- "terraform", and Prisma's checkpoint-client query (repeated keys, empty
 -- values) for product "prisma". Every request carries a fresh random
 -- signature (and Prisma a fresh client_event_id), so the collector stores a

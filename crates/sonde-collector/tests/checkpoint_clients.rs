@@ -1,4 +1,4 @@
-//! The exact requests of the real clients (shared/PROTOCOL.md), byte for
+//! The exact requests of the real clients (docs/compatibility.md), byte for
 //! byte, decoded with each client's own field names and types.
 
 mod common;

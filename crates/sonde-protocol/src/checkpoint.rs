@@ -1,5 +1,5 @@
 //! The checkpoint protocol, as HashiCorp's go-checkpoint and Prisma's
-//! `checkpoint-client` speak it (see `shared/PROTOCOL.md`).
+//! `checkpoint-client` speak it (see docs/compatibility.md).
 //!
 //! - [`CheckQuery`]: the query of `GET /v1/check/{product}`, parsed as a
 //!   multimap because Prisma repeats keys.
