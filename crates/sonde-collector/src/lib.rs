@@ -37,6 +37,7 @@ mod config;
 mod error;
 pub mod events;
 pub mod extract;
+mod open;
 pub mod pipeline;
 pub mod retention;
 pub mod routes;

@@ -10,12 +10,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sonde_store::{SqliteStore, Store, StoreOptions};
+use sonde_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::catalog::{Catalog, CatalogHandle};
-use crate::{app, token, AppState, CollectorError, Config};
+use crate::open::{open, Opened};
+use crate::{app, CollectorError, Config};
 
 /// A collector serving in the current tokio runtime.
 pub struct Running {
@@ -40,37 +40,21 @@ impl std::fmt::Debug for Running {
     }
 }
 
-/// Binds, opens the store, creates the admin token if needed, and starts serving.
+/// Opens the data directory ([`crate::open`]), binds, and starts serving.
 pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
         (None, None) => None,
         _ => return Err(CollectorError::TlsHalfConfigured),
     };
+    let Opened {
+        state,
+        store,
+        catalog,
+        admin_token,
+        lock,
+    } = open(&config).await?;
     let data_dir = config.data_dir.clone();
-    let lock = lock_data_dir(&data_dir)?;
-    let options = StoreOptions {
-        queue_capacity: config.queue_capacity,
-        durability: config.durability,
-        ..StoreOptions::default()
-    };
-    let store: Arc<dyn Store> = {
-        let dir = data_dir.clone();
-        Arc::new(
-            tokio::task::spawn_blocking(move || SqliteStore::open_with(&dir, options))
-                .await
-                .map_err(CollectorError::Task)??,
-        )
-    };
-    let admin_token = token::load_or_create(&data_dir)?;
-    let catalog = {
-        let s = store.clone();
-        tokio::task::spawn_blocking(move || s.load_catalog())
-            .await
-            .map_err(CollectorError::Task)??
-    };
-    let catalog = Arc::new(CatalogHandle::new(Catalog::build(catalog)));
-    let state = AppState::new(store.clone(), catalog.clone(), admin_token.clone());
     let router = app(state);
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
@@ -138,25 +122,6 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         grace: config.shutdown_grace,
         _lock: lock,
     })
-}
-
-/// Takes the data directory's collector lock (`collector.lock`, an advisory
-/// file lock released when the process ends, however it ends). The store keeps
-/// the current month's first-seen signatures in memory, so a second collector
-/// on the same file would count uniques twice: it is refused instead. The CLI's
-/// admin verbs do not take this lock and may write beside a running collector.
-fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CollectorError> {
-    std::fs::create_dir_all(dir)?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("collector.lock"))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(CollectorError::DataDirInUse(dir.to_owned())),
-        Err(std::fs::TryLockError::Error(e)) => Err(CollectorError::Io(e)),
-    }
 }
 
 impl Running {

@@ -109,6 +109,18 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     parse_rfc3339_ms(s).map(|ms| ms.div_euclid(1000))
 }
 
+/// The UTC calendar date `(year, month, day)` of Unix seconds `secs`.
+///
+/// ```
+/// use sonde_protocol::timefmt::civil_date;
+/// assert_eq!(civil_date(0), (1970, 1, 1));
+/// assert_eq!(civil_date(1_795_309_323), (2026, 11, 22));
+/// assert_eq!(civil_date(-1), (1969, 12, 31));
+/// ```
+pub fn civil_date(secs: i64) -> (i64, i64, i64) {
+    civil_from_days(secs.div_euclid(86_400))
+}
+
 /// The number of days in `month` (1 to 12) of `year`, proleptic Gregorian.
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {

@@ -98,6 +98,26 @@ fn set_version(bytes: &mut [u8; 16], version: u8) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn uuid_layout_to_bytes() {
+        let bytes = parse("0B3F4C4E-1d2a-4c3b-8f00-0123456789ab").unwrap();
+        assert_eq!(
+            bytes,
+            [0x0b, 0x3f, 0x4c, 0x4e, 0x1d, 0x2a, 0x4c, 0x3b, 0x8f, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
+        );
+        for bad in [
+            "",
+            "0b3f4c4e1d2a4c3b8f000123456789ab",
+            "0b3f4c4e-1d2a-4c3b-8f00-0123456789a",
+            "0b3f4c4e-1d2a-4c3b-8f00-0123456789abc",
+            "0b3f4c4e-1d2a-4c3b-8f00_0123456789ab",
+            "0b3f4c4e-1d2a-4c3b-8f00-0123456789ag",
+            "+b3f4c4e-1d2a-4c3b-8f00-0123456789ab",
+        ] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -26,11 +26,10 @@ pub struct MonthParseError(pub String);
 impl Month {
     /// The month holding the instant `ms` (Unix milliseconds, UTC).
     pub fn from_unix_ms(ms: i64) -> Self {
-        let dt =
-            time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let (year, month, _) = sonde_protocol::timefmt::civil_date(ms.div_euclid(1000));
         Month {
-            year: dt.year(),
-            month: dt.month() as u8,
+            year: i32::try_from(year).unwrap_or(if year < 0 { i32::MIN } else { i32::MAX }),
+            month: u8::try_from(month).unwrap_or(1),
         }
     }
 

@@ -48,7 +48,7 @@ pub(crate) struct FirstSeen {
 }
 
 fn uuid_bits(s: &str) -> Option<u128> {
-    super::queue::uuid_bytes(s).map(u128::from_be_bytes)
+    sonde_protocol::uuid::parse(s).map(u128::from_be_bytes)
 }
 
 impl MonthSet {

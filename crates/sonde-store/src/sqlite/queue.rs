@@ -156,7 +156,7 @@ pub(crate) enum EventId {
 
 impl EventId {
     fn new(id: String) -> Self {
-        match uuid_bytes(&id) {
+        match sonde_protocol::uuid::parse(&id) {
             Some(bytes) => EventId::Uuid(bytes),
             None => EventId::Text(id),
         }
@@ -168,54 +168,6 @@ impl rusqlite::ToSql for EventId {
         match self {
             EventId::Uuid(bytes) => bytes.to_sql(),
             EventId::Text(text) => text.to_sql(),
-        }
-    }
-}
-
-/// The 16 bytes of a UUID written in its 8-4-4-4-12 hex layout (either case).
-pub(crate) fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
-    /// Where each byte's two hex digits start in the 36-character layout.
-    const DIGITS_AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (byte, &at) in out.iter_mut().zip(&DIGITS_AT) {
-        *byte = nibble(b[at])? << 4 | nibble(b[at + 1])?;
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuid_layout_to_bytes() {
-        let bytes = uuid_bytes("0B3F4C4E-1d2a-4c3b-8f00-0123456789ab").unwrap();
-        assert_eq!(
-            bytes,
-            [0x0b, 0x3f, 0x4c, 0x4e, 0x1d, 0x2a, 0x4c, 0x3b, 0x8f, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
-        );
-        for bad in [
-            "",
-            "0b3f4c4e1d2a4c3b8f000123456789ab",
-            "0b3f4c4e-1d2a-4c3b-8f00-0123456789a",
-            "0b3f4c4e-1d2a-4c3b-8f00-0123456789abc",
-            "0b3f4c4e-1d2a-4c3b-8f00_0123456789ab",
-            "0b3f4c4e-1d2a-4c3b-8f00-0123456789ag",
-            "+b3f4c4e-1d2a-4c3b-8f00-0123456789ab",
-        ] {
-            assert_eq!(uuid_bytes(bad), None, "{bad:?}");
         }
     }
 }
