@@ -123,7 +123,7 @@ pub(crate) struct Resolved {
 
 /// One request thread per core but the one the store's single writer thread
 /// keeps busy under load: on two cores, one of each instead of three threads
-/// taking turns on two CPUs (see BENCHMARKS.md).
+/// taking turns on two CPUs (see bench/runs/2026-11-22/check.md).
 fn default_workers() -> u16 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     u16::try_from(cores.saturating_sub(1).max(1)).unwrap_or(u16::MAX)

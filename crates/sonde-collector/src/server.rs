@@ -70,7 +70,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let mut rx = stop_rx.clone();
             // `into_make_service`: serving a bare `Router` re-boxes every route
-            // per connection (costly with `Connection: close`, see BENCHMARKS.md).
+            // per connection (costly with `Connection: close`, see bench/runs/2026-11-22/check.md).
             let serve = axum::serve(listener, router.into_make_service()).with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|s| *s).await;
             });

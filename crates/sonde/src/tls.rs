@@ -7,7 +7,7 @@
 //! by default only TLS 1.3 is offered, which every current server and the
 //! sonde collector speak), and the library never logs. Together about
 //! 0.2 MiB of the host's binary in Cargo's default release profile
-//! (BENCHMARKS.md). It uses ureq's transport API (`ureq::unversioned`, which
+//! (bench/runs/2026-11-22/client-size.md). It uses ureq's transport API (`ureq::unversioned`, which
 //! ureq may change in a minor release; docs/client.md says how that is
 //! checked and what ureq's own TLS would cost instead) in the
 //! same chain as ureq's default connector: CONNECT proxy (`HTTPS_PROXY`,

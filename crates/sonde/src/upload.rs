@@ -57,7 +57,7 @@ pub(crate) struct UploadSettings {
 /// CPU. Waking an idle CPU (on a VM: a halted vCPU) while the host is blocked
 /// in the spawn, and again to wake the host when the child has called `exec`,
 /// cost the host about 0.5 to 1.2 ms of wall time on a 2-vCPU VM
-/// (BENCHMARKS.md, the client host-cost section). The child
+/// (bench/runs/2026-11-22/client-host-cost.md). The child
 /// gets the host's own affinity back as soon as `spawn` returns (it may then
 /// move to another CPU, without the host waiting for it), and so does the
 /// calling thread after the reaper thread is created: the reaper keeps the

@@ -75,7 +75,7 @@ pub enum Durability {
     /// A crash of the collector process, not of the machine: commits are
     /// written to the WAL but not fsynced (`synchronous=NORMAL`); the OS may
     /// lose the last commits on power loss. Cheaper per commit (see
-    /// BENCHMARKS.md).
+    /// bench/runs/2026-11-22/check.md).
     Process,
 }
 
@@ -95,7 +95,7 @@ fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::Resu
     // 8 KiB pages for a new file (an existing one keeps its own; this is a
     // no-op there): half the WAL frames, `pwrite`s and B-tree splits of 4 KiB
     // pages for the same rows. Batched event ingestion went from 191-202k to
-    // 223-229k events/s in an A/B (BENCHMARKS.md); checks showed no
+    // 223-229k events/s in an A/B (bench/runs/2026-11-22/ingest.md); checks showed no
     // difference beyond the noise.
     conn.pragma_update(None, "page_size", 8192)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
