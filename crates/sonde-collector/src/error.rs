@@ -138,6 +138,13 @@ pub enum ApiError {
     /// `unavailable` when the store cannot take the write now, 500 otherwise.
     #[error(transparent)]
     Ingest(PipelineError),
+    /// 400 `websocket_required`: `/v1/ws` asked for without a WebSocket upgrade.
+    #[error("this endpoint speaks WebSocket only: {0}")]
+    NotWebSocket(String),
+    /// 403 `forbidden_origin`: a WebSocket upgrade whose `Origin` is not a
+    /// web origin.
+    #[error("the Origin header is not a web origin")]
+    ForbiddenOrigin,
     /// 503 `unavailable`: the store cannot answer now; retry later.
     #[error("the store is unavailable, retry later: {0}")]
     StoreUnavailable(#[source] StoreError),
@@ -172,7 +179,9 @@ impl ApiError {
             | ApiError::InvalidKind(_)
             | ApiError::Path(_)
             | ApiError::Query(_)
+            | ApiError::NotWebSocket(_)
             | ApiError::Ingest(PipelineError::ProductMismatch { .. }) => StatusCode::BAD_REQUEST,
+            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
             ApiError::Json(r) => rejection(r.status()).0,
             ApiError::Body(r) => rejection(r.status()).0,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -209,6 +218,8 @@ impl ApiError {
             ApiError::InvalidKind(_) => "invalid_kind",
             ApiError::Path(_) => "invalid_path",
             ApiError::Query(_) => "invalid_query",
+            ApiError::NotWebSocket(_) => "websocket_required",
+            ApiError::ForbiddenOrigin => "forbidden_origin",
             ApiError::Json(r) => rejection(r.status()).1,
             ApiError::Body(r) => rejection(r.status()).1,
             ApiError::Unauthorized => "unauthorized",

@@ -28,6 +28,8 @@ pub struct Running {
     poller: JoinHandle<()>,
     store: Arc<dyn Store>,
     grace: std::time::Duration,
+    /// For closing the open WebSockets at shutdown.
+    state: crate::AppState,
     /// Held for the collector's life: one collector per data directory.
     _lock: std::fs::File,
 }
@@ -55,7 +57,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         lock,
     } = open(&config).await?;
     let data_dir = config.data_dir.clone();
-    let router = app(state);
+    let router = app(state.clone());
 
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
         addr: config.listen,
@@ -120,6 +122,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         poller,
         store,
         grace: config.shutdown_grace,
+        state,
         _lock: lock,
     })
 }
@@ -148,6 +151,12 @@ impl Running {
     /// Stops accepting, drains in-flight requests, commits the writer queue,
     /// and closes the store.
     pub async fn shutdown(self) -> Result<(), CollectorError> {
+        // WebSockets first: each commits the frame it holds and closes with
+        // "going away", so no received frame is lost silently.
+        let open = self.state.close_sockets(self.grace).await;
+        if open > 0 {
+            tracing::warn!(open, "WebSockets did not close within the shutdown grace period");
+        }
         let _ = self.stop.send(true);
         let mut server = self.server;
         // In-flight requests get `shutdown_grace` to finish; a client that

@@ -1,8 +1,10 @@
 //! [`AppState`]: what every handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sonde_store::{Store, StoreError};
+use tokio::sync::watch;
 
 use crate::catalog::{Catalog, CatalogHandle};
 use crate::events::RouteCache;
@@ -21,6 +23,9 @@ struct Inner {
     store: Arc<dyn Store>,
     routes: RouteCache,
     admin_token: String,
+    /// `true` once the collector is stopping; every open WebSocket holds a
+    /// receiver, so "no receiver left" means every socket has closed.
+    sockets: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -42,6 +47,7 @@ impl AppState {
                 store,
                 routes,
                 admin_token,
+                sockets: watch::Sender::new(false),
             }),
         }
     }
@@ -69,6 +75,22 @@ impl AppState {
     /// The route templates of every product, cached.
     pub fn routes(&self) -> &RouteCache {
         &self.inner.routes
+    }
+
+    /// A receiver that turns `true` when the collector stops; an open
+    /// WebSocket holds one for its lifetime.
+    pub fn socket_guard(&self) -> watch::Receiver<bool> {
+        self.inner.sockets.subscribe()
+    }
+
+    /// Asks every open WebSocket to close (each finishes committing the frame
+    /// it holds first) and waits up to `grace` for all of them; returns how
+    /// many were still open then.
+    pub async fn close_sockets(&self, grace: Duration) -> usize {
+        let sockets = &self.inner.sockets;
+        sockets.send_replace(true);
+        let _ = tokio::time::timeout(grace, sockets.closed()).await;
+        sockets.receiver_count()
     }
 
     /// The admin token.

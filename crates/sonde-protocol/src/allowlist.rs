@@ -38,7 +38,7 @@ use crate::shapes;
 ///
 /// Returns the fields to store; every value not kept is appended to
 /// `dropped`. `routes` are the product's route templates (console `url`).
-/// A `null` counts as absent.
+/// A `null` or an empty string counts as absent.
 ///
 /// ```
 /// use serde_json::json;
@@ -93,7 +93,10 @@ fn validate_with(
             });
             continue;
         };
-        if value.is_null() {
+        // `null` and an empty string are how clients say "none" (Hasura's CLI
+        // sends `server_uuid: ""` when it talked to no server): absent, not
+        // dropped.
+        if value.is_null() || value.as_str().is_some_and(|v| v.trim().is_empty()) {
             continue;
         }
         if spec.ty == FieldType::Command {
@@ -103,6 +106,8 @@ fn validate_with(
         match check(spec, value, routes, dropped) {
             Ok(Some(v)) => match (spec.ty, v) {
                 (FieldType::FlagNames, Value::Array(flags)) => merge_flags(&mut out, flags),
+                // An object with nothing left in it is not stored.
+                (FieldType::Object | FieldType::Metrics, Value::Object(o)) if o.is_empty() => {}
                 (_, v) => out.insert(spec.name, v),
             },
             Ok(None) => {}

@@ -81,16 +81,22 @@ const fn f(name: &'static str, ty: FieldType, max: Option<u64>, description: &'s
 const SOURCE_METADATA: &[FieldSpec] = &[
     f("db_uid", FieldType::Uuid, None, "random id of the database"),
     f(
+        "backend_type",
+        FieldType::Token,
+        Some(MAX_TOKEN_LEN as u64),
+        "Hasura backend (postgres, citus, cockroach, mssql, bigquery, mysql, dataconnector)",
+    ),
+    f(
         "db_kind",
         FieldType::Token,
         Some(MAX_TOKEN_LEN as u64),
-        "database kind (postgres, mssql, ...)",
+        "database kind (postgres, mssql, a published data connector's name, ...)",
     ),
     f(
         "db_version",
         FieldType::Version,
         Some(MAX_DB_VERSION_LEN as u64),
-        "database server version text",
+        "database server version text (Hasura v1.x: metrics.pg_version)",
     ),
 ];
 
@@ -208,6 +214,12 @@ const CONSOLE: &[FieldSpec] = &[
         Some(MAX_TOKEN_LEN as u64),
         "server or cli",
     ),
+    f(
+        "console_type",
+        FieldType::Token,
+        Some(MAX_TOKEN_LEN as u64),
+        "console edition (oss, cloud, pro, pro-lite)",
+    ),
     f("version", FieldType::Version, Some(64), "console version"),
     f(
         "server_uuid",
@@ -221,6 +233,12 @@ const CONSOLE: &[FieldSpec] = &[
         FieldType::Uuid,
         None,
         "random id of the CLI serving the console, if any",
+    ),
+    f(
+        "event_data",
+        FieldType::NeverStored,
+        None,
+        "the event's free-form data (Hasura console v1: data): accepted, never stored",
     ),
 ];
 

@@ -23,7 +23,7 @@
 //!   [`allowlist`]: the one validation every event front door runs against
 //!   them, with [`command`] (command lines), [`metrics`] (`metrics` objects)
 //!   and [`routes`] (console routes reduced to registered templates).
-//! - [`hasura`] (`/v1/http`) and [`native`] (`/api/v1/events`): the decoders
+//! - [`hasura`] (`/v1/http`, `/v1/ws`) and [`native`] (`/api/v1/events`): the decoders
 //!   of the two event front doors, onto [`allowlist`].
 //! - [`schema`]: the published description of every allowlist.
 //! - [`json`]: the borrowing JSON tree the native decoder parses into.

@@ -28,6 +28,9 @@ pub struct TopicSchema {
     pub kind: &'static str,
     /// Whether it is a test topic (stored, kept out of analytics by default).
     pub test: bool,
+    /// Where its clients send it: `POST /v1/http` or `GET /v1/ws` (WebSocket
+    /// text frames).
+    pub transport: &'static str,
 }
 
 /// Everything `GET /api/v1/schema` publishes: what is stored, with types and
@@ -38,7 +41,7 @@ pub struct Schema {
     pub schema_version: u32,
     /// The allowlist per event kind.
     pub kinds: Vec<KindSchema>,
-    /// Hasura's `/v1/http` topics and the kinds they become.
+    /// Hasura's topics (`/v1/http` and `/v1/ws`) and the kinds they become.
     pub hasura_topics: Vec<TopicSchema>,
     /// Limits of the native batch API.
     pub native: NativeLimits,
@@ -75,7 +78,7 @@ pub struct MetricsLimits {
 /// The description of every allowlist, served at `GET /api/v1/schema`.
 pub fn schema() -> Schema {
     Schema {
-        schema_version: 1,
+        schema_version: 2,
         kinds: EventKind::ALL
             .into_iter()
             .map(|k| KindSchema {
@@ -89,6 +92,10 @@ pub fn schema() -> Schema {
                 topic: t.name,
                 kind: t.kind.as_str(),
                 test: t.test,
+                transport: match t.sender {
+                    hasura::Sender::ConsoleV1 | hasura::Sender::ConsoleV2 => "GET /v1/ws",
+                    hasura::Sender::ServerV1 | hasura::Sender::ServerV2 | hasura::Sender::Cli => "POST /v1/http",
+                },
             })
             .collect(),
         native: NativeLimits {
@@ -108,6 +115,8 @@ pub fn schema() -> Schema {
             "flag values and positional arguments",
             "concrete route paths",
             "error messages and payloads",
+            "console event data",
+            "names a user chose (database sources, data connectors)",
         ],
     }
 }

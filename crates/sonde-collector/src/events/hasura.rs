@@ -1,7 +1,9 @@
-//! `POST /v1/http`: Hasura's `{topic, data}` envelope, decoded by
-//! [`sonde_protocol::hasura::decode`]. The product is `hasura` unless the
-//! query names another (`/v1/http?product=my-fork`); it must be registered
-//! (a release published) like any product.
+//! `POST /v1/http`: the Hasura server's `{topic, data}` envelope and the
+//! CLI's (flat or wrapped), decoded by [`sonde_protocol::hasura::decode`].
+//! The body may come with no Content-Type (Go's `net/http`, as the CLI
+//! sends it), `application/json` or `text/plain`. The product is `hasura`
+//! unless the query names another (`/v1/http?product=my-fork`); it must be
+//! registered (a release published) like any product.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -15,7 +17,7 @@ use crate::{ApiError, ApiQuery, AppState};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Params {
-    product: Option<String>,
+    pub(super) product: Option<String>,
 }
 
 pub(super) async fn ingest(
@@ -31,7 +33,7 @@ pub(super) async fn ingest(
         hasura::decode(&bytes, product.clone(), &routes, crate::clock::now_ms()).map_err(ApiError::InvalidEnvelope)?;
     let summary = state
         .pipeline()
-        .submit_events_from("hasura", &product, vec![event], dropped)
+        .submit_events_from("hasura", &product, event.into_iter().collect(), dropped)
         .await?;
     Ok(crate::routes::json(StatusCode::OK, &summary))
 }

@@ -1,4 +1,5 @@
-//! The event front doors: Hasura's `POST /v1/http`, the native
+//! The event front doors: Hasura's `POST /v1/http` and `GET /v1/ws`
+//! (WebSocket), the native
 //! `POST /api/v1/events`, the published allowlist `GET /api/v1/schema`, the
 //! console snippet `GET /sdk/console.js`, and the admin routes for route
 //! templates and event counts. [`crate::app`] mounts them.
@@ -16,6 +17,7 @@ mod hasura;
 mod native;
 mod route_cache;
 mod schema;
+pub mod ws;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -28,6 +30,7 @@ use crate::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/http", post(hasura::ingest))
+        .route("/v1/ws", get(ws::upgrade))
         .route("/api/v1/events", post(native::ingest).options(native::preflight))
         .route("/api/v1/schema", get(schema::schema))
         .route("/sdk/console.js", get(schema::console_js))

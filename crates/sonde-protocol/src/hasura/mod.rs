@@ -1,30 +1,41 @@
-//! Hasura's telemetry envelope: `POST /v1/http` with `{"topic": T, "data": {…}}`.
-//!
-//! Hasura's server, CLI and console send this shape (see docs/compatibility.md
-//! and Hasura's telemetry guide). [`decode`] turns one envelope into an
-//! [`Event`] by mapping the topic to an [`EventKind`], renaming Hasura's
-//! field names to the stored ones and running the [`allowlist`] validation.
+//! Hasura's telemetry, every client and generation: the server's heartbeat
+//! (`server`, `server_metrics_v2`), the CLI's command events (flat or
+//! `{topic, data}`), the console's events (`console`, `console-v2`). The
+//! server and the CLI `POST /v1/http`; the console sends the same envelope
+//! as WebSocket text frames on `/v1/ws`. [`decode`] turns one envelope into
+//! an [`Event`]: the topic gives the [`EventKind`] and the sender
+//! ([`topics`]), the sender's module reads its fields into the stored names
+//! ([`server`], [`cli`], [`console`]), and the [`allowlist`] validation
+//! keeps what may be stored. What each generation sends, and what is kept:
+//! docs/compatibility.md.
 //!
 //! | topic | kind | test |
 //! | --- | --- | --- |
-//! | `server_metrics_v2` / `server_metrics_v2_test` | heartbeat | no / yes |
-//! | `cli` / `cli_test` | command | no / yes |
-//! | `console` / `console_test` | console | no / yes |
+//! | `server`, `server_metrics_v2` (`_test`) | heartbeat | no (yes) |
+//! | `cli` (`cli_test`) | command | no (yes) |
+//! | `console`, `console-v2` (`console_test`, `console-test-v2`) | console | no (yes) |
 //!
-//! Field names: the server's `metadata_db_uid` is stored as `db_uid` and
-//! `hasura_version` as `version` (the names the seed's stored sample rows
-//! use; both spellings are accepted). A sample row as Hasura's guide prints
-//! it is accepted as it is: its `timestamp` becomes the event's
-//! `occurred_at`, and its `id` (a row number of Hasura's own database) is
-//! read and not stored.
+//! A sample row as Hasura's guide prints it is accepted as it is: its
+//! `timestamp` becomes the event's `occurred_at`, and its `id` (a row number
+//! of Hasura's own database) is read and not stored.
 //!
 //! Hasura's clients send no event id. The stored id is derived: from
 //! `execution_id` for CLI events (one execution is stored once, however often
-//! it is posted), otherwise from the content and the receive time.
+//! it is posted), otherwise from the content and the receive time. An
+//! envelope of which no field could be kept gives no event: what was dropped
+//! is still counted.
+
+mod cli;
+mod console;
+mod server;
+pub mod topics;
+pub mod vocab;
 
 use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value};
+
+pub use topics::{topic, Sender, Topic, TOPICS};
 
 use crate::allowlist;
 use crate::dropped::{DropReason, Dropped};
@@ -34,58 +45,8 @@ use crate::routes::RouteTemplates;
 use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
 
-/// Largest `/v1/http` body the collector reads, in bytes.
+/// Largest `/v1/http` body (and `/v1/ws` message) the collector reads, in bytes.
 pub const MAX_HASURA_BODY: usize = 256 * 1024;
-
-/// One Hasura topic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Topic {
-    /// The topic name on the wire.
-    pub name: &'static str,
-    /// The kind of event it is stored as.
-    pub kind: EventKind,
-    /// A `_test` topic: stored, kept out of analytics by default.
-    pub test: bool,
-}
-
-/// Every topic the collector accepts.
-pub const TOPICS: &[Topic] = &[
-    Topic {
-        name: "server_metrics_v2",
-        kind: EventKind::Heartbeat,
-        test: false,
-    },
-    Topic {
-        name: "server_metrics_v2_test",
-        kind: EventKind::Heartbeat,
-        test: true,
-    },
-    Topic {
-        name: "cli",
-        kind: EventKind::Command,
-        test: false,
-    },
-    Topic {
-        name: "cli_test",
-        kind: EventKind::Command,
-        test: true,
-    },
-    Topic {
-        name: "console",
-        kind: EventKind::Console,
-        test: false,
-    },
-    Topic {
-        name: "console_test",
-        kind: EventKind::Console,
-        test: true,
-    },
-];
-
-/// The topic named `name`, if the collector accepts it.
-pub fn topic(name: &str) -> Option<Topic> {
-    TOPICS.iter().copied().find(|t| t.name == name)
-}
 
 /// Why an envelope was refused as a whole (nothing is stored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,22 +54,25 @@ pub enum HasuraError {
     /// The body was not JSON.
     #[error("body is not JSON: {0}")]
     NotJson(String),
-    /// The body was not `{"topic": "...", "data": {...}}`.
+    /// The body was not `{"topic": "...", "data": {...}}` (or a flat CLI
+    /// object with its `topic`).
     #[error("body must be an object {{\"topic\": string, \"data\": object}}")]
     BadEnvelope,
     /// The topic is not one the collector accepts.
-    #[error("unknown topic; accepted: server_metrics_v2, cli, console and their _test variants")]
+    #[error("unknown topic; accepted: server, server_metrics_v2, cli, console, console-v2 and their test variants")]
     UnknownTopic,
 }
 
-/// Decodes one `/v1/http` body into an event of `product`, with the values
-/// dropped on the way.
+/// Decodes one envelope into an event of `product` (`None` when no field
+/// could be kept), with the values dropped on the way.
 ///
 /// ```
 /// use sonde_protocol::{hasura, routes, ProductName, EventKind};
-/// let body = br#"{"topic": "cli_test", "data": {"command": "hasura version", "is_error": false, "password": "x"}}"#;
+/// // The current CLI's flat body.
+/// let body = br#"{"topic": "cli_test", "command": "hasura version", "is_error": false, "server_uuid": "", "password": "x"}"#;
 /// let product = ProductName::parse("hasura").unwrap();
 /// let (event, dropped) = hasura::decode(body, product, &routes::RouteTemplates::new(), 1_000).unwrap();
+/// let event = event.unwrap();
 /// assert_eq!(event.kind, EventKind::Command);
 /// assert!(event.test);
 /// assert_eq!(event.fields["command"], "hasura version");
@@ -119,54 +83,44 @@ pub fn decode(
     product: ProductName,
     routes: &RouteTemplates,
     received_at_ms: i64,
-) -> Result<(Event, Vec<Dropped>), HasuraError> {
+) -> Result<(Option<Event>, Vec<Dropped>), HasuraError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| HasuraError::NotJson(e.to_string()))?;
     let Value::Object(mut envelope) = value else {
         return Err(HasuraError::BadEnvelope);
     };
-    let Some(Value::String(topic_name)) = envelope.remove("topic") else {
+    let Some(Value::String(topic_name)) = envelope.get("topic") else {
         return Err(HasuraError::BadEnvelope);
     };
-    let topic = topic(&topic_name).ok_or(HasuraError::UnknownTopic)?;
-    let Some(Value::Object(data)) = envelope.remove("data") else {
-        return Err(HasuraError::BadEnvelope);
-    };
+    let topic = topic(topic_name).ok_or(HasuraError::UnknownTopic)?;
     let mut dropped = Vec::new();
-    // Anything besides topic and data in the envelope is unknown.
-    for _ in envelope.keys() {
-        dropped.push(Dropped {
-            field: "*",
-            reason: DropReason::UnknownField,
-        });
-    }
-    let id = derive_id(topic, &data, received_at_ms);
-    let mut data = data;
-    data.remove("id");
-    let occurred_at_ms = match data.remove("timestamp") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(ts)) => match parse_rfc3339_ms(&ts) {
-            Some(ms) => Some(ms),
-            None => {
-                dropped.push(Dropped {
-                    field: "timestamp",
-                    reason: DropReason::InvalidFormat,
-                });
-                None
+    let mut data = match envelope.remove("data") {
+        Some(Value::Object(data)) => {
+            // Anything besides topic and data in the envelope is unknown.
+            for name in envelope.keys() {
+                if name != "topic" {
+                    dropped.push(Dropped {
+                        field: "*",
+                        reason: DropReason::UnknownField,
+                    });
+                }
             }
-        },
-        Some(_) => {
-            dropped.push(Dropped {
-                field: "timestamp",
-                reason: DropReason::InvalidFormat,
-            });
-            None
+            data
         }
+        None if topic.sender == Sender::Cli => cli::flat_data(envelope),
+        _ => return Err(HasuraError::BadEnvelope),
     };
-    if topic.kind == EventKind::Heartbeat {
-        rename(&mut data, "metadata_db_uid", "db_uid");
-        rename(&mut data, "hasura_version", "version");
+    let id = derive_id(topic, &data, received_at_ms);
+    data.remove("id");
+    let occurred_at_ms = occurred_at(data.remove("timestamp"), &mut dropped);
+    match topic.sender {
+        Sender::ServerV1 | Sender::ServerV2 => server::normalize(&mut data, &mut dropped),
+        Sender::ConsoleV1 | Sender::ConsoleV2 => console::normalize(&mut data),
+        Sender::Cli => {}
     }
     let fields = allowlist::validate(topic.kind, &data, routes, &mut dropped);
+    if fields.is_empty() {
+        return Ok((None, dropped));
+    }
     let event = Event {
         id,
         kind: topic.kind,
@@ -176,14 +130,23 @@ pub fn decode(
         received_at_ms,
         fields,
     };
-    Ok((event, dropped))
+    Ok((Some(event), dropped))
 }
 
-fn rename(data: &mut Map<String, Value>, from: &str, to: &str) {
-    if let Some(v) = data.remove(from) {
-        // When both spellings are sent, the stored name wins.
-        data.entry(to.to_owned()).or_insert(v);
+/// A sample row's `timestamp`, as Unix milliseconds.
+fn occurred_at(ts: Option<Value>, dropped: &mut Vec<Dropped>) -> Option<i64> {
+    let parsed = match ts {
+        None | Some(Value::Null) => return None,
+        Some(Value::String(ts)) => parse_rfc3339_ms(&ts),
+        Some(_) => None,
+    };
+    if parsed.is_none() {
+        dropped.push(Dropped {
+            field: "timestamp",
+            reason: DropReason::InvalidFormat,
+        });
     }
+    parsed
 }
 
 /// The stored id of an event that arrived without one.
@@ -227,7 +190,8 @@ mod tests {
     }
 
     fn decode_value(v: Value) -> (Event, Vec<Dropped>) {
-        decode(v.to_string().as_bytes(), hasura(), &routes::builtin("hasura"), 5).unwrap()
+        let (e, dropped) = decode(v.to_string().as_bytes(), hasura(), &routes::builtin("hasura"), 5).unwrap();
+        (e.expect("an event"), dropped)
     }
 
     #[test]
@@ -267,6 +231,7 @@ mod tests {
         let row = json!({"topic": "cli", "data": {"execution_id": "ddfa9c33-0693-457d-9026-c7f456c43322", "command": "hasura version"}});
         let (a, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 1).unwrap();
         let (b, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 2).unwrap();
+        let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.id, b.id);
         assert!(shapes::signature(&a.id).is_ok());
         let (c, _) = decode_value(json!({"topic": "console", "data": {"event_type": "X"}}));
@@ -279,7 +244,58 @@ mod tests {
             6,
         )
         .unwrap();
-        assert_ne!(c.id, d.id);
+        assert_ne!(c.id, d.unwrap().id);
+    }
+
+    #[test]
+    fn the_flat_cli_body_and_the_wrapped_one_are_the_same_event() {
+        let fields = json!({"uuid": "e462ce20-42dd-40fd-9549-edfb92f80455", "execution_id": "ddfa9c33-0693-457d-9026-c7f456c43322",
+            "os_platform": "linux", "os_arch": "amd64", "version": "v2.36.0", "server_uuid": "", "server_version": "",
+            "command": "hasura migrate apply --endpoint", "is_error": true, "payload": null,
+            "error": "Post \"http://10.1.2.3:8080/v1/metadata\": dial tcp 10.1.2.3:8080: connect: connection refused (/home/alice/project/config.yaml)"});
+        let mut flat = fields.clone();
+        flat["topic"] = json!("cli");
+        let (a, da) = decode_value(flat);
+        let (b, db) = decode_value(json!({"topic": "cli", "data": fields}));
+        assert_eq!(a, b);
+        assert_eq!(da, db);
+        assert_eq!(a.fields["command"], "hasura migrate apply");
+        assert_eq!(a.fields["flags"], json!(["--endpoint"]));
+        assert!(a.fields.get("server_uuid").is_none());
+        assert!(a.fields.get("error").is_none());
+        // The error is counted once; the empty server fields are not drops.
+        assert_eq!(
+            da,
+            [Dropped {
+                field: "error",
+                reason: DropReason::FreeText
+            }]
+        );
+    }
+
+    #[test]
+    fn the_v1_server_topic_is_a_heartbeat() {
+        let (e, dropped) = decode_value(json!({"topic": "server", "data": {
+            "db_uid": "dddff371-dab2-450f-9969-235bca66dab1", "instance_uid": "6799360d-a431-40c5-9f68-24592a9f07df",
+            "version": "v1.3.3", "ci": null,
+            "metrics": {"tables": 3, "pg_version": 120_004, "actions": {"synchronous": 1}}}}));
+        assert!(dropped.is_empty(), "{dropped:?}");
+        assert_eq!(e.kind, EventKind::Heartbeat);
+        assert_eq!(e.fields["source_metadata"]["db_version"], "120004");
+        assert_eq!(e.fields["metrics"]["actions"]["synchronous"], 1);
+    }
+
+    #[test]
+    fn an_envelope_with_nothing_to_keep_is_no_event() {
+        let (e, dropped) = decode(
+            br#"{"topic": "server_metrics_v2", "data": {"instance_uid": "not-a-uuid", "ci": "", "hostname": "db1"}}"#,
+            hasura(),
+            &RouteTemplates::new(),
+            1,
+        )
+        .unwrap();
+        assert!(e.is_none());
+        assert_eq!(dropped.len(), 2);
     }
 
     #[test]
