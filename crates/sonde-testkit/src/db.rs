@@ -32,6 +32,23 @@ pub fn count(data_dir: &Path, sql: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// Every byte of the database file and its write-ahead log (`-wal`), for
+/// checking that a value is stored nowhere.
+pub fn file_bytes(data_dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for name in [DB_FILE.to_owned(), format!("{DB_FILE}-wal")] {
+        if let Ok(b) = std::fs::read(data_dir.join(name)) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+/// Whether `bytes` hold `needle` anywhere.
+pub fn holds(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
 /// Number of stored pings of `product`.
 pub fn ping_count(data_dir: &Path, product: &str) -> u64 {
     open(data_dir)

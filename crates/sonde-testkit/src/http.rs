@@ -66,6 +66,49 @@ pub fn try_exchange(addr: SocketAddr, request: &[u8]) -> std::io::Result<RawResp
     parse(&buf).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP/1.1 response"))
 }
 
+/// Sends `request` byte for byte on a new connection and reads one answer
+/// (by its `Content-Length` or chunked end), for requests that keep the
+/// connection alive as real clients do (Go's `net/http` sends no
+/// `Connection: close`). Panics when the connection fails.
+pub fn exchange_one(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    let fail = |e: std::io::Error| -> RawResponse { panic!("HTTP exchange with {addr}: {e}") };
+    let mut s = match TcpStream::connect(addr) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = s.set_read_timeout(Some(READ_TIMEOUT)).and_then(|()| s.write_all(request)) {
+        return fail(e);
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(r) = complete(&buf) {
+            return r;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) => return parse(&buf).unwrap_or_else(|| panic!("connection to {addr} closed mid-answer")),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) => return fail(e),
+        }
+    }
+}
+
+/// The answer in `buf`, once all of it has arrived.
+fn complete(buf: &[u8]) -> Option<RawResponse> {
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&buf[..split]).ok()?.to_ascii_lowercase();
+    let body = &buf[split + 4..];
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let done = match length {
+        Some(n) => body.len() >= n,
+        None => body.ends_with(b"0\r\n\r\n"),
+    };
+    done.then(|| parse(buf)).flatten()
+}
+
 /// [`try_exchange`] that panics when the connection fails.
 pub fn exchange(addr: SocketAddr, request: &[u8]) -> RawResponse {
     try_exchange(addr, request).unwrap_or_else(|e| panic!("HTTP exchange with {addr}: {e}"))

@@ -176,6 +176,10 @@ async fn session(mut socket: WebSocket, state: AppState, product: ProductName, m
             reason: reason.into(),
         };
         let _ = socket.send(Message::Close(Some(frame))).await;
+    } else {
+        // The client closed: reading on sends the close reply the WebSocket
+        // library has queued, and ends when the connection does.
+        while let Some(Ok(_)) = socket.recv().await {}
     }
     // `closing` is dropped here: shutdown waits for every receiver.
 }
