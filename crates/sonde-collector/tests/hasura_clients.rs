@@ -462,3 +462,25 @@ fn empty_ids_are_no_rejection_and_an_all_dropped_heartbeat_stores_no_row() {
     );
     assert_nowhere(&h, &["acme_billing", "10.9.8.7", "host-db1"]);
 }
+
+#[test]
+fn frames_received_before_shutdown_are_committed_and_the_socket_is_told() {
+    let h = start();
+    let mut socket = connect(&h, "", "http://localhost:8080").unwrap();
+    for i in 0..3 {
+        socket
+            .send(console_frame(
+                "console-v2",
+                &json!({"event_type": "CLICK_EVENT", "url": "/settings/about", "console_mode": "server",
+                    "server_uuid": format!("0b3f4c4e-1d2a-4c3b-8f00-{i:012}")}),
+            ))
+            .unwrap();
+    }
+    let reader = std::thread::spawn(move || close_code(&mut socket));
+    let dir = h.shutdown().expect("the collector's data directory");
+    assert_eq!(reader.join().unwrap(), Some(CloseCode::Away));
+    assert_eq!(
+        db::count(dir.path(), "SELECT COUNT(*) FROM events WHERE product = 'hasura'"),
+        3
+    );
+}

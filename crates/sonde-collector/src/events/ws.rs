@@ -37,8 +37,9 @@
 //! (non-browsers) are accepted.
 //!
 //! Shutdown: [`crate::AppState::close_sockets`] tells every socket to stop;
-//! each finishes committing the frame it holds and closes with 1001 (going
-//! away) before the store is closed.
+//! each finishes committing the frame it holds, stores the frames that have
+//! already arrived, and closes with 1001 (going away) before the store is
+//! closed. A frame that cannot be stored closes the socket with 1013.
 
 use std::time::{Duration, Instant};
 
@@ -196,7 +197,7 @@ async fn serve(
     let mut rate = Rate::new();
     loop {
         if *closing.borrow() {
-            return Some((close_code::AWAY, "collector stopping"));
+            return drain(socket, state, product).await;
         }
         let next = tokio::select! {
             _ = closing.changed() => continue,
@@ -232,6 +233,20 @@ async fn serve(
             });
         }
     }
+}
+
+/// At shutdown: stores the text frames already received (those readable
+/// without waiting), then closes with 1001 (going away).
+async fn drain(socket: &mut WebSocket, state: &AppState, product: &ProductName) -> Close {
+    // A zero timeout polls the read once: it completes only for a frame
+    // that has already arrived.
+    while let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(Duration::ZERO, socket.recv()).await {
+        if let Err(e) = ingest(state, product, text.as_bytes()).await {
+            tracing::warn!(error = %e, "a WebSocket frame received at shutdown was not stored");
+            return Some((close_code::AGAIN, "store unavailable, retry later"));
+        }
+    }
+    Some((close_code::AWAY, "collector stopping"))
 }
 
 /// The close frame for a read error: 1009 for a frame or message over the
