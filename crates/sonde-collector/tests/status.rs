@@ -288,6 +288,21 @@ async fn bad_requests_are_400_with_their_code() {
 }
 
 #[tokio::test]
+async fn the_websocket_door_refuses_a_plain_get_and_a_malformed_origin() {
+    let s = Service::start().await;
+    s.get("/v1/ws?product=demo")
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "websocket_required", "plain GET");
+    let request = Request::get("/v1/ws?product=demo")
+        .header(header::ORIGIN, "javascript:alert(1)")
+        .body(Body::empty())
+        .unwrap();
+    s.send(request)
+        .await
+        .expect_error(StatusCode::FORBIDDEN, "forbidden_origin", "bad origin");
+}
+
+#[tokio::test]
 async fn no_token_is_401() {
     let s = Service::start().await;
     for uri in [
