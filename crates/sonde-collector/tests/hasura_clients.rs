@@ -275,7 +275,16 @@ fn the_cli_of_each_generation_is_stored_and_its_error_never_is() {
     assert_eq!(rows[2].2["is_error"], false);
     // The error was dropped once; the empty server fields are no rejection.
     assert_eq!(rejections(&h), [rejection("hasura", "error", "free_text", 1)]);
-    assert_nowhere(&h, &["10.20.30.40", "/home/alice", "hasura-project", "connection refused", "/v1/metadata"]);
+    assert_nowhere(
+        &h,
+        &[
+            "10.20.30.40",
+            "/home/alice",
+            "hasura-project",
+            "connection refused",
+            "/v1/metadata",
+        ],
+    );
 }
 
 /// A WebSocket to `/v1/ws` with `origin`.
@@ -386,7 +395,16 @@ fn the_console_of_each_generation_over_a_real_websocket() {
     }
     // The three non-empty `data`/`event_data` are dropped, counted, never stored.
     assert_eq!(rejections(&h), [rejection("hasura-ws", "event_data", "free_text", 3)]);
-    assert_nowhere(&h, &["billing_db", "/home/alice", "x is undefined", "data-table-modify-save", "entity_count"]);
+    assert_nowhere(
+        &h,
+        &[
+            "billing_db",
+            "/home/alice",
+            "x is undefined",
+            "data-table-modify-save",
+            "entity_count",
+        ],
+    );
 }
 
 #[test]
@@ -413,7 +431,10 @@ fn websocket_limits_close_or_refuse_and_count() {
 
     // A frame over the body limit closes it with 1009.
     let mut socket = connect(&h, "", "http://127.0.0.1:9695").unwrap();
-    let big = format!(r#"{{"topic": "console-v2", "data": {{"event_type": "{}"}}}}"#, "A".repeat(300 * 1024));
+    let big = format!(
+        r#"{{"topic": "console-v2", "data": {{"event_type": "{}"}}}}"#,
+        "A".repeat(300 * 1024)
+    );
     socket.send(Message::text(big)).unwrap();
     assert_eq!(close_code(&mut socket), Some(CloseCode::Size));
 
@@ -431,7 +452,10 @@ fn websocket_limits_close_or_refuse_and_count() {
     socket.close(Some(normal_close())).unwrap();
     assert_eq!(close_code(&mut socket), Some(CloseCode::Normal));
     wait::until("the good frame", || event_count(&h) == 1);
-    assert_eq!(rejections(&h), [rejection("hasura-ws", "envelope", "invalid_format", 2)]);
+    assert_eq!(
+        rejections(&h),
+        [rejection("hasura-ws", "envelope", "invalid_format", 2)]
+    );
     assert_eq!(rows(&h)[0].2["url"], "/settings/about");
 }
 

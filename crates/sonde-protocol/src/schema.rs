@@ -43,6 +43,8 @@ pub struct Schema {
     pub kinds: Vec<KindSchema>,
     /// Hasura's topics (`/v1/http` and `/v1/ws`) and the kinds they become.
     pub hasura_topics: Vec<TopicSchema>,
+    /// Limits of Hasura's two doors.
+    pub hasura: HasuraLimits,
     /// Limits of the native batch API.
     pub native: NativeLimits,
     /// Limits of `metrics` objects.
@@ -51,6 +53,25 @@ pub struct Schema {
     pub drop_reasons: Vec<&'static str>,
     /// Fields never stored from any front door.
     pub never_stored: &'static [&'static str],
+}
+
+/// Limits of `POST /v1/http` and `GET /v1/ws`, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct HasuraLimits {
+    /// The server's and the CLI's endpoint.
+    pub http_endpoint: &'static str,
+    /// The console's WebSocket endpoint (one text frame per event).
+    pub ws_endpoint: &'static str,
+    /// Largest body or frame, in bytes (after gzip decoding for bodies).
+    pub max_body_bytes: usize,
+    /// Most frames on one WebSocket connection.
+    pub ws_max_frames_per_connection: u64,
+    /// Sustained frames per second on one connection.
+    pub ws_frames_per_second: f64,
+    /// Frames one connection may send at once.
+    pub ws_frame_burst: f64,
+    /// Seconds a connection may stay silent.
+    pub ws_idle_timeout_secs: u64,
 }
 
 /// Limits of `POST /api/v1/events`, as published.
@@ -98,6 +119,15 @@ pub fn schema() -> Schema {
                 },
             })
             .collect(),
+        hasura: HasuraLimits {
+            http_endpoint: "/v1/http",
+            ws_endpoint: "/v1/ws",
+            max_body_bytes: hasura::MAX_HASURA_BODY,
+            ws_max_frames_per_connection: hasura::WS_MAX_FRAMES_PER_CONNECTION,
+            ws_frames_per_second: hasura::WS_FRAMES_PER_SECOND,
+            ws_frame_burst: hasura::WS_FRAME_BURST,
+            ws_idle_timeout_secs: hasura::WS_IDLE_TIMEOUT_SECS,
+        },
         native: NativeLimits {
             endpoint: "/api/v1/events",
             max_events: native::MAX_BATCH_EVENTS,
@@ -133,5 +163,9 @@ mod tests {
         assert_eq!(s["kinds"].as_array().unwrap().len(), 3);
         assert_eq!(s["kinds"][0]["fields"][6]["type"], "metrics");
         assert!(s["drop_reasons"].as_array().unwrap().contains(&json!("unknown_route")));
+        assert_eq!(s["hasura_topics"].as_array().unwrap().len(), 10);
+        assert_eq!(s["hasura"]["ws_endpoint"], "/v1/ws");
+        let console = &s["kinds"][2]["fields"];
+        assert!(console.as_array().unwrap().iter().any(|f| f["name"] == "console_type"));
     }
 }

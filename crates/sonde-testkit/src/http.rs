@@ -76,7 +76,10 @@ pub fn exchange_one(addr: SocketAddr, request: &[u8]) -> RawResponse {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    if let Err(e) = s.set_read_timeout(Some(READ_TIMEOUT)).and_then(|()| s.write_all(request)) {
+    if let Err(e) = s
+        .set_read_timeout(Some(READ_TIMEOUT))
+        .and_then(|()| s.write_all(request))
+    {
         return fail(e);
     }
     let mut buf = Vec::new();

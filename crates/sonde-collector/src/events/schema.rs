@@ -1,4 +1,5 @@
-//! `GET /api/v1/schema` (the allowlists, public) and `GET /sdk/console.js`
+//! `GET /api/v1/schema` (the allowlists, Hasura's topics of every generation
+//! and the limits of each door, public) and `GET /sdk/console.js`
 //! (the console snippet, public, importable from any origin).
 
 use axum::http::{header, HeaderValue, StatusCode};

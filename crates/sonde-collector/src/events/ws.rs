@@ -58,13 +58,13 @@ use crate::pipeline::PipelineError;
 use crate::{ApiError, ApiQuery, AppState};
 
 /// Most frames one connection may send.
-pub const MAX_FRAMES_PER_CONNECTION: u64 = 10_000;
+pub const MAX_FRAMES_PER_CONNECTION: u64 = hasura::WS_MAX_FRAMES_PER_CONNECTION;
 /// Sustained frames per second a connection may send.
-pub const FRAMES_PER_SECOND: f64 = 20.0;
+pub const FRAMES_PER_SECOND: f64 = hasura::WS_FRAMES_PER_SECOND;
 /// Frames a connection may send at once before [`FRAMES_PER_SECOND`] applies.
-pub const FRAME_BURST: f64 = 200.0;
+pub const FRAME_BURST: f64 = hasura::WS_FRAME_BURST;
 /// How long a connection may stay silent.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(hasura::WS_IDLE_TIMEOUT_SECS);
 
 /// The rejection counters' name for this door.
 const SOURCE: &str = "hasura-ws";

@@ -45,8 +45,18 @@ use crate::routes::RouteTemplates;
 use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
 
-/// Largest `/v1/http` body (and `/v1/ws` message) the collector reads, in bytes.
+/// Largest `/v1/http` body (and `/v1/ws` frame or message) the collector
+/// reads, in bytes.
 pub const MAX_HASURA_BODY: usize = 256 * 1024;
+/// Most frames one `/v1/ws` connection may send.
+pub const WS_MAX_FRAMES_PER_CONNECTION: u64 = 10_000;
+/// Sustained frames per second a `/v1/ws` connection may send.
+pub const WS_FRAMES_PER_SECOND: f64 = 20.0;
+/// Frames a `/v1/ws` connection may send at once before
+/// [`WS_FRAMES_PER_SECOND`] applies.
+pub const WS_FRAME_BURST: f64 = 200.0;
+/// Seconds a `/v1/ws` connection may stay silent.
+pub const WS_IDLE_TIMEOUT_SECS: u64 = 300;
 
 /// Why an envelope was refused as a whole (nothing is stored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
