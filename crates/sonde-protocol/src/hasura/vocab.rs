@@ -270,3 +270,45 @@ pub const CLI_FLAGS: &[&str] = &[
     "--with-codegen",
     "--force",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{command, shapes};
+
+    fn unique(list: &[&str]) {
+        let mut seen = std::collections::HashSet::new();
+        for item in list {
+            assert!(seen.insert(item), "{item} twice");
+        }
+    }
+
+    #[test]
+    fn every_list_is_unique_and_passes_its_shape() {
+        for list in [
+            METRIC_KEYS,
+            BACKEND_KINDS,
+            DB_KINDS,
+            EXPERIMENTAL_FEATURES,
+            CONSOLE_EVENT_TYPES,
+            CLI_COMMANDS,
+            CLI_FLAGS,
+        ] {
+            unique(list);
+        }
+        for key in METRIC_KEYS {
+            assert!(key.split('.').all(|k| shapes::metrics_key(k).is_ok()), "{key}");
+        }
+        for name in BACKEND_KINDS.iter().chain(DB_KINDS).chain(EXPERIMENTAL_FEATURES) {
+            assert!(shapes::token(name).is_ok(), "{name}");
+        }
+        for t in CONSOLE_EVENT_TYPES {
+            assert!(shapes::action(t).is_ok(), "{t}");
+        }
+        for c in CLI_COMMANDS {
+            let mut dropped = Vec::new();
+            let (path, flags) = command::parse(c, &mut dropped).unwrap();
+            assert_eq!((path.as_deref(), flags.len(), dropped.len()), (Some(*c), 0, 0));
+        }
+    }
+}
