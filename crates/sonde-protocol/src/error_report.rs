@@ -82,7 +82,12 @@ pub const REPORT_FIELDS: &[FieldSpec] = &[
         None,
         "random id of this report (UUID v7); required; the same id is stored once",
     ),
-    f("product", FieldType::Product, None, "the product; required, must be registered"),
+    f(
+        "product",
+        FieldType::Product,
+        None,
+        "the product; required, must be registered",
+    ),
     f(
         "kind",
         FieldType::ScrubbedText,
@@ -120,7 +125,12 @@ pub const REPORT_FIELDS: &[FieldSpec] = &[
 
 /// The fields of a `chain` link.
 pub const CHAIN_FIELDS: &[FieldSpec] = &[
-    f("kind", FieldType::ScrubbedText, Some(MAX_KIND_LEN as u64), "the cause's type"),
+    f(
+        "kind",
+        FieldType::ScrubbedText,
+        Some(MAX_KIND_LEN as u64),
+        "the cause's type",
+    ),
     f(
         "message",
         FieldType::ScrubbedText,
@@ -580,9 +590,7 @@ impl ErrorReport {
 pub fn normalize_function(function: &str) -> String {
     function
         .split("::")
-        .filter(|seg| {
-            !(seg.len() == 17 && seg.starts_with('h') && seg[1..].bytes().all(|b| b.is_ascii_hexdigit()))
-        })
+        .filter(|seg| !(seg.len() == 17 && seg.starts_with('h') && seg[1..].bytes().all(|b| b.is_ascii_hexdigit())))
         .collect::<Vec<_>>()
         .join("::")
 }
@@ -691,7 +699,10 @@ mod tests {
         assert_eq!(r.flags, ["--force", "--verbose"]);
         assert_eq!(r.frames[0].line, Some(12));
         assert_eq!(r.occurred_at.as_deref(), Some("2026-12-07T10:00:00Z"));
-        assert_eq!(Value::Object(r.project.clone()), json!({"models": 3, "uses_enums": true}));
+        assert_eq!(
+            Value::Object(r.project.clone()),
+            json!({"models": 3, "uses_enums": true})
+        );
         let reasons: Vec<_> = d.dropped.iter().map(|d| (d.field, d.reason)).collect();
         assert_eq!(
             reasons,
@@ -716,7 +727,10 @@ mod tests {
         assert_eq!(with("schema", json!("1")).unwrap_err(), ReportError::MissingSchema);
         assert_eq!(with("report_id", json!("nope")).unwrap_err(), ReportError::BadReportId);
         assert_eq!(with("kind", json!("")).unwrap_err(), ReportError::MissingKind);
-        assert!(matches!(with("product", json!("Bad/Name")), Err(ReportError::BadProduct(_))));
+        assert!(matches!(
+            with("product", json!("Bad/Name")),
+            Err(ReportError::BadProduct(_))
+        ));
         let frames: Vec<Value> = (0..70).map(|i| json!({"function": format!("f{i}")})).collect();
         let d = with("frames", json!(frames)).unwrap();
         assert_eq!(d.report.frames.len(), MAX_FRAMES);

@@ -33,9 +33,7 @@ fn walk(
     dropped: &mut Vec<Dropped>,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    let drop = |dropped: &mut Vec<Dropped>, reason| {
-        dropped.push(Dropped { field, reason })
-    };
+    let drop = |dropped: &mut Vec<Dropped>, reason| dropped.push(Dropped { field, reason });
     for (key, value) in obj {
         if let Err(reason) = shapes::metrics_key(key) {
             drop(dropped, reason);

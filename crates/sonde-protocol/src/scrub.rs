@@ -40,7 +40,9 @@ impl Scrubber {
     pub fn with_machine(home: Option<&str>, user: Option<&str>, host: Option<&str>) -> Self {
         let keep = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         Scrubber {
-            home: keep(home).map(|h| h.trim_end_matches(['/', '\\']).to_owned()).filter(|h| !h.is_empty()),
+            home: keep(home)
+                .map(|h| h.trim_end_matches(['/', '\\']).to_owned())
+                .filter(|h| !h.is_empty()),
             user: keep(user),
             host: keep(host),
         }
@@ -157,7 +159,14 @@ mod tests {
         let s = Scrubber::with_machine(Some("/home/alice"), Some("alice"), Some("build-box"));
         let text = "open /home/alice/app/db.sqlite for alice on build-box: postgres://u:pw@db:5432/x from 10.1.2.3 (mail ops@example.com)";
         let out = s.scrub(text);
-        for gone in ["/home/alice", "alice", "build-box", "u:pw@", "10.1.2.3", "ops@example.com"] {
+        for gone in [
+            "/home/alice",
+            "alice",
+            "build-box",
+            "u:pw@",
+            "10.1.2.3",
+            "ops@example.com",
+        ] {
             assert!(!out.contains(gone), "{gone} in {out}");
         }
         assert_eq!(s.scrub(&out), out, "idempotent");
