@@ -364,3 +364,19 @@ fn admin_routes_need_the_token_and_the_format_is_published() {
         assert!(names.contains(&name), "{name} not published");
     }
 }
+
+#[test]
+fn the_collectors_retention_deletes_expired_reports_and_their_groups() {
+    let h = Harness::start_configured(|c| {
+        c.event_retention = std::time::Duration::ZERO;
+        c.retention_interval = std::time::Duration::from_millis(100);
+    });
+    h.register("demo", "1.0.0");
+    for n in 0..3 {
+        assert_eq!(send(&h, &report(n, n, "1.2.3", "demo::run", 12)).0, 200);
+    }
+    sonde_testkit::wait::until("retention deleting the reports", || stored_reports(&h) == 0);
+    let (status, body) = h.admin_get("/api/v1/errors?product=demo");
+    assert_eq!(status, 200);
+    assert_eq!(body["groups"], json!([]), "a group with no report left is gone");
+}
