@@ -1,11 +1,12 @@
 //! The `sonde` binary: runs the collector (`serve`) and manages it (`release`,
-//! `alert`, `stats`, `versions`), against a data directory directly or a
+//! `alert`, `stats`, `versions`, `routes`, `errors`), against a data directory directly or a
 //! running collector's admin API (`--server URL --token-file F`).
 //!
 //! Errors are printed as one or two lines; usage errors exit 2, everything
 //! else that fails exits 1.
 
 mod alert;
+mod errors;
 mod output;
 mod ping;
 mod release;
@@ -53,6 +54,9 @@ enum Command {
     /// Register and list the route templates of a product's web console.
     #[command(subcommand)]
     Routes(routes::RoutesCmd),
+    /// List error groups and show one with its latest report.
+    #[command(subcommand)]
+    Errors(errors::ErrorsCmd),
     /// Send the usage ping for a tool in another language (detached, throttled, every opt-out).
     Ping(ping::PingArgs),
 }
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Stats(cmd) => stats::run(&cli.global, cmd),
         Command::Versions(cmd) => versions::run(&cli.global, cmd),
         Command::Routes(cmd) => routes::run(&cli.global, cmd),
+        Command::Errors(cmd) => errors::run(&cli.global, cmd),
         Command::Ping(args) => ping::run(&args),
     };
     match result {

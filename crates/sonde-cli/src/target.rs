@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use sonde_collector::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
 use sonde_collector::clock::now_ms;
 use sonde_store::{
-    AlertRecord, Month, Pending, RejectionCount, Release, SqliteStore, Store, StoreError, VersionConstraint,
+    AlertRecord, ErrorGroup, ErrorGroupDetail, Month, Pending, RejectionCount, Release, SqliteStore, Store, StoreError,
+    VersionConstraint,
 };
 
 use crate::output::UsageError;
@@ -208,6 +209,52 @@ impl Target {
                 Some(p) => r.call("GET", &format!("/api/v1/stats/rejected?product={p}"), None),
                 None => r.call("GET", "/api/v1/stats/rejected", None),
             },
+        }
+    }
+}
+
+/// `GET /api/v1/errors` answers this.
+#[derive(Debug, serde::Deserialize)]
+struct GroupsAnswer {
+    groups: Vec<ErrorGroup>,
+}
+
+impl Target {
+    /// A registered product, checked in the data directory (the collector
+    /// checks it itself).
+    fn registered(store: &SqliteStore, product: &str) -> anyhow::Result<()> {
+        if store.releases(product)?.is_empty() {
+            return Err(UsageError(format!("unknown product {product:?}: it has no release")).into());
+        }
+        Ok(())
+    }
+
+    /// The error groups of a product, latest seen first.
+    pub(crate) fn error_groups(&self, product: &str) -> anyhow::Result<Vec<ErrorGroup>> {
+        let product = sonde_collector::admin::validate_product(product)?;
+        match self {
+            Target::Direct(s) => {
+                Self::registered(s, product.as_str())?;
+                Ok(s.error_groups(product.as_str())?)
+            }
+            Target::Remote(r) => {
+                let answer: GroupsAnswer = r.call("GET", &format!("/api/v1/errors?product={product}"), None)?;
+                Ok(answer.groups)
+            }
+        }
+    }
+
+    /// One error group of a product with its latest report.
+    pub(crate) fn error_group(&self, product: &str, group: &str) -> anyhow::Result<ErrorGroupDetail> {
+        let product = sonde_collector::admin::validate_product(product)?;
+        match self {
+            Target::Direct(s) => {
+                Self::registered(s, product.as_str())?;
+                s.error_group(product.as_str(), group)?.ok_or_else(|| {
+                    UsageError(format!("no error group {group:?} for product {:?}", product.as_str())).into()
+                })
+            }
+            Target::Remote(r) => r.call("GET", &format!("/api/v1/errors/{group}?product={product}"), None),
         }
     }
 }

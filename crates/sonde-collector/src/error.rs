@@ -6,6 +6,7 @@
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sonde_protocol::error_report::ReportError;
 use sonde_protocol::hasura::HasuraError;
 use sonde_protocol::limits::MAX_QUERY_LEN;
 use sonde_protocol::native::{BatchError, MAX_BATCH_EVENTS};
@@ -56,6 +57,14 @@ pub enum ApiError {
     /// 413 `payload_too_large`: a native batch over [`MAX_BATCH_EVENTS`] events.
     #[error("a batch holds at most {MAX_BATCH_EVENTS} events, this one has {0}; split it")]
     TooManyEvents(usize),
+    /// An error report refused whole: 400 `unsupported_schema` for a
+    /// `schema` this collector does not read, `invalid_product` for its
+    /// product name, `invalid_report` otherwise.
+    #[error(transparent)]
+    InvalidReport(ReportError),
+    /// 404 `unknown_group`: no error group with this id for the product.
+    #[error("no error group {0:?} for this product")]
+    UnknownErrorGroup(String),
     /// 400 `invalid_envelope`: a Hasura envelope refused whole.
     #[error(transparent)]
     InvalidEnvelope(HasuraError),
@@ -171,6 +180,7 @@ impl ApiError {
             | ApiError::InvalidGzip(_)
             | ApiError::InvalidBatch(_)
             | ApiError::InvalidEnvelope(_)
+            | ApiError::InvalidReport(_)
             | ApiError::InvalidField(_)
             | ApiError::TemplateCount
             | ApiError::InvalidRoute { .. }
@@ -185,7 +195,10 @@ impl ApiError {
             ApiError::Json(r) => rejection(r.status()).0,
             ApiError::Body(r) => rejection(r.status()).0,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::UnknownProduct(_) | ApiError::UnknownAlert(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::UnknownProduct(_)
+            | ApiError::UnknownAlert(_)
+            | ApiError::UnknownErrorGroup(_)
+            | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
@@ -203,7 +216,12 @@ impl ApiError {
     /// The stable machine-readable code (docs/collector.md lists them all).
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidProduct { .. } | ApiError::InvalidBatch(BatchError::BadProduct(_)) => "invalid_product",
+            ApiError::InvalidProduct { .. }
+            | ApiError::InvalidBatch(BatchError::BadProduct(_))
+            | ApiError::InvalidReport(ReportError::BadProduct(_)) => "invalid_product",
+            ApiError::InvalidReport(ReportError::UnsupportedSchema(_)) => "unsupported_schema",
+            ApiError::InvalidReport(_) => "invalid_report",
+            ApiError::UnknownErrorGroup(_) => "unknown_group",
             ApiError::InvalidService { .. } => "invalid_service",
             ApiError::MissingProduct => "missing_product",
             ApiError::QueryTooLong => "query_too_long",

@@ -1,5 +1,5 @@
 //! The ingestion pipeline: the one path from every front door (checkpoint,
-//! go-checkpoint telemetry, Hasura, native) to the store.
+//! go-checkpoint telemetry, Hasura, native, error reports) to the store.
 //!
 //! Front doors decode and validate; the pipeline checks the product is
 //! registered, hands the write to the store's group-commit writer, and
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sonde_protocol::ping::Dropped;
 use sonde_protocol::{Event, ProductName, UsagePing};
-use sonde_store::{NewEvents, NewPing, Store, StoreError};
+use sonde_store::{NewErrorReport, NewEvents, NewPing, ReportStored, Store, StoreError};
 
 use crate::catalog::CatalogHandle;
 
@@ -148,6 +148,14 @@ impl Pipeline {
             duplicates: stored.duplicates,
             dropped: dropped_count,
         })
+    }
+
+    /// Stores an error report (a report id already stored is answered with
+    /// the stored copy's group and `duplicate: true`); resolves after its
+    /// batch commits.
+    pub async fn submit_error_report(&self, report: NewErrorReport) -> Result<ReportStored, PipelineError> {
+        self.check_product(report.product.as_str())?;
+        Ok(self.store.store_error_report(report)?.wait().await?)
     }
 
     /// The store behind the pipeline.

@@ -254,6 +254,13 @@ async fn bad_requests_are_400_with_their_code() {
         )
         .await;
     r.expect_error(StatusCode::BAD_REQUEST, "invalid_envelope", "");
+    let report = |schema: Value| {
+        json!({"schema": schema, "report_id": SIGNATURE, "product": "demo", "kind": "std::io::Error"}).to_string()
+    };
+    let r = s.post("/api/v1/error-reports", &[], report(json!(99))).await;
+    r.expect_error(StatusCode::BAD_REQUEST, "unsupported_schema", "");
+    let r = s.post("/api/v1/error-reports", &[], report(json!("one"))).await;
+    r.expect_error(StatusCode::BAD_REQUEST, "invalid_report", "");
 
     for (method, uri, body, code) in [
         (
@@ -333,6 +340,8 @@ async fn unknown_things_are_404() {
     r.expect_error(StatusCode::NOT_FOUND, "unknown_product", "");
     let r = s.admin(Method::DELETE, "/api/v1/alerts/999", Value::Null).await;
     r.expect_error(StatusCode::NOT_FOUND, "unknown_alert", "");
+    let r = s.admin_get("/api/v1/errors/v1:0000000000000000?product=demo").await;
+    r.expect_error(StatusCode::NOT_FOUND, "unknown_group", "");
     let r = s.get("/no/such/route").await;
     r.expect_error(StatusCode::NOT_FOUND, "no_route", "");
 }
@@ -384,6 +393,9 @@ async fn bodies_over_their_limit_are_413() {
         .collect();
     let many = json!({"product": "demo", "events": events});
     let r = s.post("/api/v1/events", &[], many.to_string()).await;
+    r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "");
+    let report = vec![b' '; sonde_protocol::error_report::MAX_REPORT_BYTES + 1];
+    let r = s.post("/api/v1/error-reports", &[], report).await;
     r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "");
 }
 

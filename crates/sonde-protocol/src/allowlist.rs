@@ -76,9 +76,9 @@ pub fn validate_json(
     validate_with(fields_of(kind), input, routes, dropped)
 }
 
-/// Validates `input` against `specs` (an event kind's allowlist, or the
-/// allowlist of an object field).
-fn validate_with(
+/// Validates `input` against `specs` (an event kind's allowlist, the
+/// allowlist of an object field, or the context fields of an error report).
+pub(crate) fn validate_with(
     specs: &'static [FieldSpec],
     input: &[(Cow<'_, str>, Json<'_>)],
     routes: &RouteTemplates,
@@ -207,7 +207,7 @@ fn check(
             let Json::Object(obj) = value else {
                 return Err(DropReason::InvalidFormat);
             };
-            Ok(Some(Value::Object(metrics::keep(obj, dropped))))
+            Ok(Some(Value::Object(metrics::keep(obj, spec.name, dropped))))
         }
         FieldType::Object => {
             let Json::Object(obj) = value else {
@@ -216,6 +216,17 @@ fn check(
             Ok(Some(validate_with(spec.fields, obj, routes, dropped).into()))
         }
         FieldType::TokenList => token_list(spec, value, dropped).map(Some),
+        FieldType::Runtime => string(shapes::runtime(s()?)?),
+        FieldType::Integer => match value.as_u64() {
+            Some(n) if spec.max.is_none_or(|max| n <= max) => Ok(Some(Value::from(n))),
+            Some(_) => Err(DropReason::TooLong),
+            None => Err(DropReason::InvalidFormat),
+        },
+        // Only the error report's own fields have these types, and
+        // `crate::error_report` reads those fields itself.
+        FieldType::Product | FieldType::Timestamp | FieldType::ScrubbedText | FieldType::ObjectList => {
+            Err(DropReason::InvalidFormat)
+        }
         FieldType::NeverStored => match value {
             Json::Str(v) if v.is_empty() => Ok(None),
             Json::Object(o) if o.is_empty() => Ok(None),

@@ -48,6 +48,20 @@ pub enum FieldType {
     TokenList,
     /// Free text or a payload: accepted on the wire, never stored.
     NeverStored,
+    /// A runtime version (`1.89.0`, `rustc 1.95.0`).
+    Runtime,
+    /// A product name.
+    Product,
+    /// A non-negative integer, at most `max`.
+    Integer,
+    /// RFC 3339 or Unix milliseconds.
+    Timestamp,
+    /// Free text (an error message, a function name, a file path), scrubbed
+    /// of identifying spans ([`crate::scrub`]) and cut to `max` bytes.
+    ScrubbedText,
+    /// A list of at most `max` objects, each with its own allowlist (see
+    /// `fields`).
+    ObjectList,
 }
 
 /// One allowlisted field.
@@ -68,7 +82,7 @@ pub struct FieldSpec {
     pub fields: &'static [FieldSpec],
 }
 
-const fn f(name: &'static str, ty: FieldType, max: Option<u64>, description: &'static str) -> FieldSpec {
+pub(crate) const fn f(name: &'static str, ty: FieldType, max: Option<u64>, description: &'static str) -> FieldSpec {
     FieldSpec {
         name,
         ty,

@@ -27,6 +27,9 @@
 //!   of the two event front doors, onto [`allowlist`].
 //! - [`schema`]: the published description of every allowlist.
 //! - [`json`]: the borrowing JSON tree the native decoder parses into.
+//! - [`error_report`]: error reports (sent with the user's consent), their
+//!   validation and their grouping fingerprint; [`scrub`]: the scrubbing of
+//!   free text both sides run on them.
 //!
 //! Modules depend one way: validators and data first ([`limits`],
 //! [`privacy`], [`dropped`], [`shapes`], [`field_spec`]), then
@@ -41,6 +44,7 @@ pub mod allowlist;
 pub mod checkpoint;
 pub mod command;
 pub mod dropped;
+pub mod error_report;
 pub mod event;
 pub mod field_spec;
 pub mod hasura;
@@ -53,6 +57,7 @@ pub mod privacy;
 pub mod product;
 pub mod routes;
 pub mod schema;
+pub mod scrub;
 pub mod shapes;
 pub mod timefmt;
 pub mod uuid;

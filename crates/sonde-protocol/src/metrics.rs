@@ -11,28 +11,29 @@ use crate::json::Json;
 use crate::limits::{MAX_METRICS_DEPTH, MAX_METRICS_LEAVES};
 use crate::shapes;
 
-/// Keeps the number and boolean leaves of a `metrics` object; everything
-/// else is appended to `dropped` under the field name `metrics`.
-pub(crate) fn keep(obj: &[(Cow<'_, str>, Json<'_>)], dropped: &mut Vec<Dropped>) -> Map<String, Value> {
+/// Keeps the number and boolean leaves of a metrics-shaped object (an
+/// event's `metrics`, an error report's `project`); everything else is
+/// appended to `dropped` under the field's name.
+pub(crate) fn keep(
+    obj: &[(Cow<'_, str>, Json<'_>)],
+    field: &'static str,
+    dropped: &mut Vec<Dropped>,
+) -> Map<String, Value> {
     let mut leaves = 0;
-    walk(obj, 1, &mut leaves, dropped)
+    walk(obj, field, 1, &mut leaves, dropped)
 }
 
 /// One level of [`keep`]: `depth` is this object's nesting (the top is 1),
 /// `leaves` counts the leaves kept so far.
 fn walk(
     obj: &[(Cow<'_, str>, Json<'_>)],
+    field: &'static str,
     depth: usize,
     leaves: &mut usize,
     dropped: &mut Vec<Dropped>,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    let drop = |dropped: &mut Vec<Dropped>, reason| {
-        dropped.push(Dropped {
-            field: "metrics",
-            reason,
-        })
-    };
+    let drop = |dropped: &mut Vec<Dropped>, reason| dropped.push(Dropped { field, reason });
     for (key, value) in obj {
         if let Err(reason) = shapes::metrics_key(key) {
             drop(dropped, reason);
@@ -49,7 +50,7 @@ fn walk(
                 }
             }
             Json::Object(inner) if depth < MAX_METRICS_DEPTH => {
-                let kept = walk(inner, depth + 1, leaves, dropped);
+                let kept = walk(inner, field, depth + 1, leaves, dropped);
                 out.insert(key.to_string(), Value::Object(kept));
             }
             Json::Object(_) => drop(dropped, DropReason::TooLong),

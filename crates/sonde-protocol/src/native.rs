@@ -236,7 +236,7 @@ fn test_flag(v: Option<Json<'_>>, dropped: &mut Vec<Dropped>) -> bool {
 /// An event's `occurred_at`, if it is RFC 3339 or Unix milliseconds between
 /// [`MIN_OCCURRED_AT_MS`] and [`MAX_CLOCK_SKEW_MS`] ahead of the collector's
 /// clock; anything else is counted as malformed.
-fn occurred_at(v: Option<Json<'_>>, received_at_ms: i64, dropped: &mut Vec<Dropped>) -> Option<i64> {
+pub(crate) fn occurred_at(v: Option<Json<'_>>, received_at_ms: i64, dropped: &mut Vec<Dropped>) -> Option<i64> {
     let ms = match v {
         None | Some(Json::Null) => return None,
         Some(Json::Str(s)) => parse_rfc3339_ms(&s),

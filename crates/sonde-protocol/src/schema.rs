@@ -8,7 +8,7 @@ use crate::dropped::DropReason;
 use crate::event::EventKind;
 use crate::field_spec::{fields_of, FieldSpec};
 use crate::limits::{MAX_METRICS_DEPTH, MAX_METRICS_KEY_LEN, MAX_METRICS_LEAVES};
-use crate::{hasura, native};
+use crate::{error_report, hasura, native};
 
 /// The allowlist of one kind, as published.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +53,21 @@ pub struct Schema {
     pub drop_reasons: Vec<&'static str>,
     /// Fields never stored from any front door.
     pub never_stored: &'static [&'static str],
+    /// The error report format and its limits.
+    pub error_reports: ErrorReportSchema,
+}
+
+/// `POST /api/v1/error-reports`, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReportSchema {
+    /// The endpoint.
+    pub endpoint: &'static str,
+    /// Every `schema` the collector reads.
+    pub schema_versions: &'static [u64],
+    /// Largest body, after gzip decoding, in bytes.
+    pub max_body_bytes: usize,
+    /// Every field: the envelope and free text first, then the context.
+    pub fields: Vec<&'static FieldSpec>,
 }
 
 /// Limits of `POST /v1/http` and `GET /v1/ws`, as published.
@@ -144,10 +159,19 @@ pub fn schema() -> Schema {
             "names of unknown fields",
             "flag values and positional arguments",
             "concrete route paths",
-            "error messages and payloads",
+            "error messages and payloads (of events; error reports keep theirs, scrubbed)",
             "console event data",
             "names a user chose (database sources, data connectors)",
         ],
+        error_reports: ErrorReportSchema {
+            endpoint: error_report::ENDPOINT,
+            schema_versions: error_report::SUPPORTED_SCHEMAS,
+            max_body_bytes: error_report::MAX_REPORT_BYTES,
+            fields: error_report::REPORT_FIELDS
+                .iter()
+                .chain(error_report::CONTEXT_FIELDS)
+                .collect(),
+        },
     }
 }
 
@@ -167,5 +191,7 @@ mod tests {
         assert_eq!(s["hasura"]["ws_endpoint"], "/v1/ws");
         let console = &s["kinds"][2]["fields"];
         assert!(console.as_array().unwrap().iter().any(|f| f["name"] == "console_type"));
+        assert_eq!(s["error_reports"]["endpoint"], "/api/v1/error-reports");
+        assert_eq!(s["error_reports"]["fields"][0]["name"], "schema");
     }
 }

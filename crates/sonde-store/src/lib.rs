@@ -3,7 +3,7 @@
 //! [`Store`] is the one interface through which the collector persists and
 //! reads everything: pings, events, the catalog (products, releases, alerts,
 //! version constraints), route templates, rejection counters, monthly active
-//! signatures, event counts and retention. Two backends implement it:
+//! signatures, event counts, error reports and retention. Two backends implement it:
 //!
 //! - [`SqliteStore`] ([`sqlite`]), the embedded default: one SQLite file in
 //!   the data directory, WAL journal, `synchronous=FULL`, and one writer
@@ -50,6 +50,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod error_reports;
 pub mod memory;
 mod model;
 mod month;
@@ -59,6 +60,7 @@ pub mod schema;
 pub mod sqlite;
 
 pub use error::{Cause, StoreError};
+pub use error_reports::{ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportStored, StoredErrorReport, ValueCount};
 pub use memory::MemoryStore;
 pub use model::{
     AlertRecord, CatalogData, EventCount, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, RejectionCount,
@@ -103,8 +105,16 @@ pub trait Store: Send + Sync + 'static {
     /// registered at `now_ms`; resolves to how many were new.
     fn add_routes(&self, product: &str, templates: Vec<String>, now_ms: i64) -> Result<Pending<usize>, StoreError>;
 
+    /// Stores an error report once per `(product, report_id)`: a report id
+    /// already stored writes nothing and resolves to the stored copy's group
+    /// with `duplicate: true`. Dropped fields are counted either way, under
+    /// [`NewErrorReport::SOURCE`].
+    fn store_error_report(&self, report: NewErrorReport) -> Result<Pending<ReportStored>, StoreError>;
+
     /// Deletes raw events received before `cutoff_ms`, adding each to the
-    /// roll-ups first (see [`rollup`]). Blocking, and long on a big store.
+    /// roll-ups first (see [`rollup`]), and error reports received before
+    /// it (a group whose reports are all gone is gone). Blocking, and long
+    /// on a big store.
     fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError>;
 
     /// The catalog generation: bumped by every change to products, releases,
@@ -139,6 +149,16 @@ pub trait Store: Send + Sync + 'static {
     /// deleted events plus the raw events still kept. Test events are left
     /// out unless `include_test`.
     fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError>;
+
+    /// The error groups of `product`, latest seen first, with their figures
+    /// over the reports still kept.
+    fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError>;
+
+    /// One error group of `product` with its latest report, if it has any.
+    fn error_group(&self, product: &str, group: &str) -> Result<Option<ErrorGroupDetail>, StoreError>;
+
+    /// Number of stored error reports of `product`.
+    fn error_report_count(&self, product: &str) -> Result<u64, StoreError>;
 
     /// Stops accepting writes, makes everything already queued durable, and
     /// waits for the backend to finish. Blocking; idempotent.

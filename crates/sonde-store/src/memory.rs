@@ -2,7 +2,7 @@
 //! semantics as SQLite — duplicate events ignored by `(product, id)`,
 //! alerts and version constraints refused for an unknown product, exact
 //! monthly distinct signatures, rejection counters, retention roll-ups,
-//! a catalog generation. It is the reference the store suite runs every
+//! error reports stored once per id and grouped, a catalog generation. It is the reference the store suite runs every
 //! backend against, and the store of collector tests that need no file.
 //!
 //! Writes apply at once under one lock; their [`Pending`] is already
@@ -13,10 +13,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::error_reports::{Aggregate, ReportRow};
 use crate::rollup::{rollup_key, Totals};
 use crate::{
-    AlertRecord, CatalogData, EventCount, EventsStored, Month, NewAlert, NewEvents, NewPing, NewRelease, Pending,
-    RejectionCount, Release, RetentionOutcome, Store, StoreError, VersionConstraint,
+    AlertRecord, CatalogData, ErrorGroup, ErrorGroupDetail, EventCount, EventsStored, Month, NewAlert, NewErrorReport,
+    NewEvents, NewPing, NewRelease, Pending, RejectionCount, Release, ReportStored, RetentionOutcome, Store,
+    StoreError, StoredErrorReport, VersionConstraint,
 };
 
 /// An in-memory store. Data lives as long as any handle on it.
@@ -62,6 +64,21 @@ struct Data {
     rollups: BTreeMap<RollupKey, (u64, u64)>,
     /// Product → template → when it was registered.
     routes: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Error reports in storage order.
+    error_reports: Vec<MemoryReport>,
+    /// (product, report id) → group, of the reports kept.
+    error_report_ids: HashMap<(String, String), String>,
+    /// The storage order of the last report stored.
+    last_report_seq: i64,
+}
+
+/// One error report as kept.
+#[derive(Debug)]
+struct MemoryReport {
+    product: String,
+    group: String,
+    seq: i64,
+    stored: StoredErrorReport,
 }
 
 impl MemoryStore {
@@ -152,6 +169,7 @@ impl Data {
             .into_iter()
             .partition(|e| e.received_at_ms < cutoff_ms);
         self.events = kept;
+        let expired_events = expired.len() as u64;
         for e in &expired {
             self.event_ids.remove(&(e.product.clone(), e.id.clone()));
             let (key, error) = rollup_key(e.kind, &e.fields);
@@ -163,8 +181,72 @@ impl Data {
             counter.0 += 1;
             counter.1 += u64::from(error);
         }
+        let before = self.error_reports.len();
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.error_reports)
+            .into_iter()
+            .partition(|r| r.stored.received_at_ms < cutoff_ms);
+        self.error_reports = kept;
+        for r in &expired {
+            self.error_report_ids
+                .remove(&(r.product.clone(), r.stored.report.report_id.clone()));
+        }
         RetentionOutcome {
-            deleted: expired.len() as u64,
+            deleted: expired_events,
+            error_reports_deleted: (before - self.error_reports.len()) as u64,
+        }
+    }
+
+    fn store_error_report(&mut self, new: NewErrorReport) -> ReportStored {
+        let product = new.product.as_str().to_owned();
+        self.count_dropped(&product, NewErrorReport::SOURCE, &new.dropped);
+        let key = (product.clone(), new.report.report_id.clone());
+        if let Some(group) = self.error_report_ids.get(&key) {
+            return ReportStored {
+                report_id: key.1,
+                group: group.clone(),
+                duplicate: true,
+            };
+        }
+        self.error_report_ids.insert(key, new.group.clone());
+        self.last_report_seq += 1;
+        let stored = ReportStored {
+            report_id: new.report.report_id.clone(),
+            group: new.group.clone(),
+            duplicate: false,
+        };
+        self.error_reports.push(MemoryReport {
+            product,
+            group: new.group,
+            seq: self.last_report_seq,
+            stored: StoredErrorReport {
+                received_at_ms: new.received_at_ms,
+                report: new.report,
+            },
+        });
+        stored
+    }
+
+    /// The groups of `product` (only `group`, if given), with their samples.
+    fn error_groups(&self, product: &str, group: Option<&str>) -> Vec<ErrorGroupDetail> {
+        let mut agg = Aggregate::default();
+        let mut by_seq = HashMap::new();
+        for r in &self.error_reports {
+            if r.product == product && group.is_none_or(|g| r.group == g) {
+                agg.add(ReportRow {
+                    group: &r.group,
+                    version: r.stored.report.version.as_deref(),
+                    os: r.stored.report.os.as_deref(),
+                    signature: r.stored.report.signature.as_deref(),
+                    received_at_ms: r.stored.received_at_ms,
+                    seq: r.seq,
+                });
+                by_seq.insert(r.seq, &r.stored);
+            }
+        }
+        // Every seq the aggregate names was added to `by_seq` above.
+        match agg.finish(|seq| Ok::<_, std::convert::Infallible>(by_seq[&seq].clone())) {
+            Ok(groups) => groups,
+            Err(never) => match never {},
         }
     }
 
@@ -252,6 +334,10 @@ impl Store for MemoryStore {
         })
     }
 
+    fn store_error_report(&self, report: NewErrorReport) -> Result<Pending<ReportStored>, StoreError> {
+        self.write(|d| Ok(d.store_error_report(report)))
+    }
+
     fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
@@ -334,6 +420,28 @@ impl Store for MemoryStore {
             }
         }
         Ok(totals.into_counts())
+    }
+
+    fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError> {
+        Ok(self
+            .data()
+            .error_groups(product, None)
+            .into_iter()
+            .map(|d| d.group)
+            .collect())
+    }
+
+    fn error_group(&self, product: &str, group: &str) -> Result<Option<ErrorGroupDetail>, StoreError> {
+        Ok(self.data().error_groups(product, Some(group)).pop())
+    }
+
+    fn error_report_count(&self, product: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .data()
+            .error_reports
+            .iter()
+            .filter(|r| r.product == product)
+            .count() as u64)
     }
 
     fn close(&self) -> Result<(), StoreError> {

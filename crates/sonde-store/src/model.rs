@@ -165,6 +165,8 @@ pub struct EventsStored {
 pub struct RetentionOutcome {
     /// Raw events deleted (each first counted in the roll-ups).
     pub deleted: u64,
+    /// Error reports deleted.
+    pub error_reports_deleted: u64,
 }
 
 /// One analytics counter: events of a kind in a month, grouped by key.

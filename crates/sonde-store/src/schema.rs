@@ -17,11 +17,14 @@
 //! hold them (same shape, created beside the schema): they are kept as they
 //! are.
 //!
+//! Version 4 added error reports ([`ERROR_REPORTS_V4`], one table and its
+//! indexes), created by its own step, [`error_reports_v4`].
+//!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -29,7 +32,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 3), ('catalog_generation', 0);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 4), ('catalog_generation', 0);
 
 CREATE TABLE IF NOT EXISTS pings (
     id              INTEGER PRIMARY KEY,
@@ -145,6 +148,36 @@ CREATE TABLE IF NOT EXISTS event_rollups (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 4: error reports. One row per report, unique on
+/// `(product, id)` (the report id's 16 bytes), so a report sent twice is
+/// stored once; `group_id` is its fingerprint; `version`, `os` and
+/// `signature` are copies of the report's fields for the group figures,
+/// `report` the whole validated, scrubbed report as JSON. Group figures are
+/// computed from these rows when read (`crate::error_reports`), so there is
+/// no table of groups to keep in step.
+pub const ERROR_REPORTS_V4: &str = r#"
+CREATE TABLE IF NOT EXISTS error_reports (
+    seq            INTEGER PRIMARY KEY,
+    product        TEXT NOT NULL,
+    id             BLOB NOT NULL,
+    group_id       TEXT NOT NULL,
+    version        TEXT,
+    os             TEXT,
+    signature      TEXT,
+    received_at_ms INTEGER NOT NULL,
+    report         TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS error_reports_by_id ON error_reports(product, id);
+CREATE INDEX IF NOT EXISTS error_reports_by_group ON error_reports(product, group_id);
+CREATE INDEX IF NOT EXISTS error_reports_by_received ON error_reports(received_at_ms);
+"#;
+
+/// The version-4 step: creates the error report table and its indexes
+/// (idempotent, so it runs on every open like [`SCHEMA`]).
+fn error_reports_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(ERROR_REPORTS_V4)
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -224,6 +257,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     if old_signatures {
         tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES_COPY)?;
     }
+    error_reports_v4(tx)?;
     if version < SCHEMA_VERSION {
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

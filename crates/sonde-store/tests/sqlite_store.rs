@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ping, ping_op, product, publish, record, sig, NOV, OCT};
+use common::{error_report, ping, ping_op, product, publish, record, sig, store_report, NOV, OCT};
 use rusqlite::Connection;
 use sonde_protocol::{Event, EventKind};
 use sonde_store::schema::SCHEMA_VERSION;
@@ -486,7 +486,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 /// A failed read is reported as a read failure (the collector answers 503),
@@ -506,4 +506,59 @@ fn a_failed_read_is_a_read_error_with_its_cause() {
     assert!(matches!(err, StoreError::Read { .. }), "{err:?}");
     assert!(err.is_unavailable());
     assert!(std::error::Error::source(&err).is_some());
+}
+
+/// Acknowledged error reports survive a restart, with their groups and the
+/// duplicate check: the same id after reopening is still a duplicate.
+#[test]
+fn acknowledged_error_reports_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let pending: Vec<_> = (0..20)
+        .map(|i| {
+            let report = error_report(
+                i,
+                i % 5,
+                "1.0.0",
+                "linux",
+                if i % 2 == 0 { "demo::a" } else { "demo::b" },
+                i,
+            );
+            let new = sonde_store::NewErrorReport::new(product("demo"), report, NOV + i64::from(i), Vec::new());
+            store.store_error_report(new).unwrap()
+        })
+        .collect();
+    for p in pending {
+        assert!(!p.wait_blocking().unwrap().duplicate);
+    }
+    let before = store.error_groups("demo").unwrap();
+    drop(store);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.error_report_count("demo").unwrap(), 20);
+    assert_eq!(store.error_groups("demo").unwrap(), before);
+    assert_eq!(before.len(), 2);
+    assert_eq!((before[0].count, before[0].signatures), (10, 5));
+    let again = store_report(&store, error_report(3, 3, "1.0.0", "linux", "demo::b", 3), NOV + 100);
+    assert!(again.duplicate);
+}
+
+/// A version-3 file (before error reports) opens as the current version
+/// with the error report table created and its rows kept.
+#[test]
+fn a_version_3_file_gets_the_error_report_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    publish(&store, "demo", "1.0.0");
+    store.close().unwrap();
+    drop(store);
+    let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch("DROP TABLE error_reports; UPDATE meta SET value = 3 WHERE key = 'schema_version';")
+        .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), 4);
+    assert_eq!(store.releases("demo").unwrap().len(), 1);
+    let stored = store_report(&store, error_report(1, 1, "1.0.0", "linux", "demo::run", 1), NOV);
+    assert!(!stored.duplicate);
+    assert_eq!(store.error_report_count("demo").unwrap(), 1);
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{ping, ping_op, product, publish, record, release, sig, NOV, OCT};
+use common::{error_report, ping, ping_op, product, publish, record, release, report_id, sig, store_report, NOV, OCT};
 use sonde_protocol::ping::Dropped;
 use sonde_protocol::{DropReason, Event, EventKind, ProductName};
 use sonde_store::{
@@ -322,6 +322,124 @@ fn routes_are_stored_once(open: Open<'_>) {
     assert!(store.routes("q").unwrap().is_empty());
 }
 
+fn error_reports_are_stored_once_and_grouped(open: Open<'_>) {
+    let store = open();
+    let a = store_report(
+        &*store,
+        error_report(1, 1, "1.0.0", "linux", "demo::run::h0123456789abcdef", 12),
+        NOV,
+    );
+    assert!(!a.duplicate);
+    assert!(a.group.starts_with("v1:"));
+    // The same report again, even with other content: stored once, same group.
+    let retry = store_report(
+        &*store,
+        error_report(1, 9, "9.9.9", "windows", "demo::other", 1),
+        NOV + 5,
+    );
+    assert_eq!(
+        retry,
+        sonde_store::ReportStored {
+            report_id: report_id(1),
+            group: a.group.clone(),
+            duplicate: true
+        }
+    );
+    // The same place on another line of a later build: the same group.
+    let b = store_report(
+        &*store,
+        error_report(2, 2, "1.1.0", "macos", "demo::run::hfedcba9876543210", 40),
+        NOV + 10,
+    );
+    assert_eq!(b.group, a.group);
+    let c = store_report(
+        &*store,
+        error_report(3, 1, "1.1.0", "linux", "demo::apply", 7),
+        NOV + 20,
+    );
+    assert_ne!(c.group, a.group);
+    let d = store_report(&*store, error_report(4, 1, "1.1.0", "linux", "demo::run", 13), NOV + 30);
+    assert_eq!(d.group, a.group);
+    assert_eq!(store.error_report_count("demo").unwrap(), 4);
+
+    let groups = store.error_groups("demo").unwrap();
+    assert_eq!(groups.len(), 2);
+    let g = &groups[0];
+    assert_eq!(g.group, a.group, "latest seen first");
+    assert_eq!((g.count, g.signatures), (3, 2));
+    assert_eq!((g.first_seen_ms, g.last_seen_ms), (NOV, NOV + 30));
+    let counts = |v: &[sonde_store::ValueCount]| v.iter().map(|c| (c.value.clone(), c.count)).collect::<Vec<_>>();
+    assert_eq!(counts(&g.versions), [("1.1.0".to_owned(), 2), ("1.0.0".to_owned(), 1)]);
+    assert_eq!(counts(&g.os), [("linux".to_owned(), 2), ("macos".to_owned(), 1)]);
+    assert_eq!((g.kind.as_str(), g.message.as_str()), ("std::io::Error", "report 4"));
+    assert_eq!((groups[1].group.as_str(), groups[1].count), (c.group.as_str(), 1));
+
+    let detail = store.error_group("demo", &a.group).unwrap().unwrap();
+    assert_eq!(&detail.group, g);
+    assert_eq!(detail.sample.received_at_ms, NOV + 30);
+    assert_eq!(
+        detail.sample.report,
+        error_report(4, 1, "1.1.0", "linux", "demo::run", 13),
+        "the latest report, as stored"
+    );
+    assert!(store.error_group("demo", "v1:0000000000000000").unwrap().is_none());
+    assert!(store.error_group("other", &a.group).unwrap().is_none());
+    assert!(store.error_groups("other").unwrap().is_empty());
+}
+
+fn error_report_drops_are_counted(open: Open<'_>) {
+    let store = open();
+    let dropped = vec![Dropped {
+        field: "*",
+        reason: DropReason::UnknownField,
+    }];
+    for _ in 0..2 {
+        let new = sonde_store::NewErrorReport::new(
+            product("demo"),
+            error_report(1, 1, "1.0.0", "linux", "demo::run", 1),
+            NOV,
+            dropped.clone(),
+        );
+        store.store_error_report(new).unwrap().wait_blocking().unwrap();
+    }
+    let r = store.rejections(Some("demo")).unwrap();
+    assert_eq!(
+        (
+            r[0].source.as_str(),
+            r[0].field.as_str(),
+            r[0].reason.as_str(),
+            r[0].count
+        ),
+        ("error_report", "*", "unknown_field", 2)
+    );
+}
+
+fn retention_deletes_old_error_reports_and_their_groups(open: Open<'_>) {
+    let store = open();
+    // Group A: two old reports and one new; group B: old only.
+    let a1 = store_report(&*store, error_report(1, 1, "1.0.0", "linux", "demo::run", 1), OCT);
+    store_report(&*store, error_report(2, 2, "1.0.0", "linux", "demo::run", 2), OCT + 1);
+    store_report(&*store, error_report(3, 3, "1.1.0", "macos", "demo::run", 3), NOV);
+    let b = store_report(&*store, error_report(4, 1, "1.0.0", "linux", "demo::apply", 1), OCT + 2);
+    let out = store.apply_retention(NOV - 1).unwrap();
+    assert_eq!(out.error_reports_deleted, 3);
+    assert_eq!(store.error_report_count("demo").unwrap(), 1);
+    let groups = store.error_groups("demo").unwrap();
+    assert_eq!(groups.len(), 1, "a group with no report left is gone");
+    let g = &groups[0];
+    assert_eq!(g.group, a1.group);
+    assert_eq!(
+        (g.count, g.signatures, g.first_seen_ms, g.last_seen_ms),
+        (1, 1, NOV, NOV)
+    );
+    assert_eq!(g.versions.len(), 1);
+    assert!(store.error_group("demo", &b.group).unwrap().is_none());
+    // A deleted report's id may come again: it is stored as new.
+    let again = store_report(&*store, error_report(1, 1, "1.0.0", "linux", "demo::run", 1), NOV + 1);
+    assert!(!again.duplicate);
+    assert_eq!(store.apply_retention(NOV - 1).unwrap().error_reports_deleted, 0);
+}
+
 /// Opens the SQLite store in `dir`; every call opens the same database.
 fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
     move || Box::new(SqliteStore::open(dir).unwrap())
@@ -347,6 +465,9 @@ macro_rules! store_suite {
                 alerts_need_a_registered_product_and_write_nothing_otherwise,
                 retention_keeps_counts_and_deletes_rows,
                 routes_are_stored_once,
+                error_reports_are_stored_once_and_grouped,
+                error_report_drops_are_counted,
+                retention_deletes_old_error_reports_and_their_groups,
             );
         }
     };

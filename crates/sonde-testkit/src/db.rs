@@ -98,3 +98,20 @@ pub fn pings(data_dir: &Path, product: &str) -> Vec<StoredPing> {
     .collect::<Result<_, _>>()
     .expect("read pings")
 }
+
+/// The bytes of `<data_dir>/sonde.db` and of its write-ahead log, one after
+/// the other: what a test searches to show a value never reached the disk.
+pub fn raw_bytes(data_dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in [DB_FILE, "sonde.db-wal"] {
+        if let Ok(b) = std::fs::read(data_dir.join(name)) {
+            bytes.extend(b);
+        }
+    }
+    bytes
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}

@@ -1,8 +1,8 @@
 //! The event front doors: Hasura's `POST /v1/http` and `GET /v1/ws`
-//! (WebSocket), the native
-//! `POST /api/v1/events`, the published allowlist `GET /api/v1/schema`, the
-//! console snippet `GET /sdk/console.js`, and the admin routes for route
-//! templates and event counts. [`crate::app`] mounts them.
+//! (WebSocket), the native `POST /api/v1/events`, error reports
+//! `POST /api/v1/error-reports`, the published allowlist `GET /api/v1/schema`,
+//! the console snippet `GET /sdk/console.js`, and the admin routes for route
+//! templates, event counts and error groups. [`crate::app`] mounts them.
 //!
 //! Each front door is a thin adapter: read the body (size-limited, gzip
 //! decoded), decode it with [`sonde_protocol::hasura`] or
@@ -13,6 +13,7 @@
 
 mod admin;
 mod body;
+mod error_reports;
 mod hasura;
 mod native;
 mod route_cache;
@@ -32,6 +33,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/http", post(hasura::ingest))
         .route("/v1/ws", get(ws::upgrade))
         .route("/api/v1/events", post(native::ingest).options(native::preflight))
+        .route(
+            "/api/v1/error-reports",
+            post(error_reports::ingest).options(native::preflight),
+        )
         .route("/api/v1/schema", get(schema::schema))
         .route("/sdk/console.js", get(schema::console_js))
 }
@@ -41,4 +46,6 @@ pub(crate) fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
         .route("/api/v1/stats/events", get(admin::event_counts))
+        .route("/api/v1/errors", get(error_reports::list))
+        .route("/api/v1/errors/{group}", get(error_reports::show))
 }

@@ -28,10 +28,11 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
-use self::queue::{queue, EventRows, Msg, Routes};
+use self::queue::{queue, EventRows, Msg, ReportRow, Routes};
 use crate::{
-    schema, AlertRecord, CatalogData, EventCount, EventsStored, Month, NewAlert, NewEvents, NewPing, NewRelease,
-    Pending, RejectionCount, Release, RetentionOutcome, Store, StoreError, VersionConstraint,
+    schema, AlertRecord, CatalogData, ErrorGroup, ErrorGroupDetail, EventCount, EventsStored, Month, NewAlert,
+    NewErrorReport, NewEvents, NewPing, NewRelease, Pending, RejectionCount, Release, ReportStored, RetentionOutcome,
+    Store, StoreError, VersionConstraint,
 };
 
 /// Most ops committed in one transaction.
@@ -247,6 +248,10 @@ impl Store for SqliteStore {
         self.enqueue(routes, Msg::Routes)
     }
 
+    fn store_error_report(&self, report: NewErrorReport) -> Result<Pending<ReportStored>, StoreError> {
+        self.enqueue(ReportRow::new(report), Msg::ErrorReport)
+    }
+
     fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
         if self.sender.read().unwrap_or_else(|e| e.into_inner()).is_none() {
             return Err(StoreError::Closed);
@@ -292,6 +297,20 @@ impl Store for SqliteStore {
 
     fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError> {
         self.with_reader(|c| reads::event_counts(c, product, kind, include_test))
+    }
+
+    fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError> {
+        self.with_reader(|c| reads::error_groups(c, product, None))
+            .map(|groups| groups.into_iter().map(|d| d.group).collect())
+    }
+
+    fn error_group(&self, product: &str, group: &str) -> Result<Option<ErrorGroupDetail>, StoreError> {
+        self.with_reader(|c| reads::error_groups(c, product, Some(group)))
+            .map(|mut groups| groups.pop())
+    }
+
+    fn error_report_count(&self, product: &str) -> Result<u64, StoreError> {
+        self.with_reader(|c| reads::count(c, "SELECT count(*) FROM error_reports WHERE product = ?1", product))
     }
 
     fn close(&self) -> Result<(), StoreError> {

@@ -10,8 +10,8 @@ use sonde_protocol::ping::Dropped;
 use tokio::sync::oneshot;
 
 use crate::{
-    AlertRecord, Cause, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, Pending, Release, StoreError,
-    VersionConstraint,
+    AlertRecord, Cause, EventsStored, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending, Release,
+    ReportStored, StoreError, VersionConstraint,
 };
 
 /// One queued write and where its result goes.
@@ -78,6 +78,7 @@ pub(crate) enum Msg {
     RemoveAlert(Slot<i64, bool>),
     Versions(Slot<VersionConstraint, ()>),
     Routes(Slot<Routes, usize>),
+    ErrorReport(Slot<ReportRow, ReportStored>),
 }
 
 /// Builds a [`Msg`] variant and its handle.
@@ -97,6 +98,7 @@ impl Msg {
             Msg::RemoveAlert(s) => s.answer(),
             Msg::Versions(s) => s.answer(),
             Msg::Routes(s) => s.answer(),
+            Msg::ErrorReport(s) => s.answer(),
         }
     }
 
@@ -110,6 +112,7 @@ impl Msg {
             Msg::RemoveAlert(s) => s.fail(cause),
             Msg::Versions(s) => s.fail(cause),
             Msg::Routes(s) => s.fail(cause),
+            Msg::ErrorReport(s) => s.fail(cause),
         }
     }
 }
@@ -168,6 +171,39 @@ impl rusqlite::ToSql for EventId {
         match self {
             EventId::Uuid(bytes) => bytes.to_sql(),
             EventId::Text(text) => text.to_sql(),
+        }
+    }
+}
+
+/// An error report, its JSON serialized on the caller's thread.
+pub(crate) struct ReportRow {
+    pub(crate) product: String,
+    pub(crate) id: EventId,
+    pub(crate) report_id: String,
+    pub(crate) group: String,
+    pub(crate) version: Option<String>,
+    pub(crate) os: Option<String>,
+    pub(crate) signature: Option<String>,
+    pub(crate) received_at_ms: i64,
+    pub(crate) json: String,
+    pub(crate) dropped: Vec<Dropped>,
+}
+
+impl ReportRow {
+    /// Serializes `new` on the caller's thread.
+    pub(crate) fn new(new: NewErrorReport) -> Self {
+        let r = &new.report;
+        ReportRow {
+            product: new.product.as_str().to_owned(),
+            id: EventId::new(r.report_id.clone()),
+            report_id: r.report_id.clone(),
+            group: new.group.clone(),
+            version: r.version.clone(),
+            os: r.os.clone(),
+            signature: r.signature.clone(),
+            received_at_ms: new.received_at_ms,
+            json: serde_json::to_string(r).unwrap_or_else(|_| "{}".into()),
+            dropped: new.dropped,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! chunks of [`RETENTION_CHUNK`], each chunk one transaction on a connection
 //! of its own, so the writer's ingest batches interleave with a long pass.
 //! In the same transaction as its deletion, each event is added to
-//! `event_rollups` (see [`crate::rollup`]).
+//! `event_rollups` (see [`crate::rollup`]). Error reports received before
+//! the cutoff are deleted the same way, in chunks (their groups' figures are
+//! read from the reports kept, so nothing else changes).
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,13 +24,34 @@ pub(crate) fn run(path: &Path, cutoff_ms: i64) -> Result<RetentionOutcome, Store
         path: path.to_owned(),
         source: std::sync::Arc::new(e),
     })?;
-    let mut out = RetentionOutcome::default();
+    let mut out = RetentionOutcome {
+        error_reports_deleted: delete_error_reports(&mut conn, cutoff_ms).map_err(StoreError::write)?,
+        ..RetentionOutcome::default()
+    };
     loop {
         let deleted = delete_chunk(&mut conn, cutoff_ms).map_err(StoreError::write)?;
         if deleted == 0 {
             return Ok(out);
         }
         out.deleted += deleted;
+    }
+}
+
+/// Deletes error reports received before `cutoff_ms`, [`RETENTION_CHUNK`]
+/// per transaction; returns how many.
+fn delete_error_reports(conn: &mut Connection, cutoff_ms: i64) -> rusqlite::Result<u64> {
+    let mut total = 0;
+    loop {
+        let n = conn
+            .prepare_cached(
+                "DELETE FROM error_reports WHERE seq IN
+                 (SELECT seq FROM error_reports WHERE received_at_ms < ?1 LIMIT ?2)",
+            )?
+            .execute(params![cutoff_ms, RETENTION_CHUNK as i64])?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
     }
 }
 

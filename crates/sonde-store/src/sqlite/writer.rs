@@ -19,9 +19,10 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
 use super::first_seen::{FirstSeen, Seen};
-use super::queue::{EventRows, Msg, Routes, Slot};
+use super::queue::{EventRows, Msg, ReportRow, Routes, Slot};
 use crate::{
-    AlertRecord, Cause, EventsStored, Month, NewAlert, NewPing, NewRelease, Release, StoreError, VersionConstraint,
+    AlertRecord, Cause, EventsStored, Month, NewAlert, NewErrorReport, NewPing, NewRelease, Release, ReportStored,
+    StoreError, VersionConstraint,
 };
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
@@ -309,7 +310,47 @@ fn apply_op<'c>(tx: &'c Connection, msg: &mut Msg, ctx: &mut Ctx<'_, 'c>) -> rus
         Msg::RemoveAlert(slot) => apply_remove_alert(tx, slot, ctx.tally),
         Msg::Versions(slot) => apply_versions(tx, slot, ctx.tally),
         Msg::Routes(slot) => apply_routes(tx, slot),
+        Msg::ErrorReport(slot) => apply_error_report(tx, slot, ctx.tally),
     }
+}
+
+/// Stores a report unless its id is already stored; either way its dropped
+/// fields are counted.
+fn apply_error_report(
+    tx: &Connection,
+    slot: &mut Slot<ReportRow, ReportStored>,
+    tally: &mut Tally,
+) -> rusqlite::Result<()> {
+    let r = &slot.op;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO error_reports(product, id, group_id, version, os, signature, received_at_ms, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            r.product,
+            r.id,
+            r.group,
+            r.version,
+            r.os,
+            r.signature,
+            r.received_at_ms,
+            r.json
+        ])?;
+    let group = if inserted == 1 {
+        r.group.clone()
+    } else {
+        tx.prepare_cached("SELECT group_id FROM error_reports WHERE product = ?1 AND id = ?2")?
+            .query_row(params![r.product, r.id], |row| row.get(0))?
+    };
+    count_dropped(tally, &r.product, NewErrorReport::SOURCE, &r.dropped);
+    let stored = ReportStored {
+        report_id: r.report_id.clone(),
+        group,
+        duplicate: inserted == 0,
+    };
+    slot.set(Ok(stored));
+    Ok(())
 }
 
 fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<()> {
