@@ -11,7 +11,7 @@
 //! committed. No validation or storage logic lives here.
 
 mod admin;
-mod body;
+pub(crate) mod body;
 mod hasura;
 mod native;
 mod route_cache;

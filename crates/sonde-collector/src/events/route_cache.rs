@@ -3,6 +3,11 @@
 //! admin API. An entry is reloaded after [`TTL`] (so templates registered on
 //! another collector sharing the store are picked up) and at once after a
 //! registration on this one.
+//!
+//! Only registered products are looked up and cached (any other is
+//! [`RouteCacheError::UnknownProduct`] before the store is read), and the
+//! cache holds at most [`MAX_ENTRIES`] products: a request cannot make it grow
+//! by naming products nobody registered.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,14 +16,22 @@ use std::time::{Duration, Instant};
 use sonde_protocol::routes::{self, RouteTemplate, RouteTemplates};
 use sonde_store::{Store, StoreError};
 
+use crate::catalog::CatalogHandle;
 use crate::ApiError;
 
 /// How long a product's templates are served from memory.
 pub(super) const TTL: Duration = Duration::from_secs(5);
 
+/// Most products cached at once; past it, stale entries are dropped, and if
+/// none is stale the product is served without being cached.
+pub(super) const MAX_ENTRIES: usize = 4096;
+
 /// Why a product's templates could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum RouteCacheError {
+    /// Nobody registered the product.
+    #[error("unknown product {0:?}")]
+    UnknownProduct(String),
     /// The store could not read them.
     #[error("reading route templates: {0}")]
     Store(#[source] StoreError),
@@ -30,6 +43,7 @@ pub enum RouteCacheError {
 impl From<RouteCacheError> for ApiError {
     fn from(e: RouteCacheError) -> Self {
         match e {
+            RouteCacheError::UnknownProduct(p) => ApiError::UnknownProduct(p),
             RouteCacheError::Store(e) => ApiError::from(e),
             RouteCacheError::Task(e) => ApiError::Task(e),
         }
@@ -39,20 +53,27 @@ impl From<RouteCacheError> for ApiError {
 /// The cache.
 pub struct RouteCache {
     store: Arc<dyn Store>,
+    catalog: Arc<CatalogHandle>,
     entries: RwLock<HashMap<String, (Instant, Arc<RouteTemplates>)>>,
 }
 
 impl RouteCache {
-    /// An empty cache over `store`'s route templates.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// An empty cache over `store`'s route templates, for the products
+    /// registered in `catalog`.
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>) -> Self {
         RouteCache {
             store,
+            catalog,
             entries: RwLock::new(HashMap::new()),
         }
     }
 
-    /// The templates of `product` (read off the async workers on a miss).
+    /// The templates of `product` (read off the async workers on a miss);
+    /// [`RouteCacheError::UnknownProduct`] if it is not registered.
     pub async fn get(&self, product: &str) -> Result<Arc<RouteTemplates>, RouteCacheError> {
+        if !self.catalog.current().has_product(product) {
+            return Err(RouteCacheError::UnknownProduct(product.to_owned()));
+        }
         if let Some((at, t)) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
             if at.elapsed() < TTL {
                 return Ok(t.clone());
@@ -73,10 +94,13 @@ impl RouteCache {
             }
         }
         let templates = Arc::new(templates);
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(product.to_owned(), (Instant::now(), templates.clone()));
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(product) {
+            entries.retain(|_, (at, _)| at.elapsed() < TTL);
+        }
+        if entries.len() < MAX_ENTRIES || entries.contains_key(product) {
+            entries.insert(product.to_owned(), (Instant::now(), templates.clone()));
+        }
         Ok(templates)
     }
 
