@@ -221,7 +221,7 @@ impl hyper::service::Service<Request<Incoming>> for Service {
     }
 }
 
-/// A request body that fails with [`BodyTimedOut`] once its deadline has
+/// A request body that fails with [`BodyError::TimedOut`] once its deadline has
 /// passed. The timer is only armed when the body is not all there on the
 /// first read, so a request whose body arrived with its headers costs none.
 #[derive(Debug)]
@@ -241,18 +241,13 @@ impl DeadlineBody {
     }
 }
 
-/// A request body did not arrive whole within the body timeout.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("the request body did not arrive within the body timeout")]
-pub(crate) struct BodyTimedOut;
-
 /// Why reading a request body failed: it timed out, or hyper refused it
 /// (malformed chunked encoding, a connection closed mid-body).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BodyError {
-    /// See [`BodyTimedOut`].
-    #[error(transparent)]
-    TimedOut(#[from] BodyTimedOut),
+    /// The body did not arrive whole within the body timeout.
+    #[error("the request body did not arrive within the body timeout")]
+    TimedOut,
     /// hyper's error.
     #[error(transparent)]
     Read(#[from] hyper::Error),
@@ -266,7 +261,7 @@ impl HttpBody for DeadlineBody {
         let this = self.get_mut();
         if let Some(timer) = this.timer.as_mut() {
             if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Some(Err(BodyTimedOut.into())));
+                return Poll::Ready(Some(Err(BodyError::TimedOut)));
             }
         }
         match Pin::new(&mut this.inner).poll_frame(cx) {
@@ -277,7 +272,7 @@ impl HttpBody for DeadlineBody {
                     .timer
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
                 if timer.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Some(Err(BodyTimedOut.into())));
+                    return Poll::Ready(Some(Err(BodyError::TimedOut)));
                 }
                 Poll::Pending
             }

@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::conn::BodyTimedOut;
+use crate::conn::BodyError;
 use crate::ApiError;
 
 /// Reads `body`, at most `limit` bytes as sent. A `Content-Length` over the
@@ -27,22 +27,24 @@ pub(crate) async fn read_raw(headers: &HeaderMap, body: Body, limit: usize) -> R
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if caused_by::<LengthLimitError>(&*e) => Err(too_large),
-        Err(e) if caused_by::<BodyTimedOut>(&*e) => Err(ApiError::BodyTimeout),
+        Err(e) if cause::<LengthLimitError>(&*e).is_some() => Err(too_large),
+        Err(e) if cause::<BodyError>(&*e).is_some_and(|b| matches!(b, BodyError::TimedOut)) => {
+            Err(ApiError::BodyTimeout)
+        }
         Err(e) => Err(ApiError::MalformedBody(e)),
     }
 }
 
-/// Whether `E` is `e` or one of its sources.
-fn caused_by<E: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
+/// `e` or the first of its sources that is an `E`.
+fn cause<'a, E: std::error::Error + 'static>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a E> {
     let mut cur = Some(e);
     while let Some(err) = cur {
-        if err.is::<E>() {
-            return true;
+        if let Some(found) = err.downcast_ref::<E>() {
+            return Some(found);
         }
         cur = err.source();
     }
-    false
+    None
 }
 
 /// Reads an event body (at most `limit` bytes, as sent and once decoded; see
