@@ -128,7 +128,10 @@ fn unknown_product_requests(product: &str) -> [Vec<u8>; 4] {
             "/api/v1/events",
             &format!("{{\"product\":\"{product}\",\"events\":[]}}"),
         ),
-        post(&format!("/v1/http?product={product}"), "{\"topic\":\"x\",\"data\":{}}"),
+        post(
+            &format!("/v1/http?product={product}"),
+            "{\"topic\":\"cli\",\"data\":{}}",
+        ),
         post(&format!("/v1/telemetry/{product}"), "{}"),
     ]
 }

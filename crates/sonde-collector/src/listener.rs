@@ -40,7 +40,7 @@ const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: application/json\r\n\
 retry-after: 1\r\n\
 connection: close\r\n\
-content-length: 102\r\n\r\n\
+content-length: 98\r\n\r\n\
 {\"error\":{\"code\":\"unavailable\",\"message\":\"the collector is at its connection limit, retry later\"}}";
 
 /// The open connections, each with its [`Slot`].

@@ -4,10 +4,11 @@
 //! another collector sharing the store are picked up) and at once after a
 //! registration on this one.
 //!
-//! Only registered products are looked up and cached (any other is
-//! [`RouteCacheError::UnknownProduct`] before the store is read), and the
-//! cache holds at most [`MAX_ENTRIES`] products: a request cannot make it grow
-//! by naming products nobody registered.
+//! Only registered products are looked up in the store and cached; any other
+//! gets the built-in templates alone, made for the request and not kept (the
+//! pipeline refuses its events afterwards, so a door's own errors keep their
+//! precedence). The cache holds at most [`MAX_ENTRIES`] products: a request
+//! cannot make it grow by naming products nobody registered.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -29,9 +30,6 @@ pub(super) const MAX_ENTRIES: usize = 4096;
 /// Why a product's templates could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum RouteCacheError {
-    /// Nobody registered the product.
-    #[error("unknown product {0:?}")]
-    UnknownProduct(String),
     /// The store could not read them.
     #[error("reading route templates: {0}")]
     Store(#[source] StoreError),
@@ -43,7 +41,6 @@ pub enum RouteCacheError {
 impl From<RouteCacheError> for ApiError {
     fn from(e: RouteCacheError) -> Self {
         match e {
-            RouteCacheError::UnknownProduct(p) => ApiError::UnknownProduct(p),
             RouteCacheError::Store(e) => ApiError::from(e),
             RouteCacheError::Task(e) => ApiError::Task(e),
         }
@@ -69,10 +66,10 @@ impl RouteCache {
     }
 
     /// The templates of `product` (read off the async workers on a miss);
-    /// [`RouteCacheError::UnknownProduct`] if it is not registered.
+    /// the built-in ones alone, uncached, if it is not registered.
     pub async fn get(&self, product: &str) -> Result<Arc<RouteTemplates>, RouteCacheError> {
         if !self.catalog.current().has_product(product) {
-            return Err(RouteCacheError::UnknownProduct(product.to_owned()));
+            return Ok(Arc::new(routes::builtin(product)));
         }
         if let Some((at, t)) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
             if at.elapsed() < TTL {
