@@ -13,14 +13,19 @@
 //!   the body stops (408 on time-out).
 //!
 //! A connection that overstays its phase, is evicted, or outlives the
-//! shutdown grace period is dropped, which closes the socket. Only HTTP/1.1 is
+//! shutdown grace period is dropped, which closes the socket. A connection
+//! closed after an answer sent before its request body was read (a 413 by
+//! `Content-Length`, ...) lingers first ([`Lingering`]): it shuts down its
+//! sending side and reads and discards what the client still sends, for at
+//! most [`LINGER`], so that the close does not reset the connection before the
+//! client has read the answer. Only HTTP/1.1 is
 //! spoken: hyper's HTTP/1 server alone is used, so an HTTP/2 preface is a
 //! malformed request and the connection is closed.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -31,7 +36,7 @@ use axum::Router;
 use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, Notify};
 use tokio::time::Sleep;
 
@@ -73,12 +78,18 @@ impl Clock {
 /// The deadline of a busy connection: none.
 const BUSY: u64 = u64::MAX;
 
+/// How long a connection closed with a request body unread keeps reading
+/// (and discarding) it before it closes.
+const LINGER: Duration = Duration::from_secs(5);
+
 /// A connection's phase and the signal that closes it.
 #[derive(Debug)]
 pub(crate) struct Slot {
     /// When a waiting connection is closed ([`Clock`] milliseconds), or
     /// [`BUSY`].
     deadline: AtomicU64,
+    /// A request body was left unread: linger before closing.
+    unread_body: AtomicBool,
     cut: Notify,
 }
 
@@ -87,6 +98,7 @@ impl Slot {
     pub(crate) fn new(deadline: u64) -> Self {
         Slot {
             deadline: AtomicU64::new(deadline),
+            unread_body: AtomicBool::new(false),
             cut: Notify::new(),
         }
     }
@@ -168,6 +180,12 @@ where
         slot: slot.clone(),
         shared: shared.clone(),
     };
+    let io = Lingering {
+        io,
+        slot: slot.clone(),
+        timer: None,
+        shut: false,
+    };
     let conn = shared.http.serve_connection(TokioIo::new(io), service).with_upgrades();
     tokio::pin!(conn);
     let mut draining = *shutdown.borrow();
@@ -210,7 +228,8 @@ impl hyper::service::Service<Request<Incoming>> for Service {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         self.slot.deadline.store(BUSY, Ordering::Relaxed);
         let deadline = tokio::time::Instant::now() + self.shared.timeouts.body;
-        let req = req.map(|body| Body::new(DeadlineBody::new(body, deadline)));
+        let slot = self.slot.clone();
+        let req = req.map(|body| Body::new(DeadlineBody::new(body, deadline, slot)));
         let answer = tower_service::Service::call(&mut self.shared.router.clone(), req);
         let (slot, clock, idle) = (self.slot.clone(), self.shared.clock, self.shared.timeouts.idle);
         Box::pin(async move {
@@ -229,14 +248,25 @@ struct DeadlineBody {
     inner: Incoming,
     deadline: tokio::time::Instant,
     timer: Option<Pin<Box<Sleep>>>,
+    /// Told when the body is dropped before its end.
+    slot: Arc<Slot>,
 }
 
 impl DeadlineBody {
-    fn new(inner: Incoming, deadline: tokio::time::Instant) -> Self {
+    fn new(inner: Incoming, deadline: tokio::time::Instant, slot: Arc<Slot>) -> Self {
         DeadlineBody {
             inner,
             deadline,
             timer: None,
+            slot,
+        }
+    }
+}
+
+impl Drop for DeadlineBody {
+    fn drop(&mut self) {
+        if !self.inner.is_end_stream() {
+            self.slot.unread_body.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -285,5 +315,68 @@ impl HttpBody for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A connection's I/O that, when hyper shuts it down after a request body was
+/// left unread, shuts down its sending side and then reads and discards what
+/// the client still sends until the client closes or [`LINGER`] has passed.
+#[derive(Debug)]
+struct Lingering<I> {
+    io: I,
+    slot: Arc<Slot>,
+    timer: Option<Pin<Box<Sleep>>>,
+    shut: bool,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Lingering<I> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<I> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if !this.shut {
+            std::task::ready!(Pin::new(&mut this.io).poll_shutdown(cx))?;
+            this.shut = true;
+        }
+        if !this.slot.unread_body.load(Ordering::Relaxed) {
+            return Poll::Ready(Ok(()));
+        }
+        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(LINGER)));
+        let mut sink = [0u8; 8192];
+        loop {
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = ReadBuf::new(&mut sink);
+            match Pin::new(&mut this.io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {}
+                Poll::Ready(_) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }

@@ -135,6 +135,19 @@ fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
             !String::from_utf8_lossy(conn.received()).contains("100 Continue"),
             "{path}"
         );
+
+        // A client that sends the whole over-limit body before reading still
+        // gets the 413: the collector reads and discards the body before it
+        // closes, instead of resetting the connection under the client.
+        let mut conn = Conn::open(h.addr());
+        let body = vec![b' '; 3 * 1024 * 1024];
+        let head = post_head(path, &format!("Content-Length: {}\r\n", body.len()));
+        assert!(
+            conn.send(head.as_bytes()) && conn.send(&body),
+            "{path}: reset while sending"
+        );
+        let r = conn.read_response(PATIENCE).expect("the 413");
+        assert_eq!(r.status, 413, "{path}");
     }
 }
 
