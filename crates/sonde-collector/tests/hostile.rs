@@ -3,8 +3,8 @@
 //! the connection cap idle connections make room and busy ones are never
 //! evicted (a new client gets 503 instead); bodies over the limit are refused
 //! by their declared length before a byte is read; a malformed chunked body
-//! is a 400 of its own; HTTP/2 is not spoken; the data directory and its
-//! files are private. The real binary under a 1,024-descriptor limit, and
+//! is a 400 of its own; HTTP/2 is not spoken; the TLS listener has the same
+//! timeouts; the data directory and its files are private. The real binary under a 1,024-descriptor limit, and
 //! memory, are in the CLI's `hostile_serve` tests.
 
 mod common;
@@ -279,4 +279,29 @@ fn the_data_directory_and_its_files_are_private() {
     for file in ["sonde.db", "sonde.db-wal", "sonde.db-shm"] {
         assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
     }
+}
+
+#[test]
+fn the_tls_listener_has_the_same_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = sonde_testkit::tls::TestCa::new("hostile test CA");
+    let (_, chain, key) = ca.write_files(dir.path(), "localhost");
+    let h = with(|c| {
+        c.header_timeout = secs(1);
+        c.tls_cert = Some(chain);
+        c.tls_key = Some(key);
+    });
+    // A connection that never starts its handshake is closed.
+    let mut silent = Conn::open(h.addr());
+    assert!(silent.closed_within(PATIENCE), "a silent TLS connection stays open");
+    assert!(silent.received().is_empty());
+    // The listener still serves HTTPS.
+    let root = ureq::tls::Certificate::from_der(&ca.der).to_owned();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&[root]))
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder().tls_config(tls).build().into();
+    let url = format!("https://localhost:{}/healthz", h.addr().port());
+    let response = agent.get(&url).call().expect("an HTTPS answer");
+    assert_eq!(response.status().as_u16(), 200);
 }
