@@ -47,7 +47,9 @@ fn a_new_client_is_served_while_1100_idle_sockets_are_open_under_a_1024_file_lim
     let mut idle: Vec<Conn> = (0..1100).map(|_| Conn::open(s.addr())).collect();
     let r = exchange(s.addr(), GET_HEALTH);
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(open_files(s.pid()) < 1024, "{} descriptors open", open_files(s.pid()));
+    // The cap (1,024 less 128 kept in reserve) leaves descriptors to spare.
+    let open = open_files(s.pid());
+    assert!(open <= 1024 - 64, "{open} descriptors open under a limit of 1,024");
     // Idle connections were closed to make room: at least those beyond the cap.
     let mut closed = vec![false; idle.len()];
     wait::until("the idle connections beyond the cap to be closed", || {
