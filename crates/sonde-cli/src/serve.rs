@@ -33,7 +33,8 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:7070; port 0 picks a free port).
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
-    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers.
+    /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
+    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
@@ -59,6 +60,21 @@ pub(crate) struct ServeArgs {
     /// the core left to the store's writer thread; at least 1).
     #[arg(long, env = "SONDE_WORKERS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: Option<u16>,
+    /// Seconds a new connection has to send a request's headers, TLS
+    /// handshake included (default 10).
+    #[arg(long, env = "SONDE_HEADER_TIMEOUT_SECS", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a request's body may take to arrive whole (default 30); then 408.
+    #[arg(long, env = "SONDE_BODY_TIMEOUT_SECS", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: Option<u64>,
+    /// Seconds a kept-alive connection may wait idle for its next request (default 60).
+    #[arg(long, env = "SONDE_IDLE_TIMEOUT_SECS", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: Option<u64>,
+    /// Most connections open at once (default 4096, lowered to fit under the
+    /// open-file limit); past it idle connections are closed, or new ones
+    /// answered 503.
+    #[arg(long, env = "SONDE_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
 }
 
 /// `--durability` values.
@@ -98,6 +114,14 @@ struct FileConfig {
     event_retention_days: Option<u64>,
     durability: Option<DurabilityArg>,
     workers: Option<u16>,
+    #[serde(alias = "header-timeout-secs")]
+    header_timeout_secs: Option<u64>,
+    #[serde(alias = "body-timeout-secs")]
+    body_timeout_secs: Option<u64>,
+    #[serde(alias = "idle-timeout-secs")]
+    idle_timeout_secs: Option<u64>,
+    #[serde(alias = "max-connections")]
+    max_connections: Option<u32>,
 }
 
 /// The configuration after merging every source.
@@ -119,6 +143,14 @@ pub(crate) struct Resolved {
     pub durability: DurabilityArg,
     /// Threads answering HTTP requests.
     pub workers: u16,
+    /// Seconds a new connection has to send a request's headers.
+    pub header_timeout_secs: u64,
+    /// Seconds a request's body may take to arrive.
+    pub body_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait idle.
+    pub idle_timeout_secs: u64,
+    /// Most connections open at once (before the open-file limit lowers it).
+    pub max_connections: u32,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -172,6 +204,35 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         Some(n) => n,
         None => default_workers(),
     };
+    let defaults = sonde_collector::Config::default();
+    let secs = |arg: Option<u64>, file: Option<u64>, name: &str, default: std::time::Duration| match arg.or(file) {
+        Some(0) => Err(UsageError(format!("{name} must be at least 1 second"))),
+        Some(n) => Ok(n),
+        None => Ok(default.as_secs()),
+    };
+    let header_timeout_secs = secs(
+        args.header_timeout_secs,
+        file.header_timeout_secs,
+        "header_timeout_secs",
+        defaults.header_timeout,
+    )?;
+    let body_timeout_secs = secs(
+        args.body_timeout_secs,
+        file.body_timeout_secs,
+        "body_timeout_secs",
+        defaults.body_timeout,
+    )?;
+    let idle_timeout_secs = secs(
+        args.idle_timeout_secs,
+        file.idle_timeout_secs,
+        "idle_timeout_secs",
+        defaults.idle_timeout,
+    )?;
+    let max_connections = match args.max_connections.or(file.max_connections) {
+        Some(0) => return Err(UsageError("max_connections must be at least 1".into()).into()),
+        Some(n) => n,
+        None => u32::try_from(defaults.max_connections).unwrap_or(u32::MAX),
+    };
     Ok(Resolved {
         listen,
         data_dir,
@@ -181,6 +242,10 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         event_retention_days,
         durability,
         workers,
+        header_timeout_secs,
+        body_timeout_secs,
+        idle_timeout_secs,
+        max_connections,
     })
 }
 
@@ -188,7 +253,8 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
         // axum's accept loop logs each peer's address at trace level: never
-        // let an IP address into the logs, whatever RUST_LOG says.
+        // let an IP address into the logs, whatever RUST_LOG says (the
+        // collector's own loop logs none).
         .add_directive("axum::serve=off".parse().expect("valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -230,6 +296,10 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         tls_key: resolved.tls_key.clone(),
         event_retention: std::time::Duration::from_secs(resolved.event_retention_days.saturating_mul(86_400)),
         durability: resolved.durability.into(),
+        header_timeout: std::time::Duration::from_secs(resolved.header_timeout_secs),
+        body_timeout: std::time::Duration::from_secs(resolved.body_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(resolved.idle_timeout_secs),
+        max_connections: usize::try_from(resolved.max_connections).unwrap_or(usize::MAX),
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -274,7 +344,7 @@ mod tests {
         let file = dir.path().join("sonde.toml");
         std::fs::write(
             &file,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\nworkers = 3\n",
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\nworkers = 3\nheader_timeout_secs = 2\nmax_connections = 100\n",
         )
         .unwrap();
         let defaults = resolve(&global(None), &ServeArgs::default()).unwrap();
@@ -282,6 +352,15 @@ mod tests {
         assert_eq!(defaults.data_dir, PathBuf::from("./sonde-data"));
         assert_eq!(defaults.durability, DurabilityArg::Machine);
         assert_eq!(defaults.workers, default_workers());
+        assert_eq!(
+            (
+                defaults.header_timeout_secs,
+                defaults.body_timeout_secs,
+                defaults.idle_timeout_secs,
+                defaults.max_connections
+            ),
+            (10, 30, 60, 4096)
+        );
         assert!(defaults.workers >= 1);
         let args = ServeArgs {
             config: Some(file.clone()),
@@ -293,6 +372,7 @@ mod tests {
         assert_eq!(from_file.log_format, LogFormat::Json);
         assert_eq!(from_file.durability, DurabilityArg::Process);
         assert_eq!(from_file.workers, 3);
+        assert_eq!((from_file.header_timeout_secs, from_file.max_connections), (2, 100));
         let args = ServeArgs {
             config: Some(file),
             listen: Some("127.0.0.1:9100".into()),

@@ -29,6 +29,20 @@ pub struct Config {
     /// What an acknowledged write survives: the machine (default, fsync per
     /// group commit) or only the collector process.
     pub durability: sonde_store::Durability,
+    /// How long a new connection has to send a request's headers, TLS
+    /// handshake included (10 s); then it is closed.
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive whole, from its headers
+    /// (30 s); then the request is answered 408 and the connection closed.
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may stay idle after an answer before
+    /// the next request's headers are in (60 s); then it is closed.
+    pub idle_timeout: Duration,
+    /// Most connections open at once (4096), lowered to fit under the
+    /// open-file limit with descriptors to spare. At the cap the longest-
+    /// waiting idle connection is closed for a new one; when every connection
+    /// is busy, the new one is answered 503.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -44,6 +58,10 @@ impl Default for Config {
             event_retention: Duration::from_secs(400 * 24 * 3600),
             retention_interval: Duration::from_secs(3600),
             durability: sonde_store::Durability::default(),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
         }
     }
 }

@@ -128,12 +128,20 @@ pub enum ApiError {
     /// 405 `method_not_allowed`: the endpoint exists, the method does not.
     #[error("this endpoint does not take that method; the Allow header lists those it takes")]
     MethodNotAllowed,
-    /// 413 `payload_too_large`: an event body over its limit once decoded.
+    /// 413 `payload_too_large`: a body over its limit, as declared by its
+    /// `Content-Length` (refused before it is read) or once decoded.
     #[error("the body is over {limit} bytes (after decoding); send smaller batches")]
     BodyTooLarge {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// 400 `malformed_body`: the body could not be read (malformed chunked
+    /// encoding, or the connection ended mid-body).
+    #[error("the body could not be read: {0}")]
+    MalformedBody(#[source] axum::BoxError),
+    /// 408 `body_timeout`: the body did not arrive within the body timeout.
+    #[error("the body did not arrive within the collector's body timeout")]
+    BodyTimeout,
     /// 415 `unsupported_media_type`: a checkpoint body whose type is not JSON.
     #[error("content type {0:?} is not JSON: send application/json or no Content-Type")]
     NotJson(String),
@@ -187,6 +195,7 @@ impl ApiError {
             | ApiError::InvalidId { .. }
             | ApiError::InvalidMonth(_)
             | ApiError::InvalidKind(_)
+            | ApiError::MalformedBody(_)
             | ApiError::Path(_)
             | ApiError::Query(_)
             | ApiError::NotWebSocket(_)
@@ -200,6 +209,7 @@ impl ApiError {
             | ApiError::UnknownErrorGroup(_)
             | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -245,6 +255,8 @@ impl ApiError {
             ApiError::UnknownAlert(_) => "unknown_alert",
             ApiError::NoRoute => "no_route",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MalformedBody(_) => "malformed_body",
+            ApiError::BodyTimeout => "body_timeout",
             ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => "payload_too_large",
             ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
                 "unsupported_media_type"
@@ -368,7 +380,7 @@ pub enum CollectorError {
         /// The key file.
         key: std::path::PathBuf,
         /// Why.
-        source: std::io::Error,
+        source: crate::tls::TlsError,
     },
     /// A task of the collector (opening the store, serving, closing) panicked.
     #[error("a collector task did not finish: {0}")]

@@ -17,6 +17,8 @@
 //! - [`admin`]: admin inputs and their validation, shared with the CLI.
 //! - [`semver_rules`]: how versions are compared and ranges matched.
 //! - [`clock`]: the collector's clock; the store is given every time it records.
+//! - `listener` and `conn`: the accept loop, with its connection cap, and each
+//!   connection's timeouts (HTTP/1.1 only, plain or TLS).
 //!
 //! Nothing here logs or stores a client's IP address.
 //!
@@ -34,9 +36,11 @@ pub mod admin;
 pub mod catalog;
 pub mod clock;
 mod config;
+mod conn;
 mod error;
 pub mod events;
 pub mod extract;
+mod listener;
 mod open;
 pub mod pipeline;
 pub mod retention;
@@ -44,6 +48,7 @@ pub mod routes;
 pub mod semver_rules;
 mod server;
 mod state;
+mod tls;
 pub mod token;
 
 pub use config::Config;
@@ -52,6 +57,7 @@ pub use extract::{ApiJson, ApiQuery};
 pub use pipeline::{IngestSummary, Pipeline, PipelineError};
 pub use server::{start, start_in_background, BackgroundCollector, Running};
 pub use state::AppState;
+pub use tls::TlsError;
 
 use axum::Router;
 

@@ -60,13 +60,15 @@ pub(crate) async fn open(config: &Config) -> Result<Opened, CollectorError> {
 /// the current month's first-seen signatures in memory, so a second collector
 /// on the same file would count uniques twice: it is refused instead. The CLI's
 /// admin verbs do not take this lock and may write beside a running collector.
+/// The directory is made private to its owner (mode 0700 on Unix, see
+/// [`sonde_store::sqlite::private`]).
 fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CollectorError> {
-    std::fs::create_dir_all(dir)?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("collector.lock"))?;
+    sonde_store::sqlite::private::create_dir(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(dir.join("collector.lock"))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(CollectorError::DataDirInUse(dir.to_owned())),

@@ -14,6 +14,7 @@ use sonde_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::conn::{Clock, Shared, Timeouts};
 use crate::open::{open, Opened};
 use crate::{app, CollectorError, Config};
 
@@ -24,7 +25,7 @@ pub struct Running {
     data_dir: PathBuf,
     tls: bool,
     stop: watch::Sender<bool>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     poller: JoinHandle<()>,
     store: Arc<dyn Store>,
     grace: std::time::Duration,
@@ -59,46 +60,42 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let data_dir = config.data_dir.clone();
     let router = app(state.clone());
 
+    let tls_acceptor = match &tls {
+        None => None,
+        Some((cert, key)) => Some(crate::tls::acceptor(cert, key).map_err(|source| CollectorError::Tls {
+            cert: cert.clone(),
+            key: key.clone(),
+            source,
+        })?),
+    };
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| CollectorError::Bind {
         addr: config.listen,
         source,
     })?;
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let (stop, stop_rx) = watch::channel(false);
 
-    let server = match &tls {
-        None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            let mut rx = stop_rx.clone();
-            // `into_make_service`: serving a bare `Router` re-boxes every route
-            // per connection (costly with `Connection: close`, see bench/runs/2026-11-22/check.md).
-            let serve = axum::serve(listener, router.into_make_service()).with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|s| *s).await;
-            });
-            tokio::spawn(async move { serve.await })
-        }
-        Some((cert, key)) => {
-            // Both ring and aws-lc-rs may be compiled in; pick one explicitly.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(|source| CollectorError::Tls {
-                    cert: cert.clone(),
-                    key: key.clone(),
-                    source,
-                })?;
-            let handle = axum_server::Handle::new();
-            let server = axum_server::from_tcp_rustls(listener, tls_config)?.handle(handle.clone());
-            let mut rx = stop_rx.clone();
-            let grace = config.shutdown_grace;
-            tokio::spawn(async move {
-                let _ = rx.wait_for(|s| *s).await;
-                handle.graceful_shutdown(Some(grace));
-            });
-            tokio::spawn(async move { server.serve(router.into_make_service()).await })
-        }
+    let fd_limit = crate::listener::raise_fd_limit();
+    let max_connections = crate::listener::cap(config.max_connections, fd_limit);
+    let timeouts = Timeouts {
+        header: config.header_timeout,
+        body: config.body_timeout,
+        idle: config.idle_timeout,
     };
+    // The router is cloned per request (one reference count): never
+    // `with_state` per connection, which re-boxes every route (see
+    // bench/runs/2026-11-22/check.md).
+    let shared = Arc::new(Shared::new(router, timeouts, Clock::new()));
+    let server = tokio::spawn(crate::listener::run(
+        listener,
+        tls_acceptor,
+        shared,
+        max_connections,
+        stop_rx.clone(),
+        config.shutdown_grace,
+    ));
     tokio::spawn(crate::retention::task(
         store.clone(),
         config.event_retention,
@@ -111,7 +108,14 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         config.catalog_poll,
         stop_rx,
     ));
-    tracing::info!(%local_addr, tls = tls.is_some(), data_dir = %data_dir.display(), "collector listening");
+    tracing::info!(
+        %local_addr,
+        tls = tls.is_some(),
+        data_dir = %data_dir.display(),
+        max_connections,
+        fd_limit,
+        "collector listening"
+    );
     Ok(Running {
         local_addr,
         admin_token,
@@ -158,27 +162,16 @@ impl Running {
             tracing::warn!(open, "WebSockets did not close within the shutdown grace period");
         }
         let _ = self.stop.send(true);
-        let mut server = self.server;
-        // In-flight requests get `shutdown_grace` to finish; a client that
-        // holds a connection open longer is cut off.
-        let served = match tokio::time::timeout(self.grace, &mut server).await {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::warn!("in-flight requests did not finish within the shutdown grace period; closing them");
-                server.abort();
-                Ok(Ok(()))
-            }
-        };
+        // The listener gives in-flight requests `shutdown_grace` to finish,
+        // then closes what is left, so it ends soon after.
+        let served = self.server.await;
         let _ = self.poller.await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.close())
             .await
             .map_err(CollectorError::Task)??;
         tracing::info!("collector stopped; every queued write committed");
-        match served {
-            Ok(r) => r.map_err(CollectorError::Io),
-            Err(e) => Err(CollectorError::Task(e)),
-        }
+        served.map_err(CollectorError::Task)
     }
 }
 

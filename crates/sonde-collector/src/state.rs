@@ -39,7 +39,7 @@ impl AppState {
     /// `admin_token`.
     pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
         let pipeline = Pipeline::new(store.clone(), catalog.clone());
-        let routes = RouteCache::new(store.clone());
+        let routes = RouteCache::new(store.clone(), catalog.clone());
         AppState {
             inner: Arc::new(Inner {
                 pipeline,

@@ -1,6 +1,8 @@
 //! HTTP as the tests speak it: byte-exact HTTP/1.1 exchanges on a fresh
-//! connection (for requests exactly as a real client's bytes), and a `ureq`
-//! agent that returns every status instead of failing on 4xx/5xx.
+//! connection (for requests exactly as a real client's bytes), a raw
+//! connection kept open across requests ([`Conn`], for keep-alive and for
+//! clients that stall), and a `ureq` agent that returns every status instead
+//! of failing on 4xx/5xx.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -129,6 +131,97 @@ pub fn try_get(addr: SocketAddr, path: &str) -> Option<RawResponse> {
 
 fn get_request(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+}
+
+/// A raw TCP connection to a server, kept open across requests: send any
+/// bytes, read one answer at a time, see whether the server closed it.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to `addr`; panics when it cannot.
+    pub fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+        stream.set_read_timeout(Some(READ_TIMEOUT)).expect("read timeout");
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends `bytes`; `false` when the server has closed the connection.
+    pub fn send(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).and_then(|()| self.stream.flush()).is_ok()
+    }
+
+    /// Reads one answer (headers and a `Content-Length` body); `None` when
+    /// the connection closes first or nothing comes within `timeout`.
+    pub fn read_response(&mut self, timeout: Duration) -> Option<RawResponse> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(split) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = parse(&self.buf[..split + 4])?;
+                let len: usize = head.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                if self.buf.len() >= split + 4 + len {
+                    let rest = self.buf.split_off(split + 4 + len);
+                    let whole = std::mem::replace(&mut self.buf, rest);
+                    return parse(&whole);
+                }
+            }
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .ok()?;
+            let mut chunk = [0u8; 16 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Sends `request` and reads its answer (waiting up to a minute).
+    pub fn request(&mut self, request: &[u8]) -> Option<RawResponse> {
+        if !self.send(request) {
+            return None;
+        }
+        self.read_response(READ_TIMEOUT)
+    }
+
+    /// Waits up to `timeout` for the server to close the connection,
+    /// discarding whatever it sends first; whether it did.
+    pub fn closed_within(&mut self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
+                return false;
+            };
+            if self
+                .stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .is_err()
+            {
+                return true;
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return true,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    return false
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+
+    /// What the server sent that no [`Conn::read_response`] consumed.
+    pub fn received(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 fn parse(buf: &[u8]) -> Option<RawResponse> {

@@ -1,5 +1,5 @@
-//! Whether processes are gone: for tests of detached uploaders and of
-//! collectors that must exit.
+//! Whether processes are gone (for tests of detached uploaders and of
+//! collectors that must exit), and how much memory one holds.
 
 /// Whether process `pid` is gone (or a zombie waiting to be reaped by init).
 pub fn gone(pid: u32) -> bool {
@@ -43,4 +43,14 @@ pub fn terminate(pid: u32) -> bool {
         .arg(pid.to_string())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// The resident set size of process `pid` in KiB (`VmRSS` in
+/// `/proc/<pid>/status`), or `None` when it cannot be read.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -12,7 +12,7 @@
 //! committed. No validation or storage logic lives here.
 
 mod admin;
-mod body;
+pub(crate) mod body;
 mod error_reports;
 mod hasura;
 mod native;

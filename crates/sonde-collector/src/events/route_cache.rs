@@ -3,6 +3,12 @@
 //! admin API. An entry is reloaded after [`TTL`] (so templates registered on
 //! another collector sharing the store are picked up) and at once after a
 //! registration on this one.
+//!
+//! Only registered products are looked up in the store and cached; any other
+//! gets the built-in templates alone, made for the request and not kept (the
+//! pipeline refuses its events afterwards, so a door's own errors keep their
+//! precedence). The cache holds at most [`MAX_ENTRIES`] products: a request
+//! cannot make it grow by naming products nobody registered.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,10 +17,15 @@ use std::time::{Duration, Instant};
 use sonde_protocol::routes::{self, RouteTemplate, RouteTemplates};
 use sonde_store::{Store, StoreError};
 
+use crate::catalog::CatalogHandle;
 use crate::ApiError;
 
 /// How long a product's templates are served from memory.
 pub(super) const TTL: Duration = Duration::from_secs(5);
+
+/// Most products cached at once; past it, stale entries are dropped, and if
+/// none is stale the product is served without being cached.
+pub(super) const MAX_ENTRIES: usize = 4096;
 
 /// Why a product's templates could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -39,20 +50,27 @@ impl From<RouteCacheError> for ApiError {
 /// The cache.
 pub struct RouteCache {
     store: Arc<dyn Store>,
+    catalog: Arc<CatalogHandle>,
     entries: RwLock<HashMap<String, (Instant, Arc<RouteTemplates>)>>,
 }
 
 impl RouteCache {
-    /// An empty cache over `store`'s route templates.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// An empty cache over `store`'s route templates, for the products
+    /// registered in `catalog`.
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>) -> Self {
         RouteCache {
             store,
+            catalog,
             entries: RwLock::new(HashMap::new()),
         }
     }
 
-    /// The templates of `product` (read off the async workers on a miss).
+    /// The templates of `product` (read off the async workers on a miss);
+    /// the built-in ones alone, uncached, if it is not registered.
     pub async fn get(&self, product: &str) -> Result<Arc<RouteTemplates>, RouteCacheError> {
+        if !self.catalog.current().has_product(product) {
+            return Ok(Arc::new(routes::builtin(product)));
+        }
         if let Some((at, t)) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
             if at.elapsed() < TTL {
                 return Ok(t.clone());
@@ -73,10 +91,13 @@ impl RouteCache {
             }
         }
         let templates = Arc::new(templates);
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(product.to_owned(), (Instant::now(), templates.clone()));
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(product) {
+            entries.retain(|_, (at, _)| at.elapsed() < TTL);
+        }
+        if entries.len() < MAX_ENTRIES || entries.contains_key(product) {
+            entries.insert(product.to_owned(), (Instant::now(), templates.clone()));
+        }
         Ok(templates)
     }
 

@@ -5,9 +5,8 @@
 //! A check is answered from the in-memory catalog, and the answer goes out
 //! only after the ping's batch has committed.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
@@ -26,10 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/check/{product}", get(check))
         .route("/v1/versions/{service}", get(versions))
-        .route(
-            "/v1/telemetry/{product}",
-            post(telemetry).layer(DefaultBodyLimit::max(MAX_CHECKPOINT_BODY)),
-        )
+        .route("/v1/telemetry/{product}", post(telemetry))
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
@@ -101,7 +97,7 @@ async fn telemetry(
     State(state): State<AppState>,
     Product(product): Product,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if !state.catalog().has_product(product.as_str()) {
         return Err(ApiError::UnknownProduct(product.to_string()));
@@ -112,7 +108,7 @@ async fn telemetry(
             return Err(ApiError::NotJson(ct.to_owned()));
         }
     }
-    let body = body?;
+    let body = crate::events::body::read_raw(&headers, body, MAX_CHECKPOINT_BODY).await?;
     let report: TelemetryBody = serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
     let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), crate::clock::now_ms());
     state.pipeline().submit_ping_from("telemetry", ping, dropped).await?;

@@ -14,6 +14,7 @@
 //! two). Reads (`reads.rs`) run on pooled read-only connections.
 
 mod first_seen;
+pub mod private;
 mod queue;
 mod reads;
 mod retention;
@@ -131,11 +132,15 @@ impl SqliteStore {
 
     /// Opens with explicit [`StoreOptions`].
     pub fn open_with(data_dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        private::create_dir(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
         let path = data_dir.join(DB_FILE);
+        private::prepare_db_file(&path).map_err(|source| StoreError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
         let open_failed = |e: rusqlite::Error| StoreError::Open {
             path: path.clone(),
             source: Arc::new(e),
