@@ -162,6 +162,10 @@ pub enum ApiError {
     /// web origin.
     #[error("the Origin header is not a web origin")]
     ForbiddenOrigin,
+    /// 503 `unavailable`: as many WebSockets are open as the collector
+    /// allows; retry later.
+    #[error("too many WebSockets are open, retry later")]
+    TooManySockets,
     /// 503 `unavailable`: the store cannot answer now; retry later.
     #[error("the store is unavailable, retry later: {0}")]
     StoreUnavailable(#[source] StoreError),
@@ -214,9 +218,9 @@ impl ApiError {
             ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Ingest(PipelineError::Unavailable(_))
+            | ApiError::StoreUnavailable(_)
+            | ApiError::TooManySockets => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Ingest(_) | ApiError::Store(_) | ApiError::Task(_) | ApiError::Serialize(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -262,7 +266,9 @@ impl ApiError {
                 "unsupported_media_type"
             }
             ApiError::Ingest(PipelineError::ProductMismatch { .. }) => "product_mismatch",
-            ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => "unavailable",
+            ApiError::Ingest(PipelineError::Unavailable(_))
+            | ApiError::StoreUnavailable(_)
+            | ApiError::TooManySockets => "unavailable",
             ApiError::Ingest(_) | ApiError::Store(_) | ApiError::Task(_) | ApiError::Serialize(_) => "internal",
         }
     }

@@ -78,7 +78,12 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let (stop, stop_rx) = watch::channel(false);
 
     let fd_limit = crate::listener::raise_fd_limit();
-    let max_connections = crate::listener::cap(config.max_connections, fd_limit);
+    // Upgraded WebSockets leave the listener's cap but keep a descriptor:
+    // they get a quarter of the budget, plain connections the rest.
+    let budget = crate::listener::cap(config.max_connections, fd_limit);
+    let max_sockets = (budget / 4).max(1);
+    let max_connections = budget.saturating_sub(max_sockets).max(1);
+    state.set_socket_cap(max_sockets);
     let timeouts = Timeouts {
         header: config.header_timeout,
         body: config.body_timeout,

@@ -1,5 +1,6 @@
 //! [`AppState`]: what every handler shares.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ struct Inner {
     /// `true` once the collector is stopping; every open WebSocket holds a
     /// receiver, so "no receiver left" means every socket has closed.
     sockets: watch::Sender<bool>,
+    /// Most WebSockets open at once (see [`AppState::set_socket_cap`]).
+    socket_cap: AtomicUsize,
 }
 
 impl std::fmt::Debug for AppState {
@@ -48,6 +51,7 @@ impl AppState {
                 routes,
                 admin_token,
                 sockets: watch::Sender::new(false),
+                socket_cap: AtomicUsize::new(usize::MAX),
             }),
         }
     }
@@ -78,9 +82,20 @@ impl AppState {
     }
 
     /// A receiver that turns `true` when the collector stops; an open
-    /// WebSocket holds one for its lifetime.
-    pub fn socket_guard(&self) -> watch::Receiver<bool> {
-        self.inner.sockets.subscribe()
+    /// WebSocket holds one for its lifetime. `None` when
+    /// [`AppState::set_socket_cap`] WebSockets are already open.
+    pub fn socket_guard(&self) -> Option<watch::Receiver<bool>> {
+        let guard = self.inner.sockets.subscribe();
+        // The new receiver is counted: more than the cap means it is one too many.
+        (self.inner.sockets.receiver_count() <= self.inner.socket_cap.load(Ordering::Relaxed)).then_some(guard)
+    }
+
+    /// Sets how many WebSockets may be open at once. An upgraded connection
+    /// leaves the listener's connection cap but keeps its descriptor, so the
+    /// collector splits its descriptor budget between the two
+    /// ([`crate::Config::max_connections`]). Unlimited until set.
+    pub fn set_socket_cap(&self, cap: usize) {
+        self.inner.socket_cap.store(cap, Ordering::Relaxed);
     }
 
     /// Asks every open WebSocket to close (each finishes committing the frame

@@ -508,3 +508,27 @@ fn frames_received_before_shutdown_are_committed_and_the_socket_is_told() {
         3
     );
 }
+
+#[test]
+fn websockets_have_their_own_share_of_the_connection_budget() {
+    // A budget of 8 connections: 2 for WebSockets, 6 for plain requests.
+    let h = Harness::start_configured(|c| c.max_connections = 8);
+    h.register("hasura", "2.36.0");
+    let first = connect(&h, "", "null").unwrap();
+    let mut second = connect(&h, "", "null").unwrap();
+    match connect(&h, "", "null") {
+        Err(tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), 503);
+            assert_eq!(r.headers()["retry-after"], "1");
+        }
+        other => panic!("expected 503, got {other:?}"),
+    }
+    // Plain requests are still served while the WebSockets are full.
+    assert_eq!(http::get(h.addr(), "/healthz").status, 200);
+    // A closed socket frees its place.
+    second.close(Some(normal_close())).unwrap();
+    assert_eq!(close_code(&mut second), Some(CloseCode::Normal));
+    drop(second);
+    wait::until("a place for a new socket", || connect(&h, "", "null").is_ok());
+    drop(first);
+}

@@ -25,6 +25,9 @@
 //! - a text frame that is not an envelope (not JSON, unknown topic) is
 //!   counted as a drop (`envelope / invalid_format`), not stored, and the
 //!   socket stays open;
+//! - at most [`crate::AppState::set_socket_cap`] sockets are open at once
+//!   (a quarter of the connection budget); an upgrade beyond that is
+//!   answered 503 with `Retry-After`;
 //! - when the store cannot take the write the socket closes with 1013 (try
 //!   again later): the frame is not stored and the client is told.
 //!
@@ -81,7 +84,7 @@ pub(super) async fn upgrade(
         return Err(ApiError::UnknownProduct(product.to_string()));
     }
     let ws = ws.map_err(|r| ApiError::NotWebSocket(r.body_text()))?;
-    let closing = state.socket_guard();
+    let closing = state.socket_guard().ok_or(ApiError::TooManySockets)?;
     Ok(ws
         .max_message_size(MAX_HASURA_BODY)
         .max_frame_size(MAX_HASURA_BODY)
