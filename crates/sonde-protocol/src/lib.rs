@@ -53,6 +53,7 @@ pub mod privacy;
 pub mod product;
 pub mod routes;
 pub mod schema;
+pub mod scrub;
 pub mod shapes;
 pub mod timefmt;
 pub mod uuid;
