@@ -19,11 +19,21 @@ use crate::routes::MAX_ROUTE_LEN;
 pub enum FieldType {
     /// A random id in UUID layout (8-4-4-4-12 hex), stored lower-case.
     Uuid,
-    /// A version string: `[A-Za-z0-9.+_-]`.
+    /// A version: an optional `v`, one to four numeric parts, an optional
+    /// `-` pre-release and `+` build of at most eight `[0-9A-Za-z-]`
+    /// identifiers each (`v2.0.0-rc.1`, `2.38.0-beta.1+build.5`).
     Version,
-    /// An OS or architecture name: `[A-Za-z0-9._-]`, stored lower-case.
-    Platform,
-    /// A CI vendor name (`TRAVIS`, `GitHub Actions`).
+    /// A database's version text, stored reduced to its product words and
+    /// version (`PostgreSQL 15.2 on x86_64-pc-linux-gnu, …` → `PostgreSQL 15.2`).
+    DbVersion,
+    /// An operating system name from a closed list (Go's GOOS, Node's
+    /// `process.platform`, Rust's `std::env::consts::OS`), stored lower-case.
+    Os,
+    /// An architecture name from a closed list (Go's GOARCH, Node's
+    /// `process.arch`, Rust's `std::env::consts::ARCH`, `uname -m`), stored
+    /// lower-case.
+    Arch,
+    /// A CI vendor from the CI table, by name or alias (`TRAVIS`, `GitHub Actions`).
     CiName,
     /// `true` or `false` (also `"true"`/`"false"`).
     Boolean,
@@ -31,20 +41,28 @@ pub enum FieldType {
     DurationMs,
     /// A short lower-case token: `[a-z0-9_-]`.
     Token,
-    /// A console action name (`ModifyTable/RESET`): `[A-Za-z0-9_/:.@-]`.
+    /// A database kind: one the product registered, or a token.
+    DbKind,
+    /// A console event type (`ModifyTable/RESET`): one the product
+    /// registered, or (none registered) segments in PascalCase or
+    /// UPPER_SNAKE joined by `/`.
     Action,
     /// A command path plus flag names (`hasura migrate apply --endpoint`):
-    /// flag values and positional arguments are dropped.
+    /// the path is a registered command path, or (none registered) words of
+    /// `[a-z][a-z0-9_-]*`; flag values and positional arguments are dropped.
     Command,
-    /// A list of flag names (`["--endpoint", "-v"]`).
+    /// A list of flag names (`["--endpoint", "-v"]`): registered ones, or
+    /// (none registered) `--[A-Za-z0-9][A-Za-z0-9._-]*`.
     FlagNames,
     /// A route, stored as the registered route template it matches.
     RouteTemplate,
-    /// An object whose leaves are numbers or booleans only.
+    /// An object whose leaves are numbers or booleans only; its keys, as
+    /// dotted paths, are registered metrics keys, or (none registered)
+    /// `[a-z][a-z0-9_]*`.
     Metrics,
     /// An object with its own allowlist (see `fields`).
     Object,
-    /// A list of short tokens.
+    /// A list of experimental feature names: registered ones, or tokens.
     TokenList,
     /// Free text or a payload: accepted on the wire, never stored.
     NeverStored,
@@ -82,13 +100,13 @@ const SOURCE_METADATA: &[FieldSpec] = &[
     f("db_uid", FieldType::Uuid, None, "random id of the database"),
     f(
         "db_kind",
-        FieldType::Token,
+        FieldType::DbKind,
         Some(MAX_TOKEN_LEN as u64),
         "database kind (postgres, mssql, ...)",
     ),
     f(
         "db_version",
-        FieldType::Version,
+        FieldType::DbVersion,
         Some(MAX_DB_VERSION_LEN as u64),
         "database server version text",
     ),
@@ -114,8 +132,8 @@ const HEARTBEAT: &[FieldSpec] = &[
         "server version (Hasura: hasura_version)",
     ),
     f("ci", FieldType::CiName, Some(64), "CI vendor name, if running in CI"),
-    f("os", FieldType::Platform, Some(32), "operating system"),
-    f("arch", FieldType::Platform, Some(32), "CPU architecture"),
+    f("os", FieldType::Os, Some(32), "operating system"),
+    f("arch", FieldType::Arch, Some(32), "CPU architecture"),
     f(
         "metrics",
         FieldType::Metrics,
@@ -160,8 +178,8 @@ const COMMAND: &[FieldSpec] = &[
         Some(MAX_DURATION_MS),
         "how long the command ran",
     ),
-    f("os_platform", FieldType::Platform, Some(32), "operating system"),
-    f("os_arch", FieldType::Platform, Some(32), "CPU architecture"),
+    f("os_platform", FieldType::Os, Some(32), "operating system"),
+    f("os_arch", FieldType::Arch, Some(32), "CPU architecture"),
     f("ci", FieldType::CiName, Some(64), "CI vendor name, if running in CI"),
     f(
         "server_uuid",

@@ -33,6 +33,7 @@ use crate::product::ProductName;
 use crate::routes::RouteTemplates;
 use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
+use crate::vocabulary::Vocabulary;
 
 /// Largest `/v1/http` body the collector reads, in bytes.
 pub const MAX_HASURA_BODY: usize = 256 * 1024;
@@ -102,13 +103,14 @@ pub enum HasuraError {
 }
 
 /// Decodes one `/v1/http` body into an event of `product`, with the values
-/// dropped on the way.
+/// dropped on the way. `routes` and `vocab` are the product's route
+/// templates and vocabulary.
 ///
 /// ```
-/// use sonde_protocol::{hasura, routes, ProductName, EventKind};
+/// use sonde_protocol::{hasura, routes, vocabulary, ProductName, EventKind};
 /// let body = br#"{"topic": "cli_test", "data": {"command": "hasura version", "is_error": false, "password": "x"}}"#;
 /// let product = ProductName::parse("hasura").unwrap();
-/// let (event, dropped) = hasura::decode(body, product, &routes::RouteTemplates::new(), 1_000).unwrap();
+/// let (event, dropped) = hasura::decode(body, product, &routes::RouteTemplates::new(), vocabulary::builtin("hasura"), 1_000).unwrap();
 /// assert_eq!(event.kind, EventKind::Command);
 /// assert!(event.test);
 /// assert_eq!(event.fields["command"], "hasura version");
@@ -118,6 +120,7 @@ pub fn decode(
     body: &[u8],
     product: ProductName,
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     received_at_ms: i64,
 ) -> Result<(Event, Vec<Dropped>), HasuraError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| HasuraError::NotJson(e.to_string()))?;
@@ -166,7 +169,7 @@ pub fn decode(
         rename(&mut data, "metadata_db_uid", "db_uid");
         rename(&mut data, "hasura_version", "version");
     }
-    let fields = allowlist::validate(topic.kind, &data, routes, &mut dropped);
+    let fields = allowlist::validate(topic.kind, &data, routes, vocab, &mut dropped);
     let event = Event {
         id,
         kind: topic.kind,
@@ -227,7 +230,14 @@ mod tests {
     }
 
     fn decode_value(v: Value) -> (Event, Vec<Dropped>) {
-        decode(v.to_string().as_bytes(), hasura(), &routes::builtin("hasura"), 5).unwrap()
+        decode(
+            v.to_string().as_bytes(),
+            hasura(),
+            &routes::builtin("hasura"),
+            crate::vocabulary::builtin("hasura"),
+            5,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -265,8 +275,8 @@ mod tests {
     #[test]
     fn cli_events_are_deduplicated_by_execution_id() {
         let row = json!({"topic": "cli", "data": {"execution_id": "ddfa9c33-0693-457d-9026-c7f456c43322", "command": "hasura version"}});
-        let (a, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 1).unwrap();
-        let (b, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 2).unwrap();
+        let (a, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), &Vocabulary::new(), 1).unwrap();
+        let (b, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), &Vocabulary::new(), 2).unwrap();
         assert_eq!(a.id, b.id);
         assert!(shapes::signature(&a.id).is_ok());
         let (c, _) = decode_value(json!({"topic": "console", "data": {"event_type": "X"}}));
@@ -276,6 +286,7 @@ mod tests {
                 .as_bytes(),
             hasura(),
             &RouteTemplates::new(),
+            &Vocabulary::new(),
             6,
         )
         .unwrap();
@@ -285,14 +296,15 @@ mod tests {
     #[test]
     fn bad_envelopes_are_refused() {
         let r = RouteTemplates::new();
-        assert!(matches!(decode(b"nope", hasura(), &r, 1), Err(HasuraError::NotJson(_))));
-        assert_eq!(decode(b"[]", hasura(), &r, 1).unwrap_err(), HasuraError::BadEnvelope);
+        let v = Vocabulary::new();
+        assert!(matches!(decode(b"nope", hasura(), &r, &v, 1), Err(HasuraError::NotJson(_))));
+        assert_eq!(decode(b"[]", hasura(), &r, &v, 1).unwrap_err(), HasuraError::BadEnvelope);
         assert_eq!(
-            decode(br#"{"topic":"x","data":{}}"#, hasura(), &r, 1).unwrap_err(),
+            decode(br#"{"topic":"x","data":{}}"#, hasura(), &r, &v, 1).unwrap_err(),
             HasuraError::UnknownTopic
         );
         assert_eq!(
-            decode(br#"{"topic":"cli","data":[]}"#, hasura(), &r, 1).unwrap_err(),
+            decode(br#"{"topic":"cli","data":[]}"#, hasura(), &r, &v, 1).unwrap_err(),
             HasuraError::BadEnvelope
         );
     }

@@ -39,6 +39,7 @@
 
 pub mod allowlist;
 pub mod checkpoint;
+pub mod ci;
 pub mod command;
 pub mod dropped;
 pub mod event;
@@ -49,6 +50,7 @@ pub mod limits;
 pub mod metrics;
 pub mod native;
 pub mod ping;
+pub mod platforms;
 pub mod privacy;
 pub mod product;
 pub mod routes;
@@ -57,6 +59,8 @@ pub mod scrub;
 pub mod shapes;
 pub mod timefmt;
 pub mod uuid;
+pub mod version;
+pub mod vocabulary;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
 pub use dropped::{DropReason, Dropped};

@@ -288,12 +288,12 @@ fn is_secret_key(key: &str) -> bool {
     n >= 2 && (named(parts[n - 1]) || named(&key[key.len() - parts[n - 2].len() - 1 - parts[n - 1].len()..]))
 }
 
-/// Replaces every detector span, except `~/…` paths (already anonymous).
+/// Replaces every detector span, except `~/…` and `~\\…` paths (already anonymous).
 fn redact_spans(text: Cow<'_, str>) -> Cow<'_, str> {
     let spans = find_spans(&text);
     let spans: Vec<_> = spans
         .into_iter()
-        .filter(|sp| !(sp.hit == PrivacyHit::HomePath && text[sp.start..].starts_with("~/")))
+        .filter(|sp| !(sp.hit == PrivacyHit::HomePath && (text[sp.start..].starts_with("~/") || text[sp.start..].starts_with("~\\"))))
         .filter(|sp| !is_redaction(&text, sp.start, sp.end))
         .collect();
     if spans.is_empty() {

@@ -2,7 +2,7 @@
 //!
 //! [`Store`] is the one interface through which the collector persists and
 //! reads everything: pings, events, the catalog (products, releases, alerts,
-//! version constraints), route templates, rejection counters, monthly active
+//! version constraints), route templates, vocabulary words, rejection counters, monthly active
 //! signatures, event counts and retention. Two backends implement it:
 //!
 //! - [`SqliteStore`] ([`sqlite`]), the embedded default: one SQLite file in
@@ -103,6 +103,11 @@ pub trait Store: Send + Sync + 'static {
     /// registered at `now_ms`; resolves to how many were new.
     fn add_routes(&self, product: &str, templates: Vec<String>, now_ms: i64) -> Result<Pending<usize>, StoreError>;
 
+    /// Registers vocabulary words (already validated) for `product`:
+    /// `(kind, word)` pairs, as registered at `now_ms`; resolves to how many
+    /// were new.
+    fn add_words(&self, product: &str, words: Vec<(String, String)>, now_ms: i64) -> Result<Pending<usize>, StoreError>;
+
     /// Deletes raw events received before `cutoff_ms`, adding each to the
     /// roll-ups first (see [`rollup`]). Blocking, and long on a big store.
     fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError>;
@@ -134,6 +139,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The registered route templates of `product`, sorted.
     fn routes(&self, product: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The registered vocabulary words of `product`, as `(kind, word)`
+    /// pairs sorted by kind, then word.
+    fn words(&self, product: &str) -> Result<Vec<(String, String)>, StoreError>;
 
     /// Event counts of `kind` for `product`, per month and key: roll-ups of
     /// deleted events plus the raw events still kept. Test events are left

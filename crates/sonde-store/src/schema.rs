@@ -17,11 +17,17 @@
 //! hold them (same shape, created beside the schema): they are kept as they
 //! are.
 //!
+//! Version 4 added `vocabulary` (the command paths, flag names, metrics
+//! keys, console event types, experimental features and database kinds a
+//! product registered), in one self-contained step: [`VOCABULARY_STEP`],
+//! applied by [`add_vocabulary`] to every file below version 4, new files
+//! included.
+//!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = VOCABULARY_VERSION;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -145,6 +151,34 @@ CREATE TABLE IF NOT EXISTS event_rollups (
 ) WITHOUT ROWID;
 "#;
 
+/// The schema version that adds the vocabulary table.
+pub const VOCABULARY_VERSION: i64 = 4;
+
+/// The vocabulary step: one table of the words each product registered, by
+/// kind (`commands`, `flags`, `metric_keys`, `event_types`,
+/// `experimental_features`, `db_kinds`). Idempotent.
+pub const VOCABULARY_STEP: &str = r#"
+CREATE TABLE IF NOT EXISTS vocabulary (
+    product       TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    word          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (product, kind, word)
+) WITHOUT ROWID;
+"#;
+
+/// Applies [`VOCABULARY_STEP`] to a file whose schema is below
+/// [`VOCABULARY_VERSION`] (after [`SCHEMA`] has created everything of the
+/// versions before it) and records the version.
+fn add_vocabulary(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(VOCABULARY_STEP)?;
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
+        [VOCABULARY_VERSION],
+    )?;
+    Ok(())
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -224,11 +258,11 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     if old_signatures {
         tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES_COPY)?;
     }
-    if version < SCHEMA_VERSION {
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-            [SCHEMA_VERSION],
-        )?;
+    if version < 3 {
+        tx.execute("UPDATE meta SET value = 3 WHERE key = 'schema_version' AND value < 3", [])?;
     }
+    // A new file's `meta` says 3 (written by `SCHEMA`), so this step runs for
+    // it too.
+    add_vocabulary(tx)?;
     Ok(())
 }

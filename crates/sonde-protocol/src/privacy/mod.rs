@@ -132,12 +132,19 @@ struct Profile {
     upper: usize,
     lower: usize,
     other: bool,
+    /// `0x` or `0X` occurs (a hex IPv4).
+    hex_prefix: bool,
 }
 
 impl Profile {
     fn of(s: &str) -> Profile {
         let mut p = Profile::default();
+        let mut prev = 0u8;
         for &b in s.as_bytes() {
+            if prev == b'0' && (b == b'x' || b == b'X') {
+                p.hex_prefix = true;
+            }
+            prev = b;
             match b {
                 b'a'..=b'z' => p.lower += 1,
                 b'A'..=b'Z' => p.upper += 1,
@@ -221,7 +228,7 @@ fn detect(s: &str, out: &mut Vec<Span>) {
     if s.len() >= 10 {
         secrets::find(b, &p, out);
     }
-    if p.digits > 0 && (p.dots >= 3 || p.colons >= 2 || p.digits >= 7) {
+    if p.digits > 0 && (p.dots >= 3 || p.colons >= 2 || p.digits >= 7 || p.hex_prefix) {
         net::ip(b, &p, out);
     }
     if (p.colons >= 5 || p.dashes >= 5 || p.dots >= 2) && s.len() >= 14 {

@@ -15,7 +15,7 @@ use super::{ends_token, run_end, starts_token, PrivacyHit, Profile, Span};
 
 /// Pushes every IPv4 and IPv6 address of `b`.
 pub(super) fn ip(b: &[u8], p: &Profile, out: &mut Vec<Span>) {
-    if p.dots >= 3 || p.digits >= 9 {
+    if p.dots >= 3 || p.digits >= 9 || p.hex_prefix {
         ipv4(b, out);
     }
     if p.colons >= 2 {

@@ -69,6 +69,13 @@ pub(crate) struct Routes {
     pub(crate) now_ms: i64,
 }
 
+/// Vocabulary words of one product to register: `(kind, word)` pairs.
+pub(crate) struct Words {
+    pub(crate) product: String,
+    pub(crate) words: Vec<(String, String)>,
+    pub(crate) now_ms: i64,
+}
+
 /// One write as the writer thread receives it.
 pub(crate) enum Msg {
     Ping(Slot<NewPing, ()>),
@@ -78,6 +85,7 @@ pub(crate) enum Msg {
     RemoveAlert(Slot<i64, bool>),
     Versions(Slot<VersionConstraint, ()>),
     Routes(Slot<Routes, usize>),
+    Words(Slot<Words, usize>),
 }
 
 /// Builds a [`Msg`] variant and its handle.
@@ -97,6 +105,7 @@ impl Msg {
             Msg::RemoveAlert(s) => s.answer(),
             Msg::Versions(s) => s.answer(),
             Msg::Routes(s) => s.answer(),
+            Msg::Words(s) => s.answer(),
         }
     }
 
@@ -110,6 +119,7 @@ impl Msg {
             Msg::RemoveAlert(s) => s.fail(cause),
             Msg::Versions(s) => s.fail(cause),
             Msg::Routes(s) => s.fail(cause),
+            Msg::Words(s) => s.fail(cause),
         }
     }
 }
