@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sonde_store::{Store, StoreError};
 
 use crate::catalog::{Catalog, CatalogHandle};
-use crate::events::RouteCache;
+use crate::events::{RouteCache, VocabularyCache};
 use crate::pipeline::Pipeline;
 use crate::ApiError;
 
@@ -20,6 +20,7 @@ struct Inner {
     catalog: Arc<CatalogHandle>,
     store: Arc<dyn Store>,
     routes: RouteCache,
+    vocabulary: VocabularyCache,
     admin_token: String,
 }
 
@@ -35,12 +36,14 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
         let pipeline = Pipeline::new(store.clone(), catalog.clone());
         let routes = RouteCache::new(store.clone());
+        let vocabulary = VocabularyCache::new(store.clone());
         AppState {
             inner: Arc::new(Inner {
                 pipeline,
                 catalog,
                 store,
                 routes,
+                vocabulary,
                 admin_token,
             }),
         }
@@ -69,6 +72,11 @@ impl AppState {
     /// The route templates of every product, cached.
     pub fn routes(&self) -> &RouteCache {
         &self.inner.routes
+    }
+
+    /// The vocabulary of every registered product, cached.
+    pub fn vocabulary(&self) -> &VocabularyCache {
+        &self.inner.vocabulary
     }
 
     /// The admin token.

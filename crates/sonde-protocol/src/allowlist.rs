@@ -40,6 +40,7 @@ use crate::field_spec::{fields_of, FieldSpec, FieldType};
 use crate::json::Json;
 use crate::limits::{MAX_DURATION_MS, MAX_FLAGS};
 use crate::metrics;
+use crate::privacy::find_identifying;
 use crate::routes::{RouteTemplates, MAX_ROUTE_LEN};
 use crate::shapes;
 use crate::vocabulary::{Vocabulary, WordKind};
@@ -193,6 +194,10 @@ fn check(
             None => Err(DropReason::InvalidFormat),
         },
         FieldType::Token => string(shapes::token(s()?)?),
+        FieldType::ConsoleMode => match s()? {
+            m @ ("server" | "cli") => string(m.to_owned()),
+            other => Err(find_identifying(other).map_or(DropReason::NotInVocabulary, DropReason::from)),
+        },
         FieldType::DbKind => string(shapes::word(s()?, WordKind::DbKind, vocab)?),
         FieldType::Action => string(shapes::event_type(s()?, vocab)?),
         // Handled by `keep_command` (it writes two fields).

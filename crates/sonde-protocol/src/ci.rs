@@ -39,17 +39,33 @@ const fn v(name: &'static str, marks: &'static [Mark], aliases: &'static [&'stat
 /// Services, the more specific first (several services also set variables
 /// another one is known by): the client takes the first whose mark is set.
 pub const VENDORS: &[Vendor] = &[
-    v("GitHub Actions", &[Mark::Set("GITHUB_ACTIONS")], &["github", "githubactions"]),
+    v(
+        "GitHub Actions",
+        &[Mark::Set("GITHUB_ACTIONS")],
+        &["github", "githubactions"],
+    ),
     v("Gitea Actions", &[Mark::Set("GITEA_ACTIONS")], &["gitea"]),
     v("GitLab CI", &[Mark::Set("GITLAB_CI")], &["gitlab"]),
     v("CircleCI", &[Mark::Set("CIRCLECI")], &["circle"]),
     v("Travis CI", &[Mark::Set("TRAVIS")], &["travis"]),
-    v("Azure Pipelines", &[Mark::Set("TF_BUILD")], &["azure", "azuredevops", "tfbuild"]),
-    v("Bitbucket Pipelines", &[Mark::Set("BITBUCKET_BUILD_NUMBER")], &["bitbucket"]),
+    v(
+        "Azure Pipelines",
+        &[Mark::Set("TF_BUILD")],
+        &["azure", "azuredevops", "tfbuild"],
+    ),
+    v(
+        "Bitbucket Pipelines",
+        &[Mark::Set("BITBUCKET_BUILD_NUMBER")],
+        &["bitbucket"],
+    ),
     v("Buildkite", &[Mark::Set("BUILDKITE")], &[]),
     v("AppVeyor", &[Mark::Set("APPVEYOR")], &[]),
     v("AWS CodeBuild", &[Mark::Set("CODEBUILD_BUILD_ARN")], &["codebuild"]),
-    v("Google Cloud Build", &[Mark::Set("BUILDER_OUTPUT")], &["googlecloudbuild", "cloudbuild", "gcb"]),
+    v(
+        "Google Cloud Build",
+        &[Mark::Set("BUILDER_OUTPUT")],
+        &["googlecloudbuild", "cloudbuild", "gcb"],
+    ),
     v("TeamCity", &[Mark::Set("TEAMCITY_VERSION")], &[]),
     v("Bamboo", &[Mark::Set("bamboo_planKey")], &[]),
     v("Drone", &[Mark::Set("DRONE")], &[]),
@@ -63,7 +79,11 @@ pub const VENDORS: &[Vendor] = &[
     v("Harness CI", &[Mark::Set("HARNESS_BUILD_ID")], &["harness"]),
     v("Heroku CI", &[Mark::Set("HEROKU_TEST_RUN_ID")], &["heroku"]),
     v("Netlify", &[Mark::Set("NETLIFY")], &["netlifyci"]),
-    v("Vercel", &[Mark::Set("NOW_BUILDER"), Mark::Set("VERCEL")], &["now", "zeit"]),
+    v(
+        "Vercel",
+        &[Mark::Set("NOW_BUILDER"), Mark::Set("VERCEL")],
+        &["now", "zeit"],
+    ),
     v("Render", &[Mark::Set("RENDER")], &[]),
     v("Xcode Cloud", &[Mark::Set("CI_XCODE_PROJECT")], &["xcodecloud"]),
     v("Expo Application Services", &[Mark::Set("EAS_BUILD")], &["eas"]),

@@ -88,7 +88,9 @@ fn command_path(lead: &[&str], vocab: &Vocabulary, dropped: &mut Vec<Dropped>) -
         }
         n
     } else {
-        lead.iter().position(|w| find_identifying(w).is_some()).unwrap_or(lead.len())
+        lead.iter()
+            .position(|w| find_identifying(w).is_some())
+            .unwrap_or(lead.len())
     };
     for w in &lead[n..] {
         let reason = find_identifying(w).map_or(DropReason::ArgumentValue, DropReason::from);
@@ -152,7 +154,11 @@ mod tests {
         let reasons: Vec<_> = d.iter().map(|x| x.reason).collect();
         assert_eq!(
             reasons,
-            [DropReason::ArgumentValue, DropReason::NotInVocabulary, DropReason::ArgumentValue]
+            [
+                DropReason::ArgumentValue,
+                DropReason::NotInVocabulary,
+                DropReason::ArgumentValue
+            ]
         );
         d.clear();
         assert_eq!(parse("alices-macbook", &v, &mut d), Err(DropReason::InvalidFormat));

@@ -43,6 +43,8 @@ pub enum FieldType {
     Token,
     /// A database kind: one the product registered, or a token.
     DbKind,
+    /// How a console is served: `server` or `cli`.
+    ConsoleMode,
     /// A console event type (`ModifyTable/RESET`): one the product
     /// registered, or (none registered) segments in PascalCase or
     /// UPPER_SNAKE joined by `/`.
@@ -222,7 +224,7 @@ const CONSOLE: &[FieldSpec] = &[
     ),
     f(
         "console_mode",
-        FieldType::Token,
+        FieldType::ConsoleMode,
         Some(MAX_TOKEN_LEN as u64),
         "server or cli",
     ),

@@ -275,8 +275,22 @@ mod tests {
     #[test]
     fn cli_events_are_deduplicated_by_execution_id() {
         let row = json!({"topic": "cli", "data": {"execution_id": "ddfa9c33-0693-457d-9026-c7f456c43322", "command": "hasura version"}});
-        let (a, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), &Vocabulary::new(), 1).unwrap();
-        let (b, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), &Vocabulary::new(), 2).unwrap();
+        let (a, _) = decode(
+            row.to_string().as_bytes(),
+            hasura(),
+            &RouteTemplates::new(),
+            &Vocabulary::new(),
+            1,
+        )
+        .unwrap();
+        let (b, _) = decode(
+            row.to_string().as_bytes(),
+            hasura(),
+            &RouteTemplates::new(),
+            &Vocabulary::new(),
+            2,
+        )
+        .unwrap();
         assert_eq!(a.id, b.id);
         assert!(shapes::signature(&a.id).is_ok());
         let (c, _) = decode_value(json!({"topic": "console", "data": {"event_type": "X"}}));
@@ -297,8 +311,14 @@ mod tests {
     fn bad_envelopes_are_refused() {
         let r = RouteTemplates::new();
         let v = Vocabulary::new();
-        assert!(matches!(decode(b"nope", hasura(), &r, &v, 1), Err(HasuraError::NotJson(_))));
-        assert_eq!(decode(b"[]", hasura(), &r, &v, 1).unwrap_err(), HasuraError::BadEnvelope);
+        assert!(matches!(
+            decode(b"nope", hasura(), &r, &v, 1),
+            Err(HasuraError::NotJson(_))
+        ));
+        assert_eq!(
+            decode(b"[]", hasura(), &r, &v, 1).unwrap_err(),
+            HasuraError::BadEnvelope
+        );
         assert_eq!(
             decode(br#"{"topic":"x","data":{}}"#, hasura(), &r, &v, 1).unwrap_err(),
             HasuraError::UnknownTopic

@@ -293,7 +293,10 @@ fn redact_spans(text: Cow<'_, str>) -> Cow<'_, str> {
     let spans = find_spans(&text);
     let spans: Vec<_> = spans
         .into_iter()
-        .filter(|sp| !(sp.hit == PrivacyHit::HomePath && (text[sp.start..].starts_with("~/") || text[sp.start..].starts_with("~\\"))))
+        .filter(|sp| {
+            !(sp.hit == PrivacyHit::HomePath
+                && (text[sp.start..].starts_with("~/") || text[sp.start..].starts_with("~\\")))
+        })
         .filter(|sp| !is_redaction(&text, sp.start, sp.end))
         .collect();
     if spans.is_empty() {

@@ -10,7 +10,9 @@
 //! versions, tokens).
 
 use crate::dropped::DropReason;
-use crate::limits::{MAX_CI_NAME_LEN, MAX_HASH_LEN, MAX_METRICS_KEY_LEN, MAX_PLATFORM_LEN, MAX_VERSION_LEN, MIN_HASH_LEN};
+use crate::limits::{
+    MAX_CI_NAME_LEN, MAX_HASH_LEN, MAX_METRICS_KEY_LEN, MAX_PLATFORM_LEN, MAX_VERSION_LEN, MIN_HASH_LEN,
+};
 use crate::privacy::find_identifying;
 use crate::vocabulary::{self, Vocabulary, WordKind};
 
@@ -89,15 +91,19 @@ pub fn ci_name(s: &str) -> Result<String, DropReason> {
     listed(s, MAX_CI_NAME_LEN, |v| crate::ci::vendor(v).is_some()).map(str::to_owned)
 }
 
-/// A client-side hash: 8 to 16 hex digits, stored lower-case. Both clients
-/// that send one (Prisma's and Sonde's) send 8; a longer hex string is a
-/// secret's shape.
+/// A client-side hash: 8 to 16 hex digits, stored lower-case, nothing
+/// identifying. Both clients that send one (Prisma's and Sonde's) send 8; a
+/// longer hex string is a secret's shape.
 pub fn hash(s: &str) -> Result<String, DropReason> {
     if s.len() > MAX_HASH_LEN {
         return Err(DropReason::TooLong);
     }
     if s.len() < MIN_HASH_LEN || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(DropReason::InvalidFormat);
+    }
+    // Ten decimal digits are hex too, and an IPv4 address as one number.
+    if let Some(hit) = find_identifying(s) {
+        return Err(hit.into());
     }
     Ok(s.to_ascii_lowercase())
 }

@@ -85,8 +85,8 @@ pub(crate) fn check(s: &str, max: usize) -> Result<&str, DropReason> {
 /// Runtime names that may precede a runtime version (`rustc 1.95.0`,
 /// `go1.22.3`, `node v20.20.2`).
 pub const RUNTIMES: &[&str] = &[
-    "rustc", "node", "nodejs", "go", "deno", "bun", "python", "pypy", "java", "openjdk", "ruby", "dotnet", "php", "erlang",
-    "elixir", "ghc", "swift", "zig",
+    "rustc", "node", "nodejs", "go", "deno", "bun", "python", "pypy", "java", "openjdk", "ruby", "dotnet", "php",
+    "erlang", "elixir", "ghc", "swift", "zig",
 ];
 
 /// Checks a runtime version: `[runtime[ ]]version`, the runtime from
@@ -124,10 +124,44 @@ pub fn runtime(s: &str) -> Result<&str, DropReason> {
 
 /// Words a database's version text may name its product with.
 const DB_WORDS: &[&str] = &[
-    "postgresql", "postgres", "mysql", "mariadb", "microsoft", "sql", "server", "azure", "edge", "cockroachdb", "ccl",
-    "oss", "citus", "yugabytedb", "timescaledb", "bigquery", "snowflake", "mongodb", "sqlite", "oracle", "database",
-    "clickhouse", "tidb", "aurora", "alloydb", "spanner", "redshift", "duckdb", "trino", "athena", "enterprise",
-    "express", "standard", "developer", "edition", "cloud", "community", "percona",
+    "postgresql",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "microsoft",
+    "sql",
+    "server",
+    "azure",
+    "edge",
+    "cockroachdb",
+    "ccl",
+    "oss",
+    "citus",
+    "yugabytedb",
+    "timescaledb",
+    "bigquery",
+    "snowflake",
+    "mongodb",
+    "sqlite",
+    "oracle",
+    "database",
+    "clickhouse",
+    "tidb",
+    "aurora",
+    "alloydb",
+    "spanner",
+    "redshift",
+    "duckdb",
+    "trino",
+    "athena",
+    "enterprise",
+    "express",
+    "standard",
+    "developer",
+    "edition",
+    "cloud",
+    "community",
+    "percona",
 ];
 
 /// Reduces a database's version text to its product words and version

@@ -139,7 +139,8 @@ pub(crate) fn is_flag_name(name: &str) -> bool {
 pub(crate) fn is_metric_segment(s: &str) -> bool {
     s.len() <= MAX_METRICS_KEY_LEN
         && s.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// A console event type shape: an optional `@@` (and a lower-case module), then up to four
@@ -577,7 +578,12 @@ mod tests {
 
     #[test]
     fn event_type_shape_refuses_lower_case_names() {
-        for ok in ["ModifyTable/RESET", "@@router/LOCATION_CHANGE", "Data/UPDATE_CURRENT_SCHEMA", "X"] {
+        for ok in [
+            "ModifyTable/RESET",
+            "@@router/LOCATION_CHANGE",
+            "Data/UPDATE_CURRENT_SCHEMA",
+            "X",
+        ] {
             assert!(is_event_type(ok), "{ok}");
         }
         for bad in ["ModifyTable/customers", "public.users", "Data/orders_2024", "a/b"] {

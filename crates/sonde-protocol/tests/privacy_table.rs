@@ -50,6 +50,7 @@ const PLANTED: &[(&str, PrivacyHit)] = &[
     ("nas.lan", Hostname),
     ("DESKTOP-7QK2M9A", Hostname),
     ("LAPTOP-AB12CD3", Hostname),
+    ("DESKTOP-7QK2M", Hostname),
     ("v1+www.example.org", Hostname),
     // Home paths.
     ("/home/alice/project", HomePath),
@@ -78,7 +79,10 @@ const PLANTED: &[(&str, PrivacyHit)] = &[
     ("npm_abcdefghijklmnopqrstuvwxyz0123456789", Secret),
     ("Bearer abc123def456ghi789", Secret),
     ("da39a3ee5e6b4b0d3255bfef95601890afd80709", Secret),
-    ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Secret),
+    (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        Secret,
+    ),
     ("dGhpcyBpcyBhIHNlY3JldCB0b2tlbiAxMjM0NTY3OA==", Secret),
     // Personal numbers.
     ("4111 1111 1111 1111", CardNumber),

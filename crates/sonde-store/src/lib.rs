@@ -106,7 +106,8 @@ pub trait Store: Send + Sync + 'static {
     /// Registers vocabulary words (already validated) for `product`:
     /// `(kind, word)` pairs, as registered at `now_ms`; resolves to how many
     /// were new.
-    fn add_words(&self, product: &str, words: Vec<(String, String)>, now_ms: i64) -> Result<Pending<usize>, StoreError>;
+    fn add_words(&self, product: &str, words: Vec<(String, String)>, now_ms: i64)
+        -> Result<Pending<usize>, StoreError>;
 
     /// Deletes raw events received before `cutoff_ms`, adding each to the
     /// roll-ups first (see [`rollup`]). Blocking, and long on a big store.

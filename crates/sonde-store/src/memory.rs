@@ -254,7 +254,12 @@ impl Store for MemoryStore {
         })
     }
 
-    fn add_words(&self, product: &str, words: Vec<(String, String)>, now_ms: i64) -> Result<Pending<usize>, StoreError> {
+    fn add_words(
+        &self,
+        product: &str,
+        words: Vec<(String, String)>,
+        now_ms: i64,
+    ) -> Result<Pending<usize>, StoreError> {
         self.write(|d| {
             let known = d.words.entry(product.to_owned()).or_default();
             let before = known.len();

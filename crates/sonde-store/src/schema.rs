@@ -259,7 +259,10 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
         tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES_COPY)?;
     }
     if version < 3 {
-        tx.execute("UPDATE meta SET value = 3 WHERE key = 'schema_version' AND value < 3", [])?;
+        tx.execute(
+            "UPDATE meta SET value = 3 WHERE key = 'schema_version' AND value < 3",
+            [],
+        )?;
     }
     // A new file's `meta` says 3 (written by `SCHEMA`), so this step runs for
     // it too.

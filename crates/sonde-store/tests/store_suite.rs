@@ -325,7 +325,11 @@ fn routes_are_stored_once(open: Open<'_>) {
 fn vocabulary_words_are_stored_once_per_kind(open: Open<'_>) {
     let store = open();
     let w = |k: &str, v: &str| (k.to_owned(), v.to_owned());
-    let words = vec![w("flags", "--force"), w("commands", "tool deploy"), w("flags", "--dry-run")];
+    let words = vec![
+        w("flags", "--force"),
+        w("commands", "tool deploy"),
+        w("flags", "--dry-run"),
+    ];
     let add = |at, words: Vec<(String, String)>| store.add_words("p", words, at).unwrap().wait_blocking().unwrap();
     assert_eq!(add(1, words.clone()), 3);
     assert_eq!(add(2, words), 0);

@@ -1,7 +1,7 @@
 //! The event front doors: Hasura's `POST /v1/http`, the native
 //! `POST /api/v1/events`, the published allowlist `GET /api/v1/schema`, the
 //! console snippet `GET /sdk/console.js`, and the admin routes for route
-//! templates and event counts. [`crate::app`] mounts them.
+//! templates, vocabularies and event counts. [`crate::app`] mounts them.
 //!
 //! Each front door is a thin adapter: read the body (size-limited, gzip
 //! decoded), decode it with [`sonde_protocol::hasura`] or
@@ -16,11 +16,13 @@ mod hasura;
 mod native;
 mod route_cache;
 mod schema;
+mod vocabulary_cache;
 
 use axum::routing::{get, post};
 use axum::Router;
 
 pub use route_cache::{RouteCache, RouteCacheError};
+pub use vocabulary_cache::{VocabularyCache, VocabularyRef};
 
 use crate::AppState;
 
@@ -37,5 +39,9 @@ pub(crate) fn router() -> Router<AppState> {
 pub(crate) fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
+        .route(
+            "/api/v1/vocabulary",
+            post(admin::add_vocabulary).get(admin::list_vocabulary),
+        )
         .route("/api/v1/stats/events", get(admin::event_counts))
 }

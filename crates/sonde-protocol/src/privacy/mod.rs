@@ -216,7 +216,7 @@ fn detect(s: &str, out: &mut Vec<Span>) {
     if p.dots > 0 && p.upper + p.lower > 0 {
         web::hostnames(b, out);
     }
-    if p.dashes > 0 && p.upper >= 6 {
+    if p.dashes > 0 && p.upper >= 5 {
         web::windows_names(b, out);
     }
     if p.slash || p.tilde {

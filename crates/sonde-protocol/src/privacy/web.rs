@@ -264,15 +264,15 @@ pub(super) fn hostnames(b: &[u8], out: &mut Vec<Span>) {
     }
 }
 
-/// Pushes Windows default machine names: `DESKTOP-` or `LAPTOP-` and seven
-/// letters or digits, `WIN-` and eleven.
+/// Pushes Windows default machine names: `DESKTOP-`, `LAPTOP-` or `WIN-`
+/// and 4 to 15 capital letters or digits (`DESKTOP-7QK2M9A`).
 pub(super) fn windows_names(b: &[u8], out: &mut Vec<Span>) {
-    for (prefix, len) in [(&b"DESKTOP-"[..], 7), (&b"LAPTOP-"[..], 7), (&b"WIN-"[..], 11)] {
+    for prefix in [&b"DESKTOP-"[..], b"LAPTOP-", b"WIN-"] {
         let mut from = 0;
         while let Some(k) = find_ignore_case(b, prefix, from) {
             let s = k + prefix.len();
-            let e = run_end(b, s, |c| c.is_ascii_alphanumeric());
-            if starts_token(b, k) && e - s == len && ends_token(b, e) {
+            let e = run_end(b, s, |c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if starts_token(b, k) && (4..=15).contains(&(e - s)) && ends_token(b, e) {
                 out.push(Span {
                     start: k,
                     end: e,

@@ -247,7 +247,12 @@ impl Store for SqliteStore {
         self.enqueue(routes, Msg::Routes)
     }
 
-    fn add_words(&self, product: &str, words: Vec<(String, String)>, now_ms: i64) -> Result<Pending<usize>, StoreError> {
+    fn add_words(
+        &self,
+        product: &str,
+        words: Vec<(String, String)>,
+        now_ms: i64,
+    ) -> Result<Pending<usize>, StoreError> {
         let words = Words {
             product: product.to_owned(),
             words,

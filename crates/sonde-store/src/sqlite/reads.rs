@@ -145,7 +145,9 @@ pub(crate) fn routes(c: &Connection, product: &str) -> rusqlite::Result<Vec<Stri
 
 pub(crate) fn words(c: &Connection, product: &str) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt = c.prepare_cached("SELECT kind, word FROM vocabulary WHERE product = ?1 ORDER BY kind, word")?;
-    let rows = stmt.query_map(params![product], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt
+        .query_map(params![product], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect();
     rows
 }
 
