@@ -14,6 +14,7 @@ mod serve;
 mod stats;
 mod target;
 mod versions;
+mod vocabulary;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Register and list the route templates of a product's web console.
     #[command(subcommand)]
     Routes(routes::RoutesCmd),
+    /// Register and list the words a product's clients send (commands, flags, metrics keys, event types).
+    #[command(subcommand)]
+    Vocabulary(vocabulary::VocabularyCmd),
     /// Send the usage ping for a tool in another language (detached, throttled, every opt-out).
     Ping(ping::PingArgs),
 }
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Stats(cmd) => stats::run(&cli.global, cmd),
         Command::Versions(cmd) => versions::run(&cli.global, cmd),
         Command::Routes(cmd) => routes::run(&cli.global, cmd),
+        Command::Vocabulary(cmd) => vocabulary::run(&cli.global, cmd),
         Command::Ping(args) => ping::run(&args),
     };
     match result {

@@ -70,6 +70,91 @@ pub enum FieldType {
     NeverStored,
 }
 
+impl FieldType {
+    /// Every type, in a stable order.
+    pub const ALL: [FieldType; 19] = [
+        FieldType::Uuid,
+        FieldType::Version,
+        FieldType::DbVersion,
+        FieldType::Os,
+        FieldType::Arch,
+        FieldType::CiName,
+        FieldType::Boolean,
+        FieldType::DurationMs,
+        FieldType::Token,
+        FieldType::DbKind,
+        FieldType::ConsoleMode,
+        FieldType::Action,
+        FieldType::Command,
+        FieldType::FlagNames,
+        FieldType::RouteTemplate,
+        FieldType::Metrics,
+        FieldType::Object,
+        FieldType::TokenList,
+        FieldType::NeverStored,
+    ];
+
+    /// The type's name as published (`snake_case`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Uuid => "uuid",
+            FieldType::Version => "version",
+            FieldType::DbVersion => "db_version",
+            FieldType::Os => "os",
+            FieldType::Arch => "arch",
+            FieldType::CiName => "ci_name",
+            FieldType::Boolean => "boolean",
+            FieldType::DurationMs => "duration_ms",
+            FieldType::Token => "token",
+            FieldType::DbKind => "db_kind",
+            FieldType::ConsoleMode => "console_mode",
+            FieldType::Action => "action",
+            FieldType::Command => "command",
+            FieldType::FlagNames => "flag_names",
+            FieldType::RouteTemplate => "route_template",
+            FieldType::Metrics => "metrics",
+            FieldType::Object => "object",
+            FieldType::TokenList => "token_list",
+            FieldType::NeverStored => "never_stored",
+        }
+    }
+
+    /// The rule a value of this type must follow, as published.
+    pub fn rule(self) -> &'static str {
+        match self {
+            FieldType::Uuid => "8-4-4-4-12 hex digits, stored lower-case",
+            FieldType::Version => {
+                "optional v, 1-4 numeric parts, optional -pre-release and +build of at most 8 [0-9A-Za-z-] identifiers (<= 32 bytes each); nothing identifying"
+            }
+            FieldType::DbVersion => {
+                "reduced to the leading database product words and the first version (PostgreSQL 15.2); nothing identifying"
+            }
+            FieldType::Os => "a known operating system name (os_names), stored lower-case",
+            FieldType::Arch => "a known architecture name (arch_names), stored lower-case",
+            FieldType::CiName => "a CI vendor of ci_vendors, by name or alias",
+            FieldType::Boolean => "true or false",
+            FieldType::DurationMs => "a non-negative integer number of milliseconds",
+            FieldType::Token => "[a-z0-9_-], nothing identifying",
+            FieldType::DbKind => "a registered db kind, else [a-z0-9_-]",
+            FieldType::ConsoleMode => "server or cli",
+            FieldType::Action => {
+                "a registered event type, else <= 4 /-separated PascalCase or UPPER_SNAKE segments (optional @@module/ prefix)"
+            }
+            FieldType::Command => {
+                "a registered command path, else [a-z][a-z0-9_-]* words; flag names move to flags; values and arguments dropped"
+            }
+            FieldType::FlagNames => "registered flag names, else --[A-Za-z0-9][A-Za-z0-9._-]*",
+            FieldType::RouteTemplate => "reduced to the registered route template it matches",
+            FieldType::Metrics => {
+                "number or boolean leaves; keys as dotted paths are registered metric keys, else [a-z][a-z0-9_]* segments"
+            }
+            FieldType::Object => "an object with its own allowlist",
+            FieldType::TokenList => "registered experimental features, else [a-z0-9_-] tokens",
+            FieldType::NeverStored => "accepted, never stored",
+        }
+    }
+}
+
 /// One allowlisted field.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct FieldSpec {

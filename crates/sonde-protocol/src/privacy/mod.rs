@@ -203,41 +203,105 @@ pub fn find_identifying(s: &str) -> Option<PrivacyHit> {
         .map(|sp| sp.hit)
 }
 
+/// Detector families, as bits of a [`plan`].
+mod family {
+    pub(super) const URLS: u16 = 1;
+    pub(super) const LOGINS: u16 = 1 << 1;
+    pub(super) const HOSTNAMES: u16 = 1 << 2;
+    pub(super) const WINDOWS_NAMES: u16 = 1 << 3;
+    pub(super) const HOME: u16 = 1 << 4;
+    pub(super) const DATABASE_FILES: u16 = 1 << 5;
+    pub(super) const SECRETS: u16 = 1 << 6;
+    pub(super) const IP: u16 = 1 << 7;
+    pub(super) const MAC: u16 = 1 << 8;
+    pub(super) const NUMBERS: u16 = 1 << 9;
+    pub(super) const IBAN: u16 = 1 << 10;
+}
+
+/// Which detector families can match a value of profile `p` and length
+/// `len`: each needs a byte (or a count of bytes) the others do not.
+fn plan(p: &Profile, len: usize) -> u16 {
+    let letters = p.upper + p.lower;
+    let mut f = 0;
+    if p.colons > 0 {
+        f |= family::URLS;
+    }
+    if p.at {
+        f |= family::LOGINS;
+    }
+    if p.dots > 0 && letters >= 2 {
+        f |= family::HOSTNAMES;
+    }
+    if p.dashes > 0 && p.upper >= 5 {
+        f |= family::WINDOWS_NAMES;
+    }
+    if p.slash || p.tilde {
+        f |= family::HOME;
+    }
+    if p.dots > 0 && letters >= 3 {
+        f |= family::DATABASE_FILES;
+    }
+    // The shortest secret shape is 14 bytes (`token ` and 8); a short
+    // lower-case identifier (`event_triggers`) is none.
+    let plain_identifier = p.digits == 0 && p.upper == 0 && p.dashes == 0 && !p.other && !p.plus && !p.slash;
+    if len >= 14 && !(plain_identifier && len < 24) {
+        f |= family::SECRETS;
+    }
+    if p.digits > 0 && (p.dots >= 3 || p.colons >= 2 || p.digits >= 7 || p.hex_prefix) {
+        f |= family::IP;
+    }
+    if (p.colons >= 5 || p.dashes >= 5 || p.dots >= 2) && len >= 14 {
+        f |= family::MAC;
+    }
+    if p.digits >= 7 {
+        f |= family::NUMBERS;
+    }
+    if p.upper >= 2 && p.digits >= 2 && len >= 15 {
+        f |= family::IBAN;
+    }
+    f
+}
+
 /// Runs every detector family that the value's [`Profile`] allows.
 fn detect(s: &str, out: &mut Vec<Span>) {
     let p = Profile::of(s);
+    let f = plan(&p, s.len());
+    if f == 0 {
+        return;
+    }
     let b = s.as_bytes();
-    if p.colons > 0 {
+    let on = |bit: u16| f & bit != 0;
+    if on(family::URLS) {
         web::urls(b, out);
     }
-    if p.at {
+    if on(family::LOGINS) {
         web::logins(b, out);
     }
-    if p.dots > 0 && p.upper + p.lower > 0 {
+    if on(family::HOSTNAMES) {
         web::hostnames(b, out);
     }
-    if p.dashes > 0 && p.upper >= 5 {
+    if on(family::WINDOWS_NAMES) {
         web::windows_names(b, out);
     }
-    if p.slash || p.tilde {
+    if on(family::HOME) {
         paths::home(b, out);
     }
-    if p.dots > 0 && p.lower + p.upper >= 3 {
+    if on(family::DATABASE_FILES) {
         paths::database_files(b, out);
     }
-    if s.len() >= 10 {
+    if on(family::SECRETS) {
         secrets::find(b, &p, out);
     }
-    if p.digits > 0 && (p.dots >= 3 || p.colons >= 2 || p.digits >= 7 || p.hex_prefix) {
+    if on(family::IP) {
         net::ip(b, &p, out);
     }
-    if (p.colons >= 5 || p.dashes >= 5 || p.dots >= 2) && s.len() >= 14 {
+    if on(family::MAC) {
         net::mac(b, out);
     }
-    if p.digits >= 7 {
+    if on(family::NUMBERS) {
         numbers::find(b, &p, out);
     }
-    if p.upper >= 2 && p.digits >= 2 && s.len() >= 15 {
+    if on(family::IBAN) {
         numbers::iban(b, out);
     }
 }
@@ -328,6 +392,31 @@ mod tests {
         ];
         for (value, hit) in cases {
             assert_eq!(find_identifying(value), Some(hit), "{value}");
+        }
+    }
+
+    #[test]
+    fn common_short_tokens_run_no_detector() {
+        // The cost check, without timing: the one pass over the bytes rules
+        // every family out for the values most fields hold.
+        for v in [
+            "linux",
+            "darwin",
+            "x86_64",
+            "arm64",
+            "1.2.3",
+            "v20.20.2",
+            "--force",
+            "-v",
+            "true",
+            "server",
+            "tables",
+            "event_triggers",
+            "v1.0.0",
+            "2.36.0",
+            "postgres",
+        ] {
+            assert_eq!(plan(&Profile::of(v), v.len()), 0, "{v}");
         }
     }
 

@@ -68,10 +68,9 @@ fn ipv4(b: &[u8], out: &mut Vec<Span>) {
         while run.last() == Some(&b'.') {
             run = &run[..run.len() - 1];
         }
-        let parts: Vec<&[u8]> = run.split(|&c| c == b'.').collect();
-        let hit = match parts.len() {
-            4 => parts.iter().all(|t| v4_part(t)),
-            1 => integer_v4(run),
+        let hit = match run.iter().filter(|&&c| c == b'.').count() {
+            3 => run.split(|&c| c == b'.').all(v4_part),
+            0 => integer_v4(run),
             _ => false,
         };
         // A dotted run that is not one address (`1.2.3.4.5`) has none inside.

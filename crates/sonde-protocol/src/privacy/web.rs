@@ -245,14 +245,15 @@ pub(super) fn hostnames(b: &[u8], out: &mut Vec<Span>) {
             run = &run[..run.len() - 1];
         }
         if run.contains(&b'.') {
-            let labels: Vec<&[u8]> = run.split(|&c| c == b'.').collect();
-            let last = labels[labels.len() - 1];
-            let valid = labels
-                .iter()
-                .all(|l| !l.is_empty() && l.len() <= 63 && l[0].is_ascii_alphanumeric());
+            let last = run.rsplit(|&c| c == b'.').next().unwrap_or(b"");
+            let first = run.split(|&c| c == b'.').next().unwrap_or(b"");
             let known = SUFFIXES.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(last));
+            let valid = known
+                && run
+                    .split(|&c| c == b'.')
+                    .all(|l| !l.is_empty() && l.len() <= 63 && l[0].is_ascii_alphanumeric());
             // The first label holds a letter: `1.2.de` is no host.
-            if valid && known && labels[0].iter().any(u8::is_ascii_alphabetic) {
+            if valid && first.iter().any(u8::is_ascii_alphabetic) {
                 out.push(Span {
                     start: i,
                     end: i + run.len(),
