@@ -28,8 +28,8 @@ pub(crate) enum VocabularyCmd {
         /// The kind: commands, flags, metric_keys, event_types, experimental_features or db_kinds.
         #[arg(long)]
         kind: String,
-        /// One or more words, e.g. "tool deploy" (commands) or --force (flags).
-        #[arg(required = true, allow_hyphen_values = true)]
+        /// One or more words, e.g. "tool deploy" (commands); flag names after `--` (`-- --force`).
+        #[arg(required = true)]
         words: Vec<String>,
     },
     /// List a product's built-in and registered words.

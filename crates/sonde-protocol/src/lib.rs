@@ -12,10 +12,16 @@
 //!   allowed.
 //! - [`dropped`]: the [`DropReason`] that says why a value was dropped, and
 //!   the [`Dropped`] record naming its field.
-//! - [`shapes`]: one validator per value shape (UUID, version, platform, CI
-//!   name, token, ...), used by pings and events alike.
-//! - [`privacy`]: detectors for values that could identify a person (e-mail and
-//!   IP addresses, URLs with credentials, home-directory paths, secrets).
+//! - [`shapes`]: one validator per value shape (UUID, version, OS, architecture,
+//!   CI vendor, token, ...), used by pings and events alike, with the closed
+//!   lists of [`platforms`] and [`ci`] and the grammar of [`version`].
+//! - [`vocabulary`]: the words a product registered (command paths, flag
+//!   names, metrics keys, console event types, ...), Hasura's built in.
+//! - [`privacy`]: detectors for what could identify a person or leak a secret
+//!   (e-mail and IP addresses in every notation, host names, URLs and
+//!   connection strings, home and database paths, secrets, card numbers,
+//!   IBANs, MAC addresses, phone numbers), as spans; [`scrub`]: the scrubber
+//!   of free text built on them.
 //! - [`product`]: product names.
 //! - [`limits`]: sizes and lengths, in one place.
 //! - [`event`]: the [`Event`] every event front door produces.
@@ -29,7 +35,8 @@
 //! - [`json`]: the borrowing JSON tree the native decoder parses into.
 //!
 //! Modules depend one way: validators and data first ([`limits`],
-//! [`privacy`], [`dropped`], [`shapes`], [`field_spec`]), then
+//! [`privacy`], [`dropped`], [`platforms`], [`ci`], [`version`],
+//! [`vocabulary`], [`shapes`], [`field_spec`]), then
 //! [`allowlist`], then the decoders, then [`schema`].
 //!
 //! The crate has no I/O and few dependencies: it is compiled into every CLI that
