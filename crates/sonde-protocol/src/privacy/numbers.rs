@@ -175,7 +175,8 @@ pub(super) fn iban(b: &[u8], out: &mut Vec<Span>) {
             if c.is_ascii_uppercase() || c.is_ascii_digit() {
                 chars.push((c, j + 1));
                 j += 1;
-            } else if c == b' ' && j + 1 < b.len() && b[j + 1].is_ascii_alphanumeric() && chars.len().is_multiple_of(4) {
+            } else if c == b' ' && j + 1 < b.len() && b[j + 1].is_ascii_alphanumeric() && chars.len().is_multiple_of(4)
+            {
                 j += 1;
             } else {
                 break;
