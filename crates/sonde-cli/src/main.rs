@@ -15,6 +15,7 @@ mod serve;
 mod stats;
 mod target;
 mod versions;
+mod vocabulary;
 
 use std::process::ExitCode;
 
@@ -57,6 +58,9 @@ enum Command {
     /// List error groups and show one with its latest report.
     #[command(subcommand)]
     Errors(errors::ErrorsCmd),
+    /// Register and list the words a product's clients send (commands, flags, metrics keys, event types).
+    #[command(subcommand)]
+    Vocabulary(vocabulary::VocabularyCmd),
     /// Send the usage ping for a tool in another language (detached, throttled, every opt-out).
     Ping(ping::PingArgs),
 }
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Versions(cmd) => versions::run(&cli.global, cmd),
         Command::Routes(cmd) => routes::run(&cli.global, cmd),
         Command::Errors(cmd) => errors::run(&cli.global, cmd),
+        Command::Vocabulary(cmd) => vocabulary::run(&cli.global, cmd),
         Command::Ping(args) => ping::run(&args),
     };
     match result {

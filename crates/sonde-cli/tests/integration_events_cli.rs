@@ -39,7 +39,7 @@ fn event_drops_show_in_stats_rejected_and_routes_verbs_work() {
         &format!("{base}/v1/http"),
         None,
         json!({"topic": "server_metrics_v2", "data": {"ci": "runner 198.51.100.7", "password": "x",
-               "metrics": {"tables": 1, "owner": "bob@example.com"}}}),
+               "metrics": {"tables": 1, "views": "bob@example.com"}}}),
     );
     assert_eq!((status, body["dropped"].as_u64()), (200, Some(3)), "{body}");
 
@@ -128,6 +128,68 @@ fn event_drops_show_in_stats_rejected_and_routes_verbs_work() {
         .as_array()
         .unwrap()
         .contains(&json!("/data/schema/SCHEMA_NAME/tables/TABLE_NAME/modify")));
+
+    // Vocabulary: the console's own event type, through the data directory,
+    // then a flag through the admin API; a lower-case name is refused.
+    let (code, _, stderr) = sonde(&[
+        "vocabulary",
+        "add",
+        "--product",
+        "hasura",
+        "--kind",
+        "event_types",
+        "Page/OPEN",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = sonde(&[
+        "vocabulary",
+        "add",
+        "--product",
+        "hasura",
+        "--kind",
+        "flags",
+        "--server",
+        &base,
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--",
+        "--custom-flag",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = sonde(&[
+        "vocabulary",
+        "add",
+        "--product",
+        "hasura",
+        "--kind",
+        "metric_keys",
+        "Customers.Private",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 2, "a word off its kind's shape is a usage error: {stderr}");
+    let (code, stdout, stderr) = sonde(&[
+        "vocabulary",
+        "list",
+        "--product",
+        "hasura",
+        "--format",
+        "json",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let listing: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listing["registered"]["event_types"], json!(["Page/OPEN"]));
+    assert_eq!(listing["registered"]["flags"], json!(["--custom-flag"]));
+    assert!(listing["builtin"]["commands"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("hasura migrate apply")));
+    // The registration through the admin API made the collector read the
+    // product's words again (both of them).
 
     let (status, body) = post(
         &format!("{base}/v1/http"),

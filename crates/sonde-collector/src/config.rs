@@ -39,9 +39,11 @@ pub struct Config {
     /// the next request's headers are in (60 s); then it is closed.
     pub idle_timeout: Duration,
     /// Most connections open at once (4096), lowered to fit under the
-    /// open-file limit with descriptors to spare. At the cap the longest-
-    /// waiting idle connection is closed for a new one; when every connection
-    /// is busy, the new one is answered 503.
+    /// open-file limit with descriptors to spare. A quarter of it (at least
+    /// one) is for open WebSockets, the rest for plain connections. At the
+    /// plain connections' cap the longest-waiting idle connection is closed
+    /// for a new one; when every connection is busy, the new one is answered
+    /// 503.
     pub max_connections: usize,
 }
 

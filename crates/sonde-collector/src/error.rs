@@ -83,6 +83,12 @@ pub enum ApiError {
         #[source]
         source: RouteTemplateError,
     },
+    /// 400 `invalid_field`: no vocabulary words, or too many.
+    #[error("give 1 to {} vocabulary words", sonde_protocol::vocabulary::MAX_WORDS_PER_PRODUCT)]
+    WordCount,
+    /// 400 `invalid_word`: a vocabulary word refused at registration.
+    #[error(transparent)]
+    InvalidWord(#[from] sonde_protocol::vocabulary::VocabularyError),
     /// 400 `invalid_id`: an alert id that is not a number.
     #[error("alert id {id:?} is not a number")]
     InvalidId {
@@ -196,6 +202,8 @@ impl ApiError {
             | ApiError::InvalidField(_)
             | ApiError::TemplateCount
             | ApiError::InvalidRoute { .. }
+            | ApiError::WordCount
+            | ApiError::InvalidWord(_)
             | ApiError::InvalidId { .. }
             | ApiError::InvalidMonth(_)
             | ApiError::InvalidKind(_)
@@ -243,8 +251,9 @@ impl ApiError {
             ApiError::InvalidGzip(_) => "invalid_gzip",
             ApiError::InvalidBatch(_) => "invalid_body",
             ApiError::InvalidEnvelope(_) => "invalid_envelope",
-            ApiError::InvalidField(_) | ApiError::TemplateCount => "invalid_field",
+            ApiError::InvalidField(_) | ApiError::TemplateCount | ApiError::WordCount => "invalid_field",
             ApiError::InvalidRoute { .. } => "invalid_route",
+            ApiError::InvalidWord(_) => "invalid_word",
             ApiError::InvalidId { .. } => "invalid_id",
             ApiError::InvalidMonth(_) => "invalid_month",
             ApiError::InvalidKind(_) => "invalid_kind",

@@ -8,7 +8,7 @@ use sonde_store::{Store, StoreError};
 use tokio::sync::watch;
 
 use crate::catalog::{Catalog, CatalogHandle};
-use crate::events::RouteCache;
+use crate::events::{RouteCache, VocabularyCache};
 use crate::pipeline::Pipeline;
 use crate::ApiError;
 
@@ -23,6 +23,7 @@ struct Inner {
     catalog: Arc<CatalogHandle>,
     store: Arc<dyn Store>,
     routes: RouteCache,
+    vocabulary: VocabularyCache,
     admin_token: String,
     /// `true` once the collector is stopping; every open WebSocket holds a
     /// receiver, so "no receiver left" means every socket has closed.
@@ -43,12 +44,14 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
         let pipeline = Pipeline::new(store.clone(), catalog.clone());
         let routes = RouteCache::new(store.clone(), catalog.clone());
+        let vocabulary = VocabularyCache::new(store.clone());
         AppState {
             inner: Arc::new(Inner {
                 pipeline,
                 catalog,
                 store,
                 routes,
+                vocabulary,
                 admin_token,
                 sockets: watch::Sender::new(false),
                 socket_cap: AtomicUsize::new(usize::MAX),
@@ -106,6 +109,11 @@ impl AppState {
         sockets.send_replace(true);
         let _ = tokio::time::timeout(grace, sockets.closed()).await;
         sockets.receiver_count()
+    }
+
+    /// The vocabulary of every registered product, cached.
+    pub fn vocabulary(&self) -> &VocabularyCache {
+        &self.inner.vocabulary
     }
 
     /// The admin token.

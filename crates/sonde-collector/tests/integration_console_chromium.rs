@@ -131,6 +131,13 @@ fn console_snippet_in_headless_chromium_sends_only_templates() {
 
     let h = common::start();
     h.publish("hasura", "1.0.0");
+    // The page's own action types join Hasura's built-in console event
+    // types (`ModifyTable/RESET` is one); others would be dropped.
+    let (status, body) = h.admin_post(
+        "/api/v1/vocabulary",
+        json!({"product": "hasura", "event_types": ["BrowseRows/LOAD", "Unknown/OPEN", "Final/MARKER"]}),
+    );
+    assert_eq!(status, 201, "{body}");
     let pages = serve_pages(h.inner.base_url());
     let profile = tempfile::tempdir().unwrap();
     let _browser = Browser(

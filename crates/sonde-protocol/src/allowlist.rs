@@ -7,8 +7,17 @@
 //!
 //! - a field the allowlist does not know is dropped as `unknown_field` under
 //!   the name `"*"`: its name is never kept, since a name can carry anything;
-//! - a string that looks identifying (e-mail, IP address, URL, home path,
-//!   secret) is dropped with that reason, whatever the field;
+//! - a string that holds anything identifying ([`crate::privacy`]: e-mail,
+//!   IP address, host name, URL, path, secret, personal number...) is
+//!   dropped with that reason, whatever the field;
+//! - every string field has its strictest real shape ([`crate::shapes`]):
+//!   `os`/`arch` from closed lists, versions by a grammar, the CI vendor
+//!   from the CI table, the database version reduced to product and
+//!   version; command paths, flag names, metrics keys, console event types,
+//!   experimental features and database kinds from the product's
+//!   [`Vocabulary`] when it registered words of that kind, else a tight
+//!   identifier shape. A value outside a closed list is dropped as
+//!   `not_in_vocabulary`;
 //! - a `metrics` object keeps nested objects whose leaves are numbers or
 //!   booleans; a string (or array) leaf is dropped as `not_a_number` (see
 //!   [`crate::metrics`]);
@@ -31,21 +40,23 @@ use crate::field_spec::{fields_of, FieldSpec, FieldType};
 use crate::json::Json;
 use crate::limits::{MAX_DURATION_MS, MAX_FLAGS};
 use crate::metrics;
+use crate::privacy::find_identifying;
 use crate::routes::{RouteTemplates, MAX_ROUTE_LEN};
 use crate::shapes;
+use crate::vocabulary::{Vocabulary, WordKind};
 
 /// Validates the fields of one event of `kind` against its allowlist.
 ///
 /// Returns the fields to store; every value not kept is appended to
-/// `dropped`. `routes` are the product's route templates (console `url`).
-/// A `null` or an empty string counts as absent.
+/// `dropped`. `routes` are the product's route templates (console `url`),
+/// `vocab` its registered words. A `null` or an empty string counts as absent.
 ///
 /// ```
 /// use serde_json::json;
-/// use sonde_protocol::{allowlist, routes, EventKind, DropReason};
+/// use sonde_protocol::{allowlist, routes, vocabulary::Vocabulary, EventKind, DropReason};
 /// let input = json!({"ci": "build on 10.0.0.7", "metrics": {"tables": 2, "owner": "ops@example.com"}, "password": "x"});
 /// let mut dropped = Vec::new();
-/// let kept = allowlist::validate(EventKind::Heartbeat, input.as_object().unwrap(), &routes::RouteTemplates::new(), &mut dropped);
+/// let kept = allowlist::validate(EventKind::Heartbeat, input.as_object().unwrap(), &routes::RouteTemplates::new(), &Vocabulary::new(), &mut dropped);
 /// assert_eq!(serde_json::Value::from(kept), json!({"metrics": {"tables": 2}}));
 /// let reasons: Vec<_> = dropped.iter().map(|d| (d.field, d.reason)).collect();
 /// assert!(reasons.contains(&("ci", DropReason::IpAddress)));
@@ -56,13 +67,14 @@ pub fn validate(
     kind: EventKind,
     input: &Map<String, Value>,
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     dropped: &mut Vec<Dropped>,
 ) -> Fields {
     let pairs: Vec<(Cow<'_, str>, Json<'_>)> = input
         .iter()
         .map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from_value(v)))
         .collect();
-    validate_json(kind, &pairs, routes, dropped)
+    validate_json(kind, &pairs, routes, vocab, dropped)
 }
 
 /// [`validate`] on fields parsed as [`Json`] (the native batch API's fast
@@ -71,9 +83,10 @@ pub fn validate_json(
     kind: EventKind,
     input: &[(Cow<'_, str>, Json<'_>)],
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     dropped: &mut Vec<Dropped>,
 ) -> Fields {
-    validate_with(fields_of(kind), input, routes, dropped)
+    validate_with(fields_of(kind), input, routes, vocab, dropped)
 }
 
 /// Validates `input` against `specs` (an event kind's allowlist, the
@@ -82,6 +95,7 @@ pub(crate) fn validate_with(
     specs: &'static [FieldSpec],
     input: &[(Cow<'_, str>, Json<'_>)],
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     dropped: &mut Vec<Dropped>,
 ) -> Fields {
     let mut out = Fields::with_capacity(input.len());
@@ -100,10 +114,10 @@ pub(crate) fn validate_with(
             continue;
         }
         if spec.ty == FieldType::Command {
-            keep_command(spec, value, &mut out, dropped);
+            keep_command(spec, value, vocab, &mut out, dropped);
             continue;
         }
-        match check(spec, value, routes, dropped) {
+        match check(spec, value, routes, vocab, dropped) {
             Ok(Some(v)) => match (spec.ty, v) {
                 (FieldType::FlagNames, Value::Array(flags)) => merge_flags(&mut out, flags),
                 // An object with nothing left in it is not stored.
@@ -122,11 +136,11 @@ pub(crate) fn validate_with(
 
 /// Stores a `command` value's path as `command`; the flag names found in it
 /// join `flags`.
-fn keep_command(spec: &FieldSpec, value: &Json<'_>, out: &mut Fields, dropped: &mut Vec<Dropped>) {
+fn keep_command(spec: &FieldSpec, value: &Json<'_>, vocab: &Vocabulary, out: &mut Fields, dropped: &mut Vec<Dropped>) {
     match value
         .as_str()
         .ok_or(DropReason::InvalidFormat)
-        .and_then(|s| command::parse(s, dropped))
+        .and_then(|s| command::parse(s, vocab, dropped))
     {
         Ok((path, flags)) => {
             if let Some(path) = path {
@@ -162,21 +176,17 @@ fn check(
     spec: &FieldSpec,
     value: &Json<'_>,
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     dropped: &mut Vec<Dropped>,
 ) -> Result<Option<Value>, DropReason> {
     let s = || value.as_str().ok_or(DropReason::InvalidFormat);
     let string = |v: String| Ok(Some(Value::String(v)));
     match spec.ty {
         FieldType::Uuid => string(shapes::signature(s()?)?),
-        FieldType::Version => {
-            let max = spec.max.unwrap_or(64) as usize;
-            if max > 64 {
-                string(shapes::text(s()?, max)?)
-            } else {
-                string(shapes::version(s()?)?)
-            }
-        }
-        FieldType::Platform => string(shapes::platform(s()?)?),
+        FieldType::Version => string(shapes::version(s()?)?),
+        FieldType::DbVersion => string(shapes::db_version(s()?, spec.max.unwrap_or(256) as usize)?),
+        FieldType::Os => string(shapes::os(s()?)?),
+        FieldType::Arch => string(shapes::arch(s()?)?),
         FieldType::CiName => string(shapes::ci_name(s()?)?),
         FieldType::Boolean => match value {
             Json::Bool(b) => Ok(Some(Value::Bool(*b))),
@@ -189,10 +199,15 @@ fn check(
             None => Err(DropReason::InvalidFormat),
         },
         FieldType::Token => string(shapes::token(s()?)?),
-        FieldType::Action => string(shapes::action(s()?)?),
+        FieldType::ConsoleMode => match s()? {
+            m @ ("server" | "cli") => string(m.to_owned()),
+            other => Err(find_identifying(other).map_or(DropReason::NotInVocabulary, DropReason::from)),
+        },
+        FieldType::DbKind => string(shapes::word(s()?, WordKind::DbKind, vocab)?),
+        FieldType::Action => string(shapes::event_type(s()?, vocab)?),
         // Handled by `keep_command` (it writes two fields).
         FieldType::Command => Ok(None),
-        FieldType::FlagNames => flag_names(value, dropped).map(Some),
+        FieldType::FlagNames => flag_names(value, vocab, dropped).map(Some),
         FieldType::RouteTemplate => {
             let route = s()?;
             if route.len() > MAX_ROUTE_LEN {
@@ -207,15 +222,15 @@ fn check(
             let Json::Object(obj) = value else {
                 return Err(DropReason::InvalidFormat);
             };
-            Ok(Some(Value::Object(metrics::keep(obj, spec.name, dropped))))
+            Ok(Some(Value::Object(metrics::keep(obj, spec.name, vocab, dropped))))
         }
         FieldType::Object => {
             let Json::Object(obj) = value else {
                 return Err(DropReason::InvalidFormat);
             };
-            Ok(Some(validate_with(spec.fields, obj, routes, dropped).into()))
+            Ok(Some(validate_with(spec.fields, obj, routes, vocab, dropped).into()))
         }
-        FieldType::TokenList => token_list(spec, value, dropped).map(Some),
+        FieldType::TokenList => token_list(spec, value, vocab, dropped).map(Some),
         FieldType::Runtime => string(shapes::runtime(s()?)?),
         FieldType::Integer => match value.as_u64() {
             Some(n) if spec.max.is_none_or(|max| n <= max) => Ok(Some(Value::from(n))),
@@ -237,7 +252,7 @@ fn check(
 
 /// A `flags` list: the names of its valid flags, up to [`MAX_FLAGS`]; every
 /// other entry is counted under `flags`.
-fn flag_names(value: &Json<'_>, dropped: &mut Vec<Dropped>) -> Result<Value, DropReason> {
+fn flag_names(value: &Json<'_>, vocab: &Vocabulary, dropped: &mut Vec<Dropped>) -> Result<Value, DropReason> {
     let Json::Array(items) = value else {
         return Err(DropReason::InvalidFormat);
     };
@@ -246,7 +261,7 @@ fn flag_names(value: &Json<'_>, dropped: &mut Vec<Dropped>) -> Result<Value, Dro
         match item
             .as_str()
             .ok_or(DropReason::InvalidFormat)
-            .and_then(|t| command::flag_name(t, dropped))
+            .and_then(|t| command::flag_name(t, vocab, dropped))
         {
             Ok(name) if names.len() < MAX_FLAGS => names.push(Value::String(name)),
             Ok(_) => dropped.push(Dropped {
@@ -261,13 +276,22 @@ fn flag_names(value: &Json<'_>, dropped: &mut Vec<Dropped>) -> Result<Value, Dro
 
 /// A list of short tokens: the valid ones, up to the field's `max`; every
 /// other entry is counted under the field's name.
-fn token_list(spec: &FieldSpec, value: &Json<'_>, dropped: &mut Vec<Dropped>) -> Result<Value, DropReason> {
+fn token_list(
+    spec: &FieldSpec,
+    value: &Json<'_>,
+    vocab: &Vocabulary,
+    dropped: &mut Vec<Dropped>,
+) -> Result<Value, DropReason> {
     let Json::Array(items) = value else {
         return Err(DropReason::InvalidFormat);
     };
     let mut kept = Vec::new();
     for item in items {
-        match item.as_str().ok_or(DropReason::InvalidFormat).and_then(shapes::token) {
+        match item
+            .as_str()
+            .ok_or(DropReason::InvalidFormat)
+            .and_then(|t| shapes::word(t, WordKind::ExperimentalFeature, vocab))
+        {
             Ok(t) if kept.len() < spec.max.unwrap_or(32) as usize => kept.push(Value::String(t)),
             Ok(_) => dropped.push(Dropped {
                 field: spec.name,
@@ -296,6 +320,7 @@ mod tests {
             kind,
             input.as_object().unwrap(),
             &routes::builtin("hasura"),
+            &Vocabulary::new(),
             &mut dropped,
         );
         (
@@ -400,6 +425,48 @@ mod tests {
             [
                 ("experimental_features", DropReason::InvalidFormat),
                 ("*", DropReason::UnknownField)
+            ]
+        );
+    }
+
+    #[test]
+    fn hasura_vocabulary_keeps_registered_words_only() {
+        let mut dropped = Vec::new();
+        let input = json!({"command": "hasura migrate apply customers --endpoint x --mystery",
+            "metrics": {"tables": 2, "relationships": {"manual": {"object": 1}}, "customers": 3}});
+        let kept = validate(
+            EventKind::Command,
+            input.as_object().unwrap(),
+            &routes::builtin("hasura"),
+            crate::vocabulary::builtin("hasura"),
+            &mut dropped,
+        );
+        assert_eq!(
+            Value::from(kept),
+            json!({"command": "hasura migrate apply", "flags": ["--endpoint"]})
+        );
+        let heartbeat = json!({"metrics": {"tables": 2, "relationships": {"manual": {"object": 1}}, "customers": 3},
+            "experimental_features": ["inherited_roles", "my_table"], "os": "linux", "arch": "DESKTOP-7QK2M9A"});
+        let mut dropped = Vec::new();
+        let kept = validate(
+            EventKind::Heartbeat,
+            heartbeat.as_object().unwrap(),
+            &routes::builtin("hasura"),
+            crate::vocabulary::builtin("hasura"),
+            &mut dropped,
+        );
+        assert_eq!(
+            Value::from(kept),
+            json!({"metrics": {"tables": 2, "relationships": {"manual": {"object": 1}}},
+                   "experimental_features": ["inherited_roles"], "os": "linux"})
+        );
+        let reasons: Vec<_> = dropped.iter().map(|d| (d.field, d.reason)).collect();
+        assert_eq!(
+            reasons,
+            [
+                ("arch", DropReason::Hostname),
+                ("experimental_features", DropReason::NotInVocabulary),
+                ("metrics", DropReason::NotInVocabulary),
             ]
         );
     }

@@ -1,10 +1,22 @@
 //! The command-line parser of command events: a `command` string is split
 //! into its command path and the names of its flags; flag values and
 //! positional arguments are dropped and counted as `argument_value`.
+//!
+//! When the product registered command paths or flag names
+//! ([`crate::vocabulary`]), only those are kept: the path is the longest
+//! registered path the leading words form, and an unregistered flag is
+//! dropped as `not_in_vocabulary`. When it registered none, command words
+//! must be `[a-z][a-z0-9_-]*` and flag names `--[A-Za-z0-9][A-Za-z0-9._-]*`,
+//! with nothing identifying in either.
 
 use crate::dropped::{DropReason, Dropped};
-use crate::limits::{MAX_COMMAND_LEN, MAX_COMMAND_WORDS, MAX_COMMAND_WORD_LEN, MAX_FLAGS, MAX_FLAG_LEN};
+use crate::limits::{MAX_COMMAND_LEN, MAX_COMMAND_WORDS, MAX_FLAGS, MAX_FLAG_LEN};
 use crate::privacy::find_identifying;
+use crate::vocabulary::{is_command_word, is_flag_name, Vocabulary, WordKind};
+
+fn count(dropped: &mut Vec<Dropped>, field: &'static str, reason: DropReason) {
+    dropped.push(Dropped { field, reason });
+}
 
 /// Splits a command line into its path (leading command words) and the names
 /// of its flags. Everything else — flag values, positional arguments, any word
@@ -12,18 +24,23 @@ use crate::privacy::find_identifying;
 /// `argument_value`.
 ///
 /// ```
-/// use sonde_protocol::command;
+/// use sonde_protocol::{command, vocabulary::Vocabulary};
 /// let mut dropped = Vec::new();
-/// let (path, flags) = command::parse("hasura migrate apply --endpoint=https://h.example --admin-secret s3cret ./dir", &mut dropped).unwrap();
+/// let none = Vocabulary::new();
+/// let (path, flags) = command::parse("hasura migrate apply --endpoint=https://h.example --admin-secret s3cret ./dir", &none, &mut dropped).unwrap();
 /// assert_eq!(path.as_deref(), Some("hasura migrate apply"));
 /// assert_eq!(flags, ["--endpoint", "--admin-secret"]);
 /// assert_eq!(dropped.len(), 3); // the endpoint value, "s3cret", "./dir"
 /// ```
-pub fn parse(s: &str, dropped: &mut Vec<Dropped>) -> Result<(Option<String>, Vec<String>), DropReason> {
+pub fn parse(
+    s: &str,
+    vocab: &Vocabulary,
+    dropped: &mut Vec<Dropped>,
+) -> Result<(Option<String>, Vec<String>), DropReason> {
     if s.len() > MAX_COMMAND_LEN {
         return Err(DropReason::TooLong);
     }
-    let mut path: Vec<&str> = Vec::new();
+    let mut lead: Vec<&str> = Vec::new();
     let mut flags: Vec<String> = Vec::new();
     let mut in_path = true;
     for tok in s.split_whitespace() {
@@ -33,73 +50,78 @@ pub fn parse(s: &str, dropped: &mut Vec<Dropped>) -> Result<(Option<String>, Vec
         }
         if tok.starts_with('-') && tok.len() > 1 {
             in_path = false;
-            match flag_name(tok, dropped) {
+            match flag_name(tok, vocab, dropped) {
                 Ok(name) if flags.len() < MAX_FLAGS => {
                     if !flags.contains(&name) {
                         flags.push(name);
                     }
                 }
-                Ok(_) => dropped.push(Dropped {
-                    field: "command",
-                    reason: DropReason::TooLong,
-                }),
-                Err(reason) => dropped.push(Dropped {
-                    field: "command",
-                    reason,
-                }),
+                Ok(_) => count(dropped, "command", DropReason::TooLong),
+                Err(reason) => count(dropped, "command", reason),
             }
-        } else if in_path && path.len() < MAX_COMMAND_WORDS && is_command_word(tok) && find_identifying(tok).is_none() {
-            path.push(tok);
+        } else if in_path && lead.len() < MAX_COMMAND_WORDS && is_command_word(tok) {
+            lead.push(tok);
         } else {
             in_path = false;
-            dropped.push(Dropped {
-                field: "command",
-                reason: DropReason::ArgumentValue,
-            });
+            count(dropped, "command", DropReason::ArgumentValue);
         }
     }
-    let path = if path.is_empty() { None } else { Some(path.join(" ")) };
+    let path = command_path(&lead, vocab, dropped);
     if path.is_none() && flags.is_empty() {
         return Err(DropReason::InvalidFormat);
     }
     Ok((path, flags))
 }
 
-/// A word of a command path: `[a-z][a-z0-9_:-]*`, at most 32 bytes.
-fn is_command_word(w: &str) -> bool {
-    w.len() <= MAX_COMMAND_WORD_LEN
-        && w.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-        && w.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b':'))
+/// The command path among the leading words: the longest registered path,
+/// or (nothing registered) the words up to the first identifying one. The
+/// words left out are counted.
+fn command_path(lead: &[&str], vocab: &Vocabulary, dropped: &mut Vec<Dropped>) -> Option<String> {
+    let n = if vocab.has(WordKind::Command) {
+        let n = vocab.command_path(lead).unwrap_or(0);
+        if n == 0 && !lead.is_empty() {
+            count(dropped, "command", DropReason::NotInVocabulary);
+            for _ in 1..lead.len() {
+                count(dropped, "command", DropReason::ArgumentValue);
+            }
+            return None;
+        }
+        n
+    } else {
+        lead.iter()
+            .position(|w| find_identifying(w).is_some())
+            .unwrap_or(lead.len())
+    };
+    for w in &lead[n..] {
+        let reason = find_identifying(w).map_or(DropReason::ArgumentValue, DropReason::from);
+        count(dropped, "command", reason);
+    }
+    (n > 0).then(|| lead[..n].join(" "))
 }
 
 /// A flag name (`--endpoint`, `-v`); a `=value` part is dropped and counted.
-pub(crate) fn flag_name(t: &str, dropped: &mut Vec<Dropped>) -> Result<String, DropReason> {
+pub(crate) fn flag_name(t: &str, vocab: &Vocabulary, dropped: &mut Vec<Dropped>) -> Result<String, DropReason> {
     let (name, value) = match t.split_once('=') {
         Some((n, v)) => (n, Some(v)),
         None => (t, None),
     };
     if value.is_some() {
-        dropped.push(Dropped {
-            field: "flags",
-            reason: DropReason::ArgumentValue,
-        });
+        count(dropped, "flags", DropReason::ArgumentValue);
     }
-    let bare = name.trim_start_matches('-');
-    let dashes = name.len() - bare.len();
     if name.len() > MAX_FLAG_LEN {
         return Err(DropReason::TooLong);
     }
-    let ok = (1..=2).contains(&dashes)
-        && bare.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && bare
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !ok {
-        return Err(DropReason::InvalidFormat);
+    if vocab.has(WordKind::Flag) {
+        if vocab.contains(WordKind::Flag, name) {
+            return Ok(name.to_owned());
+        }
+        return Err(find_identifying(name).map_or(DropReason::NotInVocabulary, DropReason::from));
     }
-    if let Some(hit) = find_identifying(bare) {
+    if let Some(hit) = find_identifying(name.trim_start_matches('-')) {
         return Err(hit.into());
+    }
+    if !is_flag_name(name) {
+        return Err(DropReason::InvalidFormat);
     }
     Ok(name.to_owned())
 }
@@ -111,11 +133,35 @@ mod tests {
     #[test]
     fn command_drops_values_that_look_like_paths_or_names() {
         let mut d = Vec::new();
-        let (path, flags) = parse("prisma migrate dev ./schema.prisma Alice", &mut d).unwrap();
+        let none = Vocabulary::new();
+        let (path, flags) = parse("prisma migrate dev ./schema.prisma Alice", &none, &mut d).unwrap();
         assert_eq!(path.as_deref(), Some("prisma migrate dev"));
         assert!(flags.is_empty());
         assert_eq!(d.len(), 2);
-        assert_eq!(parse("./x", &mut d), Err(DropReason::InvalidFormat));
-        assert_eq!(parse(&"a ".repeat(400), &mut d), Err(DropReason::TooLong));
+        assert_eq!(parse("./x", &none, &mut d), Err(DropReason::InvalidFormat));
+        assert_eq!(parse(&"a ".repeat(400), &none, &mut d), Err(DropReason::TooLong));
+    }
+
+    #[test]
+    fn registered_paths_and_flags_are_all_that_is_kept() {
+        let mut v = Vocabulary::new();
+        v.add(WordKind::Command, "tool deploy").unwrap();
+        v.add(WordKind::Flag, "--force").unwrap();
+        let mut d = Vec::new();
+        let (path, flags) = parse("tool deploy prodbox --force --region=eu", &v, &mut d).unwrap();
+        assert_eq!(path.as_deref(), Some("tool deploy"));
+        assert_eq!(flags, ["--force"]);
+        let reasons: Vec<_> = d.iter().map(|x| x.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                DropReason::ArgumentValue,
+                DropReason::NotInVocabulary,
+                DropReason::ArgumentValue
+            ]
+        );
+        d.clear();
+        assert_eq!(parse("alices-macbook", &v, &mut d), Err(DropReason::InvalidFormat));
+        assert_eq!(d[0].reason, DropReason::NotInVocabulary);
     }
 }

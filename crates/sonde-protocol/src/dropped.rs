@@ -38,11 +38,34 @@ pub enum DropReason {
     /// Free text or a payload object (error messages, `payload`), which is
     /// never stored.
     FreeText,
+    /// Looked like a database connection string.
+    ConnectionString,
+    /// Looked like a host name.
+    Hostname,
+    /// Looked like a `user@host` login.
+    UserAtHost,
+    /// Looked like a path to a database file.
+    DatabasePath,
+    /// Looked like a payment card number.
+    CardNumber,
+    /// Looked like an IBAN.
+    Iban,
+    /// Looked like a MAC address.
+    MacAddress,
+    /// Looked like a phone number.
+    PhoneNumber,
+    /// Shaped like a social security number.
+    Ssn,
+    /// A well-formed value outside the field's closed list (an `os` that is
+    /// no known operating system, a CI vendor not in the table) or outside
+    /// the product's registered vocabulary (a command word, flag name,
+    /// metrics key or console event type it did not register).
+    NotInVocabulary,
 }
 
 impl DropReason {
     /// Every reason, in a stable order.
-    pub const ALL: [DropReason; 13] = [
+    pub const ALL: [DropReason; 23] = [
         DropReason::UnknownField,
         DropReason::TooLong,
         DropReason::InvalidFormat,
@@ -56,6 +79,16 @@ impl DropReason {
         DropReason::UnknownRoute,
         DropReason::ArgumentValue,
         DropReason::FreeText,
+        DropReason::ConnectionString,
+        DropReason::Hostname,
+        DropReason::UserAtHost,
+        DropReason::DatabasePath,
+        DropReason::CardNumber,
+        DropReason::Iban,
+        DropReason::MacAddress,
+        DropReason::PhoneNumber,
+        DropReason::Ssn,
+        DropReason::NotInVocabulary,
     ];
 
     /// A short stable name, as stored and shown by `sonde stats rejected`.
@@ -74,6 +107,16 @@ impl DropReason {
             DropReason::UnknownRoute => "unknown_route",
             DropReason::ArgumentValue => "argument_value",
             DropReason::FreeText => "free_text",
+            DropReason::ConnectionString => "connection_string",
+            DropReason::Hostname => "hostname",
+            DropReason::UserAtHost => "user_at_host",
+            DropReason::DatabasePath => "database_path",
+            DropReason::CardNumber => "card_number",
+            DropReason::Iban => "iban",
+            DropReason::MacAddress => "mac_address",
+            DropReason::PhoneNumber => "phone_number",
+            DropReason::Ssn => "ssn",
+            DropReason::NotInVocabulary => "not_in_vocabulary",
         }
     }
 
@@ -91,6 +134,15 @@ impl From<PrivacyHit> for DropReason {
             PrivacyHit::Url => DropReason::Url,
             PrivacyHit::HomePath => DropReason::HomePath,
             PrivacyHit::Secret => DropReason::Secret,
+            PrivacyHit::ConnectionString => DropReason::ConnectionString,
+            PrivacyHit::Hostname => DropReason::Hostname,
+            PrivacyHit::UserAtHost => DropReason::UserAtHost,
+            PrivacyHit::DatabasePath => DropReason::DatabasePath,
+            PrivacyHit::CardNumber => DropReason::CardNumber,
+            PrivacyHit::Iban => DropReason::Iban,
+            PrivacyHit::MacAddress => DropReason::MacAddress,
+            PrivacyHit::PhoneNumber => DropReason::PhoneNumber,
+            PrivacyHit::Ssn => DropReason::Ssn,
         }
     }
 }

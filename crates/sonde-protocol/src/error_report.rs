@@ -38,6 +38,7 @@ use crate::routes::RouteTemplates;
 use crate::scrub::Scrubber;
 use crate::shapes;
 use crate::timefmt::format_rfc3339;
+use crate::vocabulary::Vocabulary;
 
 /// The endpoint reports are posted to.
 pub const ENDPOINT: &str = "/api/v1/error-reports";
@@ -171,8 +172,8 @@ pub const CONTEXT_FIELDS: &[FieldSpec] = &[
         None,
         "the installation's random id, as its pings send it",
     ),
-    f("os", FieldType::Platform, Some(32), "operating system"),
-    f("arch", FieldType::Platform, Some(32), "CPU architecture"),
+    f("os", FieldType::Os, Some(32), "operating system"),
+    f("arch", FieldType::Arch, Some(32), "CPU architecture"),
     f(
         "runtime",
         FieldType::Runtime,
@@ -324,19 +325,43 @@ pub struct Decoded {
     pub dropped: Vec<Dropped>,
 }
 
+/// The product a report body names, if it names a valid one: the collector
+/// reads it first to pick the product's vocabulary for [`decode`].
+///
+/// ```
+/// let body = br#"{"schema": 1, "product": "demo", "kind": "x"}"#;
+/// assert_eq!(sonde_protocol::error_report::product_of(body).unwrap().as_str(), "demo");
+/// ```
+pub fn product_of(body: &[u8]) -> Option<ProductName> {
+    #[derive(Deserialize)]
+    struct Named {
+        product: String,
+    }
+    let named: Named = serde_json::from_slice(body).ok()?;
+    ProductName::parse(&named.product).ok()
+}
+
 /// Decodes and validates a report body (its size is the caller's to check
-/// first). `received_at_ms` bounds `occurred_at` as for events.
+/// first). `vocab` is the product's vocabulary (the command path, flags and
+/// `project` keys are checked against it); `received_at_ms` bounds
+/// `occurred_at` as for events.
 ///
 /// ```
 /// use sonde_protocol::{error_report, scrub::Scrubber};
 /// let body = br#"{"schema": 1, "report_id": "0190f5e2-7c4a-7d3e-9a1b-0123456789ab", "product": "demo",
 ///   "kind": "std::io::Error", "message": "cannot open /home/alice/x", "password": "hunter2"}"#;
-/// let d = error_report::decode(body, &Scrubber::new(), 1_800_000_000_000).unwrap();
+/// let vocab = sonde_protocol::vocabulary::Vocabulary::new();
+/// let d = error_report::decode(body, &Scrubber::new(), &vocab, 1_800_000_000_000).unwrap();
 /// assert!(!d.report.message.contains("alice"));
 /// assert_eq!(d.dropped.len(), 1); // the unknown field, counted under "*"
 /// assert!(d.report.fingerprint().starts_with("v1:"));
 /// ```
-pub fn decode(body: &[u8], scrubber: &Scrubber, received_at_ms: i64) -> Result<Decoded, ReportError> {
+pub fn decode(
+    body: &[u8],
+    scrubber: &Scrubber,
+    vocab: &Vocabulary,
+    received_at_ms: i64,
+) -> Result<Decoded, ReportError> {
     let value = Json::parse(body).map_err(|e| ReportError::NotJson(e.to_string()))?;
     let Json::Object(pairs) = value else {
         return Err(ReportError::NotAnObject);
@@ -405,7 +430,7 @@ pub fn decode(body: &[u8], scrubber: &Scrubber, received_at_ms: i64) -> Result<D
     }
     report.occurred_at = crate::native::occurred_at(occurred, received_at_ms, &mut dropped)
         .and_then(|ms| format_rfc3339(ms.div_euclid(1000)));
-    let fields = allowlist::validate_with(CONTEXT_FIELDS, &context, &RouteTemplates::new(), &mut dropped);
+    let fields = allowlist::validate_with(CONTEXT_FIELDS, &context, &RouteTemplates::new(), vocab, &mut dropped);
     let string = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
     report.version = string("version");
     report.signature = string("signature");
@@ -673,7 +698,7 @@ mod tests {
     const NOW: i64 = 1_797_000_000_000;
 
     fn dec(v: Value) -> Result<Decoded, ReportError> {
-        decode(v.to_string().as_bytes(), &Scrubber::new(), NOW)
+        decode(v.to_string().as_bytes(), &Scrubber::new(), &Vocabulary::new(), NOW)
     }
 
     fn full() -> Value {
@@ -711,7 +736,13 @@ mod tests {
                 ("project", DropReason::NotANumber)
             ]
         );
-        let again = decode(&serde_json::to_vec(r).unwrap(), &Scrubber::new(), NOW).unwrap();
+        let again = decode(
+            &serde_json::to_vec(r).unwrap(),
+            &Scrubber::new(),
+            &Vocabulary::new(),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(&again.report, r);
         assert!(again.dropped.is_empty());
     }

@@ -19,11 +19,21 @@ use crate::routes::MAX_ROUTE_LEN;
 pub enum FieldType {
     /// A random id in UUID layout (8-4-4-4-12 hex), stored lower-case.
     Uuid,
-    /// A version string: `[A-Za-z0-9.+_-]`.
+    /// A version: an optional `v`, one to four numeric parts, an optional
+    /// `-` pre-release and `+` build of at most eight `[0-9A-Za-z-]`
+    /// identifiers each (`v2.0.0-rc.1`, `2.38.0-beta.1+build.5`).
     Version,
-    /// An OS or architecture name: `[A-Za-z0-9._-]`, stored lower-case.
-    Platform,
-    /// A CI vendor name (`TRAVIS`, `GitHub Actions`).
+    /// A database's version text, stored reduced to its product words and
+    /// version (`PostgreSQL 15.2 on x86_64-pc-linux-gnu, …` → `PostgreSQL 15.2`).
+    DbVersion,
+    /// An operating system name from a closed list (Go's GOOS, Node's
+    /// `process.platform`, Rust's `std::env::consts::OS`), stored lower-case.
+    Os,
+    /// An architecture name from a closed list (Go's GOARCH, Node's
+    /// `process.arch`, Rust's `std::env::consts::ARCH`, `uname -m`), stored
+    /// lower-case.
+    Arch,
+    /// A CI vendor from the CI table, by name or alias (`TRAVIS`, `GitHub Actions`).
     CiName,
     /// `true` or `false` (also `"true"`/`"false"`).
     Boolean,
@@ -31,20 +41,30 @@ pub enum FieldType {
     DurationMs,
     /// A short lower-case token: `[a-z0-9_-]`.
     Token,
-    /// A console action name (`ModifyTable/RESET`): `[A-Za-z0-9_/:.@-]`.
+    /// A database kind: one the product registered, or a token.
+    DbKind,
+    /// How a console is served: `server` or `cli`.
+    ConsoleMode,
+    /// A console event type (`ModifyTable/RESET`): one the product
+    /// registered, or (none registered) segments in PascalCase or
+    /// UPPER_SNAKE joined by `/`.
     Action,
     /// A command path plus flag names (`hasura migrate apply --endpoint`):
-    /// flag values and positional arguments are dropped.
+    /// the path is a registered command path, or (none registered) words of
+    /// `[a-z][a-z0-9_-]*`; flag values and positional arguments are dropped.
     Command,
-    /// A list of flag names (`["--endpoint", "-v"]`).
+    /// A list of flag names (`["--endpoint", "-v"]`): registered ones, or
+    /// (none registered) `--[A-Za-z0-9][A-Za-z0-9._-]*`.
     FlagNames,
     /// A route, stored as the registered route template it matches.
     RouteTemplate,
-    /// An object whose leaves are numbers or booleans only.
+    /// An object whose leaves are numbers or booleans only; its keys, as
+    /// dotted paths, are registered metrics keys, or (none registered)
+    /// `[a-z][a-z0-9_]*`.
     Metrics,
     /// An object with its own allowlist (see `fields`).
     Object,
-    /// A list of short tokens.
+    /// A list of experimental feature names: registered ones, or tokens.
     TokenList,
     /// Free text or a payload: accepted on the wire, never stored.
     NeverStored,
@@ -62,6 +82,111 @@ pub enum FieldType {
     /// A list of at most `max` objects, each with its own allowlist (see
     /// `fields`).
     ObjectList,
+}
+
+impl FieldType {
+    /// Every type, in a stable order.
+    pub const ALL: [FieldType; 25] = [
+        FieldType::Uuid,
+        FieldType::Version,
+        FieldType::DbVersion,
+        FieldType::Os,
+        FieldType::Arch,
+        FieldType::CiName,
+        FieldType::Boolean,
+        FieldType::DurationMs,
+        FieldType::Token,
+        FieldType::DbKind,
+        FieldType::ConsoleMode,
+        FieldType::Action,
+        FieldType::Command,
+        FieldType::FlagNames,
+        FieldType::RouteTemplate,
+        FieldType::Metrics,
+        FieldType::Object,
+        FieldType::TokenList,
+        FieldType::NeverStored,
+        FieldType::Runtime,
+        FieldType::Product,
+        FieldType::Integer,
+        FieldType::Timestamp,
+        FieldType::ScrubbedText,
+        FieldType::ObjectList,
+    ];
+
+    /// The type's name as published (`snake_case`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Uuid => "uuid",
+            FieldType::Version => "version",
+            FieldType::DbVersion => "db_version",
+            FieldType::Os => "os",
+            FieldType::Arch => "arch",
+            FieldType::CiName => "ci_name",
+            FieldType::Boolean => "boolean",
+            FieldType::DurationMs => "duration_ms",
+            FieldType::Token => "token",
+            FieldType::DbKind => "db_kind",
+            FieldType::ConsoleMode => "console_mode",
+            FieldType::Action => "action",
+            FieldType::Command => "command",
+            FieldType::FlagNames => "flag_names",
+            FieldType::RouteTemplate => "route_template",
+            FieldType::Metrics => "metrics",
+            FieldType::Object => "object",
+            FieldType::TokenList => "token_list",
+            FieldType::NeverStored => "never_stored",
+            FieldType::Runtime => "runtime",
+            FieldType::Product => "product",
+            FieldType::Integer => "integer",
+            FieldType::Timestamp => "timestamp",
+            FieldType::ScrubbedText => "scrubbed_text",
+            FieldType::ObjectList => "object_list",
+        }
+    }
+
+    /// The rule a value of this type must follow, as published.
+    pub fn rule(self) -> &'static str {
+        match self {
+            FieldType::Uuid => "8-4-4-4-12 hex digits, stored lower-case",
+            FieldType::Version => {
+                "optional v, 1-4 numeric parts, optional -pre-release and +build of at most 8 [0-9A-Za-z-] identifiers (<= 32 bytes each); nothing identifying"
+            }
+            FieldType::DbVersion => {
+                "reduced to the leading database product words and the first version (PostgreSQL 15.2); nothing identifying"
+            }
+            FieldType::Os => "a known operating system name (os_names), stored lower-case",
+            FieldType::Arch => "a known architecture name (arch_names), stored lower-case",
+            FieldType::CiName => "a CI vendor of ci_vendors, by name or alias",
+            FieldType::Boolean => "true or false",
+            FieldType::DurationMs => "a non-negative integer number of milliseconds",
+            FieldType::Token => "[a-z0-9_-], nothing identifying",
+            FieldType::DbKind => "a registered db kind, else [a-z0-9_-]",
+            FieldType::ConsoleMode => "server or cli",
+            FieldType::Action => {
+                "a registered event type, else <= 4 /-separated PascalCase or UPPER_SNAKE segments (optional @@module/ prefix)"
+            }
+            FieldType::Command => {
+                "a registered command path, else [a-z][a-z0-9_-]* words; flag names move to flags; values and arguments dropped"
+            }
+            FieldType::FlagNames => "registered flag names, else --[A-Za-z0-9][A-Za-z0-9._-]*",
+            FieldType::RouteTemplate => "reduced to the registered route template it matches",
+            FieldType::Metrics => {
+                "number or boolean leaves; keys as dotted paths are registered metric keys, else [a-z][a-z0-9_]* segments"
+            }
+            FieldType::Object => "an object with its own allowlist",
+            FieldType::TokenList => "registered experimental features, else [a-z0-9_-] tokens",
+            FieldType::NeverStored => "accepted, never stored",
+            FieldType::Runtime => "an optional runtime name and a version (1.89.0, rustc 1.95.0, v20.20.2, go1.22.3)",
+            FieldType::Product => "a product name: [a-z0-9][a-z0-9._-]*, registered on the collector",
+            FieldType::Integer => "a non-negative integer, at most max",
+            FieldType::Timestamp => "RFC 3339 or Unix milliseconds",
+            FieldType::ScrubbedText => {
+                "free text, every identifying span replaced by [redacted:<kind>] (home ~, user <user>, host <host>), cut to max bytes"
+            }
+            FieldType::ObjectList => "a list of at most max objects, each with its own allowlist",
+        }
+    }
 }
 
 /// One allowlisted field.
@@ -102,13 +227,13 @@ const SOURCE_METADATA: &[FieldSpec] = &[
     ),
     f(
         "db_kind",
-        FieldType::Token,
+        FieldType::DbKind,
         Some(MAX_TOKEN_LEN as u64),
         "database kind (postgres, mssql, a published data connector's name, ...)",
     ),
     f(
         "db_version",
-        FieldType::Version,
+        FieldType::DbVersion,
         Some(MAX_DB_VERSION_LEN as u64),
         "database server version text (Hasura v1.x: metrics.pg_version)",
     ),
@@ -134,8 +259,8 @@ const HEARTBEAT: &[FieldSpec] = &[
         "server version (Hasura: hasura_version)",
     ),
     f("ci", FieldType::CiName, Some(64), "CI vendor name, if running in CI"),
-    f("os", FieldType::Platform, Some(32), "operating system"),
-    f("arch", FieldType::Platform, Some(32), "CPU architecture"),
+    f("os", FieldType::Os, Some(32), "operating system"),
+    f("arch", FieldType::Arch, Some(32), "CPU architecture"),
     f(
         "metrics",
         FieldType::Metrics,
@@ -180,8 +305,8 @@ const COMMAND: &[FieldSpec] = &[
         Some(MAX_DURATION_MS),
         "how long the command ran",
     ),
-    f("os_platform", FieldType::Platform, Some(32), "operating system"),
-    f("os_arch", FieldType::Platform, Some(32), "CPU architecture"),
+    f("os_platform", FieldType::Os, Some(32), "operating system"),
+    f("os_arch", FieldType::Arch, Some(32), "CPU architecture"),
     f("ci", FieldType::CiName, Some(64), "CI vendor name, if running in CI"),
     f(
         "server_uuid",
@@ -224,7 +349,7 @@ const CONSOLE: &[FieldSpec] = &[
     ),
     f(
         "console_mode",
-        FieldType::Token,
+        FieldType::ConsoleMode,
         Some(MAX_TOKEN_LEN as u64),
         "server or cli",
     ),

@@ -12,10 +12,16 @@
 //!   allowed.
 //! - [`dropped`]: the [`DropReason`] that says why a value was dropped, and
 //!   the [`Dropped`] record naming its field.
-//! - [`shapes`]: one validator per value shape (UUID, version, platform, CI
-//!   name, token, ...), used by pings and events alike.
-//! - [`privacy`]: detectors for values that could identify a person (e-mail and
-//!   IP addresses, URLs with credentials, home-directory paths, secrets).
+//! - [`shapes`]: one validator per value shape (UUID, version, OS, architecture,
+//!   CI vendor, token, ...), used by pings and events alike, with the closed
+//!   lists of [`platforms`] and [`ci`] and the grammar of [`version`].
+//! - [`vocabulary`]: the words a product registered (command paths, flag
+//!   names, metrics keys, console event types, ...), Hasura's built in.
+//! - [`privacy`]: detectors for what could identify a person or leak a secret
+//!   (e-mail and IP addresses in every notation, host names, URLs and
+//!   connection strings, home and database paths, secrets, card numbers,
+//!   IBANs, MAC addresses, phone numbers), as spans; [`scrub`]: the scrubber
+//!   of free text built on them.
 //! - [`product`]: product names.
 //! - [`limits`]: sizes and lengths, in one place.
 //! - [`event`]: the [`Event`] every event front door produces.
@@ -32,7 +38,8 @@
 //!   free text both sides run on them.
 //!
 //! Modules depend one way: validators and data first ([`limits`],
-//! [`privacy`], [`dropped`], [`shapes`], [`field_spec`]), then
+//! [`privacy`], [`dropped`], [`platforms`], [`ci`], [`version`],
+//! [`vocabulary`], [`shapes`], [`field_spec`]), then
 //! [`allowlist`], then the decoders, then [`schema`].
 //!
 //! The crate has no I/O and few dependencies: it is compiled into every CLI that
@@ -42,6 +49,7 @@
 
 pub mod allowlist;
 pub mod checkpoint;
+pub mod ci;
 pub mod command;
 pub mod dropped;
 pub mod error_report;
@@ -53,6 +61,7 @@ pub mod limits;
 pub mod metrics;
 pub mod native;
 pub mod ping;
+pub mod platforms;
 pub mod privacy;
 pub mod product;
 pub mod routes;
@@ -61,6 +70,8 @@ pub mod scrub;
 pub mod shapes;
 pub mod timefmt;
 pub mod uuid;
+pub mod version;
+pub mod vocabulary;
 
 pub use checkpoint::{Alert, AlertLevel, CheckQuery, CheckResponse};
 pub use dropped::{DropReason, Dropped};

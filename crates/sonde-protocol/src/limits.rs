@@ -13,15 +13,17 @@ pub const MAX_RUNTIME_LEN: usize = 64;
 pub const MAX_CI_NAME_LEN: usize = 64;
 /// Shortest accepted client-side hash (hex characters).
 pub const MIN_HASH_LEN: usize = 8;
-/// Longest accepted client-side hash (hex characters).
-pub const MAX_HASH_LEN: usize = 64;
+/// Longest accepted client-side hash (hex characters): Prisma's and Sonde's
+/// clients send 8, and 32 or more hex digits is a secret's shape.
+pub const MAX_HASH_LEN: usize = 16;
 /// Largest request body the collector reads on the checkpoint routes, in bytes.
 pub const MAX_CHECKPOINT_BODY: usize = 64 * 1024;
 /// Longest query string the collector reads on `/v1/check`, in bytes.
 pub const MAX_QUERY_LEN: usize = 16 * 1024;
 
-/// Longest short token (`console_mode`, `db_kind`, a feature name), in bytes.
-pub const MAX_TOKEN_LEN: usize = 32;
+/// Longest short token (`console_mode`, `db_kind`, a feature name such as
+/// `remove_empty_subscription_responses`), in bytes.
+pub const MAX_TOKEN_LEN: usize = 48;
 /// Longest console action name (`ModifyTable/RESET`), in bytes.
 pub const MAX_ACTION_LEN: usize = 128;
 /// Longest database version text (`PostgreSQL 15.2 on x86_64-pc-linux-gnu…`), in bytes.

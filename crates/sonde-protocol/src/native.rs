@@ -33,6 +33,7 @@ use crate::product::{ProductName, ProductNameError};
 use crate::routes::RouteTemplates;
 use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
+use crate::vocabulary::Vocabulary;
 
 /// Most events in one request.
 pub const MAX_BATCH_EVENTS: usize = 1000;
@@ -84,7 +85,7 @@ pub struct Batch {
 }
 
 /// Only the product of a batch, read before validation, so the collector can
-/// fetch that product's route templates first.
+/// fetch that product's route templates and vocabulary first.
 pub fn peek_product(value: &Json<'_>) -> Result<ProductName, BatchError> {
     let Json::Object(pairs) = value else {
         return Err(BatchError::BadEnvelope);
@@ -101,28 +102,34 @@ pub fn parse(body: &[u8]) -> Result<Json<'_>, BatchError> {
     Json::parse(body).map_err(|e| BatchError::NotJson(e.to_string()))
 }
 
-/// Validates a parsed batch against the allowlists.
+/// Validates a parsed batch against the allowlists, with the product's
+/// route templates and vocabulary.
 ///
 /// ```
 /// use serde_json::json;
-/// use sonde_protocol::{native, routes::RouteTemplates};
+/// use sonde_protocol::{native, routes::RouteTemplates, vocabulary::Vocabulary};
 /// let body = json!({"product": "tool", "events": [
 ///     {"id": "0b3f4c4e-1d2a-4c3b-8f00-0123456789ab", "kind": "command", "command": "tool build --release"},
 ///     {"id": "nope", "kind": "command"}]}).to_string();
 /// let parsed = native::parse(body.as_bytes()).unwrap();
-/// let batch = native::decode(parsed, &RouteTemplates::new(), 1_000).unwrap();
+/// let batch = native::decode(parsed, &RouteTemplates::new(), &Vocabulary::new(), 1_000).unwrap();
 /// assert_eq!(batch.events.len(), 1);
 /// assert_eq!(batch.events[0].fields["flags"][0], "--release");
 /// assert_eq!(batch.rejected[0].index, 1);
 /// ```
-pub fn decode(value: Json<'_>, routes: &RouteTemplates, received_at_ms: i64) -> Result<Batch, BatchError> {
+pub fn decode(
+    value: Json<'_>,
+    routes: &RouteTemplates,
+    vocab: &Vocabulary,
+    received_at_ms: i64,
+) -> Result<Batch, BatchError> {
     let product = peek_product(&value)?;
     let mut dropped = Vec::new();
     let items = events_of(value, &mut dropped)?;
     let mut events = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match decode_event(item, &product, routes, received_at_ms, &mut dropped) {
+        match decode_event(item, &product, routes, vocab, received_at_ms, &mut dropped) {
             Ok(event) => events.push(event),
             Err(reason) => rejected.push(Rejected { index, reason }),
         }
@@ -169,6 +176,7 @@ fn decode_event(
     item: Json<'_>,
     product: &ProductName,
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     received_at_ms: i64,
     dropped: &mut Vec<Dropped>,
 ) -> Result<Event, &'static str> {
@@ -205,7 +213,7 @@ fn decode_event(
     };
     let occurred_at_ms = occurred_at(occurred, received_at_ms, dropped);
     let test = test_flag(test, dropped);
-    let fields = allowlist::validate_json(kind, &rest, routes, dropped);
+    let fields = allowlist::validate_json(kind, &rest, routes, vocab, dropped);
     Ok(Event {
         id,
         kind,
@@ -275,7 +283,7 @@ mod tests {
 
     fn dec(v: Value, r: &RouteTemplates, now: i64) -> Result<Batch, BatchError> {
         let text = v.to_string();
-        decode(parse(text.as_bytes())?, r, now)
+        decode(parse(text.as_bytes())?, r, &Vocabulary::new(), now)
     }
 
     #[test]

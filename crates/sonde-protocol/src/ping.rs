@@ -117,8 +117,8 @@ impl UsagePing {
                 }
             };
         let ping_version = keep("version", &q.version, shapes::version);
-        let os = keep("os", &q.os, shapes::platform);
-        let arch = keep("arch", &q.arch, shapes::platform);
+        let os = keep("os", &q.os, shapes::os);
+        let arch = keep("arch", &q.arch, shapes::arch);
         let runtime_version = keep("runtime_version", &q.runtime_version, shapes::runtime);
         let signature = keep("signature", &q.signature, shapes::signature);
         let ci_name = keep("ci_name", &q.ci_name, shapes::ci_name);

@@ -1,13 +1,16 @@
 //! The published description of every allowlist, served at
 //! `GET /api/v1/schema`: the fields of each kind with their types and limits,
-//! Hasura's topics, the native batch limits, and every drop reason.
+//! Hasura's topics, the native batch limits, the rule of every field type,
+//! the closed lists (OS and architecture names, CI vendors), the vocabulary
+//! kinds a product can register, and every drop reason.
 
 use serde::Serialize;
 
 use crate::dropped::DropReason;
 use crate::event::EventKind;
-use crate::field_spec::{fields_of, FieldSpec};
+use crate::field_spec::{fields_of, FieldSpec, FieldType};
 use crate::limits::{MAX_METRICS_DEPTH, MAX_METRICS_KEY_LEN, MAX_METRICS_LEAVES};
+use crate::vocabulary::WordKind;
 use crate::{error_report, hasura, native};
 
 /// The allowlist of one kind, as published.
@@ -49,6 +52,16 @@ pub struct Schema {
     pub native: NativeLimits,
     /// Limits of `metrics` objects.
     pub metrics: MetricsLimits,
+    /// The rule of every field type.
+    pub types: Vec<TypeRule>,
+    /// Operating system names an `os` field accepts.
+    pub os_names: &'static [&'static str],
+    /// Architecture names an `arch` field accepts.
+    pub arch_names: &'static [&'static str],
+    /// CI vendor names a `ci` field accepts (aliases too, see docs/events.md).
+    pub ci_vendors: Vec<&'static str>,
+    /// The kinds of words a product can register (`POST /api/v1/vocabulary`).
+    pub vocabulary_kinds: Vec<&'static str>,
     /// Every reason a value may be dropped for.
     pub drop_reasons: Vec<&'static str>,
     /// Fields never stored from any front door.
@@ -87,6 +100,16 @@ pub struct HasuraLimits {
     pub ws_frame_burst: f64,
     /// Seconds a connection may stay silent.
     pub ws_idle_timeout_secs: u64,
+}
+
+/// A field type and its rule, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeRule {
+    /// The type's name.
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    /// What a value must be to be stored.
+    pub rule: &'static str,
 }
 
 /// Limits of `POST /api/v1/events`, as published.
@@ -153,6 +176,17 @@ pub fn schema() -> Schema {
             max_leaves: MAX_METRICS_LEAVES,
             max_key_len: MAX_METRICS_KEY_LEN,
         },
+        types: FieldType::ALL
+            .iter()
+            .map(|t| TypeRule {
+                ty: t.as_str(),
+                rule: t.rule(),
+            })
+            .collect(),
+        os_names: crate::platforms::OS_NAMES,
+        arch_names: crate::platforms::ARCH_NAMES,
+        ci_vendors: crate::ci::VENDORS.iter().map(|v| v.name).collect(),
+        vocabulary_kinds: WordKind::ALL.iter().map(|k| k.as_str()).collect(),
         drop_reasons: DropReason::ALL.iter().map(|r| r.as_str()).collect(),
         never_stored: &[
             "client IP address",
@@ -193,5 +227,22 @@ mod tests {
         assert!(console.as_array().unwrap().iter().any(|f| f["name"] == "console_type"));
         assert_eq!(s["error_reports"]["endpoint"], "/api/v1/error-reports");
         assert_eq!(s["error_reports"]["fields"][0]["name"], "schema");
+        assert!(s["drop_reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("not_in_vocabulary")));
+        // Every type named by a field has its rule published under the same name.
+        let types: Vec<&str> = s["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["type"].as_str().unwrap())
+            .collect();
+        for kind in s["kinds"].as_array().unwrap() {
+            for f in kind["fields"].as_array().unwrap() {
+                assert!(types.contains(&f["type"].as_str().unwrap()), "{f}");
+            }
+        }
+        assert!(s["os_names"].as_array().unwrap().contains(&json!("linux")));
     }
 }

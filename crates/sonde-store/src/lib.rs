@@ -2,8 +2,9 @@
 //!
 //! [`Store`] is the one interface through which the collector persists and
 //! reads everything: pings, events, the catalog (products, releases, alerts,
-//! version constraints), route templates, rejection counters, monthly active
-//! signatures, event counts, error reports and retention. Two backends implement it:
+//! version constraints), route templates, vocabulary words, rejection
+//! counters, monthly active signatures, event counts, error reports and
+//! retention. Two backends implement it:
 //!
 //! - [`SqliteStore`] ([`sqlite`]), the embedded default: one SQLite file in
 //!   the data directory, WAL journal, `synchronous=FULL`, and one writer
@@ -111,6 +112,12 @@ pub trait Store: Send + Sync + 'static {
     /// [`NewErrorReport::SOURCE`].
     fn store_error_report(&self, report: NewErrorReport) -> Result<Pending<ReportStored>, StoreError>;
 
+    /// Registers vocabulary words (already validated) for `product`:
+    /// `(kind, word)` pairs, as registered at `now_ms`; resolves to how many
+    /// were new.
+    fn add_words(&self, product: &str, words: Vec<(String, String)>, now_ms: i64)
+        -> Result<Pending<usize>, StoreError>;
+
     /// Deletes raw events received before `cutoff_ms`, adding each to the
     /// roll-ups first (see [`rollup`]), and error reports received before
     /// it (a group whose reports are all gone is gone). Blocking, and long
@@ -144,6 +151,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The registered route templates of `product`, sorted.
     fn routes(&self, product: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The registered vocabulary words of `product`, as `(kind, word)`
+    /// pairs sorted by kind, then word.
+    fn words(&self, product: &str) -> Result<Vec<(String, String)>, StoreError>;
 
     /// Event counts of `kind` for `product`, per month and key: roll-ups of
     /// deleted events plus the raw events still kept. Test events are left

@@ -70,6 +70,8 @@ struct Data {
     error_report_ids: HashMap<(String, String), String>,
     /// The storage order of the last report stored.
     last_report_seq: i64,
+    /// Product → (kind, word) → when it was registered.
+    words: BTreeMap<String, BTreeMap<(String, String), i64>>,
 }
 
 /// One error report as kept.
@@ -338,6 +340,22 @@ impl Store for MemoryStore {
         self.write(|d| Ok(d.store_error_report(report)))
     }
 
+    fn add_words(
+        &self,
+        product: &str,
+        words: Vec<(String, String)>,
+        now_ms: i64,
+    ) -> Result<Pending<usize>, StoreError> {
+        self.write(|d| {
+            let known = d.words.entry(product.to_owned()).or_default();
+            let before = known.len();
+            for w in words {
+                known.entry(w).or_insert(now_ms);
+            }
+            Ok(known.len() - before)
+        })
+    }
+
     fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
@@ -403,6 +421,14 @@ impl Store for MemoryStore {
         Ok(d.routes
             .get(product)
             .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn words(&self, product: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let d = self.data();
+        Ok(d.words
+            .get(product)
+            .map(|w| w.keys().cloned().collect())
             .unwrap_or_default())
     }
 

@@ -20,11 +20,20 @@
 //! Version 4 added error reports ([`ERROR_REPORTS_V4`], one table and its
 //! indexes), created by its own step, [`error_reports_v4`].
 //!
+//! Version 5 added `vocabulary` (the command paths, flag names, metrics
+//! keys, console event types, experimental features and database kinds a
+//! product registered), in its own step: [`VOCABULARY_V5`], applied by
+//! [`vocabulary_v5`].
+//!
+//! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
+//! creates the tables of version 3); then `meta` is raised to
+//! [`SCHEMA_VERSION`]. New files take the same path.
+//!
 //! Raw pings never hold an IP address, a raw query string or a user-agent
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -32,7 +41,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 4), ('catalog_generation', 0);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 3), ('catalog_generation', 0);
 
 CREATE TABLE IF NOT EXISTS pings (
     id              INTEGER PRIMARY KEY,
@@ -178,6 +187,24 @@ fn error_reports_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(ERROR_REPORTS_V4)
 }
 
+/// Version 5: one table of the words each product registered, by kind
+/// (`commands`, `flags`, `metric_keys`, `event_types`,
+/// `experimental_features`, `db_kinds`).
+pub const VOCABULARY_V5: &str = r#"
+CREATE TABLE IF NOT EXISTS vocabulary (
+    product       TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    word          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (product, kind, word)
+) WITHOUT ROWID;
+"#;
+
+/// The version-5 step: creates the vocabulary table (idempotent).
+fn vocabulary_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(VOCABULARY_V5)
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -258,11 +285,10 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
         tx.execute_batch(MIGRATE_V1_MONTHLY_SIGNATURES_COPY)?;
     }
     error_reports_v4(tx)?;
-    if version < SCHEMA_VERSION {
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-            [SCHEMA_VERSION],
-        )?;
-    }
+    vocabulary_v5(tx)?;
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
+        [SCHEMA_VERSION],
+    )?;
     Ok(())
 }

@@ -486,7 +486,38 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
+    // The version-5 step ran: the vocabulary table is there and in use.
+    let added = store
+        .add_words("p", vec![("flags".into(), "--force".into())], NOV)
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(added, 1);
+}
+
+/// A version-4 file gains the vocabulary table (the version-5 step alone)
+/// and keeps what it had.
+#[test]
+fn a_version_4_file_gains_the_vocabulary_table() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .add_routes("p", vec!["/a".into()], NOV)
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        store.close().unwrap();
+    }
+    let c = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch("DROP TABLE vocabulary; UPDATE meta SET value = 4 WHERE key = 'schema_version';")
+        .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    assert_eq!(store.routes("p").unwrap(), ["/a"]);
+    assert!(store.words("p").unwrap().is_empty());
 }
 
 /// A failed read is reported as a read failure (the collector answers 503),
@@ -552,11 +583,13 @@ fn a_version_3_file_gets_the_error_report_table() {
     store.close().unwrap();
     drop(store);
     let c = Connection::open(dir.path().join("sonde.db")).unwrap();
-    c.execute_batch("DROP TABLE error_reports; UPDATE meta SET value = 3 WHERE key = 'schema_version';")
-        .unwrap();
+    c.execute_batch(
+        "DROP TABLE error_reports; DROP TABLE vocabulary; UPDATE meta SET value = 3 WHERE key = 'schema_version';",
+    )
+    .unwrap();
     drop(c);
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(schema_version(store.path()), 4);
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     assert_eq!(store.releases("demo").unwrap().len(), 1);
     let stored = store_report(&store, error_report(1, 1, "1.0.0", "linux", "demo::run", 1), NOV);
     assert!(!stored.duplicate);

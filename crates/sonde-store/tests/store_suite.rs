@@ -440,6 +440,31 @@ fn retention_deletes_old_error_reports_and_their_groups(open: Open<'_>) {
     assert_eq!(store.apply_retention(NOV - 1).unwrap().error_reports_deleted, 0);
 }
 
+fn vocabulary_words_are_stored_once_per_kind(open: Open<'_>) {
+    let store = open();
+    let w = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let words = vec![
+        w("flags", "--force"),
+        w("commands", "tool deploy"),
+        w("flags", "--dry-run"),
+    ];
+    let add = |at, words: Vec<(String, String)>| store.add_words("p", words, at).unwrap().wait_blocking().unwrap();
+    assert_eq!(add(1, words.clone()), 3);
+    assert_eq!(add(2, words), 0);
+    // The same word under another kind is another word.
+    assert_eq!(add(3, vec![w("event_types", "--force")]), 1);
+    assert_eq!(
+        store.words("p").unwrap(),
+        [
+            w("commands", "tool deploy"),
+            w("event_types", "--force"),
+            w("flags", "--dry-run"),
+            w("flags", "--force")
+        ]
+    );
+    assert!(store.words("q").unwrap().is_empty());
+}
+
 /// Opens the SQLite store in `dir`; every call opens the same database.
 fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
     move || Box::new(SqliteStore::open(dir).unwrap())
@@ -468,6 +493,7 @@ macro_rules! store_suite {
                 error_reports_are_stored_once_and_grouped,
                 error_report_drops_are_counted,
                 retention_deletes_old_error_reports_and_their_groups,
+                vocabulary_words_are_stored_once_per_kind,
             );
         }
     };

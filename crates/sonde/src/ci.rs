@@ -1,10 +1,13 @@
 //! Whether the tool runs in continuous integration, and under which service.
 //!
-//! A small table of the variables each CI service sets, read only when a
-//! ping or an event is built (and for the first-run notice, which is never
-//! shown in CI). Kept here rather than in a dependency: a static table costs
-//! a few kilobytes, where a general-purpose crate built its vendor list at run
-//! time and brought four more crates.
+//! The table of CI services and the variables each sets is
+//! [`sonde_protocol::ci::VENDORS`], shared with the collector (which checks
+//! a `ci_name` against the same list); it is read only when a ping or an
+//! event is built (and for the first-run notice, which is never shown in
+//! CI). A static table costs a few kilobytes, where a general-purpose crate
+//! built its vendor list at run time and brought four more crates.
+
+use sonde_protocol::ci::{Mark, VENDORS};
 
 /// What the environment says about CI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,53 +17,6 @@ pub(crate) struct Ci {
     /// The service, when it is one we recognise.
     pub(crate) name: Option<&'static str>,
 }
-
-/// How a service is recognised: a variable that is set (non-empty), or a
-/// variable with a given value.
-#[derive(Debug, Clone, Copy)]
-enum Mark {
-    Set(&'static str),
-    Is(&'static str, &'static str),
-}
-
-/// Services and their marks, the more specific first (several services also
-/// set variables another one is known by).
-static SERVICES: &[(&str, Mark)] = &[
-    ("GitHub Actions", Mark::Set("GITHUB_ACTIONS")),
-    ("Gitea Actions", Mark::Set("GITEA_ACTIONS")),
-    ("GitLab CI", Mark::Set("GITLAB_CI")),
-    ("CircleCI", Mark::Set("CIRCLECI")),
-    ("Travis CI", Mark::Set("TRAVIS")),
-    ("Azure Pipelines", Mark::Set("TF_BUILD")),
-    ("Bitbucket Pipelines", Mark::Set("BITBUCKET_BUILD_NUMBER")),
-    ("Buildkite", Mark::Set("BUILDKITE")),
-    ("AppVeyor", Mark::Set("APPVEYOR")),
-    ("AWS CodeBuild", Mark::Set("CODEBUILD_BUILD_ARN")),
-    ("Google Cloud Build", Mark::Set("BUILDER_OUTPUT")),
-    ("TeamCity", Mark::Set("TEAMCITY_VERSION")),
-    ("Bamboo", Mark::Set("bamboo_planKey")),
-    ("Drone", Mark::Set("DRONE")),
-    ("Woodpecker", Mark::Is("CI", "woodpecker")),
-    ("Semaphore", Mark::Set("SEMAPHORE")),
-    ("Cirrus CI", Mark::Set("CIRRUS_CI")),
-    ("Bitrise", Mark::Set("BITRISE_IO")),
-    ("Codefresh", Mark::Set("CF_BUILD_ID")),
-    ("Codemagic", Mark::Set("CM_BUILD_ID")),
-    ("Buddy", Mark::Set("BUDDY_WORKSPACE_ID")),
-    ("Harness CI", Mark::Set("HARNESS_BUILD_ID")),
-    ("Heroku CI", Mark::Set("HEROKU_TEST_RUN_ID")),
-    ("Netlify", Mark::Set("NETLIFY")),
-    ("Vercel", Mark::Set("NOW_BUILDER")),
-    ("Vercel", Mark::Set("VERCEL")),
-    ("Render", Mark::Set("RENDER")),
-    ("Xcode Cloud", Mark::Set("CI_XCODE_PROJECT")),
-    ("Expo Application Services", Mark::Set("EAS_BUILD")),
-    ("Earthly", Mark::Set("EARTHLY_CI")),
-    ("Screwdriver", Mark::Set("SCREWDRIVER")),
-    ("Sourcehut", Mark::Is("CI_NAME", "sourcehut")),
-    ("Jenkins", Mark::Set("JENKINS_URL")),
-    ("Hudson", Mark::Set("HUDSON_URL")),
-];
 
 /// Variables any CI sets, whatever the service.
 static GENERIC: &[&str] = &["CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID"];
@@ -78,12 +34,12 @@ pub(crate) fn detect_with(env: &dyn Fn(&str) -> Option<String>) -> Ci {
     if env("CI").is_some_and(|v| v.eq_ignore_ascii_case("false") || v == "0") {
         return Ci { ci: false, name: None };
     }
-    let name = SERVICES.iter().find_map(|(name, mark)| {
-        let hit = match *mark {
+    let name = VENDORS.iter().find_map(|vendor| {
+        let hit = vendor.marks.iter().any(|mark| match *mark {
             Mark::Set(k) => set(k),
             Mark::Is(k, value) => env(k).is_some_and(|v| v.eq_ignore_ascii_case(value)),
-        };
-        hit.then_some(*name)
+        });
+        hit.then_some(vendor.name)
     });
     Ci {
         ci: name.is_some() || GENERIC.iter().any(|k| set(k)),
@@ -122,8 +78,10 @@ mod tests {
         assert!(!with(&[("CI", "false"), ("GITLAB_CI", "true")]).ci);
         assert!(!with(&[("CI", "0")]).ci);
         // Every service name passes the collector's validation.
-        for (name, _) in SERVICES {
-            assert!(sonde_protocol::shapes::ci_name(name).is_ok(), "{name}");
+        for vendor in VENDORS {
+            assert!(sonde_protocol::shapes::ci_name(vendor.name).is_ok(), "{}", vendor.name);
         }
+        assert_eq!(with(&[("VERCEL", "1")]).name, Some("Vercel"));
+        assert_eq!(with(&[("NOW_BUILDER", "1")]).name, Some("Vercel"));
     }
 }

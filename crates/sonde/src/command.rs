@@ -162,7 +162,14 @@ impl CommandEvent {
             obj.insert("server_version".into(), v.clone().into());
         }
         let mut dropped = Vec::new();
-        allowlist::validate(EventKind::Command, obj, &Default::default(), &mut dropped).into_map()
+        allowlist::validate(
+            EventKind::Command,
+            obj,
+            &Default::default(),
+            &Default::default(),
+            &mut dropped,
+        )
+        .into_map()
     }
 }
 

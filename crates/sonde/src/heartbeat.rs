@@ -177,6 +177,7 @@ pub(crate) fn request(product: &str, version: &str, ids: &Ids, metrics: &Value) 
         EventKind::Heartbeat,
         raw.as_object().expect("an object"),
         &Default::default(),
+        &Default::default(),
         &mut dropped,
     )
     .into_map();

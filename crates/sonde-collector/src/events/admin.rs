@@ -4,6 +4,12 @@
 //!   → 201 `{product, added, registered: [...]}`: registers console route templates;
 //!   a bad template → 400 and nothing registered.
 //! - `GET /api/v1/routes?product=P` → `{product, builtin: [...], registered: [...]}`.
+//! - `POST /api/v1/vocabulary` `{product, commands: ["tool deploy"], flags: ["--force"],
+//!   metric_keys: ["builds.cached"], event_types: ["Settings/SAVE"], experimental_features: [...],
+//!   db_kinds: [...]}` (any of the lists) → 201 `{product, added, registered: {kind: [...]}}`:
+//!   registers vocabulary words; a word that does not fit its kind's shape or holds
+//!   anything identifying → 400 and nothing registered.
+//! - `GET /api/v1/vocabulary?product=P` → `{product, builtin: {kind: [...]}, registered: {kind: [...]}}`.
 //! - `GET /api/v1/stats/events?product=P&kind=command[&include_test=true]` →
 //!   `{product, kind, include_test, rows: [{month, key, count, errors}]}`: counts per
 //!   month and key (command path, console action, heartbeat instance), from
@@ -14,7 +20,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
 use sonde_protocol::routes::{self, RouteTemplate, MAX_ROUTES_PER_PRODUCT};
+use sonde_protocol::vocabulary::{self, Vocabulary, WordKind, MAX_WORDS_PER_PRODUCT};
 use sonde_protocol::{EventKind, ProductName};
 use sonde_store::EventCount;
 
@@ -101,6 +110,116 @@ pub(super) async fn list_routes(
             added: None,
             builtin: Some(builtin),
             registered,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VocabularyInput {
+    product: String,
+    #[serde(default)]
+    commands: Vec<String>,
+    #[serde(default)]
+    flags: Vec<String>,
+    #[serde(default)]
+    metric_keys: Vec<String>,
+    #[serde(default)]
+    event_types: Vec<String>,
+    #[serde(default)]
+    experimental_features: Vec<String>,
+    #[serde(default)]
+    db_kinds: Vec<String>,
+}
+
+impl VocabularyInput {
+    /// Every word, by kind, checked: `(kind, word)` pairs to store.
+    fn checked(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let lists = [
+            (WordKind::Command, &self.commands),
+            (WordKind::Flag, &self.flags),
+            (WordKind::MetricKey, &self.metric_keys),
+            (WordKind::EventType, &self.event_types),
+            (WordKind::ExperimentalFeature, &self.experimental_features),
+            (WordKind::DbKind, &self.db_kinds),
+        ];
+        let total: usize = lists.iter().map(|(_, l)| l.len()).sum();
+        if total == 0 || total > MAX_WORDS_PER_PRODUCT {
+            return Err(ApiError::WordCount);
+        }
+        let mut out = Vec::with_capacity(total);
+        for (kind, words) in lists {
+            for w in words {
+                Vocabulary::check(kind, w)?;
+                out.push((kind.as_str().to_owned(), w.clone()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct VocabularyAnswer {
+    product: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    added: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    builtin: Option<BTreeMap<&'static str, Vec<String>>>,
+    registered: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// Stored `(kind, word)` pairs as lists by kind (every kind present).
+fn by_kind(words: Vec<(String, String)>) -> BTreeMap<&'static str, Vec<String>> {
+    let mut out: BTreeMap<&'static str, Vec<String>> = WordKind::ALL.iter().map(|k| (k.as_str(), Vec::new())).collect();
+    for (kind, word) in words {
+        if let Some(k) = WordKind::parse(&kind) {
+            out.entry(k.as_str()).or_default().push(word);
+        }
+    }
+    out
+}
+
+pub(super) async fn add_vocabulary(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<VocabularyInput>,
+) -> Result<Response, ApiError> {
+    let p = product(&input.product, &state)?;
+    let words = input.checked()?;
+    let name = p.to_string();
+    let added = state
+        .store()
+        .add_words(&name, words, crate::clock::now_ms())?
+        .wait()
+        .await?;
+    let registered = state.read(move |s| s.words(&name)).await?;
+    state.vocabulary().invalidate(p.as_str());
+    Ok(crate::routes::json(
+        StatusCode::CREATED,
+        &VocabularyAnswer {
+            product: p.to_string(),
+            added: Some(added),
+            builtin: None,
+            registered: by_kind(registered),
+        },
+    ))
+}
+
+pub(super) async fn list_vocabulary(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ProductParam>,
+) -> Result<Response, ApiError> {
+    let p = product(&q.product, &state)?;
+    let name = p.to_string();
+    let registered = state.read(move |s| s.words(&name)).await?;
+    let builtin = vocabulary::builtin(p.as_str());
+    let builtin = WordKind::ALL.iter().map(|k| (k.as_str(), builtin.words(*k))).collect();
+    Ok(crate::routes::json(
+        StatusCode::OK,
+        &VocabularyAnswer {
+            product: p.to_string(),
+            added: None,
+            builtin: Some(builtin),
+            registered: by_kind(registered),
         },
     ))
 }

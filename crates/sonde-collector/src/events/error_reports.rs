@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sonde_protocol::error_report::{self, MAX_REPORT_BYTES};
 use sonde_protocol::scrub::Scrubber;
+use sonde_protocol::vocabulary::Vocabulary;
 use sonde_store::{ErrorGroup, NewErrorReport};
 
 use super::native::allow_any_origin;
@@ -49,7 +50,16 @@ pub(super) async fn ingest(State(state): State<AppState>, headers: HeaderMap, bo
 async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let bytes = super::body::read(&headers, body, MAX_REPORT_BYTES).await?;
     let now = crate::clock::now_ms();
-    let decoded = error_report::decode(&bytes, &Scrubber::new(), now).map_err(ApiError::InvalidReport)?;
+    let vocab = match error_report::product_of(&bytes) {
+        Some(p) => {
+            let registered = state.catalog().has_product(p.as_str());
+            Some(state.vocabulary().get(p.as_str(), registered).await?)
+        }
+        None => None,
+    };
+    let empty = Vocabulary::new();
+    let vocab = vocab.as_deref().unwrap_or(&empty);
+    let decoded = error_report::decode(&bytes, &Scrubber::new(), vocab, now).map_err(ApiError::InvalidReport)?;
     let dropped = decoded.dropped.len() as u64;
     let new = NewErrorReport::new(decoded.product, decoded.report, now, decoded.dropped);
     let stored = state.pipeline().submit_error_report(new).await?;

@@ -29,8 +29,10 @@ pub(super) async fn ingest(
     let product = parse_product(params.product.as_deref().unwrap_or("hasura"))?;
     let bytes = super::body::read(&headers, body, MAX_HASURA_BODY).await?;
     let routes = state.routes().get(product.as_str()).await?;
-    let (event, dropped) =
-        hasura::decode(&bytes, product.clone(), &routes, crate::clock::now_ms()).map_err(ApiError::InvalidEnvelope)?;
+    let registered = state.catalog().has_product(product.as_str());
+    let vocab = state.vocabulary().get(product.as_str(), registered).await?;
+    let (event, dropped) = hasura::decode(&bytes, product.clone(), &routes, &vocab, crate::clock::now_ms())
+        .map_err(ApiError::InvalidEnvelope)?;
     let summary = state
         .pipeline()
         .submit_events_from("hasura", &product, event.into_iter().collect(), dropped)

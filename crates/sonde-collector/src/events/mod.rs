@@ -2,7 +2,8 @@
 //! (WebSocket), the native `POST /api/v1/events`, error reports
 //! `POST /api/v1/error-reports`, the published allowlist `GET /api/v1/schema`,
 //! the console snippet `GET /sdk/console.js`, and the admin routes for route
-//! templates, event counts and error groups. [`crate::app`] mounts them.
+//! templates, vocabularies, event counts and error groups. [`crate::app`]
+//! mounts them.
 //!
 //! Each front door is a thin adapter: read the body (size-limited, gzip
 //! decoded), decode it with [`sonde_protocol::hasura`] or
@@ -18,12 +19,14 @@ mod hasura;
 mod native;
 mod route_cache;
 mod schema;
+mod vocabulary_cache;
 pub mod ws;
 
 use axum::routing::{get, post};
 use axum::Router;
 
 pub use route_cache::{RouteCache, RouteCacheError};
+pub use vocabulary_cache::{VocabularyCache, VocabularyRef};
 
 use crate::AppState;
 
@@ -45,6 +48,10 @@ pub(crate) fn router() -> Router<AppState> {
 pub(crate) fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
+        .route(
+            "/api/v1/vocabulary",
+            post(admin::add_vocabulary).get(admin::list_vocabulary),
+        )
         .route("/api/v1/stats/events", get(admin::event_counts))
         .route("/api/v1/errors", get(error_reports::list))
         .route("/api/v1/errors/{group}", get(error_reports::show))

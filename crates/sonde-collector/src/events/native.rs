@@ -43,7 +43,9 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
     let value = native::parse(&bytes)?;
     let product = native::peek_product(&value)?;
     let routes = state.routes().get(product.as_str()).await?;
-    let batch = native::decode(value, &routes, crate::clock::now_ms())?;
+    let registered = state.catalog().has_product(product.as_str());
+    let vocab = state.vocabulary().get(product.as_str(), registered).await?;
+    let batch = native::decode(value, &routes, &vocab, crate::clock::now_ms())?;
     let summary = state
         .pipeline()
         .submit_events_from("native", &batch.product, batch.events, batch.dropped)

@@ -264,7 +264,9 @@ fn read_error(e: axum::Error) -> (u16, &'static str) {
 /// Stores one frame's event; a frame that is not an envelope is counted.
 async fn ingest(state: &AppState, product: &ProductName, bytes: &[u8]) -> Result<(), ApiError> {
     let routes = state.routes().get(product.as_str()).await?;
-    let (events, dropped) = match hasura::decode(bytes, product.clone(), &routes, crate::clock::now_ms()) {
+    let registered = state.catalog().has_product(product.as_str());
+    let vocab = state.vocabulary().get(product.as_str(), registered).await?;
+    let (events, dropped) = match hasura::decode(bytes, product.clone(), &routes, &vocab, crate::clock::now_ms()) {
         Ok((event, dropped)) => (event.into_iter().collect(), dropped),
         Err(e) => {
             tracing::debug!(error = %e, "a WebSocket frame is not an envelope");

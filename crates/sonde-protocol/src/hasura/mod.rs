@@ -44,6 +44,7 @@ use crate::product::ProductName;
 use crate::routes::RouteTemplates;
 use crate::shapes;
 use crate::timefmt::parse_rfc3339_ms;
+use crate::vocabulary::Vocabulary;
 
 /// Largest `/v1/http` body (and `/v1/ws` frame or message) the collector
 /// reads, in bytes.
@@ -74,14 +75,15 @@ pub enum HasuraError {
 }
 
 /// Decodes one envelope into an event of `product` (`None` when no field
-/// could be kept), with the values dropped on the way.
+/// could be kept), with the values dropped on the way. `routes` and `vocab`
+/// are the product's route templates and vocabulary.
 ///
 /// ```
-/// use sonde_protocol::{hasura, routes, ProductName, EventKind};
+/// use sonde_protocol::{hasura, routes, vocabulary, ProductName, EventKind};
 /// // The current CLI's flat body.
 /// let body = br#"{"topic": "cli_test", "command": "hasura version", "is_error": false, "server_uuid": "", "password": "x"}"#;
 /// let product = ProductName::parse("hasura").unwrap();
-/// let (event, dropped) = hasura::decode(body, product, &routes::RouteTemplates::new(), 1_000).unwrap();
+/// let (event, dropped) = hasura::decode(body, product, &routes::RouteTemplates::new(), vocabulary::builtin("hasura"), 1_000).unwrap();
 /// let event = event.unwrap();
 /// assert_eq!(event.kind, EventKind::Command);
 /// assert!(event.test);
@@ -92,6 +94,7 @@ pub fn decode(
     body: &[u8],
     product: ProductName,
     routes: &RouteTemplates,
+    vocab: &Vocabulary,
     received_at_ms: i64,
 ) -> Result<(Option<Event>, Vec<Dropped>), HasuraError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| HasuraError::NotJson(e.to_string()))?;
@@ -127,7 +130,7 @@ pub fn decode(
         Sender::ConsoleV1 | Sender::ConsoleV2 => console::normalize(&mut data),
         Sender::Cli => {}
     }
-    let fields = allowlist::validate(topic.kind, &data, routes, &mut dropped);
+    let fields = allowlist::validate(topic.kind, &data, routes, vocab, &mut dropped);
     if fields.is_empty() {
         return Ok((None, dropped));
     }
@@ -200,7 +203,14 @@ mod tests {
     }
 
     fn decode_value(v: Value) -> (Event, Vec<Dropped>) {
-        let (e, dropped) = decode(v.to_string().as_bytes(), hasura(), &routes::builtin("hasura"), 5).unwrap();
+        let (e, dropped) = decode(
+            v.to_string().as_bytes(),
+            hasura(),
+            &routes::builtin("hasura"),
+            crate::vocabulary::builtin("hasura"),
+            5,
+        )
+        .unwrap();
         (e.expect("an event"), dropped)
     }
 
@@ -239,18 +249,33 @@ mod tests {
     #[test]
     fn cli_events_are_deduplicated_by_execution_id() {
         let row = json!({"topic": "cli", "data": {"execution_id": "ddfa9c33-0693-457d-9026-c7f456c43322", "command": "hasura version"}});
-        let (a, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 1).unwrap();
-        let (b, _) = decode(row.to_string().as_bytes(), hasura(), &RouteTemplates::new(), 2).unwrap();
+        let (a, _) = decode(
+            row.to_string().as_bytes(),
+            hasura(),
+            &RouteTemplates::new(),
+            &Vocabulary::new(),
+            1,
+        )
+        .unwrap();
+        let (b, _) = decode(
+            row.to_string().as_bytes(),
+            hasura(),
+            &RouteTemplates::new(),
+            &Vocabulary::new(),
+            2,
+        )
+        .unwrap();
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.id, b.id);
         assert!(shapes::signature(&a.id).is_ok());
-        let (c, _) = decode_value(json!({"topic": "console", "data": {"event_type": "X"}}));
+        let (c, _) = decode_value(json!({"topic": "console", "data": {"event_type": "CLICK_EVENT"}}));
         let (d, _) = decode(
-            json!({"topic": "console", "data": {"event_type": "X"}})
+            json!({"topic": "console", "data": {"event_type": "CLICK_EVENT"}})
                 .to_string()
                 .as_bytes(),
             hasura(),
             &RouteTemplates::new(),
+            crate::vocabulary::builtin("hasura"),
             6,
         )
         .unwrap();
@@ -301,6 +326,7 @@ mod tests {
             br#"{"topic": "server_metrics_v2", "data": {"instance_uid": "not-a-uuid", "ci": "", "hostname": "db1"}}"#,
             hasura(),
             &RouteTemplates::new(),
+            &Vocabulary::new(),
             1,
         )
         .unwrap();
@@ -311,14 +337,21 @@ mod tests {
     #[test]
     fn bad_envelopes_are_refused() {
         let r = RouteTemplates::new();
-        assert!(matches!(decode(b"nope", hasura(), &r, 1), Err(HasuraError::NotJson(_))));
-        assert_eq!(decode(b"[]", hasura(), &r, 1).unwrap_err(), HasuraError::BadEnvelope);
+        let v = Vocabulary::new();
+        assert!(matches!(
+            decode(b"nope", hasura(), &r, &v, 1),
+            Err(HasuraError::NotJson(_))
+        ));
         assert_eq!(
-            decode(br#"{"topic":"x","data":{}}"#, hasura(), &r, 1).unwrap_err(),
+            decode(b"[]", hasura(), &r, &v, 1).unwrap_err(),
+            HasuraError::BadEnvelope
+        );
+        assert_eq!(
+            decode(br#"{"topic":"x","data":{}}"#, hasura(), &r, &v, 1).unwrap_err(),
             HasuraError::UnknownTopic
         );
         assert_eq!(
-            decode(br#"{"topic":"cli","data":[]}"#, hasura(), &r, 1).unwrap_err(),
+            decode(br#"{"topic":"cli","data":[]}"#, hasura(), &r, &v, 1).unwrap_err(),
             HasuraError::BadEnvelope
         );
     }

@@ -274,7 +274,7 @@ pub const CLI_FLAGS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{command, shapes};
+    use crate::vocabulary::{Vocabulary, WordKind};
 
     fn unique(list: &[&str]) {
         let mut seen = std::collections::HashSet::new();
@@ -296,19 +296,17 @@ mod tests {
         ] {
             unique(list);
         }
-        for key in METRIC_KEYS {
-            assert!(key.split('.').all(|k| shapes::metrics_key(k).is_ok()), "{key}");
-        }
-        for name in BACKEND_KINDS.iter().chain(DB_KINDS).chain(EXPERIMENTAL_FEATURES) {
-            assert!(shapes::token(name).is_ok(), "{name}");
-        }
-        for t in CONSOLE_EVENT_TYPES {
-            assert!(shapes::action(t).is_ok(), "{t}");
-        }
-        for c in CLI_COMMANDS {
-            let mut dropped = Vec::new();
-            let (path, flags) = command::parse(c, &mut dropped).unwrap();
-            assert_eq!((path.as_deref(), flags.len(), dropped.len()), (Some(*c), 0, 0));
-        }
+        let check = |kind, list: &[&str]| {
+            for w in list {
+                assert_eq!(Vocabulary::check(kind, w), Ok(()), "{w}");
+            }
+        };
+        check(WordKind::MetricKey, METRIC_KEYS);
+        check(WordKind::DbKind, BACKEND_KINDS);
+        check(WordKind::DbKind, DB_KINDS);
+        check(WordKind::ExperimentalFeature, EXPERIMENTAL_FEATURES);
+        check(WordKind::EventType, CONSOLE_EVENT_TYPES);
+        check(WordKind::Command, CLI_COMMANDS);
+        check(WordKind::Flag, CLI_FLAGS);
     }
 }

@@ -29,7 +29,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
-use self::queue::{queue, EventRows, Msg, ReportRow, Routes};
+use self::queue::{queue, EventRows, Msg, ReportRow, Routes, Words};
 use crate::{
     schema, AlertRecord, CatalogData, ErrorGroup, ErrorGroupDetail, EventCount, EventsStored, Month, NewAlert,
     NewErrorReport, NewEvents, NewPing, NewRelease, Pending, RejectionCount, Release, ReportStored, RetentionOutcome,
@@ -257,6 +257,20 @@ impl Store for SqliteStore {
         self.enqueue(ReportRow::new(report), Msg::ErrorReport)
     }
 
+    fn add_words(
+        &self,
+        product: &str,
+        words: Vec<(String, String)>,
+        now_ms: i64,
+    ) -> Result<Pending<usize>, StoreError> {
+        let words = Words {
+            product: product.to_owned(),
+            words,
+            now_ms,
+        };
+        self.enqueue(words, Msg::Words)
+    }
+
     fn apply_retention(&self, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
         if self.sender.read().unwrap_or_else(|e| e.into_inner()).is_none() {
             return Err(StoreError::Closed);
@@ -298,6 +312,10 @@ impl Store for SqliteStore {
 
     fn routes(&self, product: &str) -> Result<Vec<String>, StoreError> {
         self.with_reader(|c| reads::routes(c, product))
+    }
+
+    fn words(&self, product: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.with_reader(|c| reads::words(c, product))
     }
 
     fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError> {

@@ -69,6 +69,13 @@ pub(crate) struct Routes {
     pub(crate) now_ms: i64,
 }
 
+/// Vocabulary words of one product to register: `(kind, word)` pairs.
+pub(crate) struct Words {
+    pub(crate) product: String,
+    pub(crate) words: Vec<(String, String)>,
+    pub(crate) now_ms: i64,
+}
+
 /// One write as the writer thread receives it.
 pub(crate) enum Msg {
     Ping(Slot<NewPing, ()>),
@@ -79,6 +86,7 @@ pub(crate) enum Msg {
     Versions(Slot<VersionConstraint, ()>),
     Routes(Slot<Routes, usize>),
     ErrorReport(Slot<ReportRow, ReportStored>),
+    Words(Slot<Words, usize>),
 }
 
 /// Builds a [`Msg`] variant and its handle.
@@ -99,6 +107,7 @@ impl Msg {
             Msg::Versions(s) => s.answer(),
             Msg::Routes(s) => s.answer(),
             Msg::ErrorReport(s) => s.answer(),
+            Msg::Words(s) => s.answer(),
         }
     }
 
@@ -113,6 +122,7 @@ impl Msg {
             Msg::Versions(s) => s.fail(cause),
             Msg::Routes(s) => s.fail(cause),
             Msg::ErrorReport(s) => s.fail(cause),
+            Msg::Words(s) => s.fail(cause),
         }
     }
 }

@@ -147,6 +147,14 @@ pub(crate) fn routes(c: &Connection, product: &str) -> rusqlite::Result<Vec<Stri
     rows
 }
 
+pub(crate) fn words(c: &Connection, product: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = c.prepare_cached("SELECT kind, word FROM vocabulary WHERE product = ?1 ORDER BY kind, word")?;
+    let rows = stmt
+        .query_map(params![product], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect();
+    rows
+}
+
 /// Roll-ups of deleted events plus the raw events still kept, per month and key.
 pub(crate) fn event_counts(
     c: &Connection,

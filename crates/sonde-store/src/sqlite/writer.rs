@@ -19,7 +19,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
 use super::first_seen::{FirstSeen, Seen};
-use super::queue::{EventRows, Msg, ReportRow, Routes, Slot};
+use super::queue::{EventRows, Msg, ReportRow, Routes, Slot, Words};
 use crate::{
     AlertRecord, Cause, EventsStored, Month, NewAlert, NewErrorReport, NewPing, NewRelease, Release, ReportStored,
     StoreError, VersionConstraint,
@@ -311,6 +311,7 @@ fn apply_op<'c>(tx: &'c Connection, msg: &mut Msg, ctx: &mut Ctx<'_, 'c>) -> rus
         Msg::Versions(slot) => apply_versions(tx, slot, ctx.tally),
         Msg::Routes(slot) => apply_routes(tx, slot),
         Msg::ErrorReport(slot) => apply_error_report(tx, slot, ctx.tally),
+        Msg::Words(slot) => apply_words(tx, slot),
     }
 }
 
@@ -490,6 +491,19 @@ fn apply_routes(tx: &Connection, slot: &mut Slot<Routes, usize>) -> rusqlite::Re
     let mut added = 0;
     for t in templates {
         added += stmt.execute(params![product, t, now_ms])?;
+    }
+    slot.set(Ok(added));
+    Ok(())
+}
+
+fn apply_words(tx: &Connection, slot: &mut Slot<Words, usize>) -> rusqlite::Result<()> {
+    let Words { product, words, now_ms } = &slot.op;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO vocabulary(product, kind, word, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut added = 0;
+    for (kind, word) in words {
+        added += stmt.execute(params![product, kind, word, now_ms])?;
     }
     slot.set(Ok(added));
     Ok(())
