@@ -4,7 +4,9 @@
 # report is built from a captured backtrace, scrubbed and kept on disk; no
 # question, nothing sent), and with `always` saved (kept, then queued in the
 # spool and the detached uploader started; the endpoint is a closed port),
-# each minus the same panic without the hook (`SONDE_DEMO_NO_PANIC_HOOK=1`),
+# each minus the same panic without the hook (`SONDE_DEMO_NO_PANIC_HOOK=1`);
+# for scale, the plain panic with `RUST_BACKTRACE=1` (std printing its own
+# backtrace, the same symbolization the report needs),
 # interleaved, N runs each (default 20), without a terminal, in temporary
 # HOMEs. No hyperfine needed.
 # PROFILE=debug measures the dev build instead (full debug info: the
@@ -40,11 +42,12 @@ for setting in never always; do
   mkdir -p "$TMP/$setting/home"
   in_home "$setting" "$BIN" telemetry errors "$setting" >/dev/null
 done
-hook=() sent=() plain=()
+hook=() sent=() plain=() std=()
 for _ in $(seq "$N"); do
   hook+=("$(run never)")
   sent+=("$(run always)")
   plain+=("$(run never SONDE_DEMO_NO_PANIC_HOOK=1)")
+  std+=("$(run never SONDE_DEMO_NO_PANIC_HOOK=1 RUST_BACKTRACE=1)")
   # The spool of `always` is emptied between runs (nothing can be sent).
   rm -rf "$TMP/always/cache/sonde/sonde-demo/spool" "$TMP/always/cache/sonde/sonde-demo/retry-at"
 done
@@ -52,7 +55,9 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? 
 mh=$(median "${hook[@]}")
 ms=$(median "${sent[@]}")
 mp=$(median "${plain[@]}")
+mb=$(median "${std[@]}")
 echo "profile: $PROFILE, runs each: $N"
 echo "median, plain panic:                          ${mp} µs"
 echo "median, hook, never saved (report kept):      ${mh} µs (+$((${mh%.*} - ${mp%.*})) µs)"
 echo "median, hook, always saved (kept and queued): ${ms} µs (+$((${ms%.*} - ${mp%.*})) µs)"
+echo "median, plain panic, RUST_BACKTRACE=1:        ${mb} µs (+$((${mb%.*} - ${mp%.*})) µs)"

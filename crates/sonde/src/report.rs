@@ -22,8 +22,11 @@
 //! the tool's own (`in_app`) when its function path starts with the host's
 //! crate name. The frames of the capture itself, of this library, of the
 //! panic machinery (up to std's `__rust_end_short_backtrace`) and of the
-//! runtime before `main` (from `__rust_begin_short_backtrace`) are left out. Without symbols (a stripped build) a
-//! panic still has one frame: its location.
+//! runtime before `main` (from `__rust_begin_short_backtrace`) are left
+//! out. A build without line tables (Cargo's release profile) names
+//! functions only: a panic's location then gives the innermost frame of
+//! the tool's own code its file and line; a build without symbols
+//! (stripped) still has that one frame.
 
 use std::backtrace::Backtrace;
 
@@ -159,14 +162,20 @@ pub(crate) fn build(
             in_app: f.in_app,
         })
         .collect();
-    if frames.is_empty() {
-        if let Some((file, line)) = &failure.location {
+    if let Some((file, line)) = &failure.location {
+        let file = Some(text(&relative_file(file), MAX_FILE_LEN));
+        if frames.is_empty() {
             frames.push(Frame {
                 function: String::new(),
-                file: Some(text(&relative_file(file), MAX_FILE_LEN)),
+                file,
                 line: Some(*line),
                 in_app: true,
             });
+        } else if let Some(first) = frames.iter_mut().find(|f| f.in_app).filter(|f| f.file.is_none()) {
+            // A build without line tables names functions only: the panic's
+            // location is the innermost frame of the tool's own code.
+            first.file = file;
+            first.line = Some(*line);
         }
     }
     let (command, flags) = match &context.command {
@@ -432,6 +441,48 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
             "library/core/src/panicking.rs"
         );
         assert_eq!(relative_file(r"C:\Users\bob\tool\src\main.rs"), "src/main.rs");
+    }
+
+    #[test]
+    fn without_line_tables_the_panic_location_gives_the_first_in_app_frame_its_place() {
+        let failure = |backtrace: &str| Failure {
+            kind: "panic".into(),
+            message: "boom".into(),
+            chain: Vec::new(),
+            panic: true,
+            backtrace: backtrace.into(),
+            location: Some(("crates/mytool/src/plan.rs".into(), 12)),
+        };
+        let tool = Tool {
+            product: "mytool",
+            version: "1.0.0",
+            runtime: "rustc 1.95.0",
+            app_crate: "mytool",
+        };
+        let report = |bt: &str| {
+            build(
+                tool,
+                &RunContext::default(),
+                &failure(bt),
+                &Scrubber::new(),
+                "x".into(),
+                0,
+            )
+        };
+        let names_only = "   0: core::panicking::panic_fmt\n   1: mytool::plan\n   2: mytool::main\n";
+        let frames = report(names_only).frames;
+        assert_eq!(frames[0].function, "mytool::plan");
+        assert_eq!(
+            (frames[0].file.as_deref(), frames[0].line),
+            (Some("src/plan.rs"), Some(12))
+        );
+        assert_eq!(frames[1].file, None);
+        let stripped = report("   0: 0x55d0c0ffee\n").frames;
+        assert_eq!(stripped.len(), 1);
+        assert_eq!(
+            (stripped[0].file.as_deref(), stripped[0].in_app),
+            (Some("src/plan.rs"), true)
+        );
     }
 
     /// A failure with this machine's real home directory, user and host
