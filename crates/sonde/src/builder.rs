@@ -9,7 +9,7 @@ use std::time::Duration;
 use sonde_protocol::ProductName;
 
 use crate::mode::{HostSettings, Mode};
-use crate::{debug_from_env, Error, Telemetry};
+use crate::{debug_from_env, Error, ProjectValue, Telemetry};
 
 /// Describes the host tool; [`TelemetryBuilder::build`] makes a [`Telemetry`].
 #[derive(Debug, Clone)]
@@ -31,6 +31,9 @@ pub struct TelemetryBuilder {
     pub(crate) runtime_version: Option<String>,
     pub(crate) notices_without_terminal: bool,
     pub(crate) first_run_notice: Option<String>,
+    pub(crate) app_crate: String,
+    pub(crate) prompt_timeout: Duration,
+    pub(crate) project: serde_json::Map<String, serde_json::Value>,
 }
 
 impl TelemetryBuilder {
@@ -166,6 +169,30 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The host's crate name, as it starts its functions' paths (`mytool`
+    /// for `mytool::main`): an error report's frames in it are the tool's
+    /// own (`in_app`), and they decide how reports are grouped. Default:
+    /// the product name with `-` and `.` read as `_`.
+    pub fn app_crate(mut self, name: impl Into<String>) -> Self {
+        self.app_crate = name.into();
+        self
+    }
+
+    /// How long the error-report question waits for an answer before it
+    /// counts as no; default 30 s.
+    pub fn prompt_timeout(mut self, timeout: Duration) -> Self {
+        self.prompt_timeout = timeout;
+        self
+    }
+
+    /// Project metadata sent with error reports: a count or a flag under a
+    /// name (`models` → 12, `uses_enums` → true), never text. See also
+    /// [`Telemetry::set_project_metadata`].
+    pub fn project_metadata(mut self, name: impl Into<String>, value: impl Into<ProjectValue>) -> Self {
+        self.project.insert(name.into(), value.into().0);
+        self
+    }
+
     /// Checks the product name and endpoint.
     pub fn build(self) -> Result<Telemetry, Error> {
         let product = ProductName::parse(&self.product).map_err(|source| Error::InvalidProduct {
@@ -179,11 +206,16 @@ impl TelemetryBuilder {
         if cfg!(not(feature = "tls")) && endpoint.starts_with("https://") {
             return Err(Error::TlsNotBuilt(endpoint));
         }
+        let context = crate::report::RunContext {
+            command: None,
+            project: self.project.clone(),
+        };
         Ok(Telemetry {
             product,
             endpoint,
             debug: debug_from_env(),
             b: self,
+            report_context: std::sync::Arc::new(std::sync::Mutex::new(context)),
         })
     }
 }

@@ -45,8 +45,8 @@ pub const MAX_EVENTS_PER_BATCH: usize = 100;
 /// One CLI command execution. Build it with [`CommandEvent::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandEvent {
-    path: Vec<String>,
-    flags: Vec<String>,
+    pub(crate) path: Vec<String>,
+    pub(crate) flags: Vec<String>,
     is_error: Option<bool>,
     duration: Option<Duration>,
     server_id: Option<String>,

@@ -10,6 +10,17 @@ use crate::state;
 /// Sets `key` in the JSON object at `path` (created with its directory when
 /// missing). A file that is not a JSON object is left untouched and reported.
 pub(crate) fn set(path: &Path, key: &str, mode: Mode) -> Result<(), Error> {
+    let value = match mode {
+        Mode::On => serde_json::Value::Bool(true),
+        Mode::Off => serde_json::Value::Bool(false),
+        Mode::Local => serde_json::Value::String("local".into()),
+    };
+    set_value(path, key, Some(value))
+}
+
+/// Sets `key` to `value` in the JSON object at `path`, or removes it when
+/// `value` is `None`; like [`set`] otherwise.
+pub(crate) fn set_value(path: &Path, key: &str, value: Option<serde_json::Value>) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -34,12 +45,14 @@ pub(crate) fn set(path: &Path, key: &str, mode: Mode) -> Result<(), Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
         Err(e) => return Err(io(e)),
     };
-    let value = match mode {
-        Mode::On => serde_json::Value::Bool(true),
-        Mode::Off => serde_json::Value::Bool(false),
-        Mode::Local => serde_json::Value::String("local".into()),
-    };
-    object.insert(key.to_owned(), value);
+    match value {
+        Some(value) => {
+            object.insert(key.to_owned(), value);
+        }
+        None => {
+            object.remove(key);
+        }
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io)?;
     }

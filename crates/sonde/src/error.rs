@@ -1,5 +1,6 @@
 //! The library's error type, for the few calls that report errors to the host
-//! (`enable`, `disable`, building a client). Everything that runs on the host's
+//! (`enable`, `disable`, building a client, the error-report settings and
+//! sending a saved report). Everything that runs on the host's
 //! hot path (`run`, notices) never returns an error: it quietly does nothing.
 
 use std::path::PathBuf;
@@ -40,4 +41,22 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// No state directory could be found (no home directory).
+    #[error("no home directory was found, so nothing can be saved")]
+    NoStateDir,
+    /// A saved error report was to be sent while telemetry is not `on`.
+    #[error("telemetry is {0}, so no error report is sent")]
+    TelemetryNotOn(crate::mode::Mode),
+    /// The file is not a saved error report.
+    #[error("{path} is not a saved error report ({reason})")]
+    NotAReport {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The report could not be queued for the uploader (the state directory
+    /// cannot be written).
+    #[error("the error report could not be queued for sending")]
+    NotQueued,
 }

@@ -14,6 +14,8 @@
 //! | `ledger.jsonl` | bounded log of every payload sent (or recorded, in `local` mode) |
 //! | `events.jsonl` | command events staged for the next batch, one JSON object per line |
 //! | `events.lock` | held while one process stages events or moves them into the spool |
+//! | `error-reports/` | error reports kept on this machine (not sent), the newest few |
+//! | `error-reports-setting` | `always` or `never`, for a host without a config file |
 //! | `heartbeat.json` | `{instance_uid, db_uid}`: a server's random ids, kept across restarts |
 
 /// The per-user identity ([`crate::identity`]).
@@ -40,3 +42,7 @@ pub(crate) const EVENTS_STAGE: &str = "events.jsonl";
 pub(crate) const EVENTS_LOCK: &str = "events.lock";
 /// A server's heartbeat ids ([`crate::heartbeat`]).
 pub(crate) const HEARTBEAT_IDS: &str = "heartbeat.json";
+/// Error reports kept on this machine ([`crate::saved`]).
+pub(crate) const ERROR_REPORTS_DIR: &str = "error-reports";
+/// The error-report setting of a host without a config file ([`crate::consent`]).
+pub(crate) const ERROR_REPORTS_SETTING: &str = "error-reports-setting";

@@ -61,6 +61,52 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Error reports
+//!
+//! With the user's consent, a panic or an unexpected error becomes a report
+//! for the collector (`POST /api/v1/error-reports`, the format of
+//! `sonde_protocol::error_report`):
+//!
+//! ```no_run
+//! # fn main() -> Result<(), sonde::Error> {
+//! let telemetry = sonde::Telemetry::builder("mytool", env!("CARGO_PKG_VERSION"))
+//!     .app_crate("mytool")                    // frames in mytool::… are the tool's own
+//!     .project_metadata("models", 12_u32)     // counts and flags only
+//!     .project_metadata("uses_enums", true)
+//!     .build()?;
+//! telemetry.run();
+//! telemetry.install_panic_hook();             // panics: the host's hook still runs first
+//! telemetry.set_command(&sonde::CommandEvent::new(["mytool", "migrate"]).flags(["--force"]));
+//! if let Err(e) = std::fs::read("plan.json") {
+//!     telemetry.report_error(&e);             // a handled but unexpected error, sources included
+//! }
+//! // `mytool telemetry errors always|never|ask|send <file>`:
+//! telemetry.set_error_reports(sonde::ErrorReports::Never)?;
+//! # Ok(()) }
+//! ```
+//!
+//! The report holds the product, version, OS, architecture, compiler
+//! version, CI vendor, the command path and flag names, the error's type,
+//! message and causes, the stack as frames (function, file relative to its
+//! crate, line, whether it is the tool's own) and the project metadata the
+//! host gives. Never arguments, environment variables, the schema,
+//! credentials, connection details, the user's or the machine's names: every
+//! text is scrubbed (home directory → `~`, user → `<user>`, host →
+//! `<host>`, e-mail and IP addresses, URLs with credentials, secrets)
+//! before it is shown, kept or sent.
+//!
+//! On an interactive terminal (stdin and stderr), outside CI, with telemetry
+//! `on`, one question on stderr: `Send an error report to <host>? [y]es /
+//! [n]o / [a]lways / n[e]ver / [v]iew` (Enter, end of input and the
+//! [`TelemetryBuilder::prompt_timeout`] mean no; `view` shows the exact
+//! report). `always` and `never` are saved per tool ([`consent`]).
+//! Elsewhere nothing is asked, and a report is sent only when `always` is
+//! saved and telemetry is `on` (the machine's policy wins). A report that is
+//! not sent is kept in `error-reports/` in the state directory (the newest
+//! [`KEEP_SAVED_REPORTS`]) and one line on stderr names it;
+//! [`Telemetry::send_saved_report`] sends it later. A report that is sent
+//! goes through the spool and the detached uploader, like a ping.
+//!
 //! # Cargo features
 //!
 //! - `tls` (default): `https://` endpoints, with rustls, `ring` and the
@@ -83,6 +129,7 @@ mod builder;
 mod ci;
 mod command;
 mod config_file;
+pub mod consent;
 mod error;
 mod heartbeat;
 mod identity;
@@ -91,7 +138,11 @@ pub mod ledger;
 pub mod mode;
 mod notice;
 mod ping;
+mod prompt;
 mod random;
+mod report;
+mod reporting;
+mod saved;
 pub mod spool;
 mod state;
 mod status;
@@ -101,18 +152,23 @@ mod upload;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sonde_protocol::{EventKind, ProductName};
 
 pub use builder::TelemetryBuilder;
 pub use command::{CommandEvent, MAX_EVENTS_PER_BATCH};
+pub use consent::ErrorReports;
 pub use error::Error;
 pub use heartbeat::{Heartbeat, HeartbeatOptions};
 pub use ledger::{LedgerEntry, Outcome};
 pub use mode::{Decision, Mode, Source};
 pub use notice::Notice;
 pub use ping::RUSTC_VERSION;
+pub use report::ProjectValue;
+pub use reporting::ReportOutcome;
+pub use saved::KEEP_SAVED_REPORTS;
 pub use spool::QueuedRequest;
 pub use status::Status;
 pub use upload::UPLOADER_ENV;
@@ -135,6 +191,8 @@ pub struct Telemetry {
     /// [`DEBUG_ENV`] as it was when the client was built.
     debug: bool,
     b: TelemetryBuilder,
+    /// The command and project metadata for error reports, shared by clones.
+    report_context: Arc<Mutex<report::RunContext>>,
 }
 
 /// Whether [`DEBUG_ENV`] asks for debug output (`1`, `true`, `on`, …).
@@ -145,8 +203,12 @@ fn debug_from_env() -> bool {
 impl Telemetry {
     /// Starts describing a tool: its product name (`[a-z0-9._-]`) and version.
     pub fn builder(product: impl Into<String>, version: impl Into<String>) -> TelemetryBuilder {
+        let product: String = product.into();
         TelemetryBuilder {
-            product: product.into(),
+            app_crate: product.replace(['-', '.'], "_"),
+            prompt_timeout: Duration::from_secs(30),
+            project: serde_json::Map::new(),
+            product,
             version: version.into(),
             endpoint: "http://127.0.0.1:7070".into(),
             host: HostSettings {
@@ -339,6 +401,8 @@ impl Telemetry {
             None => (None, 0),
         };
         Status {
+            error_reports: self.error_reports(),
+            saved_reports: self.saved_reports().len(),
             product: self.product.to_string(),
             decision,
             state_dir: dir,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::consent::ErrorReports;
 use crate::mode::{Decision, Mode};
 
 /// What [`Telemetry::status`] reports; its `Display` is a sentence for people.
@@ -22,6 +23,10 @@ pub struct Status {
     pub queued: usize,
     /// The collector's base URL.
     pub endpoint: String,
+    /// The saved error-report setting.
+    pub error_reports: ErrorReports,
+    /// How many error reports are kept on this machine, unsent.
+    pub saved_reports: usize,
 }
 
 impl fmt::Display for Status {
@@ -49,6 +54,15 @@ impl fmt::Display for Status {
         }
         if self.queued > 0 {
             write!(f, " Waiting to be sent: {}.", self.queued)?;
+        }
+        let reports = match self.error_reports {
+            ErrorReports::Ask => "ask before sending each one",
+            ErrorReports::Always => "always sent, without asking, while telemetry is on",
+            ErrorReports::Never => "never sent, kept on this machine",
+        };
+        write!(f, " Error reports: {reports} ({}).", self.error_reports)?;
+        if self.saved_reports > 0 {
+            write!(f, " Error reports kept here, unsent: {}.", self.saved_reports)?;
         }
         Ok(())
     }
