@@ -552,14 +552,27 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
         ] {
             assert!(!text.contains(secret), "{secret:?} in {text}");
         }
-        // Plain words are kept; the contract's marks stand for the names.
+        // Plain words are kept; the contract's marks stand for the names. A
+        // host name under 3 bytes (`vm`) is kept: the scrubber documents that
+        // it would match ordinary words.
+        let host_mark = if host.len() >= 3 { "<host>" } else { host.as_str() };
         assert!(report.message.starts_with("cannot open "), "{}", report.message);
-        assert!(report.message.contains("for <user> on <host>"), "{}", report.message);
+        assert!(
+            report.message.contains(&format!("for <user> on {host_mark}")),
+            "{}",
+            report.message
+        );
         let cause = &report.chain[0].message;
         assert!(cause.starts_with("reading ") && cause.ends_with(" failed"), "{cause}");
         // The planted frame: its function and file scrubbed, the file cut to its name.
-        assert_eq!(report.frames[0].function, "sonde::report::tests::<user>::<host>::run");
-        assert_eq!(report.frames[0].file.as_deref(), Some("<user>.<host>.rs"));
+        assert_eq!(
+            report.frames[0].function,
+            format!("sonde::report::tests::<user>::{host_mark}::run")
+        );
+        assert_eq!(
+            report.frames[0].file.as_deref(),
+            Some(format!("<user>.{host_mark}.rs").as_str())
+        );
         // The real frames: this test's function, in the crate, with a line.
         let here = report
             .frames
