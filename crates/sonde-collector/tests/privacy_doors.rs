@@ -52,6 +52,36 @@ const PLANTED: &[(&str, &str)] = &[
     ("+14155552671", "4155552671"),
     ("415-555-2671", "415-555-2671"),
     ("078-05-1120", "078-05-1120"),
+    ("bob.smith@corp.example.org", "bob.smith@"),
+    ("v1.0.0+mallory@example.net", "mallory@"),
+    ("jenkins@buildhost-12", "buildhost-12"),
+    ("192.168.001.010", "192.168.001.010"),
+    ("10.0.0.7:8080", "10.0.0.7"),
+    ("167772161", "167772161"),
+    ("2001:db8::8a2e:370:7334", "8a2e:370:7334"),
+    ("http://192.168.1.50/admin", "192.168.1.50"),
+    ("redis://:s3cret@cache-host-9:6379", "cache-host-9"),
+    ("mysql://root:pw@mysql-prod-2/db", "mysql-prod-2"),
+    ("sftp://ftp-user@files-node-4/upload", "files-node-4"),
+    ("dbhost.example.com:5432", "dbhost.example"),
+    ("gitlab-runner-3.internal", "gitlab-runner-3"),
+    ("LAPTOP-A1B2C3D", "laptop-a1b2c3d"),
+    ("WIN-8K2P0QW7R1", "win-8k2p0qw7r1"),
+    ("/Users/grace-planted/dev", "grace-planted"),
+    ("/home/heidi-planted", "heidi-planted"),
+    ("C:/Users/ivan-planted/x", "ivan-planted"),
+    ("/var/data/judy-planted.sqlite3", "judy-planted"),
+    ("xoxb-123456789012-abcdefghijkl", "xoxb-1234567890"),
+    ("AIzaSyA1234567890abcdefghijklmnopqrstu", "aizasya1234567890"),
+    ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "npm_abcdefghijkl"),
+    ("Bearer abcdef0123456789abcdef0123456789", "abcdef0123456789abcdef"),
+    ("ASIAIOSFODNN7EXAMPL2", "asiaiosfodnn7exampl2"),
+    ("5500-0000-0000-0004", "5500-0000"),
+    ("378282246310005", "378282246310005"),
+    ("DE89370400440532013000", "de89370400440532"),
+    ("00-1A-2B-3C-4D-5F", "00-1a-2b-3c-4d-5f"),
+    ("+44 20 7946 0958", "7946 0958"),
+    ("219-09-9999", "219-09-9999"),
     // Names no detector can know: closed by shapes and vocabularies.
     ("customers_private", "customers_private"),
     ("ModifyTable/customers_private", "customers_private"),
@@ -71,6 +101,7 @@ const DOORS: &[(&str, Door)] = &[
     ("hasura /v1/http", hasura),
     ("checkpoint /v1/check", check),
     ("checkpoint /v1/telemetry", telemetry),
+    ("hasura console /v1/ws", websocket),
 ];
 
 fn post_json(c: &Collector, path: &str, body: &Value) -> u16 {
@@ -101,7 +132,7 @@ fn native(c: &Collector, v: &str) -> usize {
     metrics.insert("builds".into(), json!({ v: 2, "cached": v }));
     let heartbeat = json!({"id": id(), "kind": "heartbeat", "version": v, "ci": v, "os": v, "arch": v,
         "instance_uid": v, "db_uid": v, "metrics": metrics,
-        "source_metadata": {"db_uid": v, "db_kind": v, "db_version": v, v: v},
+        "source_metadata": {"db_uid": v, "backend_type": v, "db_kind": v, "db_version": v, v: v},
         "experimental_features": [v], v: v});
     let mut events = vec![heartbeat];
     for command in [
@@ -120,7 +151,7 @@ fn native(c: &Collector, v: &str) -> usize {
         );
     }
     events.push(
-        json!({"id": id(), "kind": "console", "url": v, "event_type": v, "console_mode": v,
+        json!({"id": id(), "kind": "console", "url": v, "event_type": v, "console_mode": v, "console_type": v,
         "version": v, "server_uuid": v, "server_version": v, "cli_uuid": v, "occurred_at": v, "test": v}),
     );
     events.push(json!({"id": id(), "kind": "console", "url": format!("/projects/{v}"), "event_type": "Settings/SAVE"}));
@@ -162,6 +193,32 @@ fn hasura(c: &Collector, v: &str) -> usize {
         "event_type": format!("ModifyTable/{v}")}});
     post_json(c, "/v1/http", &console_route);
     n + 2
+}
+
+/// The Hasura console's WebSocket: a frame of each console topic with `v`
+/// in every field, then a normal close, read to its end (each frame is
+/// committed before the next is read).
+fn websocket(c: &Collector, v: &str) -> usize {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{}/v1/ws", c.addr()).into_client_request().unwrap();
+    request.headers_mut().insert("Origin", "null".parse().unwrap());
+    let (mut socket, _) = tungstenite::connect(request).expect("a WebSocket");
+    let frames = [
+        json!({"topic": "console", "data": {"url": v, "event_type": v, "console_mode": v,
+            "version": v, "server_uuid": v, "server_version": v, "cli_uuid": v, v: v}}),
+        json!({"topic": "console-v2", "data": {"server_version": v, "url": format!("/data/{v}/schema/public/tables/{v}/modify"),
+            "console_mode": v, "console_type": v, "cli_uuid": v, "server_uuid": v, "event_type": v,
+            "event_data": {"name": v, v: v}}}),
+        json!({"topic": "console-test-v2", "data": {"url": "/settings/about", "event_type": format!("CLICK_EVENT/{v}")}}),
+    ];
+    for frame in &frames {
+        socket
+            .send(tungstenite::Message::text(frame.to_string()))
+            .expect("a frame");
+    }
+    socket.close(None).expect("close");
+    while socket.read().is_ok() {}
+    frames.len()
 }
 
 /// Percent-encodes every byte but ASCII letters and digits.

@@ -203,6 +203,8 @@ fn check(
             m @ ("server" | "cli") => string(m.to_owned()),
             other => Err(find_identifying(other).map_or(DropReason::NotInVocabulary, DropReason::from)),
         },
+        FieldType::ConsoleType => one_of(s()?, crate::hasura::vocab::CONSOLE_TYPES),
+        FieldType::BackendKind => one_of(s()?, crate::hasura::vocab::BACKEND_KINDS),
         FieldType::DbKind => string(shapes::word(s()?, WordKind::DbKind, vocab)?),
         FieldType::Action => string(shapes::event_type(s()?, vocab)?),
         // Handled by `keep_command` (it writes two fields).
@@ -247,6 +249,16 @@ fn check(
             Json::Object(o) if o.is_empty() => Ok(None),
             _ => Err(DropReason::FreeText),
         },
+    }
+}
+
+/// `s` if it is one of `known`; otherwise dropped as what it identifies, or
+/// as `not_in_vocabulary`.
+fn one_of(s: &str, known: &[&str]) -> Result<Option<Value>, DropReason> {
+    if known.contains(&s) {
+        Ok(Some(Value::String(s.to_owned())))
+    } else {
+        Err(find_identifying(s).map_or(DropReason::NotInVocabulary, DropReason::from))
     }
 }
 

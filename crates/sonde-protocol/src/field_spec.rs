@@ -45,6 +45,11 @@ pub enum FieldType {
     DbKind,
     /// How a console is served: `server` or `cli`.
     ConsoleMode,
+    /// A console edition: one of Hasura's (`oss`, `cloud`, `pro`, `pro-lite`).
+    ConsoleType,
+    /// A Hasura backend: one of its backend type names (`postgres`,
+    /// `mssql`, `dataconnector`, ...).
+    BackendKind,
     /// A console event type (`ModifyTable/RESET`): one the product
     /// registered, or (none registered) segments in PascalCase or
     /// UPPER_SNAKE joined by `/`.
@@ -86,7 +91,7 @@ pub enum FieldType {
 
 impl FieldType {
     /// Every type, in a stable order.
-    pub const ALL: [FieldType; 25] = [
+    pub const ALL: [FieldType; 27] = [
         FieldType::Uuid,
         FieldType::Version,
         FieldType::DbVersion,
@@ -98,6 +103,8 @@ impl FieldType {
         FieldType::Token,
         FieldType::DbKind,
         FieldType::ConsoleMode,
+        FieldType::ConsoleType,
+        FieldType::BackendKind,
         FieldType::Action,
         FieldType::Command,
         FieldType::FlagNames,
@@ -128,6 +135,8 @@ impl FieldType {
             FieldType::Token => "token",
             FieldType::DbKind => "db_kind",
             FieldType::ConsoleMode => "console_mode",
+            FieldType::ConsoleType => "console_type",
+            FieldType::BackendKind => "backend_kind",
             FieldType::Action => "action",
             FieldType::Command => "command",
             FieldType::FlagNames => "flag_names",
@@ -163,6 +172,10 @@ impl FieldType {
             FieldType::Token => "[a-z0-9_-], nothing identifying",
             FieldType::DbKind => "a registered db kind, else [a-z0-9_-]",
             FieldType::ConsoleMode => "server or cli",
+            FieldType::ConsoleType => "oss, cloud, pro or pro-lite",
+            FieldType::BackendKind => {
+                "a Hasura backend type: postgres, citus, cockroach, mssql, bigquery, mysql, sqlite or dataconnector"
+            }
             FieldType::Action => {
                 "a registered event type, else <= 4 /-separated PascalCase or UPPER_SNAKE segments (optional @@module/ prefix)"
             }
@@ -221,7 +234,7 @@ const SOURCE_METADATA: &[FieldSpec] = &[
     f("db_uid", FieldType::Uuid, None, "random id of the database"),
     f(
         "backend_type",
-        FieldType::Token,
+        FieldType::BackendKind,
         Some(MAX_TOKEN_LEN as u64),
         "Hasura backend (postgres, citus, cockroach, mssql, bigquery, mysql, dataconnector)",
     ),
@@ -355,7 +368,7 @@ const CONSOLE: &[FieldSpec] = &[
     ),
     f(
         "console_type",
-        FieldType::Token,
+        FieldType::ConsoleType,
         Some(MAX_TOKEN_LEN as u64),
         "console edition (oss, cloud, pro, pro-lite)",
     ),

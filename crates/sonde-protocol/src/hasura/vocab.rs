@@ -82,6 +82,10 @@ pub const BACKEND_KINDS: &[&str] = &[
     "dataconnector",
 ];
 
+/// `console_type` values of the v2 console: its editions (`ConsoleType` in
+/// `frontend/libs/console/legacy-ce/src/lib/Globals`).
+pub const CONSOLE_TYPES: &[&str] = &["oss", "cloud", "pro", "pro-lite"];
+
 /// `source_metadata.db_kind` values kept. For built-in backends it is the
 /// backend's name; for a data connector it is the connector's name from the
 /// user's metadata (`toTxt (_siSourceKind sourceInfo)` in
