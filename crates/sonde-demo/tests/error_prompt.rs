@@ -364,4 +364,6 @@ fn crashes_at_one_place_make_one_group_and_another_place_a_second() {
         two["versions"],
         serde_json::json!([{"value": "0.1.0", "count": 1}, {"value": "0.2.0", "count": 1}])
     );
+    // Both crashes came from one installation: its random signature, once.
+    assert_eq!(two["signatures"], 1, "{two}");
 }

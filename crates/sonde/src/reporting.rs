@@ -159,7 +159,7 @@ impl Telemetry {
             app_crate: &self.b.app_crate,
         };
         let context = self.context().clone();
-        let report = report::build(
+        let mut report = report::build(
             tool,
             &context,
             failure,
@@ -167,6 +167,16 @@ impl Telemetry {
             crate::random::unique_id(),
             now_secs(),
         );
+        // The installation's random signature, as pings send it, so the
+        // collector counts how many installations a group reaches; only when
+        // telemetry is on (otherwise no identity is created for it).
+        if self.decision().mode == Mode::On {
+            report.signature = self
+                .state_dir()
+                .map(StateDir::new)
+                .and_then(|s| crate::identity::Identity::load_or_create(&s).ok())
+                .map(|i| i.signature);
+        }
         self.deliver(&report)
     }
 
