@@ -117,6 +117,13 @@ pub struct Span {
     pub hit: PrivacyHit,
 }
 
+impl Span {
+    /// The finding `hit` over `start..end`.
+    pub(crate) const fn new(start: usize, end: usize, hit: PrivacyHit) -> Self {
+        Span { start, end, hit }
+    }
+}
+
 /// What one pass over the bytes says about a value: which detector families
 /// can match at all.
 #[derive(Debug, Clone, Copy, Default)]

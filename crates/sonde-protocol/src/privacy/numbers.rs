@@ -14,22 +14,14 @@ pub(super) fn find(b: &[u8], p: &Profile, out: &mut Vec<Span>) {
         let c = b[i];
         if c == b'+' && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) && p.plus {
             if let Some(e) = e164(b, i) {
-                out.push(Span {
-                    start: i,
-                    end: e,
-                    hit: PrivacyHit::PhoneNumber,
-                });
+                out.push(Span::new(i, e, PrivacyHit::PhoneNumber));
                 i = e;
                 continue;
             }
         }
         if c == b'(' {
             if let Some(e) = grouped(b, i, b"(ddd) ddd-dddd") {
-                out.push(Span {
-                    start: i,
-                    end: e,
-                    hit: PrivacyHit::PhoneNumber,
-                });
+                out.push(Span::new(i, e, PrivacyHit::PhoneNumber));
                 i = e;
                 continue;
             }
@@ -39,20 +31,12 @@ pub(super) fn find(b: &[u8], p: &Profile, out: &mut Vec<Span>) {
             continue;
         }
         if let Some(e) = card(b, i) {
-            out.push(Span {
-                start: i,
-                end: e,
-                hit: PrivacyHit::CardNumber,
-            });
+            out.push(Span::new(i, e, PrivacyHit::CardNumber));
             i = e;
             continue;
         }
         if let Some(e) = grouped(b, i, b"ddd-dd-dddd") {
-            out.push(Span {
-                start: i,
-                end: e,
-                hit: PrivacyHit::Ssn,
-            });
+            out.push(Span::new(i, e, PrivacyHit::Ssn));
             i = e;
             continue;
         }
@@ -60,11 +44,7 @@ pub(super) fn find(b: &[u8], p: &Profile, out: &mut Vec<Span>) {
             .iter()
             .find_map(|shape| grouped(b, i, shape));
         if let Some(e) = phone {
-            out.push(Span {
-                start: i,
-                end: e,
-                hit: PrivacyHit::PhoneNumber,
-            });
+            out.push(Span::new(i, e, PrivacyHit::PhoneNumber));
             i = e;
             continue;
         }

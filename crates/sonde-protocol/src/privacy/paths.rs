@@ -34,11 +34,7 @@ pub(super) fn home(b: &[u8], out: &mut Vec<Span>) {
     while let Some(k) = find_ignore_case(b, b"/root", from) {
         let e = k + 5;
         if (k == 0 || !is_name_byte(b[k - 1])) && (e == b.len() || matches!(b[e], b'/' | b'\\')) {
-            out.push(Span {
-                start: k,
-                end: e,
-                hit: PrivacyHit::HomePath,
-            });
+            out.push(Span::new(k, e, PrivacyHit::HomePath));
         }
         from = e;
     }
@@ -105,11 +101,7 @@ pub(super) fn database_files(b: &[u8], out: &mut Vec<Span>) {
                 {
                     // From the start of the path to the end of the file name.
                     let start = run[..k].iter().position(|&c| c != b':').unwrap_or(0);
-                    out.push(Span {
-                        start: i + start,
-                        end: i + e,
-                        hit: PrivacyHit::DatabasePath,
-                    });
+                    out.push(Span::new(i + start, i + e, PrivacyHit::DatabasePath));
                 }
                 from = e;
             }

@@ -141,11 +141,7 @@ fn bearer(b: &[u8], out: &mut Vec<Span>) {
             let s = run_end(b, k + word.len(), |c| c == b' ');
             let e = run_end(b, s, |c| token_byte(c) || matches!(c, b'.' | b'+' | b'/' | b'=' | b'~'));
             if starts_token(b, k) && e - s >= 8 && b[s..e].iter().any(u8::is_ascii_digit) {
-                out.push(Span {
-                    start: s,
-                    end: e,
-                    hit: PrivacyHit::Secret,
-                });
+                out.push(Span::new(s, e, PrivacyHit::Secret));
             }
             from = e.max(k + word.len());
         }

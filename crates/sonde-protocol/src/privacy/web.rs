@@ -254,11 +254,7 @@ pub(super) fn hostnames(b: &[u8], out: &mut Vec<Span>) {
                     .all(|l| !l.is_empty() && l.len() <= 63 && l[0].is_ascii_alphanumeric());
             // The first label holds a letter: `1.2.de` is no host.
             if valid && first.iter().any(u8::is_ascii_alphabetic) {
-                out.push(Span {
-                    start: i,
-                    end: i + run.len(),
-                    hit: PrivacyHit::Hostname,
-                });
+                out.push(Span::new(i, i + run.len(), PrivacyHit::Hostname));
             }
         }
         i = end.max(i + 1);
@@ -274,11 +270,7 @@ pub(super) fn windows_names(b: &[u8], out: &mut Vec<Span>) {
             let s = k + prefix.len();
             let e = run_end(b, s, |c| c.is_ascii_uppercase() || c.is_ascii_digit());
             if starts_token(b, k) && (4..=15).contains(&(e - s)) && ends_token(b, e) {
-                out.push(Span {
-                    start: k,
-                    end: e,
-                    hit: PrivacyHit::Hostname,
-                });
+                out.push(Span::new(k, e, PrivacyHit::Hostname));
             }
             from = s;
         }

@@ -3,7 +3,8 @@
 //! words of this file: command paths, flags, metrics keys, console event
 //! types, experimental features and database kinds that Hasura's clients
 //! send and the extracted lists do not name (older generations, paths seen
-//! in Hasura's documentation). [`ALL`] is their union;
+//! in Hasura's documentation), none of them repeated from the extracted
+//! lists. [`ALL`] is their union;
 //! [`super::builtin`] adds the service-timing metric paths, which are
 //! generated from their dimensions.
 
@@ -19,40 +20,22 @@ pub const ALL: &[(WordKind, &[&str])] = &[
     (WordKind::ExperimentalFeature, vocab::EXPERIMENTAL_FEATURES),
     (WordKind::DbKind, vocab::DB_KINDS),
     (WordKind::DbKind, vocab::BACKEND_KINDS),
-    (WordKind::Command, CLI_COMMANDS),
     (WordKind::Flag, CLI_FLAGS),
     (WordKind::MetricKey, METRIC_KEYS),
     (WordKind::EventType, CONSOLE_EVENT_TYPES),
     (WordKind::ExperimentalFeature, EXPERIMENTAL_FEATURES),
-    (WordKind::DbKind, DB_KINDS),
 ];
 
-/// Metrics keys of the server's heartbeat, as dotted paths.
+/// Metrics keys of the server's heartbeat, as dotted paths, beyond
+/// [`vocab::METRIC_KEYS`]: the nested forms older servers send.
 pub const METRIC_KEYS: &[&str] = &[
-    "tables",
-    "views",
-    "enum_tables",
-    "functions",
-    "remote_schemas",
-    "event_triggers",
     "cron_triggers",
     "scheduled_triggers",
-    "permissions.roles",
-    "permissions.insert",
-    "permissions.select",
-    "permissions.update",
-    "permissions.delete",
-    "relationships.manual",
-    "relationships.auto",
     "relationships.manual.object",
     "relationships.manual.array",
     "relationships.auto.object",
     "relationships.auto.array",
-    "actions.synchronous",
-    "actions.asynchronous",
     "actions.types",
-    "actions.type_relationships",
-    "actions.custom_types",
     "remote_relationships",
     "native_queries",
     "logical_models",
@@ -64,104 +47,20 @@ pub const METRIC_KEYS: &[&str] = &[
     "service_timings.init",
 ];
 
-/// CLI command paths.
-pub const CLI_COMMANDS: &[&str] = &[
-    "hasura",
-    "hasura version",
-    "hasura init",
-    "hasura console",
-    "hasura completion",
-    "hasura update-cli",
-    "hasura docs",
-    "hasura deploy",
-    "hasura migrate",
-    "hasura migrate apply",
-    "hasura migrate create",
-    "hasura migrate status",
-    "hasura migrate squash",
-    "hasura migrate delete",
-    "hasura metadata",
-    "hasura metadata apply",
-    "hasura metadata export",
-    "hasura metadata clear",
-    "hasura metadata diff",
-    "hasura metadata reload",
-    "hasura metadata inconsistency",
-    "hasura metadata inconsistency list",
-    "hasura metadata inconsistency drop",
-    "hasura metadata inconsistency status",
-    "hasura seed",
-    "hasura seed apply",
-    "hasura seed create",
-    "hasura actions",
-    "hasura actions create",
-    "hasura actions codegen",
-    "hasura actions use-codegen",
-    "hasura plugins",
-    "hasura plugins install",
-    "hasura plugins list",
-    "hasura plugins upgrade",
-    "hasura plugins uninstall",
-    "hasura scripts",
-    "hasura scripts update-project-v2",
-    "hasura scripts update-project-v3",
-    "hasura scripts update-config-v2",
-];
-
-/// CLI flag names.
+/// CLI flag names beyond [`vocab::CLI_FLAGS`].
 pub const CLI_FLAGS: &[&str] = &[
-    "--endpoint",
-    "--admin-secret",
-    "--access-key",
-    "--database-name",
-    "--all-databases",
-    "--skip-update-check",
-    "--no-color",
-    "--envfile",
-    "--project",
-    "--log-level",
-    "--insecure-skip-tls-verify",
-    "--certificate-authority",
-    "--version",
     "--up-sql",
     "--down-sql",
-    "--from-server",
-    "--sql-from-file",
-    "--sql-from-server",
-    "--schema",
-    "--type",
-    "--skip-execution",
-    "--dry-run",
-    "--up",
-    "--down",
-    "--goto",
-    "--name",
-    "--from",
-    "--delete-source",
-    "--output",
-    "--address",
     "--port",
-    "--api-port",
-    "--no-browser",
-    "--browser",
-    "--static-dir",
-    "--use-server-assets",
-    "--with-seeds",
-    "--file",
-    "--derive-from",
     "--with-starter-kit",
     "--yes",
-    "--help",
-    "-h",
-    "-v",
-    "-o",
     "-f",
     "-d",
 ];
 
-/// Console event types (Redux action types).
+/// Console event types (Redux action types) beyond
+/// [`vocab::CONSOLE_EVENT_TYPES`].
 pub const CONSOLE_EVENT_TYPES: &[&str] = &[
-    "@@router/LOCATION_CHANGE",
     "ModifyTable/RESET",
     "ModifyTable/TOGGLE_ACTIVE_COLUMN",
     "ModifyTable/SAVE_COLUMN",
@@ -183,36 +82,5 @@ pub const CONSOLE_EVENT_TYPES: &[&str] = &[
     "Settings/VIEW",
 ];
 
-/// Experimental feature names.
-pub const EXPERIMENTAL_FEATURES: &[&str] = &[
-    "inherited_roles",
-    "optimize_permission_filters",
-    "naming_convention",
-    "streaming_subscriptions",
-    "apollo_federation",
-    "hide_update_many_fields",
-    "bigquery_string_numeric_input",
-    "hide_aggregation_predicates",
-    "hide_stream_fields",
-    "disable_postgres_arrays",
-    "remove_empty_subscription_responses",
-];
-
-/// Database kinds.
-pub const DB_KINDS: &[&str] = &[
-    "postgres",
-    "citus",
-    "cockroach",
-    "mssql",
-    "bigquery",
-    "mysql",
-    "snowflake",
-    "athena",
-    "mariadb",
-    "oracle",
-    "clickhouse",
-    "sqlite",
-    "duckdb",
-    "mongodb",
-    "dataconnector",
-];
+/// Experimental feature names beyond [`vocab::EXPERIMENTAL_FEATURES`].
+pub const EXPERIMENTAL_FEATURES: &[&str] = &["remove_empty_subscription_responses"];
