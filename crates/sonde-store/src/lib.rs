@@ -50,6 +50,8 @@
 
 #![warn(missing_docs)]
 
+pub mod activity;
+mod day;
 mod error;
 mod error_reports;
 pub mod memory;
@@ -60,6 +62,8 @@ pub mod rollup;
 pub mod schema;
 pub mod sqlite;
 
+pub use activity::{BreakdownRow, CohortCell, Dimension, DimensionParseError, PeriodCount};
+pub use day::{Day, DayParseError, DayRange, Interval, Period};
 pub use error::{Cause, StoreError};
 pub use error_reports::{ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportStored, StoredErrorReport, ValueCount};
 pub use memory::MemoryStore;
@@ -139,6 +143,43 @@ pub trait Store: Send + Sync + 'static {
 
     /// Exact number of distinct signatures of `product` seen in `month`.
     fn monthly_active(&self, product: &str, month: Month) -> Result<u64, StoreError>;
+
+    /// Exact distinct active signatures of `product` in each period of
+    /// `interval` overlapping `range`, every period included (zero if none),
+    /// each counted whole (see [`Interval::periods`]). Signatures whose first
+    /// ping in the period was from CI are left out unless `include_ci`. Days
+    /// and months are lookups of counts kept at ingest; weeks are unions of
+    /// the daily sets (see [`activity`]).
+    fn active(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError>;
+
+    /// Exact distinct active signatures of `product` over the whole of
+    /// `range` (a rolling 7, 28 or 30 days), CI as in [`Store::active`].
+    fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError>;
+
+    /// Active signatures of `product` per period (as in [`Store::active`])
+    /// and value of `dimension`: version adoption, OS, arch, runtime and CI
+    /// vendor breakdowns. Rows with no signatures are left out; rows are
+    /// ordered by period, then value.
+    fn breakdown(
+        &self,
+        product: &str,
+        dimension: Dimension,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<BreakdownRow>, StoreError>;
+
+    /// Retention of `product`: for each first-seen month from `from` to `to`,
+    /// how many of its signatures were active in each month up to `to`,
+    /// ordered by cohort then month; empty cells are left out. CI as in
+    /// [`Store::active`], by the signature's first ping of the active month.
+    fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Result<Vec<CohortCell>, StoreError>;
 
     /// Rejection counters, of one product or of all.
     fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError>;

@@ -5,6 +5,12 @@
 //! error reports stored once per id and grouped, a catalog generation. It is the reference the store suite runs every
 //! backend against, and the store of collector tests that need no file.
 //!
+//! Analytics keeps only the daily first-seen sets (each signature with the
+//! attributes of its first ping of the day) and answers every question —
+//! days, weeks, months, ranges, breakdowns, cohorts — by folding them when
+//! read, so the counters SQLite keeps at ingest are checked against a
+//! computation that has none.
+//!
 //! Writes apply at once under one lock; their [`Pending`] is already
 //! answered. [`MemoryStore::handle`] gives another handle on the same data,
 //! as a second process opening the same SQLite file would.
@@ -13,12 +19,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::activity::{Attrs, Distinct};
 use crate::error_reports::{Aggregate, ReportRow};
 use crate::rollup::{rollup_key, Totals};
 use crate::{
-    AlertRecord, CatalogData, ErrorGroup, ErrorGroupDetail, EventCount, EventsStored, Month, NewAlert, NewErrorReport,
-    NewEvents, NewPing, NewRelease, Pending, RejectionCount, Release, ReportStored, RetentionOutcome, Store,
-    StoreError, StoredErrorReport, VersionConstraint,
+    AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroup, ErrorGroupDetail,
+    EventCount, EventsStored, Interval, Month, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending,
+    PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, StoredErrorReport,
+    VersionConstraint,
 };
 
 /// An in-memory store. Data lives as long as any handle on it.
@@ -57,6 +65,8 @@ struct Data {
     versions: BTreeMap<(String, String), VersionConstraint>,
     pings: HashMap<String, u64>,
     signatures: HashMap<(String, Month), HashSet<String>>,
+    /// Product → day → signature first seen that day → its attributes.
+    daily: HashMap<String, BTreeMap<Day, HashMap<String, Attrs>>>,
     rejections: BTreeMap<(String, String, String, String), u64>,
     events: Vec<StoredEvent>,
     event_ids: HashSet<(String, String)>,
@@ -134,6 +144,15 @@ impl Data {
     fn record_ping(&mut self, NewPing { ping, source, dropped }: NewPing) {
         let product = ping.product.as_str();
         *self.pings.entry(product.to_owned()).or_default() += 1;
+        if let Some(sig) = &ping.signature {
+            self.daily
+                .entry(product.to_owned())
+                .or_default()
+                .entry(Day::from_unix_ms(ping.received_at_ms))
+                .or_default()
+                .entry(sig.clone())
+                .or_insert_with(|| Attrs::of(&ping));
+        }
         if let Some(sig) = ping.signature {
             let month = Month::from_unix_ms(ping.received_at_ms);
             self.signatures
@@ -250,6 +269,52 @@ impl Data {
             Ok(groups) => groups,
             Err(never) => match never {},
         }
+    }
+
+    /// The signatures of `product` active in `range`, each under its first
+    /// day's attributes.
+    fn distinct(&self, product: &str, range: DayRange) -> Distinct {
+        let mut out = Distinct::default();
+        if let Some(days) = self.daily.get(product) {
+            for sigs in days.range(range.from..=range.to).map(|(_, s)| s) {
+                for (sig, attrs) in sigs {
+                    out.add(sig, || attrs.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Vec<CohortCell> {
+        let Some(days) = self.daily.get(product) else {
+            return Vec::new();
+        };
+        let mut first: HashMap<&str, Month> = HashMap::new();
+        for (day, sigs) in days {
+            for sig in sigs.keys() {
+                first.entry(sig).or_insert_with(|| day.month());
+            }
+        }
+        let mut cells: BTreeMap<(Month, Month), u64> = BTreeMap::new();
+        let months = Interval::Month.periods(DayRange::new(Day::first_of(from), DayRange::month(to).to));
+        for period in months {
+            let month = period.days.from.month();
+            let active = self.distinct(product, period.days);
+            for (sig, attrs) in &active.0 {
+                let cohort = first[sig.as_str()];
+                if cohort >= from && (include_ci || !attrs.ci) {
+                    *cells.entry((cohort, month)).or_default() += 1;
+                }
+            }
+        }
+        cells
+            .into_iter()
+            .map(|((cohort, month), active)| CohortCell {
+                cohort: cohort.to_string(),
+                month: month.to_string(),
+                active,
+            })
+            .collect()
     }
 
     fn releases(&self, product: Option<&str>) -> Vec<Release> {
@@ -391,6 +456,54 @@ impl Store for MemoryStore {
         Ok(d.signatures
             .get(&(product.to_owned(), month))
             .map_or(0, |s| s.len() as u64))
+    }
+
+    fn active(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError> {
+        let d = self.data();
+        Ok(interval
+            .periods(range)
+            .into_iter()
+            .map(|p| PeriodCount {
+                count: d.distinct(product, p.days).count(include_ci),
+                period: p.name,
+            })
+            .collect())
+    }
+
+    fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError> {
+        Ok(self.data().distinct(product, range).count(include_ci))
+    }
+
+    fn breakdown(
+        &self,
+        product: &str,
+        dimension: Dimension,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        let d = self.data();
+        let mut out = Vec::new();
+        for p in interval.periods(range) {
+            for (value, count) in d.distinct(product, p.days).by(dimension, include_ci) {
+                out.push(BreakdownRow {
+                    period: p.name.clone(),
+                    value,
+                    count,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Result<Vec<CohortCell>, StoreError> {
+        Ok(self.data().cohorts(product, from, to, include_ci))
     }
 
     fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {

@@ -25,6 +25,14 @@
 //! product registered), in its own step: [`VOCABULARY_V5`], applied by
 //! [`vocabulary_v5`].
 //!
+//! Version 6 added the analytics roll-ups ([`ANALYTICS_V6`], applied by
+//! [`analytics_v6`]): the daily first-seen sets of signatures with the
+//! attributes they are counted under, exact active counts per day and per
+//! month (in total and per dimension value), each signature's first-seen
+//! month, and the activity of each first-seen cohort per month. They are
+//! maintained by the writer in the transaction of the pings they count (see
+//! [`crate::activity`]); a file upgraded from version 5 starts them empty.
+//!
 //! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
 //! creates the tables of version 3); then `meta` is raised to
 //! [`SCHEMA_VERSION`]. New files take the same path.
@@ -33,7 +41,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -205,6 +213,67 @@ fn vocabulary_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(VOCABULARY_V5)
 }
 
+/// Version 6: the analytics roll-ups.
+///
+/// - `daily_signatures`: one row the first time a signature shows up in a
+///   UTC day (`YYYY-MM-DD`), with the attributes of that ping (absent values
+///   empty); clustered on `(day, seq)` like `monthly_signatures`, so new rows
+///   append and a day loads as one range.
+/// - `active_counts`: exact distinct signatures per product, `interval`
+///   (`day` or `month`), period, CI flag, and dimension value; the period
+///   total is the row whose `dimension` and `value` are empty.
+/// - `signature_cohorts`: the month each signature of a product was first
+///   seen in.
+/// - `cohort_activity`: distinct signatures of a first-seen cohort active in
+///   a month, per CI flag.
+pub const ANALYTICS_V6: &str = r#"
+CREATE TABLE IF NOT EXISTS daily_signatures (
+    day       TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    product   TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    ci        INTEGER NOT NULL,
+    version   TEXT NOT NULL,
+    os        TEXT NOT NULL,
+    arch      TEXT NOT NULL,
+    runtime   TEXT NOT NULL,
+    ci_name   TEXT NOT NULL,
+    PRIMARY KEY (day, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS active_counts (
+    product   TEXT NOT NULL,
+    interval  TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    period    TEXT NOT NULL,
+    ci        INTEGER NOT NULL,
+    value     TEXT NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (product, interval, dimension, period, ci, value)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS signature_cohorts (
+    product   TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    month     TEXT NOT NULL,
+    PRIMARY KEY (product, signature)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS cohort_activity (
+    product TEXT NOT NULL,
+    cohort  TEXT NOT NULL,
+    month   TEXT NOT NULL,
+    ci      INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (product, cohort, month, ci)
+) WITHOUT ROWID;
+"#;
+
+/// The version-6 step: creates the analytics roll-up tables (idempotent).
+fn analytics_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(ANALYTICS_V6)
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -286,6 +355,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     }
     error_reports_v4(tx)?;
     vocabulary_v5(tx)?;
+    analytics_v6(tx)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

@@ -486,7 +486,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)
@@ -518,6 +518,42 @@ fn a_version_4_file_gains_the_vocabulary_table() {
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     assert_eq!(store.routes("p").unwrap(), ["/a"]);
     assert!(store.words("p").unwrap().is_empty());
+}
+
+/// A version-5 file gains the analytics roll-up tables (the version-6 step
+/// alone), keeps its pings and monthly counts, and counts new pings in the
+/// roll-ups from then on.
+#[test]
+fn a_version_5_file_gains_the_analytics_rollups() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        record(&store, ping_op("p", Some(sig(1)), NOV));
+        store.close().unwrap();
+    }
+    let c = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch(
+        "DROP TABLE daily_signatures; DROP TABLE active_counts; DROP TABLE signature_cohorts;
+         DROP TABLE cohort_activity; UPDATE meta SET value = 5 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    assert_eq!(store.ping_count("p").unwrap(), 1);
+    assert_eq!(store.monthly_active("p", "2026-11".parse().unwrap()).unwrap(), 1);
+    record(&store, ping_op("p", Some(sig(2)), NOV + 1));
+    let day = sonde_store::Day::from_unix_ms(NOV);
+    let days = store
+        .active(
+            "p",
+            sonde_store::DayRange::new(day, day),
+            sonde_store::Interval::Day,
+            true,
+        )
+        .unwrap();
+    // Signature 1 was seen before the upgrade: the roll-ups start empty.
+    assert_eq!(days[0].count, 1);
 }
 
 /// A failed read is reported as a read failure (the collector answers 503),

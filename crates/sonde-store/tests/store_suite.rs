@@ -12,8 +12,8 @@ use common::{error_report, ping, ping_op, product, publish, record, release, rep
 use sonde_protocol::ping::Dropped;
 use sonde_protocol::{DropReason, Event, EventKind, ProductName};
 use sonde_store::{
-    EventCount, EventsStored, MemoryStore, NewAlert, NewEvents, NewPing, SqliteStore, Store, StoreError,
-    VersionConstraint,
+    BreakdownRow, Day, DayRange, Dimension, EventCount, EventsStored, Interval, MemoryStore, NewAlert, NewEvents,
+    NewPing, PeriodCount, SqliteStore, Store, StoreError, VersionConstraint,
 };
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
@@ -465,6 +465,253 @@ fn vocabulary_words_are_stored_once_per_kind(open: Open<'_>) {
     assert!(store.words("q").unwrap().is_empty());
 }
 
+/// A ping of `p` from `sig(i)` at `at`, with the attributes the analytics
+/// data set gives signature `i`: every tenth in CI, versions 1.0.0, 1.1.0,
+/// 1.2.0 in turn, Linux for even numbers and macOS for odd ones.
+fn analytics_ping(p: &str, i: u32, at: i64) -> NewPing {
+    let mut op = ping_op(p, Some(sig(i)), at);
+    op.ping.ci = Some(i.is_multiple_of(10));
+    op.ping.ci_name = i.is_multiple_of(10).then(|| "github_actions".into());
+    op.ping.version = Some(["1.0.0", "1.1.0", "1.2.0"][(i % 3) as usize].into());
+    op.ping.os = Some(["linux", "darwin"][(i % 2) as usize].into());
+    op
+}
+
+/// Midnight UTC of `day` (`YYYY-MM-DD`), Unix milliseconds.
+fn at(day: &str) -> i64 {
+    day.parse::<Day>().unwrap().start_ms()
+}
+
+fn range(from: &str, to: &str) -> DayRange {
+    DayRange::new(from.parse().unwrap(), to.parse().unwrap())
+}
+
+/// Records the analytics data set into `demo`, in order of receipt:
+///
+/// - November: signatures 0..1234, signature `i` on day `1 + i % 30` at
+///   noon, twice; those divisible by 7 again on 30 November at
+///   23:59:59.999.
+/// - 1 December at 00:00:00.000: signatures 1000..1500 (234 returning,
+///   266 new).
+/// - 2 December: signature 5000 first from CI on 1.2.0, then from a
+///   human on 2.0.0: it counts as CI, on 1.2.0.
+/// - Noise that must not count: another product, pings without a signature.
+fn record_analytics_data(store: &dyn Store) {
+    let mut pending = Vec::new();
+    let mut send = |op: NewPing| pending.push(store.record_ping(op).unwrap());
+    for day in 0..30 {
+        let noon = at("2026-11-01") + day * 86_400_000 + 43_200_000;
+        for i in (0..1234).filter(|i| i64::from(i % 30) == day) {
+            send(analytics_ping("demo", i, noon));
+            send(analytics_ping("demo", i, noon + 1));
+        }
+        send(ping_op("demo", None, noon));
+    }
+    for i in (0..1234).step_by(7) {
+        send(analytics_ping("demo", i, at("2026-12-01") - 1));
+    }
+    for i in 1000..1500 {
+        send(analytics_ping("demo", i, at("2026-12-01")));
+    }
+    let mut first = analytics_ping("demo", 5000, at("2026-12-02") + 36_000_000);
+    first.ping.version = Some("1.2.0".into());
+    send(first);
+    let mut later = analytics_ping("demo", 5001, at("2026-12-02") + 39_600_000);
+    later.ping.signature = Some(sig(5000));
+    later.ping.version = Some("2.0.0".into());
+    send(later);
+    for i in 0..3 {
+        send(analytics_ping("other", i, at("2026-11-30")));
+    }
+    for p in pending {
+        p.wait_blocking().unwrap();
+    }
+}
+
+fn counts(rows: &[PeriodCount]) -> Vec<(&str, u64)> {
+    rows.iter().map(|r| (r.period.as_str(), r.count)).collect()
+}
+
+fn active_signatures_are_exact_per_day_week_month_and_range(open: Open<'_>) {
+    let store = open();
+    record_analytics_data(&*store);
+    let active = |from, to, interval, ci| store.active("demo", range(from, to), interval, ci).unwrap();
+    // Months: 1,234 distinct in November (124 of them CI), 501 in December.
+    let months = active("2026-11-10", "2026-12-31", Interval::Month, true);
+    assert_eq!(counts(&months), [("2026-11", 1234), ("2026-12", 501)]);
+    let months = active("2026-11-01", "2026-12-01", Interval::Month, false);
+    assert_eq!(counts(&months), [("2026-11", 1110), ("2026-12", 450)]);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 1234);
+    // Days on either side of the month boundary; 1 November holds only
+    // multiples of 30, all CI.
+    let days = active("2026-11-29", "2026-12-03", Interval::Day, true);
+    assert_eq!(
+        counts(&days),
+        [
+            ("2026-11-29", 41),
+            ("2026-11-30", 212),
+            ("2026-12-01", 500),
+            ("2026-12-02", 1),
+            ("2026-12-03", 0)
+        ]
+    );
+    let days = active("2026-11-29", "2026-12-02", Interval::Day, false);
+    assert_eq!(
+        counts(&days),
+        [
+            ("2026-11-29", 41),
+            ("2026-11-30", 194),
+            ("2026-12-01", 450),
+            ("2026-12-02", 0)
+        ]
+    );
+    assert_eq!(
+        counts(&active("2026-11-01", "2026-11-01", Interval::Day, true)),
+        [("2026-11-01", 42)]
+    );
+    assert_eq!(
+        counts(&active("2026-11-01", "2026-11-01", Interval::Day, false)),
+        [("2026-11-01", 0)]
+    );
+    // ISO weeks, counted whole: the one from Monday 30 November spans both months.
+    let weeks = active("2026-11-29", "2026-12-01", Interval::Week, true);
+    assert_eq!(counts(&weeks), [("2026-11-23", 287), ("2026-11-30", 672)]);
+    let weeks = active("2026-11-30", "2026-11-30", Interval::Week, false);
+    assert_eq!(counts(&weeks), [("2026-11-30", 606)]);
+    // A rolling range.
+    assert_eq!(
+        store
+            .active_in("demo", range("2026-11-24", "2026-12-01"), true)
+            .unwrap(),
+        841
+    );
+    assert_eq!(
+        store
+            .active_in("demo", range("2026-11-24", "2026-12-01"), false)
+            .unwrap(),
+        776
+    );
+    assert_eq!(
+        store
+            .active_in("other", range("2026-11-01", "2026-12-31"), true)
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .active_in("nobody", range("2026-11-01", "2026-12-31"), true)
+            .unwrap(),
+        0
+    );
+    // A restart reloads the daily and monthly sets: pings seen again do not
+    // count again.
+    drop(store);
+    let store = open();
+    for i in 1000..1010 {
+        record(&*store, analytics_ping("demo", i, at("2026-12-01") + 5));
+    }
+    let days = store
+        .active("demo", range("2026-12-01", "2026-12-01"), Interval::Day, true)
+        .unwrap();
+    assert_eq!(counts(&days), [("2026-12-01", 500)]);
+    let months = store
+        .active("demo", range("2026-12-01", "2026-12-01"), Interval::Month, true)
+        .unwrap();
+    assert_eq!(counts(&months), [("2026-12", 501)]);
+}
+
+fn rows(rows: &[BreakdownRow]) -> Vec<(&str, &str, u64)> {
+    rows.iter()
+        .map(|r| (r.period.as_str(), r.value.as_str(), r.count))
+        .collect()
+}
+
+fn breakdowns_count_each_signature_once_under_its_first_ping(open: Open<'_>) {
+    let store = open();
+    record_analytics_data(&*store);
+    let breakdown = |dimension, from, to, interval, ci| {
+        store
+            .breakdown("demo", dimension, range(from, to), interval, ci)
+            .unwrap()
+    };
+    let versions = breakdown(Dimension::Version, "2026-11-01", "2026-12-31", Interval::Month, false);
+    assert_eq!(
+        rows(&versions),
+        [
+            ("2026-11", "1.0.0", 370),
+            ("2026-11", "1.1.0", 370),
+            ("2026-11", "1.2.0", 370),
+            ("2026-12", "1.0.0", 150),
+            ("2026-12", "1.1.0", 150),
+            ("2026-12", "1.2.0", 150),
+        ]
+    );
+    // With CI: signature 5000 counts under 1.2.0, its first version; 2.0.0
+    // never appears.
+    let versions = breakdown(Dimension::Version, "2026-12-01", "2026-12-02", Interval::Month, true);
+    assert_eq!(
+        rows(&versions),
+        [
+            ("2026-12", "1.0.0", 166),
+            ("2026-12", "1.1.0", 167),
+            ("2026-12", "1.2.0", 168)
+        ]
+    );
+    let daily = breakdown(Dimension::Version, "2026-12-01", "2026-12-03", Interval::Day, true);
+    assert_eq!(
+        rows(&daily),
+        [
+            ("2026-12-01", "1.0.0", 166),
+            ("2026-12-01", "1.1.0", 167),
+            ("2026-12-01", "1.2.0", 167),
+            ("2026-12-02", "1.2.0", 1),
+        ]
+    );
+    let os = breakdown(Dimension::Os, "2026-12-01", "2026-12-01", Interval::Week, false);
+    assert_eq!(rows(&os), [("2026-11-30", "darwin", 349), ("2026-11-30", "linux", 257)]);
+    // CI vendors: humans report none.
+    let vendors = breakdown(Dimension::CiName, "2026-11-01", "2026-11-30", Interval::Month, true);
+    assert_eq!(
+        rows(&vendors),
+        [("2026-11", "", 1110), ("2026-11", "github_actions", 124)]
+    );
+    let runtimes = breakdown(Dimension::Runtime, "2026-12-02", "2026-12-02", Interval::Day, true);
+    assert_eq!(rows(&runtimes), [("2026-12-02", "", 1)]);
+}
+
+fn cohorts_follow_signatures_from_their_first_month(open: Open<'_>) {
+    let store = open();
+    record_analytics_data(&*store);
+    let cells = |from: &str, to: &str, ci| {
+        store
+            .cohorts("demo", from.parse().unwrap(), to.parse().unwrap(), ci)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.cohort, c.month, c.active))
+            .collect::<Vec<_>>()
+    };
+    let s = |c: &str, m: &str, n| (c.to_owned(), m.to_owned(), n);
+    assert_eq!(
+        cells("2026-11", "2026-12", true),
+        [
+            s("2026-11", "2026-11", 1234),
+            s("2026-11", "2026-12", 234),
+            s("2026-12", "2026-12", 267)
+        ]
+    );
+    assert_eq!(
+        cells("2026-11", "2026-12", false),
+        [
+            s("2026-11", "2026-11", 1110),
+            s("2026-11", "2026-12", 210),
+            s("2026-12", "2026-12", 240)
+        ]
+    );
+    // Months after `to` are left out, cohorts before `from` too.
+    assert_eq!(cells("2026-11", "2026-11", true), [s("2026-11", "2026-11", 1234)]);
+    assert_eq!(cells("2026-12", "2026-12", true), [s("2026-12", "2026-12", 267)]);
+}
+
 /// Opens the SQLite store in `dir`; every call opens the same database.
 fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
     move || Box::new(SqliteStore::open(dir).unwrap())
@@ -494,6 +741,9 @@ macro_rules! store_suite {
                 error_report_drops_are_counted,
                 retention_deletes_old_error_reports_and_their_groups,
                 vocabulary_words_are_stored_once_per_kind,
+                active_signatures_are_exact_per_day_week_month_and_range,
+                breakdowns_count_each_signature_once_under_its_first_ping,
+                cohorts_follow_signatures_from_their_first_month,
             );
         }
     };

@@ -1,5 +1,5 @@
-//! The in-memory first-seen sets of signatures per month, owned by the writer
-//! thread.
+//! The in-memory first-seen sets of signatures per period (month or day),
+//! owned by the writer thread.
 //!
 //! Deciding "is this signature new this month?" with an `INSERT OR IGNORE`
 //! into a unique index dirties one random B-tree page per ping, which under
@@ -14,13 +14,16 @@
 //! a month reads one contiguous range. Exactness holds because only this
 //! thread writes pings; when a batch rolls back, the in-memory sets are
 //! dropped and reloaded from the table, which holds exactly what committed.
+//!
+//! The daily sets (`daily_signatures`, the analytics roll-ups) follow the
+//! same pattern with days for months: [`FirstSeen::days`].
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection};
 
-/// How many months stay loaded; older ones are dropped and reloaded on demand.
-const MONTHS_KEPT: usize = 3;
+/// How many periods stay loaded; older ones are dropped and reloaded on demand.
+const PERIODS_KEPT: usize = 3;
 
 #[derive(Default)]
 struct MonthSet {
@@ -40,11 +43,12 @@ pub(crate) enum Seen {
     New(i64),
 }
 
-#[derive(Default)]
 pub(crate) struct FirstSeen {
-    months: HashMap<String, MonthSet>,
-    /// Months in load order, for eviction.
+    sets: HashMap<String, MonthSet>,
+    /// Periods in load order, for eviction.
     order: Vec<String>,
+    /// Reads a period's set: `seq, product, signature` of the period `?1`.
+    load_sql: &'static str,
 }
 
 fn uuid_bits(s: &str) -> Option<u128> {
@@ -67,8 +71,26 @@ impl MonthSet {
 }
 
 impl FirstSeen {
-    /// Records `signature` for `product` in `month` and says whether it is
-    /// new there (loading the month's set from `conn` first if needed).
+    /// The sets per month, kept in `monthly_signatures`.
+    pub(crate) fn months() -> Self {
+        FirstSeen {
+            sets: HashMap::new(),
+            order: Vec::new(),
+            load_sql: "SELECT seq, product, signature FROM monthly_signatures WHERE month = ?1",
+        }
+    }
+
+    /// The sets per UTC day, kept in `daily_signatures`.
+    pub(crate) fn days() -> Self {
+        FirstSeen {
+            sets: HashMap::new(),
+            order: Vec::new(),
+            load_sql: "SELECT seq, product, signature FROM daily_signatures WHERE day = ?1",
+        }
+    }
+
+    /// Records `signature` for `product` in `month` (or day) and says whether
+    /// it is new there (loading the period's set from `conn` first if needed).
     pub(crate) fn observe(
         &mut self,
         conn: &Connection,
@@ -76,10 +98,10 @@ impl FirstSeen {
         product: &str,
         signature: &str,
     ) -> rusqlite::Result<Seen> {
-        if !self.months.contains_key(month) {
+        if !self.sets.contains_key(month) {
             self.load(conn, month)?;
         }
-        let set = self.months.get_mut(month).expect("loaded above");
+        let set = self.sets.get_mut(month).expect("loaded above");
         if set.insert(product, signature) {
             let seq = set.next_seq;
             set.next_seq += 1;
@@ -89,10 +111,10 @@ impl FirstSeen {
         }
     }
 
-    /// Forgets every loaded month after a batch rolled back; each is reloaded
+    /// Forgets every loaded period after a batch rolled back; each is reloaded
     /// from what committed the next time it is needed.
     pub(crate) fn rollback(&mut self) {
-        self.months.clear();
+        self.sets.clear();
         self.order.clear();
     }
 
@@ -101,8 +123,7 @@ impl FirstSeen {
             next_seq: 1,
             ..MonthSet::default()
         };
-        let mut stmt =
-            conn.prepare_cached("SELECT seq, product, signature FROM monthly_signatures WHERE month = ?1")?;
+        let mut stmt = conn.prepare_cached(self.load_sql)?;
         let mut rows = stmt.query(params![month])?;
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
@@ -111,12 +132,12 @@ impl FirstSeen {
             set.insert(&product, &signature);
             set.next_seq = set.next_seq.max(seq + 1);
         }
-        if self.order.len() >= MONTHS_KEPT {
+        if self.order.len() >= PERIODS_KEPT {
             let oldest = self.order.remove(0);
-            self.months.remove(&oldest);
+            self.sets.remove(&oldest);
         }
         self.order.push(month.to_owned());
-        self.months.insert(month.to_owned(), set);
+        self.sets.insert(month.to_owned(), set);
         Ok(())
     }
 }

@@ -31,9 +31,9 @@ use tokio::sync::mpsc;
 
 use self::queue::{queue, EventRows, Msg, ReportRow, Routes, Words};
 use crate::{
-    schema, AlertRecord, CatalogData, ErrorGroup, ErrorGroupDetail, EventCount, EventsStored, Month, NewAlert,
-    NewErrorReport, NewEvents, NewPing, NewRelease, Pending, RejectionCount, Release, ReportStored, RetentionOutcome,
-    Store, StoreError, VersionConstraint,
+    schema, AlertRecord, BreakdownRow, CatalogData, CohortCell, DayRange, Dimension, ErrorGroup, ErrorGroupDetail,
+    EventCount, EventsStored, Interval, Month, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending,
+    PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, VersionConstraint,
 };
 
 /// Most ops committed in one transaction.
@@ -296,6 +296,35 @@ impl Store for SqliteStore {
 
     fn monthly_active(&self, product: &str, month: Month) -> Result<u64, StoreError> {
         self.with_reader(|c| reads::monthly_active(c, product, month))
+    }
+
+    fn active(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError> {
+        self.with_reader(|c| reads::active(c, product, range, interval, include_ci))
+    }
+
+    fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError> {
+        self.with_reader(|c| reads::active_in(c, product, range, include_ci))
+    }
+
+    fn breakdown(
+        &self,
+        product: &str,
+        dimension: Dimension,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        self.with_reader(|c| reads::breakdown(c, product, dimension, range, interval, include_ci))
+    }
+
+    fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Result<Vec<CohortCell>, StoreError> {
+        self.with_reader(|c| reads::cohorts(c, product, from, to, include_ci))
     }
 
     fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {

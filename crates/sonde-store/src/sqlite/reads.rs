@@ -4,11 +4,12 @@
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, Row};
 
+use crate::activity::{Attrs, Distinct};
 use crate::error_reports::{Aggregate, ReportRow};
 use crate::rollup::Totals;
 use crate::{
-    AlertRecord, CatalogData, ErrorGroupDetail, EventCount, Month, RejectionCount, Release, StoredErrorReport,
-    VersionConstraint,
+    AlertRecord, BreakdownRow, CatalogData, CohortCell, DayRange, Dimension, ErrorGroupDetail, EventCount, Interval,
+    Month, Period, PeriodCount, RejectionCount, Release, StoredErrorReport, VersionConstraint,
 };
 
 pub(crate) fn catalog_generation(c: &Connection) -> rusqlite::Result<u64> {
@@ -228,4 +229,159 @@ pub(crate) fn error_groups(
     };
     tx.finish()?;
     Ok(groups)
+}
+
+/// The signatures of `product` active in `range` from the daily first-seen
+/// sets, each under its first day's attributes.
+fn distinct(c: &Connection, product: &str, range: DayRange) -> rusqlite::Result<Distinct> {
+    let mut out = Distinct::default();
+    let mut stmt = c.prepare_cached(
+        "SELECT signature, ci, version, os, arch, runtime, ci_name FROM daily_signatures
+         WHERE day BETWEEN ?1 AND ?2 AND product = ?3 ORDER BY day, seq",
+    )?;
+    let mut rows = stmt.query(params![range.from.to_string(), range.to.to_string(), product])?;
+    while let Some(r) = rows.next()? {
+        let mut attrs = Attrs {
+            ci: r.get(1)?,
+            ..Attrs::default()
+        };
+        for (i, slot) in [
+            &mut attrs.version,
+            &mut attrs.os,
+            &mut attrs.arch,
+            &mut attrs.runtime,
+            &mut attrs.ci_name,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            *slot = r.get(i + 2)?;
+        }
+        out.add(r.get_ref(0)?.as_str()?, || attrs);
+    }
+    Ok(out)
+}
+
+/// The `interval` column of `active_counts` for `interval`, if it is counted
+/// at ingest (weeks are not).
+fn counted(interval: Interval) -> Option<&'static str> {
+    match interval {
+        Interval::Day => Some("day"),
+        Interval::Month => Some("month"),
+        Interval::Week => None,
+    }
+}
+
+/// Rows `(period, value, n)` of `active_counts` for the periods given.
+fn counts(
+    c: &Connection,
+    product: &str,
+    interval: &str,
+    dimension: &str,
+    periods: &[Period],
+    include_ci: bool,
+) -> rusqlite::Result<Vec<(String, String, u64)>> {
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT period, value, SUM(n) FROM active_counts
+         WHERE product = ?1 AND interval = ?2 AND dimension = ?3 AND period BETWEEN ?4 AND ?5 AND (?6 OR ci = 0)
+         GROUP BY period, value ORDER BY period, value",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![product, interval, dimension, first.name, last.name, include_ci],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)),
+        )?
+        .collect();
+    rows
+}
+
+pub(crate) fn active(
+    c: &Connection,
+    product: &str,
+    range: DayRange,
+    interval: Interval,
+    include_ci: bool,
+) -> rusqlite::Result<Vec<PeriodCount>> {
+    let periods = interval.periods(range);
+    let Some(name) = counted(interval) else {
+        return periods
+            .into_iter()
+            .map(|p| {
+                Ok(PeriodCount {
+                    count: distinct(c, product, p.days)?.count(include_ci),
+                    period: p.name,
+                })
+            })
+            .collect();
+    };
+    let found: std::collections::HashMap<String, u64> = counts(c, product, name, "", &periods, include_ci)?
+        .into_iter()
+        .map(|(period, _, n)| (period, n))
+        .collect();
+    Ok(periods
+        .into_iter()
+        .map(|p| PeriodCount {
+            count: found.get(&p.name).copied().unwrap_or(0),
+            period: p.name,
+        })
+        .collect())
+}
+
+pub(crate) fn active_in(c: &Connection, product: &str, range: DayRange, include_ci: bool) -> rusqlite::Result<u64> {
+    Ok(distinct(c, product, range)?.count(include_ci))
+}
+
+pub(crate) fn breakdown(
+    c: &Connection,
+    product: &str,
+    dimension: Dimension,
+    range: DayRange,
+    interval: Interval,
+    include_ci: bool,
+) -> rusqlite::Result<Vec<BreakdownRow>> {
+    let periods = interval.periods(range);
+    let Some(name) = counted(interval) else {
+        let mut out = Vec::new();
+        for p in periods {
+            for (value, count) in distinct(c, product, p.days)?.by(dimension, include_ci) {
+                out.push(BreakdownRow {
+                    period: p.name.clone(),
+                    value,
+                    count,
+                });
+            }
+        }
+        return Ok(out);
+    };
+    Ok(counts(c, product, name, dimension.as_str(), &periods, include_ci)?
+        .into_iter()
+        .map(|(period, value, count)| BreakdownRow { period, value, count })
+        .collect())
+}
+
+pub(crate) fn cohorts(
+    c: &Connection,
+    product: &str,
+    from: Month,
+    to: Month,
+    include_ci: bool,
+) -> rusqlite::Result<Vec<CohortCell>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT cohort, month, SUM(n) FROM cohort_activity
+         WHERE product = ?1 AND cohort BETWEEN ?2 AND ?3 AND month <= ?3 AND (?4 OR ci = 0)
+         GROUP BY cohort, month ORDER BY cohort, month",
+    )?;
+    let rows = stmt
+        .query_map(params![product, from.to_string(), to.to_string(), include_ci], |r| {
+            Ok(CohortCell {
+                cohort: r.get(0)?,
+                month: r.get(1)?,
+                active: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect();
+    rows
 }

@@ -7,9 +7,11 @@
 //! ops pile up in the queue and form the next batch, so the number of fsyncs
 //! per second stays bounded however many requests arrive.
 //!
-//! Per-month unique signatures (see [`super::first_seen`]) and rejection
-//! counters are maintained here, at ingest, so reading them later is a
-//! single-row lookup.
+//! Per-month unique signatures (see [`super::first_seen`]), rejection
+//! counters and the analytics roll-ups (daily first-seen sets, active counts
+//! per day and month, cohorts; see [`crate::activity`]) are maintained here,
+//! at ingest, in the transaction of the pings they count, so reading them
+//! later is a lookup.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,15 +22,17 @@ use tokio::sync::mpsc;
 
 use super::first_seen::{FirstSeen, Seen};
 use super::queue::{EventRows, Msg, ReportRow, Routes, Slot, Words};
+use crate::activity::{Attrs, Dimension};
 use crate::{
-    AlertRecord, Cause, EventsStored, Month, NewAlert, NewErrorReport, NewPing, NewRelease, Release, ReportStored,
+    AlertRecord, Cause, Day, EventsStored, Month, NewAlert, NewErrorReport, NewPing, NewRelease, Release, ReportStored,
     StoreError, VersionConstraint,
 };
 
 pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, commits: Arc<AtomicU64>) {
     let mut batch: Vec<Msg> = Vec::with_capacity(max_batch);
     let mut months = MonthCache::default();
-    let mut first_seen = FirstSeen::default();
+    let mut first_seen = FirstSeen::months();
+    let mut daily = FirstSeen::days();
     let mut ops: u64 = 0;
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
@@ -37,7 +41,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
         drain(&mut rx, &mut batch, max_batch);
         gather(&mut rx, &mut batch, max_batch);
         ops += batch.len() as u64;
-        match apply(&mut conn, &mut batch, &mut months, &mut first_seen) {
+        match apply(&mut conn, &mut batch, &mut months, &mut first_seen, &mut daily) {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 for msg in batch.drain(..) {
@@ -46,6 +50,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
             }
             Err(e) => {
                 first_seen.rollback();
+                daily.rollback();
                 tracing::error!(error = %e, ops = batch.len(), "batch rolled back");
                 let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
@@ -94,22 +99,59 @@ fn gather(rx: &mut mpsc::Receiver<Msg>, batch: &mut Vec<Msg>, max_batch: usize) 
     }
 }
 
-/// Remembers the month of the last UTC day seen, so pings of the same day do
-/// not recompute it.
+/// Remembers the month and the name of the last UTC day seen, so pings of
+/// the same day do not recompute them.
 #[derive(Default)]
 struct MonthCache {
     day: Option<i64>,
     month: String,
+    day_name: String,
 }
 
 impl MonthCache {
-    fn get(&mut self, ms: i64) -> &str {
+    /// The month and the day (`YYYY-MM`, `YYYY-MM-DD`) holding `ms`.
+    fn get(&mut self, ms: i64) -> (&str, &str) {
         let day = ms.div_euclid(86_400_000);
         if self.day != Some(day) {
             self.day = Some(day);
             self.month = Month::from_unix_ms(ms).to_string();
+            self.day_name = Day::from_unix_ms(ms).to_string();
         }
-        &self.month
+        (&self.month, &self.day_name)
+    }
+}
+
+/// What a batch adds to the analytics roll-ups.
+#[derive(Default)]
+struct ActivityTally {
+    /// `active_counts` increments by (product, interval, dimension, period,
+    /// ci, value).
+    active: HashMap<(String, &'static str, &'static str, String, bool, String), i64>,
+    /// `cohort_activity` increments by (product, cohort, month, ci).
+    cohorts: HashMap<(String, String, String, bool), i64>,
+}
+
+impl ActivityTally {
+    /// Counts a signature new in `period` of `interval` under `attrs`: in the
+    /// period's total and under each dimension's value.
+    fn add(&mut self, product: &str, interval: &'static str, period: &str, attrs: &Attrs) {
+        let mut bump = |dimension: &'static str, value: &str| {
+            *self
+                .active
+                .entry((
+                    product.to_owned(),
+                    interval,
+                    dimension,
+                    period.to_owned(),
+                    attrs.ci,
+                    value.to_owned(),
+                ))
+                .or_default() += 1;
+        };
+        bump("", "");
+        for d in Dimension::ALL {
+            bump(d.as_str(), attrs.get(d));
+        }
     }
 }
 
@@ -121,6 +163,7 @@ struct Tally {
     /// short list searched by `&str` beats a map keyed by owned strings.
     new_signatures: Vec<(String, String, i64)>,
     rejections: HashMap<(String, &'static str, &'static str, &'static str), i64>,
+    activity: ActivityTally,
     catalog_changed: bool,
 }
 
@@ -142,6 +185,7 @@ impl Tally {
 struct PingStatements<'c> {
     ping: Option<rusqlite::CachedStatement<'c>>,
     signature: Option<rusqlite::CachedStatement<'c>>,
+    daily: Option<rusqlite::CachedStatement<'c>>,
 }
 
 const INSERT_PING: &str = "INSERT INTO pings(product, version, os, arch, runtime_version, signature, ci, ci_name,
@@ -149,6 +193,47 @@ const INSERT_PING: &str = "INSERT INTO pings(product, version, os, arch, runtime
  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 const INSERT_SIGNATURE: &str = "INSERT INTO monthly_signatures(month, seq, product, signature) VALUES (?1, ?2, ?3, ?4)";
+
+const INSERT_DAILY: &str =
+    "INSERT INTO daily_signatures(day, seq, product, signature, ci, version, os, arch, runtime, ci_name)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// The month `signature` of `product` was first seen in, recording `month`
+/// if it has none yet. Asked once per signature per month.
+fn cohort_of(tx: &Connection, product: &str, signature: &str, month: &str) -> rusqlite::Result<String> {
+    let inserted = tx
+        .prepare_cached("INSERT OR IGNORE INTO signature_cohorts(product, signature, month) VALUES (?1, ?2, ?3)")?
+        .execute(params![product, signature, month])?;
+    if inserted == 1 {
+        return Ok(month.to_owned());
+    }
+    tx.prepare_cached("SELECT month FROM signature_cohorts WHERE product = ?1 AND signature = ?2")?
+        .query_row(params![product, signature], |r| r.get(0))
+}
+
+/// Writes what a batch adds to the analytics roll-ups.
+fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusqlite::Result<()> {
+    if !activity.active.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO active_counts(product, interval, dimension, period, ci, value, n)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(product, interval, dimension, period, ci, value) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((product, interval, dimension, period, ci, value), n) in &activity.active {
+            stmt.execute(params![product, interval, dimension, period, ci, value, n])?;
+        }
+    }
+    if !activity.cohorts.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO cohort_activity(product, cohort, month, ci, n) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(product, cohort, month, ci) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((product, cohort, month, ci), n) in &activity.cohorts {
+            stmt.execute(params![product, cohort, month, ci, n])?;
+        }
+    }
+    Ok(())
+}
 
 /// `slot`'s statement, prepared (from the connection's cache) the first time.
 fn stmt<'a, 'c>(
@@ -170,6 +255,7 @@ fn apply(
     batch: &mut [Msg],
     months: &mut MonthCache,
     first_seen: &mut FirstSeen,
+    daily: &mut FirstSeen,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut tally = Tally::default();
@@ -178,6 +264,7 @@ fn apply(
             tally: &mut tally,
             months,
             first_seen,
+            daily,
             stmts: PingStatements::default(),
         };
         for msg in batch {
@@ -202,6 +289,7 @@ fn apply(
             stmt.execute(params![product, source, field, reason, n])?;
         }
     }
+    write_activity(&tx, &tally.activity)?;
     if tally.catalog_changed {
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'catalog_generation'")?
             .execute([])?;
@@ -295,6 +383,7 @@ struct Ctx<'a, 'c> {
     tally: &'a mut Tally,
     months: &'a mut MonthCache,
     first_seen: &'a mut FirstSeen,
+    daily: &'a mut FirstSeen,
     stmts: PingStatements<'c>,
 }
 
@@ -372,10 +461,26 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
         ping.received_at_ms,
     ])?;
     if let Some(sig) = &ping.signature {
-        let month = ctx.months.get(ping.received_at_ms);
+        let (month, day) = ctx.months.get(ping.received_at_ms);
+        let mut attrs = None;
         if let Seen::New(seq) = ctx.first_seen.observe(tx, month, product, sig)? {
             stmt(&mut ctx.stmts.signature, tx, INSERT_SIGNATURE)?.execute(params![month, seq, product, sig])?;
             ctx.tally.new_signature(product, month);
+            let a = attrs.insert(Attrs::of(ping));
+            let cohort = cohort_of(tx, product, sig, month)?;
+            ctx.tally.activity.add(product, "month", month, a);
+            *ctx.tally
+                .activity
+                .cohorts
+                .entry((product.to_owned(), cohort, month.to_owned(), a.ci))
+                .or_default() += 1;
+        }
+        if let Seen::New(seq) = ctx.daily.observe(tx, day, product, sig)? {
+            let a = attrs.get_or_insert_with(|| Attrs::of(ping));
+            stmt(&mut ctx.stmts.daily, tx, INSERT_DAILY)?.execute(params![
+                day, seq, product, sig, a.ci, a.version, a.os, a.arch, a.runtime, a.ci_name
+            ])?;
+            ctx.tally.activity.add(product, "day", day, a);
         }
     }
     count_dropped(ctx.tally, product, source, dropped);
