@@ -15,6 +15,7 @@
 //! - [`catalog`]: releases, alerts and version constraints as an in-memory
 //!   snapshot, refreshed when the store's catalog generation moves.
 //! - [`admin`]: admin inputs and their validation, shared with the CLI.
+//! - [`analytics`]: analytics as shown, under the minimum group size.
 //! - [`semver_rules`]: how versions are compared and ranges matched.
 //! - [`clock`]: the collector's clock; the store is given every time it records.
 //! - `listener` and `conn`: the accept loop, with its connection cap, and each
@@ -33,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod analytics;
 pub mod catalog;
 pub mod clock;
 mod config;

@@ -1,0 +1,12 @@
+//! Analytics as it is shown: every number the admin API, the CLI and the
+//! dashboard give out about active signatures passes through here.
+//!
+//! - [`kanon`]: the minimum group size (k-anonymity) — small groups folded
+//!   into "other", small figures shown as "fewer than k", filters that
+//!   narrow too far refused.
+//!
+//! The numbers themselves come from the store's roll-ups
+//! ([`sonde_store::Store::active`], [`sonde_store::Store::breakdown`],
+//! [`sonde_store::Store::cohorts`]).
+
+pub mod kanon;
