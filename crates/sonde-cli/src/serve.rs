@@ -34,7 +34,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
-    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections.
+    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
@@ -75,6 +75,10 @@ pub(crate) struct ServeArgs {
     /// answered 503.
     #[arg(long, env = "SONDE_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+    /// Analytics answers fold groups of fewer distinct signatures into
+    /// "other" and give smaller figures as "fewer than N" (default 5).
+    #[arg(long, env = "SONDE_MIN_GROUP_SIZE", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_group_size: Option<u64>,
 }
 
 /// `--durability` values.
@@ -122,6 +126,8 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     #[serde(alias = "max-connections")]
     max_connections: Option<u32>,
+    #[serde(alias = "min-group-size")]
+    min_group_size: Option<u64>,
 }
 
 /// The configuration after merging every source.
@@ -151,6 +157,8 @@ pub(crate) struct Resolved {
     pub idle_timeout_secs: u64,
     /// Most connections open at once (before the open-file limit lowers it).
     pub max_connections: u32,
+    /// The minimum group size of analytics answers.
+    pub min_group_size: u64,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -233,6 +241,11 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         Some(n) => n,
         None => u32::try_from(defaults.max_connections).unwrap_or(u32::MAX),
     };
+    let min_group_size = match args.min_group_size.or(file.min_group_size) {
+        Some(0) => return Err(UsageError("min_group_size must be at least 1".into()).into()),
+        Some(n) => n,
+        None => defaults.min_group_size,
+    };
     Ok(Resolved {
         listen,
         data_dir,
@@ -246,6 +259,7 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         body_timeout_secs,
         idle_timeout_secs,
         max_connections,
+        min_group_size,
     })
 }
 
@@ -300,6 +314,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         body_timeout: std::time::Duration::from_secs(resolved.body_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(resolved.idle_timeout_secs),
         max_connections: usize::try_from(resolved.max_connections).unwrap_or(usize::MAX),
+        min_group_size: resolved.min_group_size,
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -344,7 +359,7 @@ mod tests {
         let file = dir.path().join("sonde.toml");
         std::fs::write(
             &file,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\nworkers = 3\nheader_timeout_secs = 2\nmax_connections = 100\n",
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\nlog_format = \"json\"\ndurability = \"process\"\nworkers = 3\nheader_timeout_secs = 2\nmax_connections = 100\nmin_group_size = 10\n",
         )
         .unwrap();
         let defaults = resolve(&global(None), &ServeArgs::default()).unwrap();
@@ -362,6 +377,7 @@ mod tests {
             (10, 30, 60, 4096)
         );
         assert!(defaults.workers >= 1);
+        assert_eq!(defaults.min_group_size, 5);
         let args = ServeArgs {
             config: Some(file.clone()),
             ..ServeArgs::default()
@@ -373,6 +389,7 @@ mod tests {
         assert_eq!(from_file.durability, DurabilityArg::Process);
         assert_eq!(from_file.workers, 3);
         assert_eq!((from_file.header_timeout_secs, from_file.max_connections), (2, 100));
+        assert_eq!(from_file.min_group_size, 10);
         let args = ServeArgs {
             config: Some(file),
             listen: Some("127.0.0.1:9100".into()),

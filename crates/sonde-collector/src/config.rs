@@ -45,6 +45,10 @@ pub struct Config {
     /// for a new one; when every connection is busy, the new one is answered
     /// 503.
     pub max_connections: usize,
+    /// The minimum group size of analytics answers (5): a group of fewer
+    /// distinct signatures is folded into "other", a figure below it is given
+    /// as "fewer than k" (see [`crate::analytics::kanon`]). At least 1.
+    pub min_group_size: u64,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
+            min_group_size: crate::analytics::kanon::DEFAULT_K,
         }
     }
 }

@@ -104,6 +104,10 @@ pub enum ApiError {
     /// 400 `invalid_kind`: an event kind nobody sends.
     #[error("kind {0:?}: use heartbeat, command or console")]
     InvalidKind(String),
+    /// 400 `invalid_analytics_query`: an analytics query parameter missing
+    /// or malformed.
+    #[error(transparent)]
+    InvalidAnalyticsQuery(#[from] crate::analytics::query::QueryError),
     /// 400 `invalid_path`: a path segment axum cannot extract (not UTF-8, ...).
     #[error(transparent)]
     Path(#[from] PathRejection),
@@ -206,6 +210,7 @@ impl ApiError {
             | ApiError::InvalidWord(_)
             | ApiError::InvalidId { .. }
             | ApiError::InvalidMonth(_)
+            | ApiError::InvalidAnalyticsQuery(_)
             | ApiError::InvalidKind(_)
             | ApiError::MalformedBody(_)
             | ApiError::Path(_)
@@ -256,6 +261,7 @@ impl ApiError {
             ApiError::InvalidWord(_) => "invalid_word",
             ApiError::InvalidId { .. } => "invalid_id",
             ApiError::InvalidMonth(_) => "invalid_month",
+            ApiError::InvalidAnalyticsQuery(_) => "invalid_analytics_query",
             ApiError::InvalidKind(_) => "invalid_kind",
             ApiError::Path(_) => "invalid_path",
             ApiError::Query(_) => "invalid_query",
@@ -387,6 +393,9 @@ pub enum CollectorError {
     /// Only one of the TLS certificate and key was given.
     #[error("TLS: give both --tls-cert and --tls-key, or neither")]
     TlsHalfConfigured,
+    /// The configured minimum group size is not one.
+    #[error("min_group_size: {0}")]
+    MinGroupSize(#[from] crate::analytics::kanon::KAnonError),
     /// The TLS certificate or key could not be loaded.
     #[error("TLS: cannot load {} / {}: {source}", cert.display(), key.display())]
     Tls {

@@ -50,6 +50,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
         (None, None) => None,
         _ => return Err(CollectorError::TlsHalfConfigured),
     };
+    let kanon = crate::analytics::kanon::KAnon::new(config.min_group_size)?;
     let Opened {
         state,
         store,
@@ -84,6 +85,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let max_sockets = (budget / 4).max(1);
     let max_connections = budget.saturating_sub(max_sockets).max(1);
     state.set_socket_cap(max_sockets);
+    state.set_min_group_size(kanon);
     let timeouts = Timeouts {
         header: config.header_timeout,
         body: config.body_timeout,

@@ -1,6 +1,6 @@
 //! [`AppState`]: what every handler shares.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,9 @@ struct Inner {
     sockets: watch::Sender<bool>,
     /// Most WebSockets open at once (see [`AppState::set_socket_cap`]).
     socket_cap: AtomicUsize,
+    /// The minimum group size of analytics answers (see
+    /// [`AppState::set_min_group_size`]).
+    min_group_size: AtomicU64,
 }
 
 impl std::fmt::Debug for AppState {
@@ -55,6 +58,7 @@ impl AppState {
                 admin_token,
                 sockets: watch::Sender::new(false),
                 socket_cap: AtomicUsize::new(usize::MAX),
+                min_group_size: AtomicU64::new(crate::analytics::kanon::DEFAULT_K),
             }),
         }
     }
@@ -99,6 +103,18 @@ impl AppState {
     /// ([`crate::Config::max_connections`]). Unlimited until set.
     pub fn set_socket_cap(&self, cap: usize) {
         self.inner.socket_cap.store(cap, Ordering::Relaxed);
+    }
+
+    /// Sets the minimum group size of analytics answers
+    /// ([`crate::analytics::kanon::DEFAULT_K`] until set).
+    pub fn set_min_group_size(&self, kanon: crate::analytics::kanon::KAnon) {
+        self.inner.min_group_size.store(kanon.k(), Ordering::Relaxed);
+    }
+
+    /// The rules of the minimum group size analytics answers are under.
+    pub fn kanon(&self) -> crate::analytics::kanon::KAnon {
+        let k = self.inner.min_group_size.load(Ordering::Relaxed);
+        crate::analytics::kanon::KAnon::new(k).unwrap_or_default()
     }
 
     /// Asks every open WebSocket to close (each finishes committing the frame

@@ -4,9 +4,11 @@
 //! - [`kanon`]: the minimum group size (k-anonymity) — small groups folded
 //!   into "other", small figures shown as "fewer than k", filters that
 //!   narrow too far refused.
+//! - [`query`]: the admin API's analytics query, JSON or CSV.
 //!
 //! The numbers themselves come from the store's roll-ups
 //! ([`sonde_store::Store::active`], [`sonde_store::Store::breakdown`],
 //! [`sonde_store::Store::cohorts`]).
 
 pub mod kanon;
+pub mod query;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sonde_store::{Month, Pending};
 
 use crate::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use crate::analytics::query::{Format, QueryParams};
 use crate::extract::{parse_product, ApiPath};
 use crate::token::token_matches;
 use crate::{ApiError, ApiJson, ApiQuery, AppState};
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/versions", put(set_versions))
         .route("/api/v1/stats/mau", get(mau))
         .route("/api/v1/stats/rejected", get(rejected))
+        .route("/api/v1/query", get(query))
 }
 
 /// `router` behind [`require_token`], which checks against `state`'s admin token.
@@ -151,6 +153,26 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
             active_signatures: n,
         },
     ))
+}
+
+/// The analytics query ([`crate::analytics::query`]), as JSON or CSV.
+async fn query(State(state): State<AppState>, ApiQuery(p): ApiQuery<QueryParams>) -> Result<Response, ApiError> {
+    let product = parse_product(p.product.as_deref().ok_or(ApiError::MissingProduct)?)?.to_string();
+    let query = p.parse()?;
+    let kanon = state.kanon();
+    let format = query.format;
+    let answer = state
+        .read(move |s| crate::analytics::query::run(s, &product, &query, kanon))
+        .await?;
+    Ok(match format {
+        Format::Json => super::json(StatusCode::OK, &answer),
+        Format::Csv => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            answer.csv(),
+        )
+            .into_response(),
+    })
 }
 
 async fn rejected(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {

@@ -1,0 +1,438 @@
+//! The analytics query of the admin API (`GET /api/v1/query`): one metric of
+//! one product over a range of days, grouped by an interval, answered from
+//! the store's roll-ups with every figure under the minimum group size
+//! ([`super::kanon`]), as JSON or CSV.
+//!
+//! Parameters: `product`, `metric` (`active`, `unique`, `breakdown`,
+//! `cohorts`), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
+//! (`day`, `week`, `month`; default `day`), `dimension` (for `breakdown`:
+//! `version`, `os`, `arch`, `runtime`, `ci_name`), `include_ci` (`true` or
+//! `false`, default `false`), `format` (`json` or `csv`, default `json`).
+
+use serde::{Deserialize, Serialize};
+use sonde_store::{Day, DayRange, Dimension, Interval, Store, StoreError};
+
+use super::kanon::{Figure, KAnon, PeriodGroup};
+
+/// Longest range a query may cover, in days (ten years).
+pub const MAX_DAYS: i64 = 3660;
+
+/// A query parameter that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// A required parameter is absent.
+    #[error("missing parameter {0}")]
+    Missing(&'static str),
+    /// `metric` is none of the metrics.
+    #[error("unknown metric {0:?}: use active, unique, breakdown or cohorts")]
+    Metric(String),
+    /// `from` or `to` is not a day.
+    #[error("{0}")]
+    Day(#[from] sonde_store::DayParseError),
+    /// `interval` is not `day`, `week` or `month`.
+    #[error("unknown interval {0:?}: use day, week or month")]
+    Interval(String),
+    /// `dimension` is not one.
+    #[error("{0}")]
+    Dimension(#[from] sonde_store::DimensionParseError),
+    /// `include_ci` is not `true` or `false`.
+    #[error("include_ci must be true or false, not {0:?}")]
+    IncludeCi(String),
+    /// `format` is not `json` or `csv`.
+    #[error("unknown format {0:?}: use json or csv")]
+    Format(String),
+    /// `to` is before `from`, or the range is over [`MAX_DAYS`].
+    #[error("the range must run forwards and cover at most {MAX_DAYS} days")]
+    Range,
+}
+
+/// The query string as received; [`QueryParams::parse`] checks it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QueryParams {
+    /// The product (checked by the route).
+    pub product: Option<String>,
+    /// `active`, `unique`, `breakdown` or `cohorts`.
+    pub metric: Option<String>,
+    /// First day, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day, included.
+    pub to: Option<String>,
+    /// `day`, `week` or `month`.
+    pub interval: Option<String>,
+    /// For `breakdown`.
+    pub dimension: Option<String>,
+    /// `true` or `false`.
+    pub include_ci: Option<String>,
+    /// `json` or `csv`.
+    pub format: Option<String>,
+}
+
+/// What is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "metric")]
+pub enum Metric {
+    /// Active signatures per period.
+    Active,
+    /// Distinct active signatures over the whole range.
+    Unique,
+    /// Active signatures per period and value of a dimension.
+    Breakdown {
+        /// The dimension.
+        dimension: Dimension,
+    },
+    /// Retention of the first-seen months of the range.
+    Cohorts,
+}
+
+/// How the answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json`.
+    Json,
+    /// `text/csv`, a header line then one line per row.
+    Csv,
+}
+
+/// A checked query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// What is asked.
+    pub metric: Metric,
+    /// The days covered.
+    pub range: DayRange,
+    /// How periods are grouped.
+    pub interval: Interval,
+    /// Whether CI signatures count.
+    pub include_ci: bool,
+    /// How the answer is written.
+    pub format: Format,
+}
+
+impl QueryParams {
+    /// The checked query (the product is checked by the caller).
+    pub fn parse(&self) -> Result<Query, QueryError> {
+        let day = |v: &Option<String>, name| -> Result<Day, QueryError> {
+            Ok(v.as_deref().ok_or(QueryError::Missing(name))?.parse()?)
+        };
+        let range = DayRange::new(day(&self.from, "from")?, day(&self.to, "to")?);
+        let days = range.days().count() as i64;
+        if days == 0 || days > MAX_DAYS {
+            return Err(QueryError::Range);
+        }
+        let interval = match self.interval.as_deref() {
+            None => Interval::Day,
+            Some(s) => s.parse().map_err(|_| QueryError::Interval(s.to_owned()))?,
+        };
+        let metric = match self.metric.as_deref().ok_or(QueryError::Missing("metric"))? {
+            "active" => Metric::Active,
+            "unique" => Metric::Unique,
+            "cohorts" => Metric::Cohorts,
+            "breakdown" => Metric::Breakdown {
+                dimension: self
+                    .dimension
+                    .as_deref()
+                    .ok_or(QueryError::Missing("dimension"))?
+                    .parse()?,
+            },
+            other => return Err(QueryError::Metric(other.to_owned())),
+        };
+        let include_ci = match self.include_ci.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(QueryError::IncludeCi(other.to_owned())),
+        };
+        let format = match self.format.as_deref() {
+            None | Some("json") => Format::Json,
+            Some("csv") => Format::Csv,
+            Some(other) => return Err(QueryError::Format(other.to_owned())),
+        };
+        Ok(Query {
+            metric,
+            range,
+            interval,
+            include_ci,
+            format,
+        })
+    }
+}
+
+/// One row of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Row {
+    /// `active`: one period.
+    Period {
+        /// The period's name.
+        period: String,
+        /// Its active signatures.
+        count: Figure,
+    },
+    /// `breakdown`: one group of one period (`value` null for "other").
+    Group(PeriodGroup),
+    /// `cohorts`: one cell.
+    Cohort {
+        /// First-seen month.
+        cohort: String,
+        /// Active month.
+        month: String,
+        /// Signatures of the cohort active that month.
+        count: Figure,
+    },
+    /// `unique`: the whole range.
+    Total {
+        /// Distinct active signatures.
+        count: Figure,
+    },
+}
+
+/// An answer, as the JSON body gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// The product.
+    pub product: String,
+    /// What was asked (`metric`, and `dimension` for a breakdown).
+    #[serde(flatten)]
+    pub metric: Metric,
+    /// The interval.
+    pub interval: Interval,
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Whether CI signatures count.
+    pub include_ci: bool,
+    /// The minimum group size the figures are under.
+    pub min_group_size: u64,
+    /// The rows.
+    pub rows: Vec<Row>,
+}
+
+/// Answers `query` about `product` from `store`, every figure under `kanon`.
+pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Result<Answer, StoreError> {
+    let Query {
+        metric,
+        range,
+        interval,
+        include_ci,
+        ..
+    } = *query;
+    let rows = match metric {
+        Metric::Active => store
+            .active(product, range, interval, include_ci)?
+            .into_iter()
+            .map(|p| Row::Period {
+                period: p.period,
+                count: kanon.figure(p.count),
+            })
+            .collect(),
+        Metric::Unique => vec![Row::Total {
+            count: kanon.figure(store.active_in(product, range, include_ci)?),
+        }],
+        Metric::Breakdown { dimension } => kanon
+            .fold_breakdown(&store.breakdown(product, dimension, range, interval, include_ci)?)
+            .into_iter()
+            .map(Row::Group)
+            .collect(),
+        Metric::Cohorts => store
+            .cohorts(product, range.from.month(), range.to.month(), include_ci)?
+            .into_iter()
+            .map(|c| Row::Cohort {
+                cohort: c.cohort,
+                month: c.month,
+                count: kanon.figure(c.active),
+            })
+            .collect(),
+    };
+    Ok(Answer {
+        product: product.to_owned(),
+        metric,
+        interval,
+        from: range.from.to_string(),
+        to: range.to.to_string(),
+        include_ci,
+        min_group_size: kanon.k(),
+        rows,
+    })
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A figure in CSV: the number, or `<k`.
+fn figure(f: Figure) -> String {
+    match f {
+        Figure::Exact(n) => n.to_string(),
+        Figure::FewerThan { fewer_than } => format!("<{fewer_than}"),
+    }
+}
+
+impl Answer {
+    /// The answer as CSV: a header line, then one line per row. "Other" is
+    /// written `(other)`, a figure below the minimum group size `<k`.
+    pub fn csv(&self) -> String {
+        let header = match self.metric {
+            Metric::Active => "period,count",
+            Metric::Unique => "count",
+            Metric::Breakdown { .. } => "period,value,count",
+            Metric::Cohorts => "cohort,month,count",
+        };
+        let mut out = format!("{header}\n");
+        for row in &self.rows {
+            let line = match row {
+                Row::Period { period, count } => format!("{},{}", field(period), figure(*count)),
+                Row::Group(g) => format!(
+                    "{},{},{}",
+                    field(&g.period),
+                    field(g.value.as_deref().unwrap_or("(other)")),
+                    figure(g.count)
+                ),
+                Row::Cohort { cohort, month, count } => {
+                    format!("{},{},{}", field(cohort), field(month), figure(*count))
+                }
+                Row::Total { count } => figure(*count),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sonde_protocol::{ClientFamily, ProductName, UsagePing};
+    use sonde_store::{MemoryStore, NewPing};
+
+    /// 2026-11-02 and 2026-11-03 at noon: 12 signatures on the 2nd (two in
+    /// CI), 3 of them again on the 3rd; 10 on 1.0.0, 2 on 0.9.0.
+    fn store() -> MemoryStore {
+        let store = MemoryStore::new();
+        let noon = |d: &str| d.parse::<Day>().unwrap().start_ms() + 43_200_000;
+        let ping = |i: u32, at: i64| NewPing {
+            ping: UsagePing {
+                product: ProductName::parse("demo").unwrap(),
+                version: Some(if i < 10 { "1.0.0" } else { "0.9.0" }.into()),
+                os: Some("linux".into()),
+                arch: None,
+                runtime_version: None,
+                signature: Some(format!("{i:08x}-0000-4000-8000-000000000000")),
+                ci: Some(i >= 12),
+                ci_name: None,
+                client_family: ClientFamily::GoCheckpoint,
+                project_hash: None,
+                cli_path_hash: None,
+                received_at_ms: at,
+            },
+            source: "check",
+            dropped: Vec::new(),
+        };
+        for i in 0..14 {
+            store.record_ping(ping(i, noon("2026-11-02"))).unwrap();
+        }
+        for i in 0..3 {
+            store.record_ping(ping(i, noon("2026-11-03"))).unwrap();
+        }
+        store
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> QueryParams {
+        let v: serde_json::Map<String, serde_json::Value> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).into())).collect();
+        serde_json::from_value(v.into()).unwrap()
+    }
+
+    fn answer(pairs: &[(&str, &str)]) -> Answer {
+        let query = params(pairs).parse().unwrap();
+        run(&store(), "demo", &query, KAnon::default()).unwrap()
+    }
+
+    #[test]
+    fn active_per_day_hides_small_days() {
+        let a = answer(&[("metric", "active"), ("from", "2026-11-01"), ("to", "2026-11-03")]);
+        assert_eq!(a.csv(), "period,count\n2026-11-01,0\n2026-11-02,12\n2026-11-03,<5\n");
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["metric"], "active");
+        assert_eq!(json["min_group_size"], 5);
+        assert_eq!(
+            json["rows"][1],
+            serde_json::json!({"period": "2026-11-02", "count": 12})
+        );
+        assert_eq!(
+            json["rows"][2],
+            serde_json::json!({"period": "2026-11-03", "count": {"fewer_than": 5}})
+        );
+    }
+
+    #[test]
+    fn breakdowns_fold_small_versions_into_other() {
+        let a = answer(&[
+            ("metric", "breakdown"),
+            ("dimension", "version"),
+            ("interval", "month"),
+            ("from", "2026-11-01"),
+            ("to", "2026-11-30"),
+            ("include_ci", "true"),
+        ]);
+        assert_eq!(a.csv(), "period,value,count\n2026-11,1.0.0,10\n2026-11,(other),<5\n");
+        assert_eq!(serde_json::to_value(&a).unwrap()["dimension"], "version");
+    }
+
+    #[test]
+    fn unique_and_cohorts() {
+        let a = answer(&[("metric", "unique"), ("from", "2026-11-01"), ("to", "2026-11-30")]);
+        assert_eq!(a.csv(), "count\n12\n");
+        let a = answer(&[
+            ("metric", "cohorts"),
+            ("from", "2026-11-01"),
+            ("to", "2026-12-31"),
+            ("include_ci", "true"),
+        ]);
+        assert_eq!(a.csv(), "cohort,month,count\n2026-11,2026-11,14\n");
+    }
+
+    #[test]
+    fn malformed_parameters_are_refused_with_their_reason() {
+        let err = |pairs: &[(&str, &str)]| params(pairs).parse().unwrap_err();
+        let range = [("from", "2026-11-01"), ("to", "2026-11-02")];
+        assert_eq!(err(&range), QueryError::Missing("metric"));
+        assert_eq!(
+            err(&[("metric", "mau"), range[0], range[1]]),
+            QueryError::Metric("mau".into())
+        );
+        assert_eq!(
+            err(&[("metric", "breakdown"), range[0], range[1]]),
+            QueryError::Missing("dimension")
+        );
+        assert!(matches!(
+            err(&[("metric", "breakdown"), ("dimension", "colour"), range[0], range[1]]),
+            QueryError::Dimension(_)
+        ));
+        assert_eq!(
+            err(&[("metric", "active"), ("from", "2026-11-03"), ("to", "2026-11-02")]),
+            QueryError::Range
+        );
+        assert!(matches!(
+            err(&[("metric", "active"), ("from", "2026-11-31"), range[1]]),
+            QueryError::Day(_)
+        ));
+        assert_eq!(
+            err(&[("metric", "active"), ("format", "xml"), range[0], range[1]]),
+            QueryError::Format("xml".into())
+        );
+        assert_eq!(
+            err(&[("metric", "active"), ("include_ci", "yes"), range[0], range[1]]),
+            QueryError::IncludeCi("yes".into())
+        );
+        assert_eq!(
+            err(&[("metric", "active"), ("interval", "year"), range[0], range[1]]),
+            QueryError::Interval("year".into())
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! `GET /api/v1/query` end to end: checks recorded through the front door,
+//! answered from the roll-ups as JSON and CSV under the configured minimum
+//! group size, behind the admin token.
+
+mod common;
+
+use common::{agent, raw};
+use sonde_store::Day;
+
+/// Sends a check of `demo` at `version` from signature `n`.
+fn check(h: &common::Harness, version: &str, n: u32) {
+    let q = format!("version={version}&signature={n:08x}-88a2-4e21-9c3d-2b6f1e0a4c77");
+    let r = raw(
+        h.addr(),
+        format!("GET /v1/check/demo?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[test]
+fn query_answers_json_and_csv_under_the_minimum_group_size() {
+    let h = common::Harness::start_configured(|c| c.min_group_size = 3);
+    h.publish("demo", "1.0.0");
+    for n in 0..5 {
+        check(&h, "1.0.0", n);
+        check(&h, "1.0.0", n);
+    }
+    for n in 5..7 {
+        check(&h, "0.9.0", n);
+    }
+    // Days around now, so a check sent just before midnight UTC still counts.
+    let now = sonde_collector::clock::now_ms();
+    let from = Day::from_unix_ms(now - 86_400_000);
+    let to = Day::from_unix_ms(now).next();
+    let range = format!("product=demo&from={from}&to={to}");
+
+    let (status, unique) = h.admin_get(&format!("/api/v1/query?metric=unique&{range}"));
+    assert_eq!(status, 200, "{unique}");
+    assert_eq!(unique["metric"], "unique");
+    assert_eq!(unique["min_group_size"], 3);
+    assert_eq!(unique["rows"], serde_json::json!([{"count": 7}]));
+
+    let breakdown = format!("/api/v1/query?metric=breakdown&dimension=version&interval=week&{range}");
+    let (status, versions) = h.admin_get(&breakdown);
+    assert_eq!(status, 200, "{versions}");
+    let rows = versions["rows"].as_array().unwrap();
+    let total_1_0: u64 = rows
+        .iter()
+        .filter(|r| r["value"] == "1.0.0")
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total_1_0, 5, "{versions}");
+    assert!(
+        rows.iter().all(|r| r["value"] != "0.9.0"),
+        "0.9.0 has 2 < 3 signatures: {versions}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["value"].is_null() && r["count"] == serde_json::json!({"fewer_than": 3})),
+        "{versions}"
+    );
+
+    let auth = format!("Bearer {}", h.inner.admin_token());
+    let mut response = agent()
+        .get(h.url(&format!("/api/v1/query?metric=unique&format=csv&{range}")))
+        .header("Authorization", &auth)
+        .call()
+        .unwrap();
+    assert_eq!(
+        response.headers().get("content-type").unwrap().to_str().unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(response.body_mut().read_to_string().unwrap(), "count\n7\n");
+}
+
+#[test]
+fn query_refuses_bad_parameters_and_missing_tokens() {
+    let h = common::start();
+    let (status, body) = h.admin_get("/api/v1/query?product=demo&metric=active&from=2026-11-02&to=2026-11-01");
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "invalid_analytics_query", "{body}");
+    let (status, body) = h.admin_get("/api/v1/query?metric=active&from=2026-11-01&to=2026-11-02");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("missing_product")),
+        "{body}"
+    );
+    let r = raw(
+        h.addr(),
+        b"GET /api/v1/query?product=demo&metric=active&from=2026-11-01&to=2026-11-02 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 401);
+}
