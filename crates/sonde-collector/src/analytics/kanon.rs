@@ -7,6 +7,11 @@
 //!   than `k` signatures is folded into one "other" group. The groups of a
 //!   breakdown are disjoint (a signature counts once per period, under its
 //!   first ping's attributes), so "other" is the exact sum of what it holds.
+//!   Since the period's total is given too (metric `active`), an "other"
+//!   below `k` could be had by subtraction; so while "other" is below `k`
+//!   the smallest group left is folded in as well. "Other" is therefore at
+//!   least `k` unless every group was folded, and then the period's total
+//!   is below `k` and hidden too.
 //! - **Small figures** ([`KAnon::figure`]): a figure from 1 to `k - 1` —
 //!   an "other" that is itself small, a tiny product's day — is shown as
 //!   "fewer than k", never as its number. Zero describes no one and is
@@ -125,24 +130,32 @@ impl KAnon {
     }
 
     /// Folds the groups with fewer than `k` signatures into one "other",
-    /// last; the others keep their order. No "other" if nothing was folded.
+    /// last, then the smallest of the rest while "other" is still below `k`
+    /// (the last of equal ones first); the groups kept keep their order. No
+    /// "other" if nothing was folded.
     pub fn fold(self, groups: impl IntoIterator<Item = (String, u64)>) -> Vec<Group> {
-        let mut out = Vec::new();
-        let mut other = None;
-        for (value, n) in groups {
-            if n >= self.k {
-                out.push(Group {
-                    value: Some(value),
-                    count: Figure::Exact(n),
-                });
-            } else if n > 0 {
-                *other.get_or_insert(0) += n;
-            }
+        let (mut kept, small): (Vec<_>, Vec<_>) = groups
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .partition(|(_, n)| *n >= self.k);
+        let mut other: u64 = small.iter().map(|(_, n)| n).sum();
+        while other > 0 && other < self.k {
+            let Some(i) = (0..kept.len()).rev().min_by_key(|&i| kept[i].1) else {
+                break;
+            };
+            other += kept.remove(i).1;
         }
-        if let Some(n) = other {
+        let mut out: Vec<Group> = kept
+            .into_iter()
+            .map(|(value, n)| Group {
+                value: Some(value),
+                count: Figure::Exact(n),
+            })
+            .collect();
+        if other > 0 {
             out.push(Group {
                 value: None,
-                count: self.figure(n),
+                count: self.figure(other),
             });
         }
         out
@@ -197,22 +210,45 @@ mod tests {
     }
 
     #[test]
-    fn an_other_below_k_is_fewer_than_k() {
+    fn an_other_below_k_takes_the_smallest_groups_until_it_is_not() {
         let k = KAnon::new(10).unwrap();
-        let folded = k.fold(groups(&[("linux", 40), ("freebsd", 2), ("openbsd", 1)]));
+        // "other" would be 3, and 67 - 40 - 12 - 12 would tell it: the
+        // smallest group left (darwin, the later of the two 12s) is folded
+        // in too.
+        let folded = k.fold(groups(&[
+            ("linux", 40),
+            ("windows", 12),
+            ("darwin", 12),
+            ("freebsd", 2),
+            ("openbsd", 1),
+        ]));
         assert_eq!(
             shown(&folded),
             [
                 (Some("linux"), Figure::Exact(40)),
-                (None, Figure::FewerThan { fewer_than: 10 })
+                (Some("windows"), Figure::Exact(12)),
+                (None, Figure::Exact(15)),
             ]
         );
-        assert_eq!(folded[1].count.to_string(), "fewer than 10");
         assert_eq!(
-            serde_json::to_value(&folded[1]).unwrap(),
+            serde_json::to_value(&folded[2]).unwrap(),
+            serde_json::json!({"value": null, "count": 15})
+        );
+    }
+
+    #[test]
+    fn an_other_below_k_is_fewer_than_k() {
+        // Only when every group is folded can "other" stay below k: the
+        // period's total is then below k and hidden as well.
+        let k = KAnon::new(10).unwrap();
+        let folded = k.fold(groups(&[("linux", 6), ("freebsd", 2), ("openbsd", 1)]));
+        assert_eq!(shown(&folded), [(None, Figure::FewerThan { fewer_than: 10 })]);
+        assert_eq!(folded[0].count.to_string(), "fewer than 10");
+        assert_eq!(
+            serde_json::to_value(&folded[0]).unwrap(),
             serde_json::json!({"value": null, "count": {"fewer_than": 10}})
         );
-        assert_eq!(serde_json::to_value(&folded[0]).unwrap()["count"], 40);
+        assert_eq!(serde_json::to_value(k.figure(40)).unwrap(), 40);
     }
 
     #[test]
@@ -242,6 +278,7 @@ mod tests {
             value: value.into(),
             count,
         };
+        // November's "other" (2) takes 1.0.0, its only other group.
         let rows = [
             row("2026-11", "1.0.0", 50),
             row("2026-11", "1.1.0", 2),
@@ -257,8 +294,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("2026-11", Some("1.0.0"), Figure::Exact(50)),
-                ("2026-11", None, Figure::FewerThan { fewer_than: 5 }),
+                ("2026-11", None, Figure::Exact(52)),
                 ("2026-12", Some("1.1.0"), Figure::Exact(60)),
                 ("2026-12", None, Figure::Exact(7)),
             ]
