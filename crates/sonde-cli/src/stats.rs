@@ -1,7 +1,9 @@
-//! `sonde stats mau|rejected`: exact monthly active signatures, and what
-//! validation dropped.
+//! `sonde stats mau|rejected|active|versions|platforms|retention`: exact
+//! monthly active signatures, what validation dropped, and the analytics
+//! answers (under the minimum group size, as the admin API gives them).
 
-use sonde_store::Month;
+use sonde_collector::analytics::query::QueryParams;
+use sonde_store::{Day, Month};
 
 use crate::output::{self, Format, UsageError};
 use crate::target::{GlobalArgs, Target};
@@ -21,6 +23,20 @@ pub(crate) enum StatsCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Active signatures per day, week or month, exact (CI left out unless --include-ci).
+    Active(RangeArgs),
+    /// Version adoption: active signatures per period and version.
+    Versions(RangeArgs),
+    /// Active signatures per period and OS (or --by arch|runtime|ci_name).
+    Platforms {
+        /// What to group by: os, arch, runtime or ci_name.
+        #[arg(long, default_value = "os")]
+        by: String,
+        #[command(flatten)]
+        range: RangeArgs,
+    },
+    /// Retention: signatures of each first-seen month active in later months.
+    Retention(RangeArgs),
     /// Values dropped by validation, per product, front door, field and reason.
     Rejected {
         /// Only this product's.
@@ -32,9 +48,158 @@ pub(crate) enum StatsCmd {
     },
 }
 
+/// The product, range and output of an analytics verb.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RangeArgs {
+    /// The product.
+    #[arg(long)]
+    product: String,
+    /// First day, YYYY-MM-DD (default: 29 days before --to).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, included, YYYY-MM-DD (default: today, UTC).
+    #[arg(long)]
+    to: Option<String>,
+    /// day, week (ISO, named by its Monday) or month.
+    #[arg(long, default_value = "day")]
+    interval: String,
+    /// Count signatures whose first ping in the period was from CI too.
+    #[arg(long)]
+    include_ci: bool,
+    /// Minimum group size when reading a data directory directly (a
+    /// collector applies its own).
+    #[arg(long, default_value_t = sonde_collector::analytics::kanon::DEFAULT_K)]
+    min_group_size: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: StatsFormat,
+}
+
+/// How analytics answers are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum StatsFormat {
+    /// Aligned columns, and a sparkline under a series.
+    #[default]
+    Table,
+    /// The admin API's JSON.
+    Json,
+    /// The admin API's CSV.
+    Csv,
+}
+
+impl RangeArgs {
+    /// The query for `metric` (and `dimension`), with the default range.
+    fn params(&self, metric: &str, dimension: Option<&str>) -> anyhow::Result<QueryParams> {
+        let to = match &self.to {
+            Some(d) => d.parse::<Day>().map_err(|e| UsageError(e.to_string()))?,
+            None => Day::from_unix_ms(sonde_collector::clock::now_ms()),
+        };
+        let from = match &self.from {
+            Some(d) => d.parse::<Day>().map_err(|e| UsageError(e.to_string()))?,
+            None => to.add_days(-29),
+        };
+        Ok(QueryParams {
+            product: Some(self.product.clone()),
+            metric: Some(metric.to_owned()),
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+            interval: Some(self.interval.clone()),
+            dimension: dimension.map(str::to_owned),
+            include_ci: Some(self.include_ci.to_string()),
+            format: None,
+        })
+    }
+}
+
+/// Runs an analytics verb: the query, then the answer printed.
+fn analytics(global: &GlobalArgs, range: &RangeArgs, metric: &str, dimension: Option<&str>) -> anyhow::Result<()> {
+    let params = range.params(metric, dimension)?;
+    let target = Target::open(global, false)?;
+    match range.format {
+        StatsFormat::Csv => {
+            let csv = target.query_csv(&params, range.min_group_size)?;
+            output::line(csv.trim_end())
+        }
+        StatsFormat::Json => output::json(&target.query(&params, range.min_group_size)?),
+        StatsFormat::Table => {
+            let answer = target.query(&params, range.min_group_size)?;
+            print_table(&answer)
+        }
+    }
+}
+
+/// A figure of an answer: the number, or `<k`.
+fn figure(v: &serde_json::Value) -> String {
+    match v.get("fewer_than") {
+        Some(k) => format!("<{k}"),
+        None => v.to_string(),
+    }
+}
+
+/// Eight levels of a sparkline.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A sparkline of the exact figures (a hidden one is drawn as the lowest bar).
+fn sparkline(values: &[Option<u64>]) -> String {
+    let max = values.iter().flatten().copied().max().unwrap_or(0);
+    values
+        .iter()
+        .map(|v| match (v, max) {
+            (Some(n), m) if m > 0 => BARS[(n * 7).div_ceil(m).min(7) as usize],
+            _ => BARS[0],
+        })
+        .collect()
+}
+
+/// Prints an answer (the admin API's JSON) as aligned columns.
+fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
+    let rows = answer["rows"].as_array().cloned().unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let (header, cells): (&[&str], Vec<Vec<String>>) = match answer["metric"].as_str() {
+        Some("breakdown") => (
+            &["PERIOD", "VALUE", "ACTIVE"],
+            rows.iter()
+                .map(|r| {
+                    let value = match &r["value"] {
+                        serde_json::Value::Null => "(other)".to_owned(),
+                        v => text(v),
+                    };
+                    vec![text(&r["period"]), value, figure(&r["count"])]
+                })
+                .collect(),
+        ),
+        Some("cohorts") => (
+            &["COHORT", "MONTH", "ACTIVE"],
+            rows.iter()
+                .map(|r| vec![text(&r["cohort"]), text(&r["month"]), figure(&r["count"])])
+                .collect(),
+        ),
+        Some("unique") => (&["ACTIVE"], rows.iter().map(|r| vec![figure(&r["count"])]).collect()),
+        _ => (
+            &["PERIOD", "ACTIVE"],
+            rows.iter()
+                .map(|r| vec![text(&r["period"]), figure(&r["count"])])
+                .collect(),
+        ),
+    };
+    output::table(header, &cells)?;
+    if answer["metric"] == "active" && rows.len() > 1 {
+        let values: Vec<Option<u64>> = rows.iter().map(|r| r["count"].as_u64()).collect();
+        output::line(sparkline(&values))?;
+    }
+    let k = &answer["min_group_size"];
+    output::line(format!(
+        "(groups under {k} distinct signatures are folded into (other); <{k} is a hidden figure)"
+    ))
+}
+
 /// Runs a stats verb.
 pub(crate) fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
     match cmd {
+        StatsCmd::Active(range) => analytics(global, &range, "active", None),
+        StatsCmd::Versions(range) => analytics(global, &range, "breakdown", Some("version")),
+        StatsCmd::Platforms { by, range } => analytics(global, &range, "breakdown", Some(&by)),
+        StatsCmd::Retention(range) => analytics(global, &range, "cohorts", None),
         StatsCmd::Mau { product, month, format } => {
             let month = match month {
                 None => sonde_collector::clock::this_month(),

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context};
 use serde::de::DeserializeOwned;
 use sonde_collector::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
+use sonde_collector::analytics::kanon::KAnon;
+use sonde_collector::analytics::query::{Answer, QueryParams};
 use sonde_collector::clock::now_ms;
 use sonde_store::{
     AlertRecord, ErrorGroup, ErrorGroupDetail, Month, Pending, RejectionCount, Release, SqliteStore, Store, StoreError,
@@ -200,6 +202,44 @@ impl Target {
         }
     }
 
+    /// An analytics query (see [`sonde_collector::analytics::query`]) as
+    /// the admin API's JSON; read directly, figures are under
+    /// `min_group_size`, from a collector under the collector's own.
+    pub(crate) fn query(&self, params: &QueryParams, min_group_size: u64) -> anyhow::Result<serde_json::Value> {
+        match self {
+            Target::Direct(s) => Ok(serde_json::to_value(Self::answer(s, params, min_group_size)?)?),
+            Target::Remote(r) => r.call("GET", &format!("/api/v1/query?{}", query_string(params)), None),
+        }
+    }
+
+    /// An analytics query as the admin API's CSV.
+    pub(crate) fn query_csv(&self, params: &QueryParams, min_group_size: u64) -> anyhow::Result<String> {
+        match self {
+            Target::Direct(s) => Ok(Self::answer(s, params, min_group_size)?.csv()),
+            Target::Remote(r) => {
+                let path = format!("/api/v1/query?{}&format=csv", query_string(params));
+                let (status, text) = r.raw("GET", &path, None)?;
+                if !(200..300).contains(&status) {
+                    return Err(r.error(status, &text));
+                }
+                Ok(text)
+            }
+        }
+    }
+
+    /// Answers `params` from the store opened here.
+    fn answer(store: &SqliteStore, params: &QueryParams, min_group_size: u64) -> anyhow::Result<Answer> {
+        let product = sonde_collector::admin::validate_product(params.product.as_deref().unwrap_or_default())?;
+        let query = params.parse().map_err(|e| UsageError(e.to_string()))?;
+        let kanon = KAnon::new(min_group_size).map_err(|e| UsageError(e.to_string()))?;
+        Ok(sonde_collector::analytics::query::run(
+            store,
+            product.as_str(),
+            &query,
+            kanon,
+        )?)
+    }
+
     /// Rejection counters.
     pub(crate) fn rejections(&self, product: Option<&str>) -> anyhow::Result<Vec<RejectionCount>> {
         let product = product.map(sonde_collector::admin::validate_product).transpose()?;
@@ -265,6 +305,35 @@ impl Drop for Target {
             let _ = s.close();
         }
     }
+}
+
+/// `params` as a query string (every value is a validated word or day, or
+/// is refused by the collector).
+fn query_string(params: &QueryParams) -> String {
+    let pairs = [
+        ("product", &params.product),
+        ("metric", &params.metric),
+        ("from", &params.from),
+        ("to", &params.to),
+        ("interval", &params.interval),
+        ("dimension", &params.dimension),
+        ("include_ci", &params.include_ci),
+    ];
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", percent(v))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 impl Remote {

@@ -57,6 +57,11 @@ impl Day {
         Day(self.0 + 1)
     }
 
+    /// The day `n` days later (earlier if `n` is negative).
+    pub fn add_days(self, n: i64) -> Self {
+        Day(self.0.saturating_add(n))
+    }
+
     /// The month holding the day.
     pub fn month(self) -> Month {
         Month::from_unix_ms(self.start_ms())
@@ -207,6 +212,7 @@ mod tests {
         assert_eq!(d.week_start(), d);
         assert_eq!("2026-12-13".parse::<Day>().unwrap().week_start(), d);
         assert_eq!("2024-02-29".parse::<Day>().unwrap().next().to_string(), "2024-03-01");
+        assert_eq!(d.add_days(-7).to_string(), "2026-11-30");
         assert!("2026-1-07".parse::<Day>().is_err());
     }
 

@@ -1,0 +1,139 @@
+//! `sonde stats active|versions|platforms|retention` in each format, read
+//! from a data directory and from a running collector, on pings recorded in
+//! the test with known answers.
+
+mod common;
+
+use common::{ok, ok_in, serve};
+use sonde_protocol::{ClientFamily, ProductName, UsagePing};
+use sonde_store::{Day, NewPing, SqliteStore, Store};
+
+/// 2 November 2026 at noon: signatures 0..5 on 1.0.0 (Linux), 5..7 on
+/// 0.9.0 (macOS), each twice; signature 7 from CI on 1.0.0.
+fn record_pings(dir: &std::path::Path) {
+    let store = SqliteStore::open(dir).unwrap();
+    let noon = "2026-11-02".parse::<Day>().unwrap().start_ms() + 43_200_000;
+    for round in 0..2 {
+        for i in 0..8u32 {
+            let ping = UsagePing {
+                product: ProductName::parse("demo").unwrap(),
+                version: Some(if i < 5 || i == 7 { "1.0.0" } else { "0.9.0" }.into()),
+                os: Some(if i < 5 || i == 7 { "linux" } else { "darwin" }.into()),
+                arch: None,
+                runtime_version: None,
+                signature: Some(format!("{i:08x}-0000-4000-8000-000000000000")),
+                ci: Some(i == 7),
+                ci_name: None,
+                client_family: ClientFamily::GoCheckpoint,
+                project_hash: None,
+                cli_path_hash: None,
+                received_at_ms: noon + round,
+            };
+            store
+                .record_ping(NewPing {
+                    ping,
+                    source: "check",
+                    dropped: Vec::new(),
+                })
+                .unwrap()
+                .wait_blocking()
+                .unwrap();
+        }
+    }
+    store.close().unwrap();
+}
+
+const RANGE: [&str; 6] = ["--product", "demo", "--from", "2026-11-01", "--to", "2026-11-03"];
+
+fn stats(dir: &std::path::Path, verb: &[&str], extra: &[&str]) -> String {
+    let mut args = vec!["stats"];
+    args.extend(verb);
+    args.extend(RANGE);
+    args.extend(extra);
+    ok_in(dir, &args)
+}
+
+#[test]
+fn analytics_verbs_print_table_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    record_pings(dir.path());
+    let d = dir.path();
+
+    assert_eq!(
+        stats(d, &["active"], &["--format", "csv"]),
+        "period,count\n2026-11-01,0\n2026-11-02,7\n2026-11-03,0\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stats(d, &["active"], &["--format", "json", "--include-ci"])).unwrap();
+    assert_eq!(json["rows"][1], serde_json::json!({"period": "2026-11-02", "count": 8}));
+    assert_eq!(json["min_group_size"], 5);
+    let table = stats(d, &["active"], &[]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["PERIOD", "ACTIVE"]);
+    assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["2026-11-02", "7"]);
+    assert_eq!(lines[4], "▁█▁", "{table}");
+
+    // Versions: 0.9.0 has 2 signatures, below 5, and "other" takes 1.0.0
+    // too; with a minimum group size of 2 both are shown.
+    assert_eq!(
+        stats(d, &["versions"], &["--interval", "month", "--format", "csv"]),
+        "period,value,count\n2026-11,(other),7\n"
+    );
+    assert_eq!(
+        stats(
+            d,
+            &["versions"],
+            &["--interval", "month", "--format", "csv", "--min-group-size", "2"]
+        ),
+        "period,value,count\n2026-11,0.9.0,2\n2026-11,1.0.0,5\n"
+    );
+    let table = stats(d, &["versions"], &["--interval", "month", "--min-group-size", "2"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().eq(["2026-11", "1.0.0", "5"])),
+        "{table}"
+    );
+    assert_eq!(
+        stats(
+            d,
+            &["platforms"],
+            &[
+                "--by",
+                "os",
+                "--interval",
+                "week",
+                "--format",
+                "csv",
+                "--min-group-size",
+                "2"
+            ]
+        ),
+        "period,value,count\n2026-11-02,darwin,2\n2026-11-02,linux,5\n"
+    );
+    assert_eq!(
+        stats(d, &["retention"], &["--format", "csv", "--include-ci"]),
+        "cohort,month,count\n2026-11,2026-11,8\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stats(
+        d,
+        &["retention"],
+        &["--format", "json", "--min-group-size", "10"],
+    ))
+    .unwrap();
+    assert_eq!(json["rows"][0]["count"], serde_json::json!({"fewer_than": 10}));
+}
+
+#[test]
+fn analytics_verbs_ask_a_running_collector() {
+    let dir = tempfile::tempdir().unwrap();
+    record_pings(dir.path());
+    let s = serve(dir.path(), &["--min-group-size", "2"]);
+    let token = dir.path().join("admin-token");
+    let server = format!("http://{}", s.addr());
+    let mut args = vec!["stats", "versions"];
+    args.extend(RANGE);
+    args.extend(["--interval", "month", "--format", "csv"]);
+    args.extend(["--server", server.as_str(), "--token-file", token.to_str().unwrap()]);
+    assert_eq!(ok(&args), "period,value,count\n2026-11,0.9.0,2\n2026-11,1.0.0,5\n");
+}
