@@ -31,7 +31,8 @@
 //! month (in total and per dimension value), each signature's first-seen
 //! month, and the activity of each first-seen cohort per month. They are
 //! maintained by the writer in the transaction of the pings they count (see
-//! [`crate::activity`]); a file upgraded from version 5 starts them empty.
+//! [`crate::activity`]); on a file from an older version the step fills them
+//! from the raw pings first ([`crate::sqlite::backfill`]).
 //!
 //! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
 //! creates the tables of version 3); then `meta` is raised to
@@ -269,9 +270,15 @@ CREATE TABLE IF NOT EXISTS cohort_activity (
 ) WITHOUT ROWID;
 "#;
 
-/// The version-6 step: creates the analytics roll-up tables (idempotent).
-fn analytics_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute_batch(ANALYTICS_V6)
+/// The version-6 step: creates the analytics roll-up tables (idempotent)
+/// and, for a file at an older `version`, fills them from its raw pings
+/// ([`crate::sqlite::backfill`]).
+fn analytics_v6(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    tx.execute_batch(ANALYTICS_V6)?;
+    if version < 6 {
+        crate::sqlite::backfill::analytics_from_pings(tx)?;
+    }
+    Ok(())
 }
 
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
@@ -355,7 +362,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     }
     error_reports_v4(tx)?;
     vocabulary_v5(tx)?;
-    analytics_v6(tx)?;
+    analytics_v6(tx, version)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

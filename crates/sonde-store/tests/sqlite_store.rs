@@ -11,7 +11,7 @@ use common::{error_report, ping, ping_op, product, publish, record, sig, store_r
 use rusqlite::Connection;
 use sonde_protocol::{Event, EventKind};
 use sonde_store::schema::SCHEMA_VERSION;
-use sonde_store::{EventsStored, NewEvents, NewPing, SqliteStore, Store, StoreError, StoreOptions};
+use sonde_store::{Day, DayRange, EventsStored, NewEvents, NewPing, SqliteStore, Store, StoreError, StoreOptions};
 
 fn raw_ping_count(store: &SqliteStore, signature: &str) -> i64 {
     let c = Connection::open(store.path()).unwrap();
@@ -520,17 +520,53 @@ fn a_version_4_file_gains_the_vocabulary_table() {
     assert!(store.words("p").unwrap().is_empty());
 }
 
-/// A version-5 file gains the analytics roll-up tables (the version-6 step
-/// alone), keeps its pings and monthly counts, and counts new pings in the
-/// roll-ups from then on.
-#[test]
-fn a_version_5_file_gains_the_analytics_rollups() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = SqliteStore::open(dir.path()).unwrap();
-        record(&store, ping_op("p", Some(sig(1)), NOV));
-        store.close().unwrap();
+/// Every analytics answer of `p` over November and December 2026.
+fn analytics_answers(store: &dyn Store) -> Vec<String> {
+    use sonde_store::{Dimension, Interval};
+    let range = DayRange::new("2026-11-01".parse().unwrap(), "2026-12-31".parse().unwrap());
+    let mut out = Vec::new();
+    for ci in [false, true] {
+        for interval in [Interval::Day, Interval::Week, Interval::Month] {
+            out.push(format!("{:?}", store.active("p", range, interval, ci).unwrap()));
+            for d in Dimension::ALL {
+                out.push(format!("{:?}", store.breakdown("p", d, range, interval, ci).unwrap()));
+            }
+        }
+        out.push(format!("{:?}", store.active_in("p", range, ci).unwrap()));
+        let (from, to) = ("2026-11".parse().unwrap(), "2026-12".parse().unwrap());
+        out.push(format!("{:?}", store.cohorts("p", from, to, ci).unwrap()));
     }
+    out
+}
+
+/// A version-5 file gains the analytics roll-up tables (the version-6 step
+/// alone), filled from its raw pings: every answer is the one the writer
+/// gave while recording them, and pings recorded after the upgrade are
+/// counted on top, once.
+#[test]
+fn a_version_5_file_gains_the_analytics_rollups_filled_from_its_pings() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = |d: &str| d.parse::<Day>().unwrap().start_ms();
+    let before = {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        // 40 signatures over 29 November to 2 December, some daily, every
+        // fifth in CI, two versions, a version change mid-period.
+        for (d, at) in ["2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02"]
+            .into_iter()
+            .enumerate()
+        {
+            for i in (d as u32 * 10)..40 {
+                let mut op = ping_op("p", Some(sig(i)), day(at) + i64::from(i));
+                op.ping.ci = Some(i % 5 == 0);
+                op.ping.version = Some(if i % 3 == 0 && d > 1 { "2.0.0" } else { "1.0.0" }.into());
+                op.ping.os = Some(if i % 2 == 0 { "linux" } else { "darwin" }.into());
+                record(&store, op);
+            }
+        }
+        let answers = analytics_answers(&store);
+        store.close().unwrap();
+        answers
+    };
     let c = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
     c.execute_batch(
         "DROP TABLE daily_signatures; DROP TABLE active_counts; DROP TABLE signature_cohorts;
@@ -540,20 +576,23 @@ fn a_version_5_file_gains_the_analytics_rollups() {
     drop(c);
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(store.ping_count("p").unwrap(), 1);
-    assert_eq!(store.monthly_active("p", "2026-11".parse().unwrap()).unwrap(), 1);
-    record(&store, ping_op("p", Some(sig(2)), NOV + 1));
-    let day = sonde_store::Day::from_unix_ms(NOV);
-    let days = store
-        .active(
-            "p",
-            sonde_store::DayRange::new(day, day),
-            sonde_store::Interval::Day,
-            true,
-        )
-        .unwrap();
-    // Signature 1 was seen before the upgrade: the roll-ups start empty.
-    assert_eq!(days[0].count, 1);
+    assert_eq!(store.ping_count("p").unwrap(), 40 + 30 + 20 + 10);
+    assert_eq!(analytics_answers(&store), before);
+    // Signature 35 again on 2 December counts nothing new; signature 50 is new.
+    record(&store, ping_op("p", Some(sig(35)), day("2026-12-02") + 100));
+    record(&store, ping_op("p", Some(sig(50)), day("2026-12-02") + 100));
+    let dec2 = DayRange::new("2026-12-02".parse().unwrap(), "2026-12-02".parse().unwrap());
+    let days = store.active("p", dec2, sonde_store::Interval::Day, true).unwrap();
+    assert_eq!(days[0].count, 11);
+    let months = store.active("p", dec2, sonde_store::Interval::Month, true).unwrap();
+    assert_eq!(months[0].count, 21);
+    // Opening again does not fill twice.
+    drop(store);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.active("p", dec2, sonde_store::Interval::Day, true).unwrap()[0].count,
+        11
+    );
 }
 
 /// A failed read is reported as a read failure (the collector answers 503),

@@ -13,6 +13,7 @@
 //! pass never holds up the ingest batches (`busy_timeout` serialises the
 //! two). Reads (`reads.rs`) run on pooled read-only connections.
 
+pub(crate) mod backfill;
 mod first_seen;
 pub mod private;
 mod queue;

@@ -123,18 +123,18 @@ impl MonthCache {
 
 /// What a batch adds to the analytics roll-ups.
 #[derive(Default)]
-struct ActivityTally {
+pub(crate) struct ActivityTally {
     /// `active_counts` increments by (product, interval, dimension, period,
     /// ci, value).
     active: HashMap<(String, &'static str, &'static str, String, bool, String), i64>,
     /// `cohort_activity` increments by (product, cohort, month, ci).
-    cohorts: HashMap<(String, String, String, bool), i64>,
+    pub(crate) cohorts: HashMap<(String, String, String, bool), i64>,
 }
 
 impl ActivityTally {
     /// Counts a signature new in `period` of `interval` under `attrs`: in the
     /// period's total and under each dimension's value.
-    fn add(&mut self, product: &str, interval: &'static str, period: &str, attrs: &Attrs) {
+    pub(crate) fn add(&mut self, product: &str, interval: &'static str, period: &str, attrs: &Attrs) {
         let mut bump = |dimension: &'static str, value: &str| {
             *self
                 .active
@@ -194,7 +194,7 @@ const INSERT_PING: &str = "INSERT INTO pings(product, version, os, arch, runtime
 
 const INSERT_SIGNATURE: &str = "INSERT INTO monthly_signatures(month, seq, product, signature) VALUES (?1, ?2, ?3, ?4)";
 
-const INSERT_DAILY: &str =
+pub(crate) const INSERT_DAILY: &str =
     "INSERT INTO daily_signatures(day, seq, product, signature, ci, version, os, arch, runtime, ci_name)
  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
@@ -212,7 +212,7 @@ fn cohort_of(tx: &Connection, product: &str, signature: &str, month: &str) -> ru
 }
 
 /// Writes what a batch adds to the analytics roll-ups.
-fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusqlite::Result<()> {
+pub(crate) fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusqlite::Result<()> {
     if !activity.active.is_empty() {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO active_counts(product, interval, dimension, period, ci, value, n)

@@ -1,0 +1,112 @@
+//! Filling the analytics roll-ups from the raw pings, once, when a file
+//! from before them (schema version 5 or older) is opened.
+//!
+//! The pings are replayed in storage order with the writer's rules: a
+//! signature counts once per day and per month, under the attributes of its
+//! first ping there, and its cohort is the first month it was seen in. The
+//! sets of the three latest days and months are kept in memory (pings are
+//! stored in arrival order, so older periods are done); each period's `seq`
+//! counter is kept for the whole replay. Runs inside the migration's
+//! transaction, so a file is either upgraded with its history or not at all.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{params, Connection};
+
+use super::writer::{write_activity, ActivityTally, INSERT_DAILY};
+use crate::activity::Attrs;
+use crate::{Day, Month};
+
+/// How many periods of each kind keep their sets.
+const PERIODS_KEPT: usize = 3;
+
+/// First-seen sets of the latest periods, and every period's next `seq`.
+#[derive(Default)]
+struct Window {
+    sets: HashMap<String, HashSet<(String, String)>>,
+    next_seq: HashMap<String, i64>,
+}
+
+impl Window {
+    /// The `seq` of `signature` in `period` if it is new there.
+    fn insert(&mut self, period: &str, product: &str, signature: &str) -> Option<i64> {
+        if !self.sets.contains_key(period) {
+            if self.sets.len() >= PERIODS_KEPT {
+                let oldest = self.sets.keys().min().cloned().expect("not empty");
+                self.sets.remove(&oldest);
+            }
+            self.sets.insert(period.to_owned(), HashSet::new());
+        }
+        let set = self.sets.get_mut(period).expect("inserted above");
+        if !set.insert((product.to_owned(), signature.to_owned())) {
+            return None;
+        }
+        let next = self.next_seq.entry(period.to_owned()).or_insert(1);
+        let seq = *next;
+        *next += 1;
+        Some(seq)
+    }
+}
+
+/// Fills `daily_signatures`, `active_counts`, `signature_cohorts` and
+/// `cohort_activity` from `pings`.
+pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
+    let mut days = Window::default();
+    let mut months = Window::default();
+    let mut cohorts: HashMap<(String, String), String> = HashMap::new();
+    let mut tally = ActivityTally::default();
+    let mut insert_daily = tx.prepare(INSERT_DAILY)?;
+    let mut pings = tx.prepare(
+        "SELECT product, signature, ci, version, os, arch, runtime_version, ci_name, received_at_ms
+         FROM pings WHERE signature IS NOT NULL ORDER BY id",
+    )?;
+    let mut rows = pings.query([])?;
+    while let Some(r) = rows.next()? {
+        let product: String = r.get(0)?;
+        let sig: String = r.get(1)?;
+        let text = |i: usize| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()) };
+        let attrs = Attrs {
+            ci: r.get::<_, Option<bool>>(2)?.unwrap_or(false),
+            version: text(3)?,
+            os: text(4)?,
+            arch: text(5)?,
+            runtime: text(6)?,
+            ci_name: text(7)?,
+        };
+        let ms: i64 = r.get(8)?;
+        let month = Month::from_unix_ms(ms).to_string();
+        if months.insert(&month, &product, &sig).is_some() {
+            let cohort = cohorts
+                .entry((product.clone(), sig.clone()))
+                .or_insert_with(|| month.clone())
+                .clone();
+            tally.add(&product, "month", &month, &attrs);
+            *tally
+                .cohorts
+                .entry((product.clone(), cohort, month, attrs.ci))
+                .or_default() += 1;
+        }
+        let day = Day::from_unix_ms(ms).to_string();
+        if let Some(seq) = days.insert(&day, &product, &sig) {
+            insert_daily.execute(params![
+                day,
+                seq,
+                product,
+                sig,
+                attrs.ci,
+                attrs.version,
+                attrs.os,
+                attrs.arch,
+                attrs.runtime,
+                attrs.ci_name
+            ])?;
+            tally.add(&product, "day", &day, &attrs);
+        }
+    }
+    let mut insert_cohort =
+        tx.prepare("INSERT INTO signature_cohorts(product, signature, month) VALUES (?1, ?2, ?3)")?;
+    for ((product, sig), month) in &cohorts {
+        insert_cohort.execute(params![product, sig, month])?;
+    }
+    write_activity(tx, &tally)
+}
