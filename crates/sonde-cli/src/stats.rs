@@ -66,6 +66,10 @@ pub(crate) struct RangeArgs {
     /// Count signatures whose first ping in the period was from CI too.
     #[arg(long)]
     include_ci: bool,
+    /// Only signatures with this value, `dimension:value` (e.g.
+    /// version:1.2.0; `active` only). Refused below the minimum group size.
+    #[arg(long)]
+    filter: Option<String>,
     /// Minimum group size when reading a data directory directly (a
     /// collector applies its own).
     #[arg(long, default_value_t = sonde_collector::analytics::kanon::DEFAULT_K)]
@@ -107,6 +111,7 @@ impl RangeArgs {
             dimension: dimension.map(str::to_owned),
             include_ci: Some(self.include_ci.to_string()),
             format: None,
+            filter: self.filter.clone(),
         })
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Context};
 use serde::de::DeserializeOwned;
 use sonde_collector::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
 use sonde_collector::analytics::kanon::KAnon;
-use sonde_collector::analytics::query::{Answer, QueryParams};
+use sonde_collector::analytics::query::{Answer, QueryFailure, QueryParams};
 use sonde_collector::clock::now_ms;
 use sonde_store::{
     AlertRecord, ErrorGroup, ErrorGroupDetail, Month, Pending, RejectionCount, Release, SqliteStore, Store, StoreError,
@@ -232,12 +232,10 @@ impl Target {
         let product = sonde_collector::admin::validate_product(params.product.as_deref().unwrap_or_default())?;
         let query = params.parse().map_err(|e| UsageError(e.to_string()))?;
         let kanon = KAnon::new(min_group_size).map_err(|e| UsageError(e.to_string()))?;
-        Ok(sonde_collector::analytics::query::run(
-            store,
-            product.as_str(),
-            &query,
-            kanon,
-        )?)
+        sonde_collector::analytics::query::run(store, product.as_str(), &query, kanon).map_err(|e| match e {
+            QueryFailure::Narrowed(n) => UsageError(n.to_string()).into(),
+            QueryFailure::Store(e) => anyhow::Error::from(e),
+        })
     }
 
     /// Rejection counters.
@@ -318,6 +316,7 @@ fn query_string(params: &QueryParams) -> String {
         ("interval", &params.interval),
         ("dimension", &params.dimension),
         ("include_ci", &params.include_ci),
+        ("filter", &params.filter),
     ];
     pairs
         .iter()
@@ -364,7 +363,7 @@ impl Remote {
                 self.base,
                 self.token_file.display()
             ),
-            400 | 404 => UsageError(format!("the collector refused: {message} (HTTP {status})")).into(),
+            400 | 403 | 404 => UsageError(format!("the collector refused: {message} (HTTP {status})")).into(),
             _ => anyhow!("the collector at {} answered HTTP {status}: {message}", self.base),
         }
     }

@@ -136,4 +136,22 @@ fn analytics_verbs_ask_a_running_collector() {
     args.extend(["--interval", "month", "--format", "csv"]);
     args.extend(["--server", server.as_str(), "--token-file", token.to_str().unwrap()]);
     assert_eq!(ok(&args), "period,value,count\n2026-11,0.9.0,2\n2026-11,1.0.0,5\n");
+    // The collector's minimum group size (2) applies: 0.9.0 is answered;
+    // macOS on 1.0.0 selects nobody and is refused (exit 2).
+    let remote = |filter: &str| {
+        let mut args = vec!["stats", "active"];
+        args.extend(RANGE);
+        args.extend(["--filter", filter, "--format", "csv"]);
+        args.extend(["--server", server.as_str(), "--token-file", token.to_str().unwrap()]);
+        common::run(&args)
+    };
+    let (code, out, err) = remote("version:0.9.0");
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "period,count\n2026-11-01,0\n2026-11-02,2\n2026-11-03,0\n"),
+        "{err}"
+    );
+    let (code, _, err) = remote("os:windows");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("HTTP 403"), "{err}");
 }

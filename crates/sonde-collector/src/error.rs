@@ -108,6 +108,10 @@ pub enum ApiError {
     /// or malformed.
     #[error(transparent)]
     InvalidAnalyticsQuery(#[from] crate::analytics::query::QueryError),
+    /// 403 `too_narrow`: an analytics filter selects fewer signatures than
+    /// the minimum group size.
+    #[error(transparent)]
+    TooNarrow(#[from] crate::analytics::kanon::Narrowed),
     /// 400 `invalid_path`: a path segment axum cannot extract (not UTF-8, ...).
     #[error(transparent)]
     Path(#[from] PathRejection),
@@ -221,6 +225,7 @@ impl ApiError {
             ApiError::Json(r) => rejection(r.status()).0,
             ApiError::Body(r) => rejection(r.status()).0,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::TooNarrow(_) => StatusCode::FORBIDDEN,
             ApiError::UnknownProduct(_)
             | ApiError::UnknownAlert(_)
             | ApiError::UnknownErrorGroup(_)
@@ -262,6 +267,7 @@ impl ApiError {
             ApiError::InvalidId { .. } => "invalid_id",
             ApiError::InvalidMonth(_) => "invalid_month",
             ApiError::InvalidAnalyticsQuery(_) => "invalid_analytics_query",
+            ApiError::TooNarrow(_) => "too_narrow",
             ApiError::InvalidKind(_) => "invalid_kind",
             ApiError::Path(_) => "invalid_path",
             ApiError::Query(_) => "invalid_query",
@@ -327,6 +333,15 @@ impl From<PipelineError> for ApiError {
         match e {
             PipelineError::UnknownProduct(p) => ApiError::UnknownProduct(p),
             e => ApiError::Ingest(e),
+        }
+    }
+}
+
+impl From<crate::analytics::query::QueryFailure> for ApiError {
+    fn from(e: crate::analytics::query::QueryFailure) -> Self {
+        match e {
+            crate::analytics::query::QueryFailure::Store(e) => e.into(),
+            crate::analytics::query::QueryFailure::Narrowed(n) => ApiError::TooNarrow(n),
         }
     }
 }

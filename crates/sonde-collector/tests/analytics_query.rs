@@ -66,6 +66,23 @@ fn query_answers_json_and_csv_under_the_minimum_group_size() {
         .sum();
     assert_eq!(other, 5, "{versions}");
 
+    // A filter: 1.0.0 is answered; 0.9.0 (2 signatures, below 3) is refused.
+    let (status, filtered) = h.admin_get(&format!("/api/v1/query?metric=active&filter=version:1.0.0&{range}"));
+    assert_eq!(status, 200, "{filtered}");
+    let total: u64 = filtered["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 5, "{filtered}");
+    let (status, refused) = h.admin_get(&format!("/api/v1/query?metric=active&filter=version:0.9.0&{range}"));
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("too_narrow")),
+        "{refused}"
+    );
+
     let auth = format!("Bearer {}", h.inner.admin_token());
     let mut response = agent()
         .get(h.url(&format!("/api/v1/query?metric=unique&format=csv&{range}")))

@@ -7,7 +7,15 @@
 //! `cohorts`), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
 //! (`day`, `week`, `month`; default `day`), `dimension` (for `breakdown`:
 //! `version`, `os`, `arch`, `runtime`, `ci_name`), `include_ci` (`true` or
-//! `false`, default `false`), `format` (`json` or `csv`, default `json`).
+//! `false`, default `false`), `format` (`json` or `csv`, default `json`),
+//! `filter` (for `active`: `dimension:value`, e.g. `version:1.2.0`, counts
+//! only the signatures with that value).
+//!
+//! A filter that selects fewer than `k` signatures gets no numbers
+//! ([`KAnon::narrow`]). The population it selects is taken as its largest
+//! period: a lower bound of the signatures it selects over the whole range,
+//! so the check may refuse a filter whose signatures are spread thin, never
+//! let through one that selects too few.
 
 use serde::{Deserialize, Serialize};
 use sonde_store::{Day, DayRange, Dimension, Interval, Store, StoreError};
@@ -44,6 +52,32 @@ pub enum QueryError {
     /// `to` is before `from`, or the range is over [`MAX_DAYS`].
     #[error("the range must run forwards and cover at most {MAX_DAYS} days")]
     Range,
+    /// `filter` is not `dimension:value`.
+    #[error("filter must be dimension:value, e.g. version:1.2.0, not {0:?}")]
+    Filter(String),
+    /// `filter` was given with a metric other than `active`.
+    #[error("filter is only for metric active")]
+    FilterMetric,
+}
+
+/// Why a checked query got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryFailure {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The filter selects fewer signatures than the minimum group size.
+    #[error(transparent)]
+    Narrowed(#[from] super::kanon::Narrowed),
+}
+
+/// Only the signatures with `value` as their `dimension`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    /// The dimension.
+    pub dimension: Dimension,
+    /// Its value.
+    pub value: String,
 }
 
 /// The query string as received; [`QueryParams::parse`] checks it.
@@ -65,6 +99,8 @@ pub struct QueryParams {
     pub include_ci: Option<String>,
     /// `json` or `csv`.
     pub format: Option<String>,
+    /// `dimension:value`, for `active`.
+    pub filter: Option<String>,
 }
 
 /// What is asked.
@@ -106,6 +142,8 @@ pub struct Query {
     pub include_ci: bool,
     /// How the answer is written.
     pub format: Format,
+    /// Only the signatures with this value.
+    pub filter: Option<Filter>,
 }
 
 impl QueryParams {
@@ -146,12 +184,26 @@ impl QueryParams {
             Some("csv") => Format::Csv,
             Some(other) => return Err(QueryError::Format(other.to_owned())),
         };
+        let filter = match self.filter.as_deref() {
+            None => None,
+            Some(f) => {
+                let (dimension, value) = f.split_once(':').ok_or_else(|| QueryError::Filter(f.to_owned()))?;
+                Some(Filter {
+                    dimension: dimension.parse()?,
+                    value: value.to_owned(),
+                })
+            }
+        };
+        if filter.is_some() && metric != Metric::Active {
+            return Err(QueryError::FilterMetric);
+        }
         Ok(Query {
             metric,
             range,
             interval,
             include_ci,
             format,
+            filter,
         })
     }
 }
@@ -201,14 +253,43 @@ pub struct Answer {
     pub to: String,
     /// Whether CI signatures count.
     pub include_ci: bool,
+    /// The filter, if any.
+    pub filter: Option<Filter>,
     /// The minimum group size the figures are under.
     pub min_group_size: u64,
     /// The rows.
     pub rows: Vec<Row>,
 }
 
+/// `active` with a filter: each period's signatures with the value,
+/// refused if even the largest period has fewer than `k`.
+fn filtered(
+    store: &dyn Store,
+    product: &str,
+    query: &Query,
+    filter: &Filter,
+    kanon: KAnon,
+) -> Result<Vec<Row>, QueryFailure> {
+    let rows = store.breakdown(product, filter.dimension, query.range, query.interval, query.include_ci)?;
+    let count = |period: &str| {
+        rows.iter()
+            .find(|r| r.period == period && r.value == filter.value)
+            .map_or(0, |r| r.count)
+    };
+    let periods = query.interval.periods(query.range);
+    let largest = periods.iter().map(|p| count(&p.name)).max().unwrap_or(0);
+    kanon.narrow(largest)?;
+    Ok(periods
+        .into_iter()
+        .map(|p| Row::Period {
+            count: kanon.figure(count(&p.name)),
+            period: p.name,
+        })
+        .collect())
+}
+
 /// Answers `query` about `product` from `store`, every figure under `kanon`.
-pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Result<Answer, StoreError> {
+pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Result<Answer, QueryFailure> {
     let Query {
         metric,
         range,
@@ -217,6 +298,9 @@ pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Res
         ..
     } = *query;
     let rows = match metric {
+        Metric::Active if query.filter.is_some() => {
+            filtered(store, product, query, query.filter.as_ref().expect("checked"), kanon)?
+        }
         Metric::Active => store
             .active(product, range, interval, include_ci)?
             .into_iter()
@@ -250,6 +334,7 @@ pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Res
         from: range.from.to_string(),
         to: range.to.to_string(),
         include_ci,
+        filter: query.filter.clone(),
         min_group_size: kanon.k(),
         rows,
     })
@@ -410,6 +495,46 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_counts_its_value_and_is_refused_below_k() {
+        let a = answer(&[
+            ("metric", "active"),
+            ("filter", "version:1.0.0"),
+            ("from", "2026-11-02"),
+            ("to", "2026-11-03"),
+        ]);
+        // 1.0.0 humans: 10 on the 2nd, 3 of them again on the 3rd.
+        assert_eq!(a.csv(), "period,count\n2026-11-02,10\n2026-11-03,<5\n");
+        assert_eq!(
+            serde_json::to_value(&a).unwrap()["filter"],
+            serde_json::json!({"dimension": "version", "value": "1.0.0"})
+        );
+        // 0.9.0: 2 humans at most in a day, below 5: no numbers at all.
+        let query = params(&[
+            ("metric", "active"),
+            ("filter", "version:0.9.0"),
+            ("from", "2026-11-02"),
+            ("to", "2026-11-03"),
+        ])
+        .parse()
+        .unwrap();
+        let refused = run(&store(), "demo", &query, KAnon::default()).unwrap_err();
+        assert!(matches!(&refused, QueryFailure::Narrowed(n) if n.k == 5), "{refused}");
+        // A value nobody has is refused too, not answered with zeros.
+        let query = params(&[
+            ("metric", "active"),
+            ("filter", "os:plan9"),
+            ("from", "2026-11-02"),
+            ("to", "2026-11-02"),
+        ])
+        .parse()
+        .unwrap();
+        assert!(matches!(
+            run(&store(), "demo", &query, KAnon::default()),
+            Err(QueryFailure::Narrowed(_))
+        ));
+    }
+
+    #[test]
     fn malformed_parameters_are_refused_with_their_reason() {
         let err = |pairs: &[(&str, &str)]| params(pairs).parse().unwrap_err();
         let range = [("from", "2026-11-01"), ("to", "2026-11-02")];
@@ -445,6 +570,14 @@ mod tests {
         assert_eq!(
             err(&[("metric", "active"), ("interval", "year"), range[0], range[1]]),
             QueryError::Interval("year".into())
+        );
+        assert_eq!(
+            err(&[("metric", "active"), ("filter", "version"), range[0], range[1]]),
+            QueryError::Filter("version".into())
+        );
+        assert_eq!(
+            err(&[("metric", "unique"), ("filter", "os:linux"), range[0], range[1]]),
+            QueryError::FilterMetric
         );
     }
 }

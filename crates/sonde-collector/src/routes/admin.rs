@@ -162,8 +162,8 @@ async fn query(State(state): State<AppState>, ApiQuery(p): ApiQuery<QueryParams>
     let kanon = state.kanon();
     let format = query.format;
     let answer = state
-        .read(move |s| crate::analytics::query::run(s, &product, &query, kanon))
-        .await?;
+        .read(move |s| Ok(crate::analytics::query::run(s, &product, &query, kanon)))
+        .await??;
     Ok(match format {
         Format::Json => super::json(StatusCode::OK, &answer),
         Format::Csv => (
