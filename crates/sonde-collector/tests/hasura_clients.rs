@@ -532,3 +532,24 @@ fn websockets_have_their_own_share_of_the_connection_budget() {
     wait::until("a place for a new socket", || connect(&h, "", "null").is_ok());
     drop(first);
 }
+
+#[test]
+fn frames_faster_than_the_rate_close_the_socket_with_1008() {
+    let h = start();
+    let mut socket = connect(&h, "", "null").unwrap();
+    // Far more than the burst (ws::FRAME_BURST) in one go: whatever the
+    // refill while they are read, the socket is closed for its rate.
+    let sent = 600;
+    for _ in 0..sent {
+        if socket.send(Message::text("not an envelope")).is_err() {
+            break;
+        }
+    }
+    assert_eq!(close_code(&mut socket), Some(CloseCode::Policy));
+    // Every frame read before the close was counted; the rest were not read.
+    let counted: u64 = rejections(&h).iter().map(|r| r.3).sum();
+    assert!(
+        (sonde_collector::events::ws::FRAME_BURST as u64..sent).contains(&counted),
+        "{counted} of {sent} frames counted"
+    );
+}

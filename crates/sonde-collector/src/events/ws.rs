@@ -69,6 +69,9 @@ pub const FRAME_BURST: f64 = hasura::WS_FRAME_BURST;
 /// How long a connection may stay silent.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(hasura::WS_IDLE_TIMEOUT_SECS);
 
+/// How long a socket the collector closes waits for the client's close.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 /// The rejection counters' name for this door.
 const SOURCE: &str = "hasura-ws";
 
@@ -180,6 +183,17 @@ async fn session(mut socket: WebSocket, state: AppState, product: ProductName, m
             reason: reason.into(),
         };
         let _ = socket.send(Message::Close(Some(frame))).await;
+        // The closing handshake: read and discard until the client's close
+        // (or [`CLOSE_WAIT`]), so frames still in flight are not answered
+        // with a reset that could lose the close frame on the client's side.
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            while let Some(Ok(m)) = socket.recv().await {
+                if matches!(m, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
     } else {
         // The client closed: reading on sends the close reply the WebSocket
         // library has queued, and ends when the connection does.
