@@ -14,14 +14,7 @@ const PATH: &str = "/api/v1/error-reports";
 
 /// POSTs raw bytes with `headers`; returns (status, JSON body or Null).
 fn post(h: &Harness, headers: &[(&str, &str)], body: &[u8]) -> (u16, Value) {
-    let mut req = agent().post(&h.url(PATH));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut r = req.send(body).unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    h.post(PATH, headers, body)
 }
 
 fn send(h: &Harness, report: &Value) -> (u16, Value) {

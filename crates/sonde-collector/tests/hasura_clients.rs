@@ -73,23 +73,7 @@ fn rows(h: &Harness) -> Vec<(String, bool, Value)> {
 
 /// Rejection counters of `hasura`: (source, field, reason, count), sorted.
 fn rejections(h: &Harness) -> Vec<(String, String, String, u64)> {
-    let (status, body) = h.admin_get("/api/v1/stats/rejected?product=hasura");
-    assert_eq!(status, 200, "{body}");
-    let mut out: Vec<_> = body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["source"].as_str().unwrap().to_owned(),
-                r["field"].as_str().unwrap().to_owned(),
-                r["reason"].as_str().unwrap().to_owned(),
-                r["count"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    h.rejections("hasura")
 }
 
 fn rejection(source: &str, field: &str, reason: &str, count: u64) -> (String, String, String, u64) {

@@ -57,14 +57,7 @@ const CLI_ROW: &str = r#"{
 
 /// POSTs raw bytes; returns (status, JSON body or Null).
 fn post(h: &Harness, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Value) {
-    let mut req = agent().post(&h.url(path));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut r = req.send(body).unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    h.post(path, headers, body)
 }
 
 fn post_json(h: &Harness, path: &str, body: &Value) -> (u16, Value) {
@@ -98,23 +91,7 @@ fn rows(h: &Harness, product: &str) -> Vec<(String, bool, Option<i64>, Value)> {
 
 /// Rejection counters of `product` as (source, field, reason) → count.
 fn rejections(h: &Harness, product: &str) -> Vec<(String, String, String, u64)> {
-    let (status, body) = h.admin_get(&format!("/api/v1/stats/rejected?product={product}"));
-    assert_eq!(status, 200, "{body}");
-    let mut out: Vec<_> = body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["source"].as_str().unwrap().to_owned(),
-                r["field"].as_str().unwrap().to_owned(),
-                r["reason"].as_str().unwrap().to_owned(),
-                r["count"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    h.rejections(product)
 }
 
 fn uuid(n: u32) -> String {

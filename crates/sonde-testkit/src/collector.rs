@@ -118,6 +118,42 @@ impl Collector {
         self.admin("GET", path, None)
     }
 
+    /// POSTs `body` to `path` (no token) with `headers`; returns the status
+    /// and the JSON body (`Null` when it is not JSON).
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Value) {
+        let mut req = agent().post(&self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut r = req.send(body).expect("the collector answers");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The rejection counters of `product` as `(source, field, reason,
+    /// count)`, sorted.
+    pub fn rejections(&self, product: &str) -> Vec<(String, String, String, u64)> {
+        let (status, body) = self.admin_get(&format!("/api/v1/stats/rejected?product={product}"));
+        assert_eq!(status, 200, "{body}");
+        let text = |r: &Value, k: &str| r[k].as_str().expect("a string").to_owned();
+        let mut out: Vec<_> = body
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|r| {
+                (
+                    text(r, "source"),
+                    text(r, "field"),
+                    text(r, "reason"),
+                    r["count"].as_u64().expect("a count"),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Publishes `version` of `product` with every release field set
     /// (registering the product); asserts 201.
     pub fn publish(&self, product: &str, version: &str) {
