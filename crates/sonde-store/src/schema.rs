@@ -254,10 +254,11 @@ CREATE TABLE IF NOT EXISTS active_counts (
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS signature_cohorts (
+    month     TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
     product   TEXT NOT NULL,
     signature TEXT NOT NULL,
-    month     TEXT NOT NULL,
-    PRIMARY KEY (product, signature)
+    PRIMARY KEY (month, seq)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS cohort_activity (

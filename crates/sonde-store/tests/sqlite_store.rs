@@ -670,3 +670,49 @@ fn a_version_3_file_gets_the_error_report_table() {
     assert!(!stored.duplicate);
     assert_eq!(store.error_report_count("demo").unwrap(), 1);
 }
+
+/// A signature's cohort is remembered across a restart: the writer reloads
+/// the cohorts it keeps in memory from the file, so a returning signature
+/// counts in its first month's cohort, and signatures first seen after the
+/// restart are appended without clashing with those before it.
+#[test]
+fn cohorts_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = |d: &str| d.parse::<Day>().unwrap().start_ms();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        for i in 0..10 {
+            record(&store, ping_op("p", Some(sig(i)), day("2026-11-10") + i64::from(i)));
+        }
+        for i in 10..14 {
+            record(&store, ping_op("p", Some(sig(i)), day("2026-12-01") + i64::from(i)));
+        }
+        store.close().unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // 0..6 return in December; 14..20 are new in December.
+    for i in (0..6).chain(14..20) {
+        record(&store, ping_op("p", Some(sig(i)), day("2026-12-03") + i64::from(i)));
+    }
+    let cells: Vec<_> = store
+        .cohorts("p", "2026-11".parse().unwrap(), "2026-12".parse().unwrap(), true)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.cohort.to_string(), c.month.to_string(), c.active))
+        .collect();
+    assert_eq!(
+        cells,
+        vec![
+            ("2026-11".to_string(), "2026-11".to_string(), 10),
+            ("2026-11".to_string(), "2026-12".to_string(), 6),
+            ("2026-12".to_string(), "2026-12".to_string(), 10),
+        ]
+    );
+    let c = Connection::open(store.path()).unwrap();
+    let rows: i64 = c
+        .query_row("SELECT COUNT(*) FROM signature_cohorts WHERE product = 'p'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rows, 20, "one row per signature, in its first month");
+}

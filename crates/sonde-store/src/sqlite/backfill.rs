@@ -56,6 +56,8 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
     let mut cohorts: HashMap<(String, String), String> = HashMap::new();
     let mut tally = ActivityTally::default();
     let mut insert_daily = tx.prepare(INSERT_DAILY)?;
+    let mut insert_cohort =
+        tx.prepare("INSERT INTO signature_cohorts(month, seq, product, signature) VALUES (?1, ?2, ?3, ?4)")?;
     let mut pings = tx.prepare(
         "SELECT product, signature, ci, version, os, arch, runtime_version, ci_name, received_at_ms
          FROM pings WHERE signature IS NOT NULL ORDER BY id",
@@ -75,11 +77,15 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
         };
         let ms: i64 = r.get(8)?;
         let month = Month::from_unix_ms(ms).to_string();
-        if months.insert(&month, &product, &sig).is_some() {
-            let cohort = cohorts
-                .entry((product.clone(), sig.clone()))
-                .or_insert_with(|| month.clone())
-                .clone();
+        if let Some(seq) = months.insert(&month, &product, &sig) {
+            let cohort = match cohorts.get(&(product.clone(), sig.clone())) {
+                Some(cohort) => cohort.clone(),
+                None => {
+                    insert_cohort.execute(params![month, seq, product, sig])?;
+                    cohorts.insert((product.clone(), sig.clone()), month.clone());
+                    month.clone()
+                }
+            };
             tally.add(&product, "month", &month, &attrs);
             *tally
                 .cohorts
@@ -102,11 +108,6 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
             ])?;
             tally.add(&product, "day", &day, &attrs);
         }
-    }
-    let mut insert_cohort =
-        tx.prepare("INSERT INTO signature_cohorts(product, signature, month) VALUES (?1, ?2, ?3)")?;
-    for ((product, sig), month) in &cohorts {
-        insert_cohort.execute(params![product, sig, month])?;
     }
     write_activity(tx, &tally)
 }

@@ -51,7 +51,7 @@ pub(crate) struct FirstSeen {
     load_sql: &'static str,
 }
 
-fn uuid_bits(s: &str) -> Option<u128> {
+pub(crate) fn uuid_bits(s: &str) -> Option<u128> {
     sonde_protocol::uuid::parse(s).map(u128::from_be_bytes)
 }
 

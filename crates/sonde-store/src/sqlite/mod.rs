@@ -14,6 +14,7 @@
 //! two). Reads (`reads.rs`) run on pooled read-only connections.
 
 pub(crate) mod backfill;
+mod cohorts;
 mod first_seen;
 pub mod private;
 mod queue;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
+use super::cohorts::Cohorts;
 use super::first_seen::{FirstSeen, Seen};
 use super::queue::{EventRows, Msg, ReportRow, Routes, Slot, Words};
 use crate::activity::{Attrs, Dimension};
@@ -33,6 +34,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut months = MonthCache::default();
     let mut first_seen = FirstSeen::months();
     let mut daily = FirstSeen::days();
+    let mut cohorts = Cohorts::default();
     let mut ops: u64 = 0;
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
@@ -41,7 +43,16 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
         drain(&mut rx, &mut batch, max_batch);
         gather(&mut rx, &mut batch, max_batch);
         ops += batch.len() as u64;
-        match apply(&mut conn, &mut batch, &mut months, &mut first_seen, &mut daily) {
+        match apply(
+            &mut conn,
+            &mut batch,
+            Memory {
+                months: &mut months,
+                first_seen: &mut first_seen,
+                daily: &mut daily,
+                cohorts: &mut cohorts,
+            },
+        ) {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 for msg in batch.drain(..) {
@@ -51,6 +62,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
             Err(e) => {
                 first_seen.rollback();
                 daily.rollback();
+                cohorts.rollback();
                 tracing::error!(error = %e, ops = batch.len(), "batch rolled back");
                 let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
@@ -124,34 +136,67 @@ impl MonthCache {
 /// What a batch adds to the analytics roll-ups.
 #[derive(Default)]
 pub(crate) struct ActivityTally {
-    /// `active_counts` increments by (product, interval, dimension, period,
-    /// ci, value).
-    active: HashMap<(String, &'static str, &'static str, String, bool, String), i64>,
+    /// Signatures new in a period, counted once per distinct (product,
+    /// interval, period, attributes): a batch holds few distinct
+    /// combinations, so a short list searched by reference (most recent
+    /// first) costs no allocation for a ping like the one before it. Each
+    /// entry is spread over the period's total and every dimension when
+    /// written ([`write_activity`]).
+    combos: Vec<Combo>,
     /// `cohort_activity` increments by (product, cohort, month, ci).
     pub(crate) cohorts: HashMap<(String, String, String, bool), i64>,
 }
 
+struct Combo {
+    product: String,
+    interval: &'static str,
+    period: String,
+    attrs: Attrs,
+    n: i64,
+}
+
 impl ActivityTally {
-    /// Counts a signature new in `period` of `interval` under `attrs`: in the
-    /// period's total and under each dimension's value.
+    /// Counts a signature new in `period` of `interval` under `attrs`.
     pub(crate) fn add(&mut self, product: &str, interval: &'static str, period: &str, attrs: &Attrs) {
-        let mut bump = |dimension: &'static str, value: &str| {
-            *self
-                .active
-                .entry((
-                    product.to_owned(),
-                    interval,
-                    dimension,
-                    period.to_owned(),
-                    attrs.ci,
-                    value.to_owned(),
-                ))
-                .or_default() += 1;
-        };
-        bump("", "");
-        for d in Dimension::ALL {
-            bump(d.as_str(), attrs.get(d));
+        let found = self
+            .combos
+            .iter_mut()
+            .rev()
+            .find(|c| c.interval == interval && c.period == period && c.product == product && c.attrs == *attrs);
+        match found {
+            Some(c) => c.n += 1,
+            None => self.combos.push(Combo {
+                product: product.to_owned(),
+                interval,
+                period: period.to_owned(),
+                attrs: attrs.clone(),
+                n: 1,
+            }),
         }
+    }
+
+    /// `active_counts` increments by (product, interval, dimension, period,
+    /// ci, value): each combination in the period's total (empty dimension
+    /// and value) and under each dimension's value.
+    fn increments(&self) -> HashMap<(&str, &'static str, &'static str, &str, bool, &str), i64> {
+        let mut out = HashMap::new();
+        for c in &self.combos {
+            let key = |dimension: &'static str, value| {
+                (
+                    c.product.as_str(),
+                    c.interval,
+                    dimension,
+                    c.period.as_str(),
+                    c.attrs.ci,
+                    value,
+                )
+            };
+            *out.entry(key("", "")).or_default() += c.n;
+            for d in Dimension::ALL {
+                *out.entry(key(d.as_str(), c.attrs.get(d))).or_default() += c.n;
+            }
+        }
+        out
     }
 }
 
@@ -198,28 +243,15 @@ pub(crate) const INSERT_DAILY: &str =
     "INSERT INTO daily_signatures(day, seq, product, signature, ci, version, os, arch, runtime, ci_name)
  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// The month `signature` of `product` was first seen in, recording `month`
-/// if it has none yet. Asked once per signature per month.
-fn cohort_of(tx: &Connection, product: &str, signature: &str, month: &str) -> rusqlite::Result<String> {
-    let inserted = tx
-        .prepare_cached("INSERT OR IGNORE INTO signature_cohorts(product, signature, month) VALUES (?1, ?2, ?3)")?
-        .execute(params![product, signature, month])?;
-    if inserted == 1 {
-        return Ok(month.to_owned());
-    }
-    tx.prepare_cached("SELECT month FROM signature_cohorts WHERE product = ?1 AND signature = ?2")?
-        .query_row(params![product, signature], |r| r.get(0))
-}
-
 /// Writes what a batch adds to the analytics roll-ups.
 pub(crate) fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusqlite::Result<()> {
-    if !activity.active.is_empty() {
+    if !activity.combos.is_empty() {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO active_counts(product, interval, dimension, period, ci, value, n)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(product, interval, dimension, period, ci, value) DO UPDATE SET n = n + excluded.n",
         )?;
-        for ((product, interval, dimension, period, ci, value), n) in &activity.active {
+        for ((product, interval, dimension, period, ci, value), n) in activity.increments() {
             stmt.execute(params![product, interval, dimension, period, ci, value, n])?;
         }
     }
@@ -250,21 +282,13 @@ fn stmt<'a, 'c>(
 /// Applies a batch in one transaction and commits it; each op's result is
 /// left in its slot, to be sent once this returns `Ok`. An `Err` aborts the
 /// whole batch: nothing of it was written.
-fn apply(
-    conn: &mut Connection,
-    batch: &mut [Msg],
-    months: &mut MonthCache,
-    first_seen: &mut FirstSeen,
-    daily: &mut FirstSeen,
-) -> rusqlite::Result<()> {
+fn apply(conn: &mut Connection, batch: &mut [Msg], memory: Memory<'_>) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut tally = Tally::default();
     {
         let mut ctx = Ctx {
             tally: &mut tally,
-            months,
-            first_seen,
-            daily,
+            memory,
             stmts: PingStatements::default(),
         };
         for msg in batch {
@@ -381,10 +405,16 @@ fn insert_events(tx: &Connection, product: &str, rows: &[super::queue::EventRow]
 /// What applying a batch shares between its ops.
 struct Ctx<'a, 'c> {
     tally: &'a mut Tally,
+    memory: Memory<'a>,
+    stmts: PingStatements<'c>,
+}
+
+/// What the writer thread keeps in memory between batches.
+struct Memory<'a> {
     months: &'a mut MonthCache,
     first_seen: &'a mut FirstSeen,
     daily: &'a mut FirstSeen,
-    stmts: PingStatements<'c>,
+    cohorts: &'a mut Cohorts,
 }
 
 /// Applies one op and records its result in its slot. An error aborts the
@@ -461,13 +491,13 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
         ping.received_at_ms,
     ])?;
     if let Some(sig) = &ping.signature {
-        let (month, day) = ctx.months.get(ping.received_at_ms);
+        let (month, day) = ctx.memory.months.get(ping.received_at_ms);
         let mut attrs = None;
-        if let Seen::New(seq) = ctx.first_seen.observe(tx, month, product, sig)? {
+        if let Seen::New(seq) = ctx.memory.first_seen.observe(tx, month, product, sig)? {
             stmt(&mut ctx.stmts.signature, tx, INSERT_SIGNATURE)?.execute(params![month, seq, product, sig])?;
             ctx.tally.new_signature(product, month);
             let a = attrs.insert(Attrs::of(ping));
-            let cohort = cohort_of(tx, product, sig, month)?;
+            let cohort = ctx.memory.cohorts.cohort_of(tx, product, sig, month)?;
             ctx.tally.activity.add(product, "month", month, a);
             *ctx.tally
                 .activity
@@ -475,7 +505,7 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
                 .entry((product.to_owned(), cohort, month.to_owned(), a.ci))
                 .or_default() += 1;
         }
-        if let Seen::New(seq) = ctx.daily.observe(tx, day, product, sig)? {
+        if let Seen::New(seq) = ctx.memory.daily.observe(tx, day, product, sig)? {
             let a = attrs.get_or_insert_with(|| Attrs::of(ping));
             stmt(&mut ctx.stmts.daily, tx, INSERT_DAILY)?.execute(params![
                 day, seq, product, sig, a.ci, a.version, a.os, a.arch, a.runtime, a.ci_name
