@@ -703,9 +703,9 @@ fn cohorts_survive_reopening() {
     assert_eq!(
         cells,
         vec![
-            ("2026-11".to_string(), "2026-11".to_string(), 10),
-            ("2026-11".to_string(), "2026-12".to_string(), 6),
-            ("2026-12".to_string(), "2026-12".to_string(), 10),
+            ("2026-11".to_owned(), "2026-11".to_owned(), 10),
+            ("2026-11".to_owned(), "2026-12".to_owned(), 6),
+            ("2026-12".to_owned(), "2026-12".to_owned(), 10),
         ]
     );
     let c = Connection::open(store.path()).unwrap();
