@@ -1,4 +1,4 @@
-//! `sonde stats mau|rejected|active|versions|platforms|retention`: exact
+//! `sonde stats mau|rejected|active|versions|platforms|retention|alerts|errors`: exact
 //! monthly active signatures, what validation dropped, and the analytics
 //! answers (under the minimum group size, as the admin API gives them).
 
@@ -25,8 +25,15 @@ pub(crate) enum StatsCmd {
     },
     /// Active signatures per day, week or month, exact (CI left out unless --include-ci).
     Active(RangeArgs),
-    /// Version adoption: active signatures per period and version.
-    Versions(RangeArgs),
+    /// Version adoption: active signatures per period and version (with
+    /// --latest: the newest release of each period and how many run it).
+    Versions {
+        /// Show the share on the newest release instead of every version.
+        #[arg(long)]
+        latest: bool,
+        #[command(flatten)]
+        range: RangeArgs,
+    },
     /// Active signatures per period and OS (or --by arch|runtime|ci_name).
     Platforms {
         /// What to group by: os, arch, runtime or ci_name.
@@ -37,6 +44,11 @@ pub(crate) enum StatsCmd {
     },
     /// Retention: signatures of each first-seen month active in later months.
     Retention(RangeArgs),
+    /// Each alert's reach: active signatures on a version it affects, per period.
+    Alerts(RangeArgs),
+    /// Error-report groups seen in the range, groups of fewer than k
+    /// signatures folded into (other).
+    Errors(RangeArgs),
     /// Values dropped by validation, per product, front door, field and reason.
     Rejected {
         /// Only this product's.
@@ -180,10 +192,68 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
                 .collect(),
         ),
         Some("unique") => (&["ACTIVE"], rows.iter().map(|r| vec![figure(&r["count"])]).collect()),
-        _ => (
-            &["PERIOD", "ACTIVE"],
+        Some("versions") => (
+            &["PERIOD", "LATEST", "ON_LATEST", "ACTIVE"],
             rows.iter()
-                .map(|r| vec![text(&r["period"]), figure(&r["count"])])
+                .map(|r| {
+                    vec![
+                        text(&r["period"]),
+                        text(&r["latest"]),
+                        figure(&r["on_latest"]),
+                        figure(&r["active"]),
+                    ]
+                })
+                .collect(),
+        ),
+        Some("alerts") => (
+            &["ALERT", "LEVEL", "AFFECTS", "PERIOD", "REACH", "ACTIVE"],
+            rows.iter()
+                .map(|r| {
+                    vec![
+                        r["alert"].to_string(),
+                        text(&r["level"]),
+                        text(&r["affects"]),
+                        text(&r["period"]),
+                        figure(&r["reach"]),
+                        figure(&r["active"]),
+                    ]
+                })
+                .collect(),
+        ),
+        Some("errors") => (
+            &["GROUP", "KIND", "REPORTS", "SIGNATURES", "VERSIONS"],
+            rows.iter()
+                .map(|r| {
+                    let group = match &r["group"] {
+                        serde_json::Value::Null => "(other)".to_owned(),
+                        v => text(v),
+                    };
+                    let versions: Vec<String> = r["versions"]
+                        .as_array()
+                        .map(|vs| vs.iter().map(text).collect())
+                        .unwrap_or_default();
+                    vec![
+                        group,
+                        text(&r["kind"]),
+                        r["reports"].to_string(),
+                        figure(&r["signatures"]),
+                        versions.join(" "),
+                    ]
+                })
+                .collect(),
+        ),
+        _ => (
+            &["PERIOD", "ACTIVE", "NEW", "RETURNING"],
+            rows.iter()
+                .map(|r| {
+                    let split = |v: &serde_json::Value| if v.is_null() { "-".to_owned() } else { figure(v) };
+                    vec![
+                        text(&r["period"]),
+                        figure(&r["count"]),
+                        split(&r["new"]),
+                        split(&r["returning"]),
+                    ]
+                })
                 .collect(),
         ),
     };
@@ -202,7 +272,10 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
 pub(crate) fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
     match cmd {
         StatsCmd::Active(range) => analytics(global, &range, "active", None),
-        StatsCmd::Versions(range) => analytics(global, &range, "breakdown", Some("version")),
+        StatsCmd::Versions { latest: false, range } => analytics(global, &range, "breakdown", Some("version")),
+        StatsCmd::Versions { latest: true, range } => analytics(global, &range, "versions", None),
+        StatsCmd::Alerts(range) => analytics(global, &range, "alerts", None),
+        StatsCmd::Errors(range) => analytics(global, &range, "errors", None),
         StatsCmd::Platforms { by, range } => analytics(global, &range, "breakdown", Some(&by)),
         StatsCmd::Retention(range) => analytics(global, &range, "cohorts", None),
         StatsCmd::Mau { product, month, format } => {

@@ -1,4 +1,4 @@
-//! `sonde stats active|versions|platforms|retention` in each format, read
+//! `sonde stats active|versions|platforms|retention|alerts|errors` in each format, read
 //! from a data directory and from a running collector, on pings recorded in
 //! the test with known answers.
 
@@ -40,6 +40,22 @@ fn record_pings(dir: &std::path::Path) {
                 .unwrap();
         }
     }
+    let release = sonde_store::NewRelease {
+        product: "demo".into(),
+        version: "1.0.0".into(),
+        date: "2026-10-01".parse::<Day>().unwrap().start_ms() / 1000,
+        ..Default::default()
+    };
+    store.publish_release(release, 0).unwrap().wait_blocking().unwrap();
+    let alert = sonde_store::NewAlert {
+        product: "demo".into(),
+        level: "critical".into(),
+        message: "upgrade".into(),
+        url: None,
+        affects: Some("<1.0.0".into()),
+        date: 0,
+    };
+    store.add_alert(alert).unwrap().wait_blocking().unwrap();
     store.close().unwrap();
 }
 
@@ -61,16 +77,25 @@ fn analytics_verbs_print_table_json_and_csv() {
 
     assert_eq!(
         stats(d, &["active"], &["--format", "csv"]),
-        "period,count\n2026-11-01,0\n2026-11-02,7\n2026-11-03,0\n"
+        "period,count,new,returning\n2026-11-01,0,0,0\n2026-11-02,7,7,0\n2026-11-03,0,0,0\n"
     );
     let json: serde_json::Value =
         serde_json::from_str(&stats(d, &["active"], &["--format", "json", "--include-ci"])).unwrap();
-    assert_eq!(json["rows"][1], serde_json::json!({"period": "2026-11-02", "count": 8}));
+    assert_eq!(
+        json["rows"][1],
+        serde_json::json!({"period": "2026-11-02", "count": 8, "new": 8, "returning": 0})
+    );
     assert_eq!(json["min_group_size"], 5);
     let table = stats(d, &["active"], &[]);
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["PERIOD", "ACTIVE"]);
-    assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["2026-11-02", "7"]);
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["PERIOD", "ACTIVE", "NEW", "RETURNING"]
+    );
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["2026-11-02", "7", "7", "0"]
+    );
     assert_eq!(lines[4], "▁█▁", "{table}");
 
     // Versions: 0.9.0 has 2 signatures, below 5, and "other" takes 1.0.0
@@ -122,6 +147,38 @@ fn analytics_verbs_print_table_json_and_csv() {
     ))
     .unwrap();
     assert_eq!(json["rows"][0]["count"], serde_json::json!({"fewer_than": 10}));
+
+    // The newest release (1.0.0, published in October) and who runs it.
+    let k2 = ["--min-group-size", "2"];
+    assert_eq!(
+        stats(
+            d,
+            &["versions", "--latest"],
+            &[&k2[..], &["--interval", "month", "--format", "csv"]].concat()
+        ),
+        "period,latest,on_latest,active\n2026-11,1.0.0,5,7\n"
+    );
+    // The alert on <1.0.0 reaches the 2 on 0.9.0; under k = 5, fewer than 5.
+    assert_eq!(
+        stats(
+            d,
+            &["alerts"],
+            &[&k2[..], &["--interval", "month", "--format", "csv"]].concat()
+        ),
+        "alert,level,affects,period,reach,active\n1,critical,<1.0.0,2026-11,2,7\n"
+    );
+    let table = stats(d, &["alerts"], &["--interval", "month"]);
+    assert!(
+        table.lines().any(|l| l
+            .split_whitespace()
+            .eq(["1", "critical", "<1.0.0", "2026-11", "<5", "7"])),
+        "{table}"
+    );
+    // No error reports: the header alone.
+    assert_eq!(
+        stats(d, &["errors"], &["--format", "csv"]),
+        "group,kind,reports,signatures,versions\n"
+    );
 }
 
 #[test]
@@ -148,7 +205,10 @@ fn analytics_verbs_ask_a_running_collector() {
     let (code, out, err) = remote("version:0.9.0");
     assert_eq!(
         (code, out.as_str()),
-        (0, "period,count\n2026-11-01,0\n2026-11-02,2\n2026-11-03,0\n"),
+        (
+            0,
+            "period,count,new,returning\n2026-11-01,0,,\n2026-11-02,2,,\n2026-11-03,0,,\n"
+        ),
         "{err}"
     );
     let (code, _, err) = remote("os:windows");

@@ -123,6 +123,10 @@ pub struct PeriodCount {
     pub period: String,
     /// Exact number of distinct active signatures.
     pub count: u64,
+    /// Of them, the signatures seen for the first time ever in this period
+    /// (counted under the CI flag of that first ping); the others are
+    /// returning.
+    pub new: u64,
 }
 
 /// Active signatures in one period with one value of a dimension.

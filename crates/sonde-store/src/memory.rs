@@ -285,6 +285,20 @@ impl Data {
         out
     }
 
+    /// Each signature of `product`: the first day it was seen, and whether
+    /// its first ping that day said CI.
+    fn first_days(&self, product: &str) -> HashMap<&str, (Day, bool)> {
+        let mut first = HashMap::new();
+        if let Some(days) = self.daily.get(product) {
+            for (day, sigs) in days {
+                for (sig, attrs) in sigs {
+                    first.entry(sig.as_str()).or_insert((*day, attrs.ci));
+                }
+            }
+        }
+        first
+    }
+
     fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Vec<CohortCell> {
         let Some(days) = self.daily.get(product) else {
             return Vec::new();
@@ -466,11 +480,16 @@ impl Store for MemoryStore {
         include_ci: bool,
     ) -> Result<Vec<PeriodCount>, StoreError> {
         let d = self.data();
+        let first = d.first_days(product);
         Ok(interval
             .periods(range)
             .into_iter()
             .map(|p| PeriodCount {
                 count: d.distinct(product, p.days).count(include_ci),
+                new: first
+                    .values()
+                    .filter(|(day, ci)| p.days.contains(*day) && (include_ci || !ci))
+                    .count() as u64,
                 period: p.name,
             })
             .collect())

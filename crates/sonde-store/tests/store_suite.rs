@@ -710,6 +710,44 @@ fn cohorts_follow_signatures_from_their_first_month(open: Open<'_>) {
     // Months after `to` are left out, cohorts before `from` too.
     assert_eq!(cells("2026-11", "2026-11", true), [s("2026-11", "2026-11", 1234)]);
     assert_eq!(cells("2026-12", "2026-12", true), [s("2026-12", "2026-12", 267)]);
+    // New against returning: a month's new signatures are its cohort, the
+    // rest of its active ones return; whatever the interval, the new ones of
+    // a period add up over its days.
+    let new = |from, to, interval, ci| -> Vec<(String, u64, u64)> {
+        store
+            .active("demo", range(from, to), interval, ci)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.period, p.count, p.new))
+            .collect()
+    };
+    let months = new("2026-11-01", "2026-12-31", Interval::Month, true);
+    assert_eq!(
+        months,
+        [
+            ("2026-11".to_owned(), 1234, 1234),
+            ("2026-12".to_owned(), 234 + 267, 267)
+        ]
+    );
+    let months = new("2026-11-01", "2026-12-31", Interval::Month, false);
+    assert_eq!(months[1], ("2026-12".to_owned(), 210 + 240, 240));
+    for interval in [Interval::Day, Interval::Week] {
+        for ci in [false, true] {
+            // Weeks are whole: the first starts in October, the last ends in
+            // January, and no signature is new on those days.
+            let per_day: u64 = new("2026-11-01", "2026-12-31", interval, ci)
+                .iter()
+                .map(|(_, _, n)| n)
+                .sum();
+            let per_month: u64 = new("2026-11-01", "2026-12-31", Interval::Month, ci)
+                .iter()
+                .map(|(_, _, n)| n)
+                .sum();
+            assert_eq!(per_day, per_month, "{interval:?} ci={ci}");
+        }
+    }
+    let days = new("2026-11-29", "2026-12-01", Interval::Day, true);
+    assert!(days.iter().all(|(_, count, n)| n <= count), "{days:?}");
 }
 
 /// Opens the SQLite store in `dir`; every call opens the same database.

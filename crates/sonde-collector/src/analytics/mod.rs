@@ -10,5 +10,6 @@
 //! ([`sonde_store::Store::active`], [`sonde_store::Store::breakdown`],
 //! [`sonde_store::Store::cohorts`]).
 
+mod adoption;
 pub mod kanon;
 pub mod query;

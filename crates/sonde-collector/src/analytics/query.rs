@@ -4,7 +4,7 @@
 //! ([`super::kanon`]), as JSON or CSV.
 //!
 //! Parameters: `product`, `metric` (`active`, `unique`, `breakdown`,
-//! `cohorts`), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
+//! `cohorts`, `versions`, `alerts`, `errors`), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
 //! (`day`, `week`, `month`; default `day`), `dimension` (for `breakdown`:
 //! `version`, `os`, `arch`, `runtime`, `ci_name`), `include_ci` (`true` or
 //! `false`, default `false`), `format` (`json` or `csv`, default `json`),
@@ -32,7 +32,7 @@ pub enum QueryError {
     #[error("missing parameter {0}")]
     Missing(&'static str),
     /// `metric` is none of the metrics.
-    #[error("unknown metric {0:?}: use active, unique, breakdown or cohorts")]
+    #[error("unknown metric {0:?}: use active, unique, breakdown, cohorts, versions, alerts or errors")]
     Metric(String),
     /// `from` or `to` is not a day.
     #[error("{0}")]
@@ -118,6 +118,15 @@ pub enum Metric {
     },
     /// Retention of the first-seen months of the range.
     Cohorts,
+    /// Per period: the newest stable release and how many active signatures
+    /// run it.
+    Versions,
+    /// Per alert in force and period: its reach, the active signatures on a
+    /// version it affects.
+    Alerts,
+    /// Error-report groups seen in the range, folded under the minimum group
+    /// size by distinct signatures.
+    Errors,
 }
 
 /// How the answer is written.
@@ -165,6 +174,9 @@ impl QueryParams {
             "active" => Metric::Active,
             "unique" => Metric::Unique,
             "cohorts" => Metric::Cohorts,
+            "versions" => Metric::Versions,
+            "alerts" => Metric::Alerts,
+            "errors" => Metric::Errors,
             "breakdown" => Metric::Breakdown {
                 dimension: self
                     .dimension
@@ -218,6 +230,55 @@ pub enum Row {
         period: String,
         /// Its active signatures.
         count: Figure,
+        /// Of them, seen for the first time ever in the period. Withheld
+        /// (absent) with a filter, and when either side of the split is
+        /// below the minimum group size (one could be had from the other).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        new: Option<Figure>,
+        /// Of them, seen before the period; withheld like `new`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        returning: Option<Figure>,
+    },
+    /// `versions`: one period.
+    Latest {
+        /// The period's name.
+        period: String,
+        /// The newest stable release (empty if none is published).
+        latest: String,
+        /// Active signatures on it.
+        on_latest: Figure,
+        /// Active signatures.
+        active: Figure,
+    },
+    /// `alerts`: one alert in one period.
+    Reach {
+        /// The alert's id.
+        alert: i64,
+        /// Its level.
+        level: String,
+        /// The affected versions (`*` for every version).
+        affects: String,
+        /// The period's name.
+        period: String,
+        /// Active signatures on an affected version.
+        reach: Figure,
+        /// Active signatures.
+        active: Figure,
+    },
+    /// `errors`: one group, or "other" (`group` null) for the groups with
+    /// fewer distinct signatures than the minimum group size.
+    ErrorGroup {
+        /// The group's id; `None` for "other".
+        group: Option<String>,
+        /// Its error kind (empty for "other").
+        kind: String,
+        /// Reports.
+        reports: u64,
+        /// Distinct signatures (for "other": the sum over its groups, an
+        /// upper bound, given as a figure).
+        signatures: Figure,
+        /// Tool versions with reports, most first (empty for "other").
+        versions: Vec<String>,
     },
     /// `breakdown`: one group of one period (`value` null for "other").
     Group(PeriodGroup),
@@ -284,6 +345,8 @@ fn filtered(
         .map(|p| Row::Period {
             count: kanon.figure(count(&p.name)),
             period: p.name,
+            new: None,
+            returning: None,
         })
         .collect())
 }
@@ -304,11 +367,20 @@ pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Res
         Metric::Active => store
             .active(product, range, interval, include_ci)?
             .into_iter()
-            .map(|p| Row::Period {
-                period: p.period,
-                count: kanon.figure(p.count),
+            .map(|p| {
+                let returning = p.count.saturating_sub(p.new);
+                let split = p.new.min(returning) == 0 || p.new.min(returning) >= kanon.k();
+                Row::Period {
+                    period: p.period,
+                    count: kanon.figure(p.count),
+                    new: split.then(|| kanon.figure(p.new)),
+                    returning: split.then(|| kanon.figure(returning)),
+                }
             })
             .collect(),
+        Metric::Versions => super::adoption::latest_share(store, product, query, kanon)?,
+        Metric::Alerts => super::adoption::alert_reach(store, product, query, kanon)?,
+        Metric::Errors => super::adoption::error_groups(store, product, query, kanon)?,
         Metric::Unique => vec![Row::Total {
             count: kanon.figure(store.active_in(product, range, include_ci)?),
         }],
@@ -362,7 +434,10 @@ impl Answer {
     /// written `(other)`, a figure below the minimum group size `<k`.
     pub fn csv(&self) -> String {
         let header = match self.metric {
-            Metric::Active => "period,count",
+            Metric::Active => "period,count,new,returning",
+            Metric::Versions => "period,latest,on_latest,active",
+            Metric::Alerts => "alert,level,affects,period,reach,active",
+            Metric::Errors => "group,kind,reports,signatures,versions",
             Metric::Unique => "count",
             Metric::Breakdown { .. } => "period,value,count",
             Metric::Cohorts => "cohort,month,count",
@@ -370,7 +445,55 @@ impl Answer {
         let mut out = format!("{header}\n");
         for row in &self.rows {
             let line = match row {
-                Row::Period { period, count } => format!("{},{}", field(period), figure(*count)),
+                Row::Period {
+                    period,
+                    count,
+                    new,
+                    returning,
+                } => {
+                    let part = |f: &Option<Figure>| f.map(figure).unwrap_or_default();
+                    format!("{},{},{},{}", field(period), figure(*count), part(new), part(returning))
+                }
+                Row::Latest {
+                    period,
+                    latest,
+                    on_latest,
+                    active,
+                } => format!(
+                    "{},{},{},{}",
+                    field(period),
+                    field(latest),
+                    figure(*on_latest),
+                    figure(*active)
+                ),
+                Row::Reach {
+                    alert,
+                    level,
+                    affects,
+                    period,
+                    reach,
+                    active,
+                } => format!(
+                    "{alert},{},{},{},{},{}",
+                    field(level),
+                    field(affects),
+                    field(period),
+                    figure(*reach),
+                    figure(*active)
+                ),
+                Row::ErrorGroup {
+                    group,
+                    kind,
+                    reports,
+                    signatures,
+                    versions,
+                } => format!(
+                    "{},{},{reports},{},{}",
+                    field(group.as_deref().unwrap_or("(other)")),
+                    field(kind),
+                    figure(*signatures),
+                    field(&versions.join(" "))
+                ),
                 Row::Group(g) => format!(
                     "{},{},{}",
                     field(&g.period),
@@ -397,10 +520,8 @@ mod tests {
 
     /// 2026-11-02 and 2026-11-03 at noon: 14 signatures on the 2nd (two in
     /// CI), 3 of them again on the 3rd; 10 on 1.0.0, 4 on 0.9.0.
-    fn store() -> MemoryStore {
-        let store = MemoryStore::new();
-        let noon = |d: &str| d.parse::<Day>().unwrap().start_ms() + 43_200_000;
-        let ping = |i: u32, at: i64| NewPing {
+    fn ping(i: u32, at: i64) -> NewPing {
+        NewPing {
             ping: UsagePing {
                 product: ProductName::parse("demo").unwrap(),
                 version: Some(if i < 10 { "1.0.0" } else { "0.9.0" }.into()),
@@ -417,7 +538,12 @@ mod tests {
             },
             source: "check",
             dropped: Vec::new(),
-        };
+        }
+    }
+
+    fn store() -> MemoryStore {
+        let store = MemoryStore::new();
+        let noon = |d: &str| d.parse::<Day>().unwrap().start_ms() + 43_200_000;
         for i in 0..14 {
             store.record_ping(ping(i, noon("2026-11-02"))).unwrap();
         }
@@ -441,17 +567,22 @@ mod tests {
     #[test]
     fn active_per_day_hides_small_days() {
         let a = answer(&[("metric", "active"), ("from", "2026-11-01"), ("to", "2026-11-03")]);
-        assert_eq!(a.csv(), "period,count\n2026-11-01,0\n2026-11-02,12\n2026-11-03,<5\n");
+        // The 12 humans of the 2nd are all new; the 3 of the 3rd return.
+        assert_eq!(
+            a.csv(),
+            "period,count,new,returning\n2026-11-01,0,0,0\n2026-11-02,12,12,0\n2026-11-03,<5,0,<5\n"
+        );
         let json = serde_json::to_value(&a).unwrap();
         assert_eq!(json["metric"], "active");
         assert_eq!(json["min_group_size"], 5);
         assert_eq!(
             json["rows"][1],
-            serde_json::json!({"period": "2026-11-02", "count": 12})
+            serde_json::json!({"period": "2026-11-02", "count": 12, "new": 12, "returning": 0})
         );
         assert_eq!(
             json["rows"][2],
-            serde_json::json!({"period": "2026-11-03", "count": {"fewer_than": 5}})
+            serde_json::json!({"period": "2026-11-03", "count": {"fewer_than": 5}, "new": 0,
+                "returning": {"fewer_than": 5}})
         );
     }
 
@@ -503,7 +634,10 @@ mod tests {
             ("to", "2026-11-03"),
         ]);
         // 1.0.0 humans: 10 on the 2nd, 3 of them again on the 3rd.
-        assert_eq!(a.csv(), "period,count\n2026-11-02,10\n2026-11-03,<5\n");
+        assert_eq!(
+            a.csv(),
+            "period,count,new,returning\n2026-11-02,10,,\n2026-11-03,<5,,\n"
+        );
         assert_eq!(
             serde_json::to_value(&a).unwrap()["filter"],
             serde_json::json!({"dimension": "version", "value": "1.0.0"})
@@ -532,6 +666,149 @@ mod tests {
             run(&store(), "demo", &query, KAnon::default()),
             Err(QueryFailure::Narrowed(_))
         ));
+    }
+
+    #[test]
+    fn a_split_of_new_and_returning_with_a_small_side_is_withheld() {
+        // 14 active on the 2nd with CI; add 3 new ones on the 3rd beside the
+        // 3 returning: with k = 5 neither side may be shown.
+        let store = store();
+        let noon = "2026-11-03".parse::<Day>().unwrap().start_ms() + 43_200_000;
+        for i in 20..23 {
+            let mut op = ping(i, noon);
+            op.ping.ci = Some(false);
+            store.record_ping(op).unwrap();
+        }
+        let query = params(&[("metric", "active"), ("from", "2026-11-03"), ("to", "2026-11-03")])
+            .parse()
+            .unwrap();
+        let a = run(&store, "demo", &query, KAnon::default()).unwrap();
+        assert_eq!(a.csv(), "period,count,new,returning\n2026-11-03,6,,\n");
+    }
+
+    #[test]
+    fn latest_release_share_and_alert_reach() {
+        use sonde_store::{NewAlert, NewRelease};
+        let store = store();
+        let day_s = |d: &str| d.parse::<Day>().unwrap().start_ms() / 1000;
+        for (version, date) in [("0.9.0", day_s("2026-10-01")), ("1.0.0", day_s("2026-11-02") + 3600)] {
+            let release = NewRelease {
+                product: "demo".into(),
+                version: version.into(),
+                date,
+                ..Default::default()
+            };
+            store.publish_release(release, 0).unwrap();
+        }
+        store
+            .add_alert(NewAlert {
+                product: "demo".into(),
+                level: "critical".into(),
+                message: "upgrade".into(),
+                url: None,
+                affects: Some("<1.0.0".into()),
+                date: 0,
+            })
+            .unwrap();
+        let k2 = KAnon::new(2).unwrap();
+        let q = |metric| {
+            params(&[
+                ("metric", metric),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-02"),
+                ("include_ci", "true"),
+            ])
+            .parse()
+            .unwrap()
+        };
+        // Before 1.0.0 was published, 0.9.0 was the newest; on the 2nd, 10 of
+        // the 14 run 1.0.0.
+        let a = run(&store, "demo", &q("versions"), k2).unwrap();
+        assert_eq!(
+            a.csv(),
+            "period,latest,on_latest,active\n2026-11-01,0.9.0,0,0\n2026-11-02,1.0.0,10,14\n"
+        );
+        // The alert reaches the 4 on 0.9.0.
+        let a = run(&store, "demo", &q("alerts"), k2).unwrap();
+        assert_eq!(
+            a.csv(),
+            "alert,level,affects,period,reach,active\n1,critical,<1.0.0,2026-11-01,0,0\n\
+             1,critical,<1.0.0,2026-11-02,4,14\n"
+        );
+        // Under k = 5 the reach of 4 is not a number.
+        let a = run(&store, "demo", &q("alerts"), KAnon::default()).unwrap();
+        assert!(a.csv().ends_with("2026-11-02,<5,14\n"), "{}", a.csv());
+    }
+
+    /// A report of group `function` from signature `signature`.
+    fn report(n: u32, signature: u32, function: &str, at: i64) -> sonde_store::NewErrorReport {
+        use sonde_protocol::error_report::{ErrorReport, Frame};
+        let report = ErrorReport {
+            schema: 1,
+            report_id: format!("{n:08x}-0000-4000-8000-000000000001"),
+            product: "demo".into(),
+            version: Some("1.0.0".into()),
+            signature: Some(format!("{signature:08x}-0000-4000-8000-000000000000")),
+            os: Some("linux".into()),
+            arch: None,
+            runtime: None,
+            ci: None,
+            command: None,
+            flags: Vec::new(),
+            kind: "std::io::Error".into(),
+            message: "failed".into(),
+            chain: Vec::new(),
+            panic: false,
+            frames: vec![Frame {
+                function: function.into(),
+                file: Some("src/main.rs".into()),
+                line: Some(1),
+                in_app: true,
+            }],
+            project: serde_json::Map::new(),
+            occurred_at: None,
+        };
+        sonde_store::NewErrorReport::new(ProductName::parse("demo").unwrap(), report, at, Vec::new())
+    }
+
+    #[test]
+    fn error_groups_below_k_signatures_are_folded() {
+        let store = store();
+        let at = "2026-11-02".parse::<Day>().unwrap().start_ms();
+        // Group a: 6 signatures, 8 reports; e: 5 signatures, 5 reports; b:
+        // 2 signatures, 5 reports; c: 1 signature, 1 report; d: before the
+        // range.
+        let mut n = 0;
+        let mut add = |sig: u32, function: &str, at: i64| {
+            n += 1;
+            store.store_error_report(report(n, sig, function, at)).unwrap();
+        };
+        for sig in 0..6 {
+            add(sig, "a", at);
+        }
+        add(0, "a", at);
+        add(1, "a", at);
+        for sig in 10..15 {
+            add(sig, "e", at);
+        }
+        for _ in 0..4 {
+            add(7, "b", at);
+        }
+        add(8, "b", at);
+        add(9, "c", at);
+        add(9, "d", at - 30 * 86_400_000);
+        let query = params(&[("metric", "errors"), ("from", "2026-11-01"), ("to", "2026-11-30")])
+            .parse()
+            .unwrap();
+        let a = run(&store, "demo", &query, KAnon::default()).unwrap();
+        let csv = a.csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "group,kind,reports,signatures,versions");
+        assert!(lines[1].ends_with(",std::io::Error,8,6,1.0.0"), "{csv}");
+        // b and c fold (3 signatures); "other" would be below 5, so the
+        // smallest group kept, e, joins it: 11 reports from 8 signatures.
+        assert_eq!(lines[2], "(other),,11,8,");
+        assert_eq!(lines.len(), 3, "{csv}");
     }
 
     #[test]

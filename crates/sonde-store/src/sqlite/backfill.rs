@@ -48,10 +48,12 @@ impl Window {
     }
 }
 
-/// Fills `daily_signatures`, `active_counts`, `signature_cohorts` and
-/// `cohort_activity` from `pings`.
+/// Fills `daily_signatures`, `active_counts` (days, weeks, months, and new
+/// signatures per day), `signature_cohorts` and `cohort_activity` from
+/// `pings`.
 pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
     let mut days = Window::default();
+    let mut weeks = Window::default();
     let mut months = Window::default();
     let mut cohorts: HashMap<(String, String), String> = HashMap::new();
     let mut tally = ActivityTally::default();
@@ -77,11 +79,14 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
         };
         let ms: i64 = r.get(8)?;
         let month = Month::from_unix_ms(ms).to_string();
+        let the_day = Day::from_unix_ms(ms);
+        let day = the_day.to_string();
         if let Some(seq) = months.insert(&month, &product, &sig) {
             let cohort = match cohorts.get(&(product.clone(), sig.clone())) {
                 Some(cohort) => cohort.clone(),
                 None => {
                     insert_cohort.execute(params![month, seq, product, sig])?;
+                    tally.add_new(&product, &day, attrs.ci);
                     cohorts.insert((product.clone(), sig.clone()), month.clone());
                     month.clone()
                 }
@@ -92,7 +97,6 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
                 .entry((product.clone(), cohort, month, attrs.ci))
                 .or_default() += 1;
         }
-        let day = Day::from_unix_ms(ms).to_string();
         if let Some(seq) = days.insert(&day, &product, &sig) {
             insert_daily.execute(params![
                 day,
@@ -107,6 +111,10 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
                 attrs.ci_name
             ])?;
             tally.add(&product, "day", &day, &attrs);
+            let week = the_day.week_start().to_string();
+            if weeks.insert(&week, &product, &sig).is_some() {
+                tally.add(&product, "week", &week, &attrs);
+            }
         }
     }
     write_activity(tx, &tally)

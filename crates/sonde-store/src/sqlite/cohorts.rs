@@ -88,19 +88,20 @@ pub(crate) struct Cohorts {
 impl Cohorts {
     /// The month `signature` of `product` was first seen in, recording
     /// `month` as its cohort (and appending it to `signature_cohorts`) if it
-    /// has none yet.
+    /// has none yet; and whether it has just been recorded (the signature
+    /// was never seen before).
     pub(crate) fn cohort_of(
         &mut self,
         tx: &Connection,
         product: &str,
         signature: &str,
         month: &str,
-    ) -> rusqlite::Result<String> {
+    ) -> rusqlite::Result<(String, bool)> {
         if !self.loaded {
             self.load(tx)?;
         }
         if let Some(i) = self.products.get(product).and_then(|p| p.get(signature)) {
-            return Ok(self.months[usize::from(i)].clone());
+            return Ok((self.months[usize::from(i)].clone(), false));
         }
         let i = self.month_index(month);
         let seq = self.next_seq[usize::from(i)];
@@ -111,7 +112,7 @@ impl Cohorts {
             .entry(product.to_owned())
             .or_default()
             .insert(signature, i);
-        Ok(month.to_owned())
+        Ok((month.to_owned(), true))
     }
 
     /// Forgets everything after a batch rolled back; it is reloaded from what

@@ -16,7 +16,9 @@
 //! dropped and reloaded from the table, which holds exactly what committed.
 //!
 //! The daily sets (`daily_signatures`, the analytics roll-ups) follow the
-//! same pattern with days for months: [`FirstSeen::days`].
+//! same pattern with days for months: [`FirstSeen::days`]. The weekly sets
+//! ([`FirstSeen::weeks`]) have no table of their own: a week's set is the
+//! union of its days' sets, loaded from `daily_signatures`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -47,8 +49,11 @@ pub(crate) struct FirstSeen {
     sets: HashMap<String, MonthSet>,
     /// Periods in load order, for eviction.
     order: Vec<String>,
-    /// Reads a period's set: `seq, product, signature` of the period `?1`.
+    /// Reads a period's set: `seq, product, signature` of the period `?1`
+    /// (for weeks: of the days from `?1` to `?2`).
     load_sql: &'static str,
+    /// Whether periods are ISO weeks named by their Monday.
+    weeks: bool,
 }
 
 pub(crate) fn uuid_bits(s: &str) -> Option<u128> {
@@ -77,6 +82,7 @@ impl FirstSeen {
             sets: HashMap::new(),
             order: Vec::new(),
             load_sql: "SELECT seq, product, signature FROM monthly_signatures WHERE month = ?1",
+            weeks: false,
         }
     }
 
@@ -86,6 +92,19 @@ impl FirstSeen {
             sets: HashMap::new(),
             order: Vec::new(),
             load_sql: "SELECT seq, product, signature FROM daily_signatures WHERE day = ?1",
+            weeks: false,
+        }
+    }
+
+    /// The sets per ISO week (named by its Monday, `YYYY-MM-DD`), loaded as
+    /// the union of the week's days in `daily_signatures`. Their `seq`s are
+    /// not stored anywhere.
+    pub(crate) fn weeks() -> Self {
+        FirstSeen {
+            sets: HashMap::new(),
+            order: Vec::new(),
+            load_sql: "SELECT 0, product, signature FROM daily_signatures WHERE day BETWEEN ?1 AND ?2",
+            weeks: true,
         }
     }
 
@@ -124,7 +143,15 @@ impl FirstSeen {
             ..MonthSet::default()
         };
         let mut stmt = conn.prepare_cached(self.load_sql)?;
-        let mut rows = stmt.query(params![month])?;
+        let mut rows = if self.weeks {
+            let sunday = month
+                .parse::<crate::Day>()
+                .map(|monday| monday.add_days(6).to_string())
+                .unwrap_or_default();
+            stmt.query(params![month, sunday])?
+        } else {
+            stmt.query(params![month])?
+        };
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
             let product: String = row.get(1)?;

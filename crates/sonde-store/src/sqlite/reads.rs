@@ -4,6 +4,7 @@
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, Row};
 
+use super::writer::NEW;
 use crate::activity::{Attrs, Distinct};
 use crate::error_reports::{Aggregate, ReportRow};
 use crate::rollup::Totals;
@@ -262,13 +263,12 @@ fn distinct(c: &Connection, product: &str, range: DayRange) -> rusqlite::Result<
     Ok(out)
 }
 
-/// The `interval` column of `active_counts` for `interval`, if it is counted
-/// at ingest (weeks are not).
-fn counted(interval: Interval) -> Option<&'static str> {
+/// The `interval` column of `active_counts` for `interval`.
+fn counted(interval: Interval) -> &'static str {
     match interval {
-        Interval::Day => Some("day"),
-        Interval::Month => Some("month"),
-        Interval::Week => None,
+        Interval::Day => "day",
+        Interval::Week => "week",
+        Interval::Month => "month",
     }
 }
 
@@ -306,28 +306,55 @@ pub(crate) fn active(
     include_ci: bool,
 ) -> rusqlite::Result<Vec<PeriodCount>> {
     let periods = interval.periods(range);
-    let Some(name) = counted(interval) else {
-        return periods
+    let found: std::collections::HashMap<String, u64> =
+        counts(c, product, counted(interval), "", &periods, include_ci)?
             .into_iter()
-            .map(|p| {
-                Ok(PeriodCount {
-                    count: distinct(c, product, p.days)?.count(include_ci),
-                    period: p.name,
-                })
-            })
+            .map(|(period, _, n)| (period, n))
             .collect();
-    };
-    let found: std::collections::HashMap<String, u64> = counts(c, product, name, "", &periods, include_ci)?
-        .into_iter()
-        .map(|(period, _, n)| (period, n))
-        .collect();
+    let new = new_per_day(c, product, &periods, include_ci)?;
     Ok(periods
         .into_iter()
         .map(|p| PeriodCount {
             count: found.get(&p.name).copied().unwrap_or(0),
+            new: p
+                .days
+                .days()
+                .map(|d| new.get(&d.to_string()).copied().unwrap_or(0))
+                .sum(),
             period: p.name,
         })
         .collect())
+}
+
+/// Signatures seen for the first time ever, per day of `periods`.
+fn new_per_day(
+    c: &Connection,
+    product: &str,
+    periods: &[Period],
+    include_ci: bool,
+) -> rusqlite::Result<std::collections::HashMap<String, u64>> {
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Ok(Default::default());
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT period, SUM(n) FROM active_counts
+         WHERE product = ?1 AND interval = 'day' AND dimension = ?2 AND period BETWEEN ?3 AND ?4
+           AND value = '' AND (?5 OR ci = 0)
+         GROUP BY period",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![
+                product,
+                NEW,
+                first.days.from.to_string(),
+                last.days.to.to_string(),
+                include_ci
+            ],
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)),
+        )?
+        .collect();
+    rows
 }
 
 pub(crate) fn active_in(c: &Connection, product: &str, range: DayRange, include_ci: bool) -> rusqlite::Result<u64> {
@@ -343,23 +370,12 @@ pub(crate) fn breakdown(
     include_ci: bool,
 ) -> rusqlite::Result<Vec<BreakdownRow>> {
     let periods = interval.periods(range);
-    let Some(name) = counted(interval) else {
-        let mut out = Vec::new();
-        for p in periods {
-            for (value, count) in distinct(c, product, p.days)?.by(dimension, include_ci) {
-                out.push(BreakdownRow {
-                    period: p.name.clone(),
-                    value,
-                    count,
-                });
-            }
-        }
-        return Ok(out);
-    };
-    Ok(counts(c, product, name, dimension.as_str(), &periods, include_ci)?
-        .into_iter()
-        .map(|(period, value, count)| BreakdownRow { period, value, count })
-        .collect())
+    Ok(
+        counts(c, product, counted(interval), dimension.as_str(), &periods, include_ci)?
+            .into_iter()
+            .map(|(period, value, count)| BreakdownRow { period, value, count })
+            .collect(),
+    )
 }
 
 pub(crate) fn cohorts(

@@ -34,6 +34,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut months = MonthCache::default();
     let mut first_seen = FirstSeen::months();
     let mut daily = FirstSeen::days();
+    let mut weekly = FirstSeen::weeks();
     let mut cohorts = Cohorts::default();
     let mut ops: u64 = 0;
     // `blocking_recv` returns `None` only once every sender is gone and the
@@ -50,6 +51,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 months: &mut months,
                 first_seen: &mut first_seen,
                 daily: &mut daily,
+                weekly: &mut weekly,
                 cohorts: &mut cohorts,
             },
         ) {
@@ -62,6 +64,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
             Err(e) => {
                 first_seen.rollback();
                 daily.rollback();
+                weekly.rollback();
                 cohorts.rollback();
                 tracing::error!(error = %e, ops = batch.len(), "batch rolled back");
                 let cause: Cause = Arc::new(e);
@@ -118,18 +121,22 @@ struct MonthCache {
     day: Option<i64>,
     month: String,
     day_name: String,
+    week: String,
 }
 
 impl MonthCache {
-    /// The month and the day (`YYYY-MM`, `YYYY-MM-DD`) holding `ms`.
-    fn get(&mut self, ms: i64) -> (&str, &str) {
+    /// The month, the day and the ISO week (`YYYY-MM`, `YYYY-MM-DD`, the
+    /// week's Monday `YYYY-MM-DD`) holding `ms`.
+    fn get(&mut self, ms: i64) -> (&str, &str, &str) {
         let day = ms.div_euclid(86_400_000);
         if self.day != Some(day) {
             self.day = Some(day);
             self.month = Month::from_unix_ms(ms).to_string();
-            self.day_name = Day::from_unix_ms(ms).to_string();
+            let d = Day::from_unix_ms(ms);
+            self.day_name = d.to_string();
+            self.week = d.week_start().to_string();
         }
-        (&self.month, &self.day_name)
+        (&self.month, &self.day_name, &self.week)
     }
 }
 
@@ -145,6 +152,8 @@ pub(crate) struct ActivityTally {
     combos: Vec<Combo>,
     /// `cohort_activity` increments by (product, cohort, month, ci).
     pub(crate) cohorts: HashMap<(String, String, String, bool), i64>,
+    /// Signatures seen for the first time ever, by (product, day, ci).
+    new: Vec<(String, String, bool, i64)>,
 }
 
 struct Combo {
@@ -175,6 +184,18 @@ impl ActivityTally {
         }
     }
 
+    /// Counts a signature seen for the first time ever, on `day`.
+    pub(crate) fn add_new(&mut self, product: &str, day: &str, ci: bool) {
+        match self
+            .new
+            .iter_mut()
+            .find(|(p, d, c, _)| *c == ci && d == day && p == product)
+        {
+            Some((_, _, _, n)) => *n += 1,
+            None => self.new.push((product.to_owned(), day.to_owned(), ci, 1)),
+        }
+    }
+
     /// `active_counts` increments by (product, interval, dimension, period,
     /// ci, value): each combination in the period's total (empty dimension
     /// and value) and under each dimension's value.
@@ -196,9 +217,17 @@ impl ActivityTally {
                 *out.entry(key(d.as_str(), c.attrs.get(d))).or_default() += c.n;
             }
         }
+        for (product, day, ci, n) in &self.new {
+            *out.entry((product.as_str(), "day", NEW, day.as_str(), *ci, ""))
+                .or_default() += n;
+        }
         out
     }
 }
+
+/// The `dimension` of the `active_counts` rows (interval `day`, value empty)
+/// counting signatures seen for the first time ever that day.
+pub(crate) const NEW: &str = "new";
 
 /// What a batch adds to the counters, summed over its ops and written once
 /// at the end of the batch.
@@ -245,7 +274,7 @@ pub(crate) const INSERT_DAILY: &str =
 
 /// Writes what a batch adds to the analytics roll-ups.
 pub(crate) fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusqlite::Result<()> {
-    if !activity.combos.is_empty() {
+    if !activity.combos.is_empty() || !activity.new.is_empty() {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO active_counts(product, interval, dimension, period, ci, value, n)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -414,6 +443,7 @@ struct Memory<'a> {
     months: &'a mut MonthCache,
     first_seen: &'a mut FirstSeen,
     daily: &'a mut FirstSeen,
+    weekly: &'a mut FirstSeen,
     cohorts: &'a mut Cohorts,
 }
 
@@ -491,13 +521,16 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
         ping.received_at_ms,
     ])?;
     if let Some(sig) = &ping.signature {
-        let (month, day) = ctx.memory.months.get(ping.received_at_ms);
+        let (month, day, week) = ctx.memory.months.get(ping.received_at_ms);
         let mut attrs = None;
         if let Seen::New(seq) = ctx.memory.first_seen.observe(tx, month, product, sig)? {
             stmt(&mut ctx.stmts.signature, tx, INSERT_SIGNATURE)?.execute(params![month, seq, product, sig])?;
             ctx.tally.new_signature(product, month);
             let a = attrs.insert(Attrs::of(ping));
-            let cohort = ctx.memory.cohorts.cohort_of(tx, product, sig, month)?;
+            let (cohort, first_ever) = ctx.memory.cohorts.cohort_of(tx, product, sig, month)?;
+            if first_ever {
+                ctx.tally.activity.add_new(product, day, a.ci);
+            }
             ctx.tally.activity.add(product, "month", month, a);
             *ctx.tally
                 .activity
@@ -507,6 +540,11 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
         }
         if let Seen::New(seq) = ctx.memory.daily.observe(tx, day, product, sig)? {
             let a = attrs.get_or_insert_with(|| Attrs::of(ping));
+            // The week's set is observed before the day's row is written: a
+            // week loaded now must not already hold this signature.
+            if let Seen::New(_) = ctx.memory.weekly.observe(tx, week, product, sig)? {
+                ctx.tally.activity.add(product, "week", week, a);
+            }
             stmt(&mut ctx.stmts.daily, tx, INSERT_DAILY)?.execute(params![
                 day, seq, product, sig, a.ci, a.version, a.os, a.arch, a.runtime, a.ci_name
             ])?;
