@@ -640,4 +640,11 @@ fn the_dashboard_in_headless_chromium_desktop_and_phone() {
     assert_eq!(page.eval("document.querySelectorAll('.chart .uplot canvas').length"), 5);
     page.screenshot(&dir.join("phone.png"));
     assert!(page.exceptions().is_empty(), "{:?}", page.exceptions());
+    // The strict Content-Security-Policy refused nothing the page needs.
+    let log = page.log();
+    assert!(
+        !log.iter()
+            .any(|l| l.contains("Content Security Policy") || l.contains("Refused to")),
+        "{log:#?}"
+    );
 }

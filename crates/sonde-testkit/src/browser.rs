@@ -162,6 +162,7 @@ impl Page {
         };
         page.call("Page.enable", json!({}));
         page.call("Runtime.enable", json!({}));
+        page.call("Log.enable", json!({}));
         page
     }
 
@@ -218,6 +219,22 @@ impl Page {
             .iter()
             .filter(|e| e["method"] == "Runtime.exceptionThrown")
             .cloned()
+            .collect()
+    }
+
+    /// The texts of the browser's log entries so far (`Log.entryAdded`:
+    /// Content-Security-Policy refusals, failed loads...) and of the page's
+    /// `console.error` calls.
+    pub fn log(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e["method"].as_str() {
+                Some("Log.entryAdded") => Some(e["params"]["entry"]["text"].to_string()),
+                Some("Runtime.consoleAPICalled") if e["params"]["type"] == "error" => {
+                    Some(e["params"]["args"].to_string())
+                }
+                _ => None,
+            })
             .collect()
     }
 
