@@ -198,14 +198,21 @@ pub fn versions(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon)
         .into_iter()
         .map(|(version, counts)| VersionSeries { version, counts })
         .collect();
-    series.sort_by(|a, b| match (&a.version, &b.version) {
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (Some(x), Some(y)) => match (parse_lenient(x), parse_lenient(y)) {
-            (Some(vx), Some(vy)) => compare(&vy, &vx),
-            _ => y.cmp(x),
-        },
+    // A total order: semantic versions newest first, then other strings
+    // (descending), then "other".
+    let rank = |s: &VersionSeries| match &s.version {
+        None => 2,
+        Some(v) if parse_lenient(v).is_some() => 0,
+        Some(_) => 1,
+    };
+    series.sort_by(|a, b| {
+        rank(a).cmp(&rank(b)).then_with(|| match (&a.version, &b.version) {
+            (Some(x), Some(y)) => match (parse_lenient(x), parse_lenient(y)) {
+                (Some(vx), Some(vy)) => compare(&vy, &vx).then_with(|| y.cmp(x)),
+                _ => y.cmp(x),
+            },
+            _ => std::cmp::Ordering::Equal,
+        })
     });
     Ok(VersionsPanel { days, series })
 }
@@ -600,6 +607,19 @@ mod tests {
         );
         assert_eq!(d.retention.months, ["2026-11"]);
         assert_eq!(d.retention.cells, [[Some(Figure::Exact(16))]]);
+    }
+
+    #[test]
+    fn versions_are_ordered_newest_first_then_other_strings() {
+        let store = MemoryStore::new();
+        for (i, v) in ["9.0.0", "5_x", "10.0.0", "banana", "1.2"].iter().enumerate() {
+            store
+                .record_ping(ping(i as u32, "2026-11-02", v, "linux", false))
+                .unwrap();
+        }
+        let panel = versions(&store, "demo", range(), KAnon::new(1).unwrap()).unwrap();
+        let order: Vec<_> = panel.series.iter().map(|s| s.version.as_deref().unwrap()).collect();
+        assert_eq!(order, ["10.0.0", "9.0.0", "1.2", "banana", "5_x"]);
     }
 
     #[test]
