@@ -103,18 +103,24 @@ fn last_month(range: DayRange) -> DayRange {
     DayRange::new(first.max(range.from), range.to)
 }
 
-/// Active signatures per day.
+/// Active signatures per day, humans and CI apart.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivePanel {
     /// Each day of the range, `YYYY-MM-DD`.
     pub days: Vec<String>,
     /// Humans: signatures whose first ping of the day was not from CI.
     pub humans: Vec<Figure>,
-    /// Every signature, CI included.
-    pub all: Vec<Figure>,
+    /// CI: signatures whose first ping of the day was from CI. `None` when
+    /// it cannot be given without telling a figure below `k` (the day's
+    /// humans or whole total is hidden).
+    pub ci: Vec<Option<Figure>>,
 }
 
-/// Active signatures per day, humans and all.
+/// Active signatures per day: humans, and CI apart. Both come from the
+/// query layer (without and with CI); the two groups are disjoint, so CI is
+/// their difference, itself under the minimum group size. Only humans and
+/// CI are shown, not the total, so a small CI figure cannot be had by
+/// subtraction on the page.
 pub fn active(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -> Result<ActivePanel, ViewError> {
     let series = |include_ci| -> Result<Vec<(String, Figure)>, ViewError> {
         Ok(
@@ -129,10 +135,18 @@ pub fn active(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -
     };
     let humans = series(false)?;
     let all = series(true)?;
+    let ci = humans
+        .iter()
+        .zip(&all)
+        .map(|((_, h), (_, a))| match (h, a) {
+            (Figure::Exact(h), Figure::Exact(a)) => Some(kanon.figure(a.saturating_sub(*h))),
+            _ => None,
+        })
+        .collect();
     Ok(ActivePanel {
         days: humans.iter().map(|(d, _)| d.clone()).collect(),
         humans: humans.into_iter().map(|(_, f)| f).collect(),
-        all: all.into_iter().map(|(_, f)| f).collect(),
+        ci,
     })
 }
 
@@ -576,7 +590,15 @@ mod tests {
         let d = dashboard(&store(), "demo", range(), KAnon::default()).unwrap();
         assert_eq!(d.active.days, ["2026-11-01", "2026-11-02", "2026-11-03"]);
         assert_eq!(d.active.humans, [Figure::Exact(0), Figure::Exact(16), Figure::Exact(0)]);
-        assert_eq!(d.active.all[1], Figure::Exact(20));
+        // 4 in CI: fewer than 5.
+        assert_eq!(
+            d.active.ci,
+            [
+                Some(Figure::Exact(0)),
+                Some(Figure::FewerThan { fewer_than: 5 }),
+                Some(Figure::Exact(0))
+            ]
+        );
         let shown: Vec<_> = d
             .versions
             .series
