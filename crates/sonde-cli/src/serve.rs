@@ -326,10 +326,11 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         // The banner is for people; a closed stdout (a parent that read the
         // first line and went away) must not stop the collector.
         let banner = format!(
-            "sonde collector listening on {}\ndata directory: {}\nadmin token: {} (send it as `Authorization: Bearer <token>`, or pass --token-file to sonde verbs)\n",
+            "sonde collector listening on {}\ndata directory: {}\nadmin token: {} (send it as `Authorization: Bearer <token>`, or pass --token-file to sonde verbs)\ndashboard: {}/ (sign in with the admin token)\n",
             running.base_url(),
             resolved.data_dir.display(),
-            sonde_collector::token::token_path(&resolved.data_dir).display()
+            sonde_collector::token::token_path(&resolved.data_dir).display(),
+            running.base_url()
         );
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());

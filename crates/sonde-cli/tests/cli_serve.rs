@@ -72,7 +72,7 @@ fn serve_prints_address_and_creates_a_private_admin_token() {
     let token = {
         let s = serve(dir.path(), &[]);
         let mut lines = s.startup.clone();
-        while lines.len() < 3 {
+        while lines.len() < 4 {
             lines.push(s.next_line(Duration::from_secs(60)).expect("a startup line"));
         }
         assert!(
@@ -81,6 +81,11 @@ fn serve_prints_address_and_creates_a_private_admin_token() {
             lines
         );
         assert!(lines[2].contains(&token_path.display().to_string()), "{:?}", lines);
+        assert!(
+            lines[3].starts_with("dashboard: http://127.0.0.1:") && lines[3].contains("/ (sign in"),
+            "{:?}",
+            lines
+        );
         let (status, body) = http(s.addr(), "/healthz").unwrap();
         assert_eq!(status, 200, "{body}");
         std::fs::read_to_string(&token_path).unwrap()

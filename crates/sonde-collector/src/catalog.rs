@@ -178,6 +178,13 @@ impl Catalog {
     pub fn has_product(&self, name: &str) -> bool {
         self.products.contains_key(name)
     }
+
+    /// The registered products' names, sorted.
+    pub fn product_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.products.keys().cloned().collect();
+        names.sort();
+        names
+    }
 }
 
 /// Whether a client on `client` is behind the `target` release (unknown

@@ -6,6 +6,8 @@
 //!   listener, serve [`app`] and run the background tasks.
 //! - [`routes`]: the checkpoint front door (`/v1/check`, `/v1/versions`,
 //!   `/v1/telemetry`), the admin API (`/api/v1/...`), `/healthz`.
+//! - [`dashboard`]: the dashboard at `/`, behind a sign-in with the admin
+//!   token.
 //! - [`events`]: the event front doors (Hasura, native, the console snippet)
 //!   and their admin routes.
 //! - [`ApiError`]: every way a request can fail, with its status and code;
@@ -39,6 +41,7 @@ pub mod catalog;
 pub mod clock;
 mod config;
 mod conn;
+pub mod dashboard;
 mod error;
 pub mod events;
 pub mod extract;
@@ -70,6 +73,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::checkpoint::router())
         .merge(routes::health::router())
+        .merge(dashboard::router())
         .merge(events::router())
         .merge(admin)
         .fallback(routes::fallback)

@@ -86,6 +86,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let max_connections = budget.saturating_sub(max_sockets).max(1);
     state.set_socket_cap(max_sockets);
     state.set_min_group_size(kanon);
+    state.set_tls(tls.is_some());
     let timeouts = Timeouts {
         header: config.header_timeout,
         body: config.body_timeout,

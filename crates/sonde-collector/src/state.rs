@@ -1,6 +1,6 @@
 //! [`AppState`]: what every handler shares.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,10 @@ struct Inner {
     /// The minimum group size of analytics answers (see
     /// [`AppState::set_min_group_size`]).
     min_group_size: AtomicU64,
+    /// The dashboard's sessions and sign-in attempts.
+    sessions: crate::dashboard::session::Sessions,
+    /// Whether the collector serves TLS (the session cookie is then `Secure`).
+    tls: AtomicBool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -59,6 +63,8 @@ impl AppState {
                 sockets: watch::Sender::new(false),
                 socket_cap: AtomicUsize::new(usize::MAX),
                 min_group_size: AtomicU64::new(crate::analytics::kanon::DEFAULT_K),
+                sessions: crate::dashboard::session::Sessions::default(),
+                tls: AtomicBool::new(false),
             }),
         }
     }
@@ -130,6 +136,21 @@ impl AppState {
     /// The vocabulary of every registered product, cached.
     pub fn vocabulary(&self) -> &VocabularyCache {
         &self.inner.vocabulary
+    }
+
+    /// The dashboard's sessions.
+    pub fn sessions(&self) -> &crate::dashboard::session::Sessions {
+        &self.inner.sessions
+    }
+
+    /// Records whether the collector serves TLS (cookies are then `Secure`).
+    pub fn set_tls(&self, tls: bool) {
+        self.inner.tls.store(tls, Ordering::Relaxed);
+    }
+
+    /// Whether the collector serves TLS.
+    pub fn tls(&self) -> bool {
+        self.inner.tls.load(Ordering::Relaxed)
     }
 
     /// The admin token.

@@ -10,13 +10,13 @@
 //! rows in the SQLite file, checks them field by field, and checks that a
 //! concrete table name and an unregistered route never reach the file.
 //!
-//! Chromium is installed by `scripts/setup-test-deps` (Debian's `chromium`).
+//! Chromium is installed by `scripts/setup-test-deps` (Debian's `chromium`);
+//! the test kit's `browser` starts it.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -90,30 +90,6 @@ fn serve_pages(collector: String) -> String {
     base
 }
 
-struct Browser(Child);
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // Chromium runs in its own process group: end the whole group.
-        // `--` so that the negative process-group id is not read as an option.
-        let _ = Command::new("kill")
-            .args(["-s", "TERM", "--"])
-            .arg(format!("-{}", self.0.id()))
-            .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn chromium() -> String {
-    for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
-        if std::path::Path::new(candidate).exists() {
-            return candidate.to_owned();
-        }
-    }
-    panic!("Chromium is not installed: run scripts/setup-test-deps (installs Debian's chromium)");
-}
-
 fn console_rows(h: &common::Harness) -> Vec<Value> {
     let db = h.db();
     let mut stmt = db
@@ -127,8 +103,6 @@ fn console_rows(h: &common::Harness) -> Vec<Value> {
 
 #[test]
 fn console_snippet_in_headless_chromium_sends_only_templates() {
-    use std::os::unix::process::CommandExt;
-
     let h = common::start();
     h.publish("hasura", "1.0.0");
     // The page's own action types join Hasura's built-in console event
@@ -140,28 +114,7 @@ fn console_snippet_in_headless_chromium_sends_only_templates() {
     assert_eq!(status, 201, "{body}");
     let pages = serve_pages(h.inner.base_url());
     let profile = tempfile::tempdir().unwrap();
-    let _browser = Browser(
-        Command::new(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg(format!("{pages}/page1.html"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("start chromium"),
-    );
+    let _browser = sonde_testkit::browser::spawn(profile.path(), &[&format!("{pages}/page1.html")]);
 
     // Bounded wait: the page's beacons arrive in seconds; a cold Chromium
     // start on a busy machine can take a while.

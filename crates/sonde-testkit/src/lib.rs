@@ -2,6 +2,7 @@
 //! binary, a collector, a raw HTTP exchange or a TLS peer builds on it, so
 //! that each of those exists once.
 //!
+//! - [`browser`]: a real headless Chromium driven over the DevTools protocol.
 //! - [`command`]: a [`std::process::Command`] with a clean environment (no
 //!   variable of the developer's shell reaches the program under test), and
 //!   what a finished process printed.
@@ -23,6 +24,7 @@
 //! assert_eq!(reply.status, 200);
 //! ```
 
+pub mod browser;
 pub mod collector;
 pub mod command;
 pub mod db;

@@ -5,6 +5,7 @@
 //!   into "other", small figures shown as "fewer than k", filters that
 //!   narrow too far refused.
 //! - [`query`]: the admin API's analytics query, JSON or CSV.
+//! - [`views`]: the dashboard's panels as plain structs, one function each.
 //!
 //! The numbers themselves come from the store's roll-ups
 //! ([`sonde_store::Store::active`], [`sonde_store::Store::breakdown`],
@@ -13,3 +14,4 @@
 mod adoption;
 pub mod kanon;
 pub mod query;
+pub mod views;
