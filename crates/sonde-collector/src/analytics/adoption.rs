@@ -164,6 +164,8 @@ pub(crate) fn error_groups(
             out.push(Row::ErrorGroup {
                 group: Some(g.group),
                 kind: g.kind,
+                message: g.message,
+                last_seen_ms: Some(g.last_seen_ms),
                 reports: g.count,
                 signatures: Figure::Exact(g.signatures),
                 versions: g.versions.into_iter().map(|v| v.value).collect(),
@@ -177,6 +179,8 @@ pub(crate) fn error_groups(
         out.push(Row::ErrorGroup {
             group: None,
             kind: String::new(),
+            message: String::new(),
+            last_seen_ms: None,
             reports: other_reports,
             signatures: kanon.figure(other_signatures),
             versions: Vec::new(),

@@ -272,6 +272,12 @@ pub enum Row {
         group: Option<String>,
         /// Its error kind (empty for "other").
         kind: String,
+        /// The message of its latest report, scrubbed (empty for "other";
+        /// JSON only).
+        message: String,
+        /// When its latest report arrived, Unix milliseconds (`None` for
+        /// "other"; JSON only).
+        last_seen_ms: Option<i64>,
         /// Reports.
         reports: u64,
         /// Distinct signatures (for "other": the sum over its groups, an
@@ -487,6 +493,7 @@ impl Answer {
                     reports,
                     signatures,
                     versions,
+                    ..
                 } => format!(
                     "{},{},{reports},{},{}",
                     field(group.as_deref().unwrap_or("(other)")),

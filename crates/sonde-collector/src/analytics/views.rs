@@ -19,7 +19,7 @@ use sonde_store::{Day, DayRange, Dimension, Interval, Store, StoreError};
 
 use super::kanon::{Figure, Group, KAnon};
 use super::query::{self, Format, Metric, Query, QueryFailure, Row};
-use crate::semver_rules::{compare, parse_lenient, AffectsRange};
+use crate::semver_rules::{compare, parse_lenient};
 
 /// Why the dashboard's data could not be gathered.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +71,7 @@ pub fn dashboard(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon
         platforms: platforms(store, product, range, kanon)?,
         commands: commands(store, product, range, kanon)?,
         alerts: alerts(store, product, range, kanon)?,
-        errors: errors(store, product, kanon)?,
+        errors: errors(store, product, range, kanon)?,
         retention: retention(store, product, range, kanon)?,
     })
 }
@@ -127,7 +127,7 @@ pub fn active(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -
             ask(store, product, Metric::Active, range, Interval::Day, include_ci, kanon)?
                 .into_iter()
                 .filter_map(|r| match r {
-                    Row::Period { period, count } => Some((period, count)),
+                    Row::Period { period, count, .. } => Some((period, count)),
                     _ => None,
                 })
                 .collect(),
@@ -403,34 +403,40 @@ pub struct AlertsPanel {
 }
 
 /// The alerts of `product`, each with the humans active in the range's last
-/// month on a version it affects (one version breakdown, matched here).
+/// month on a version it affects (the query's `alerts` metric).
 pub fn alerts(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -> Result<AlertsPanel, ViewError> {
     let records = store.alerts(Some(product))?;
-    let versions = if records.is_empty() {
+    let reach = if records.is_empty() {
         Vec::new()
     } else {
-        store.breakdown(product, Dimension::Version, last_month(range), Interval::Month, false)?
+        ask(
+            store,
+            product,
+            Metric::Alerts,
+            last_month(range),
+            Interval::Month,
+            false,
+            kanon,
+        )?
     };
     let alerts = records
         .into_iter()
         .map(|a| {
-            let affects = a.affects.as_deref().and_then(|s| AffectsRange::parse(s).ok());
-            let reached: u64 = versions
+            let reach = reach
                 .iter()
-                .filter(|r| match (&affects, parse_lenient(&r.value)) {
-                    (None, _) => a.affects.is_none(),
-                    (Some(range), Some(v)) => range.matches(&v),
-                    (Some(_), None) => false,
+                .find_map(|r| match r {
+                    Row::Reach { alert, reach, .. } if *alert == a.id => Some(*reach),
+                    _ => None,
                 })
-                .map(|r| r.count)
-                .sum();
+                // An alert whose range no longer parses reaches no one.
+                .unwrap_or(Figure::Exact(0));
             AlertRow {
                 id: a.id,
                 level: a.level,
                 message: a.message,
                 url: a.url,
                 affects: a.affects,
-                reach: kanon.figure(reached),
+                reach,
             }
         })
         .collect();
@@ -463,41 +469,37 @@ pub struct ErrorsPanel {
     pub groups: Vec<ErrorRow>,
 }
 
-/// The error groups of `product`, a group with fewer than `k` signatures
-/// folded into "other".
-pub fn errors(store: &dyn Store, product: &str, kanon: KAnon) -> Result<ErrorsPanel, ViewError> {
-    let groups = store.error_groups(product)?;
-    let folded = kanon.fold(groups.iter().map(|g| (g.group.clone(), g.signatures)));
-    let mut kept_reports = 0;
-    let mut rows = Vec::new();
-    for f in folded {
-        match f.value {
-            Some(id) => {
-                let Some(g) = groups.iter().find(|g| g.group == id) else {
-                    continue;
-                };
-                kept_reports += g.count;
-                rows.push(ErrorRow {
-                    group: Some(id),
-                    title: format!("{}: {}", g.kind, g.message),
-                    reports: Some(g.count),
-                    signatures: f.count,
-                    last_seen_ms: Some(g.last_seen_ms),
-                });
-            }
-            None => {
-                let all: u64 = groups.iter().map(|g| g.count).sum();
-                rows.push(ErrorRow {
-                    group: None,
-                    title: String::new(),
-                    reports: matches!(f.count, Figure::Exact(_)).then_some(all - kept_reports),
-                    signatures: f.count,
-                    last_seen_ms: None,
-                });
-            }
-        }
-    }
-    Ok(ErrorsPanel { groups: rows })
+/// The error groups of `product` with a report in `range`, a group with
+/// fewer than `k` signatures folded into "other" (the query's `errors`
+/// metric).
+pub fn errors(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -> Result<ErrorsPanel, ViewError> {
+    let rows = ask(store, product, Metric::Errors, range, Interval::Day, false, kanon)?;
+    let groups = rows
+        .into_iter()
+        .filter_map(|r| match r {
+            Row::ErrorGroup {
+                group,
+                kind,
+                message,
+                last_seen_ms,
+                reports,
+                signatures,
+                ..
+            } => Some(ErrorRow {
+                title: if group.is_some() {
+                    format!("{kind}: {message}")
+                } else {
+                    String::new()
+                },
+                group,
+                reports: matches!(signatures, Figure::Exact(_)).then_some(reports),
+                signatures,
+                last_seen_ms,
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(ErrorsPanel { groups })
 }
 
 /// Retention: for each first-seen month of the range, its humans active in
