@@ -34,6 +34,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut first_seen = FirstSeen::months();
     let mut daily = FirstSeen::days();
     let mut ops: u64 = 0;
+    let mut failures = Failures::default();
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
     while let Some(first) = rx.blocking_recv() {
@@ -43,6 +44,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
         ops += batch.len() as u64;
         match apply(&mut conn, &mut batch, &mut months, &mut first_seen, &mut daily) {
             Ok(()) => {
+                failures.recovered();
                 commits.fetch_add(1, Ordering::Relaxed);
                 for msg in batch.drain(..) {
                     msg.answer();
@@ -51,7 +53,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
             Err(e) => {
                 first_seen.rollback();
                 daily.rollback();
-                tracing::error!(error = %e, ops = batch.len(), "batch rolled back");
+                failures.failed(&e, batch.len());
                 let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
                     msg.fail(&cause);
@@ -61,6 +63,50 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     }
     let batches = commits.load(Ordering::Relaxed);
     tracing::info!(ops, batches, "store writer stopped; every queued write was answered");
+}
+
+/// Failed batches since the last commit: the first is logged, the rest only
+/// counted, so a full disk under load is one log line, not one per batch;
+/// the commit that ends the run logs how many failed.
+#[derive(Default)]
+struct Failures {
+    since_commit: u64,
+}
+
+impl Failures {
+    fn failed(&mut self, e: &rusqlite::Error, ops: usize) {
+        self.since_commit += 1;
+        if self.since_commit > 1 {
+            return;
+        }
+        if is_disk_full(e) {
+            tracing::error!(
+                error = %e,
+                ops,
+                "the disk holding the data directory is full: batch rolled back; every write is refused \
+                 (503, Retry-After) until space is freed, and further failures are not logged until a write commits"
+            );
+        } else {
+            tracing::error!(
+                error = %e,
+                ops,
+                "batch rolled back; writes are refused (503) while this lasts, and further failures are not logged \
+                 until a write commits"
+            );
+        }
+    }
+
+    fn recovered(&mut self) {
+        if self.since_commit > 0 {
+            tracing::info!(failed_batches = self.since_commit, "writes commit again");
+            self.since_commit = 0;
+        }
+    }
+}
+
+/// Whether `e` is SQLite's "database or disk is full".
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
 }
 
 /// Moves whatever is already queued into `batch`, up to `max_batch` ops.
