@@ -4,7 +4,10 @@
 //!
 //! The mount is seen only from inside the namespace; the test reaches it
 //! through `/proc/<pid>/root` of the collector (the namespace's owner may),
-//! where it fills the disk, frees it and opens the database.
+//! where it fills the disk and frees it. SQLite cannot open a database there
+//! (it resolves the `/proc/<pid>/root` link to `/`, the test's own root), so
+//! [`snapshot`] copies the database and its write-ahead log out while the
+//! collector is idle, and the test opens the copy.
 //!
 //! Needs unprivileged user namespaces (or root), as the client's full-disk
 //! test does; [`serve`] panics with that hint when `unshare` fails.
@@ -65,4 +68,19 @@ pub fn fill(dir: &Path) -> u64 {
 /// Removes what [`fill`] wrote.
 pub fn free(dir: &Path) {
     std::fs::remove_file(dir.join(FILLER)).expect("remove the filler");
+}
+
+/// Copies `sonde.db` and `sonde.db-wal` from `inside` (a data directory as
+/// [`seen_by`] names it) into `into`: the database as a reader would find it
+/// once the write-ahead log is replayed. Take it while nothing writes.
+pub fn snapshot(inside: &Path, into: &Path) {
+    std::fs::create_dir_all(into).expect("create the snapshot directory");
+    let _ = std::fs::remove_file(into.join("sonde.db-shm"));
+    for name in ["sonde.db", "sonde.db-wal"] {
+        let _ = std::fs::remove_file(into.join(name));
+        if inside.join(name).exists() {
+            std::fs::copy(inside.join(name), into.join(name))
+                .unwrap_or_else(|e| panic!("copy {name} out of the tmpfs: {e}"));
+        }
+    }
 }

@@ -198,7 +198,8 @@ pub struct KindStats {
 }
 
 impl KindStats {
-    fn merge(&mut self, other: KindStats) {
+    /// Adds `other`'s figures to these.
+    pub fn merge(&mut self, other: KindStats) {
         self.requests += other.requests;
         for (s, n) in other.statuses {
             *self.statuses.entry(s).or_default() += n;
@@ -237,6 +238,14 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Adds the figures of another run (its time included) to these.
+    pub fn merge(&mut self, other: Stats) {
+        for (kind, k) in other.by_kind {
+            self.by_kind.entry(kind).or_default().merge(k);
+        }
+        self.elapsed += other.elapsed;
+    }
+
     /// Answers with status `status`, all kinds.
     pub fn status(&self, status: u16) -> u64 {
         self.by_kind.values().map(|k| k.status(status)).sum()
@@ -343,9 +352,7 @@ pub fn run(opts: &Options, stop: &AtomicBool) -> Outcome {
     let mut stats = Stats::default();
     for (l, s) in outcomes {
         ledger.merge(l);
-        for (kind, k) in s.by_kind {
-            stats.by_kind.entry(kind).or_default().merge(k);
-        }
+        stats.merge(s);
     }
     stats.elapsed = start.elapsed();
     Outcome { ledger, stats }
