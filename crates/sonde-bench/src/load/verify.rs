@@ -219,3 +219,45 @@ fn counts(ledger: &BTreeMap<String, Count>, stored: &BTreeMap<String, u64>) -> C
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    }
+
+    #[test]
+    fn ids_find_the_lost_the_doubled_and_the_never_sent() {
+        let mut ledger = Ids::default();
+        ledger.acked.extend(["a".to_owned(), "b".to_owned(), "c".to_owned()]);
+        ledger.unanswered.insert("d".to_owned());
+        // d was unanswered and stored: allowed. b lost, c twice, e unknown.
+        let c = ids(&ledger, &stored(&[("a", 1), ("c", 2), ("d", 1), ("e", 1)]));
+        assert_eq!(c.lost, (1, vec!["b".to_owned()]));
+        assert_eq!(c.duplicated.0, 1);
+        assert_eq!(c.unexpected, (1, vec!["e".to_owned()]));
+        assert!(!c.clean());
+        let fine = ids(&ledger, &stored(&[("a", 1), ("b", 1), ("c", 1)]));
+        assert!(fine.clean(), "{fine:?}");
+    }
+
+    #[test]
+    fn counts_allow_stored_between_acknowledged_and_sent() {
+        let mut ledger = BTreeMap::new();
+        ledger.insert(
+            "s1".to_owned(),
+            Count {
+                acked: 3,
+                unanswered: 2,
+            },
+        );
+        for n in 3..=5 {
+            assert!(counts(&ledger, &stored(&[("s1", n)])).clean(), "{n}");
+        }
+        assert_eq!(counts(&ledger, &stored(&[("s1", 2)])).lost.0, 1);
+        assert_eq!(counts(&ledger, &stored(&[("s1", 6)])).duplicated.0, 1);
+        assert_eq!(counts(&ledger, &stored(&[("s1", 3), ("s2", 1)])).unexpected.0, 1);
+    }
+}
