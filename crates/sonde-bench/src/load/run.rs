@@ -539,7 +539,9 @@ impl Worker<'_> {
         } else {
             k.no_answer += 1;
         }
-        for (_, item) in &frames[..sent] {
+        // A frame whose send failed may still have reached the collector.
+        let reached = if clean { sent } else { (sent + 1).min(frames.len()) };
+        for (_, item) in &frames[..reached] {
             self.ledger.record(item, clean);
         }
         true
