@@ -2,7 +2,8 @@
 //! tmpfs in a private mount namespace (the test kit's `tmpfs`), the disk is
 //! filled while it ingests, and then:
 //!
-//! - writes are answered 503 with `Retry-After` (never 500), checks too;
+//! - writes are answered 503 with `Retry-After` (never 500), checks too,
+//!   and console WebSockets are closed with 1013;
 //! - the log has one line about it, not one per failed batch;
 //! - the database passes `PRAGMA integrity_check`;
 //! - once space is freed, writes succeed again in the same process;
@@ -11,12 +12,13 @@
 mod common;
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use common::SONDE;
 use rand::SeedableRng;
 use sonde_bench::load::client::{Connection, Exchange};
 use sonde_bench::load::population::Population;
-use sonde_bench::load::{self, wire, Ledger};
+use sonde_bench::load::{self, wire, Kind, Ledger, Options};
 use sonde_testkit::{process, serve::admin_token, tmpfs, wait};
 
 /// The line the store's writer logs when a batch fails on a full disk.
@@ -147,6 +149,20 @@ fn a_full_disk_answers_503_logs_once_keeps_the_database_whole_and_recovers() {
         assert_eq!(client.batch(), (503, Some(1)));
         assert_eq!(client.check(), (503, Some(1)));
     }
+    // Console sessions over /v1/ws: each is closed with 1013 (try again
+    // later), none acknowledged, and no socket adds a log line.
+    let mut opts = Options::new(serve.addr());
+    opts.mix = "console=1".parse().unwrap();
+    opts.concurrency = 2;
+    opts.duration = Some(std::time::Duration::from_secs(1));
+    let consoles = load::run(&opts, &AtomicBool::new(false));
+    let console = &consoles.stats.by_kind[&Kind::Console];
+    assert!(console.requests > 0);
+    assert_eq!(
+        console.items_acked, 0,
+        "a console frame was acknowledged on a full disk"
+    );
+    client.ledger.merge(consoles.ledger);
     let mut log = String::new();
     wait::until("the writer's log line", || {
         log += &serve.drain_log();
