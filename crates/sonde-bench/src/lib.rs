@@ -6,6 +6,12 @@
 //! captured from `sonde serve` in the same run), with no query parsing, no
 //! storage and no logging. The ratio of the collector's throughput to this
 //! baseline is the figure `BENCHMARKS.md` records.
+//!
+//! [`load`] is the load generator (`sonde-load`): a tool's user population
+//! against a running collector, with the exact record of what was
+//! acknowledged and the checker that finds it in the store.
+
+pub mod load;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -34,7 +34,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
-    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size.
+    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size, queue_capacity,
+    /// rate_limit, rate_limit_burst.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
@@ -79,6 +80,19 @@ pub(crate) struct ServeArgs {
     /// "other" and give smaller figures as "fewer than N" (default 5).
     #[arg(long, env = "SONDE_MIN_GROUP_SIZE", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub min_group_size: Option<u64>,
+    /// Writes queued for the store before new ones are answered 503 with
+    /// Retry-After (default 16384).
+    #[arg(long, env = "SONDE_QUEUE_CAPACITY", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub queue_capacity: Option<u32>,
+    /// Requests a second each client address may send before it is answered
+    /// 429 with Retry-After (default 5000; 0 turns the limit off). Kept in
+    /// memory only; the address is never logged or stored.
+    #[arg(long, env = "SONDE_RATE_LIMIT", value_name = "PER_SEC")]
+    pub rate_limit: Option<u32>,
+    /// Requests an address may send at once after a quiet spell (default
+    /// 20000, or four seconds' worth of --rate-limit when that is set).
+    #[arg(long, env = "SONDE_RATE_LIMIT_BURST", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_burst: Option<u32>,
 }
 
 /// `--durability` values.
@@ -128,6 +142,12 @@ struct FileConfig {
     max_connections: Option<u32>,
     #[serde(alias = "min-group-size")]
     min_group_size: Option<u64>,
+    #[serde(alias = "queue-capacity")]
+    queue_capacity: Option<u32>,
+    #[serde(alias = "rate-limit")]
+    rate_limit: Option<u32>,
+    #[serde(alias = "rate-limit-burst")]
+    rate_limit_burst: Option<u32>,
 }
 
 /// The configuration after merging every source.
@@ -159,6 +179,12 @@ pub(crate) struct Resolved {
     pub max_connections: u32,
     /// The minimum group size of analytics answers.
     pub min_group_size: u64,
+    /// Writes queued for the store before 503.
+    pub queue_capacity: u32,
+    /// Requests a second per client address (0: no limit).
+    pub rate_limit: u32,
+    /// Burst per client address.
+    pub rate_limit_burst: u32,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -246,6 +272,19 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         Some(n) => n,
         None => defaults.min_group_size,
     };
+    let queue_capacity = match args.queue_capacity.or(file.queue_capacity) {
+        Some(0) => return Err(UsageError("queue_capacity must be at least 1".into()).into()),
+        Some(n) => n,
+        None => u32::try_from(defaults.queue_capacity).unwrap_or(u32::MAX),
+    };
+    let default_limit = sonde_collector::RateLimit::default();
+    let rate_limit = args.rate_limit.or(file.rate_limit).unwrap_or(default_limit.per_second);
+    let rate_limit_burst = match args.rate_limit_burst.or(file.rate_limit_burst) {
+        Some(0) => return Err(UsageError("rate_limit_burst must be at least 1".into()).into()),
+        Some(n) => n,
+        None if args.rate_limit.or(file.rate_limit).is_some() => rate_limit.saturating_mul(4).max(1),
+        None => default_limit.burst,
+    };
     Ok(Resolved {
         listen,
         data_dir,
@@ -260,6 +299,9 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         idle_timeout_secs,
         max_connections,
         min_group_size,
+        queue_capacity,
+        rate_limit,
+        rate_limit_burst,
     })
 }
 
@@ -315,6 +357,11 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: std::time::Duration::from_secs(resolved.idle_timeout_secs),
         max_connections: usize::try_from(resolved.max_connections).unwrap_or(usize::MAX),
         min_group_size: resolved.min_group_size,
+        queue_capacity: usize::try_from(resolved.queue_capacity).unwrap_or(usize::MAX),
+        rate_limit: (resolved.rate_limit > 0).then_some(sonde_collector::RateLimit {
+            per_second: resolved.rate_limit,
+            burst: resolved.rate_limit_burst,
+        }),
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

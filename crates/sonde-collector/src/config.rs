@@ -49,6 +49,9 @@ pub struct Config {
     /// distinct signatures is folded into "other", a figure below it is given
     /// as "fewer than k" (see [`crate::analytics::kanon`]). At least 1.
     pub min_group_size: u64,
+    /// The per-client-address rate limit ([`crate::RateLimit::default`]:
+    /// 5,000 requests a second, bursts of 20,000); `None` turns it off.
+    pub rate_limit: Option<crate::RateLimit>,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             min_group_size: crate::analytics::kanon::DEFAULT_K,
+            rate_limit: Some(crate::RateLimit::default()),
         }
     }
 }

@@ -24,6 +24,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
 use hyper::Request;
@@ -39,6 +40,9 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, Notify};
 use tokio::time::Sleep;
+
+use crate::ratelimit::Verdict;
+use crate::ApiError;
 
 /// The per-connection timeouts (see the module docs for what each covers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,13 +149,15 @@ pub(crate) struct Shared {
     pub(crate) timeouts: Timeouts,
     pub(crate) clock: Clock,
     pub(crate) http: hyper::server::conn::http1::Builder,
+    /// The per-client-address rate limit, if on.
+    pub(crate) limiter: Option<crate::ratelimit::Limiter>,
 }
 
 impl Shared {
     /// The HTTP/1.1 server settings: keep-alive on, hyper's own header
     /// timeout off (the [`Slot`] deadlines cover it, with a different
     /// allowance for new and kept-alive connections).
-    pub(crate) fn new(router: Router, timeouts: Timeouts, clock: Clock) -> Self {
+    pub(crate) fn new(router: Router, timeouts: Timeouts, clock: Clock, rate_limit: Option<crate::RateLimit>) -> Self {
         let mut http = hyper::server::conn::http1::Builder::new();
         http.keep_alive(true).header_read_timeout(None);
         Shared {
@@ -159,6 +165,7 @@ impl Shared {
             timeouts,
             clock,
             http,
+            limiter: rate_limit.map(crate::ratelimit::Limiter::new),
         }
     }
 
@@ -171,14 +178,20 @@ impl Shared {
 /// Serves one connection whose TLS handshake (if any) `io` already
 /// completed, until the client is done, its phase times out, it is cut, or
 /// shutdown closes it (in-flight requests finish; idle connections close at
-/// once).
-pub(crate) async fn serve<I>(io: I, slot: Arc<Slot>, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)
-where
+/// once). `peer` is the client's address, used only as the rate limit's key.
+pub(crate) async fn serve<I>(
+    io: I,
+    peer: IpAddr,
+    slot: Arc<Slot>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = Service {
         slot: slot.clone(),
         shared: shared.clone(),
+        peer,
     };
     let io = Lingering {
         io,
@@ -213,11 +226,14 @@ where
 
 /// The router, as hyper calls it for each request of one connection: the
 /// connection is busy while the router answers, and the request body is held
-/// to its deadline.
+/// to its deadline. A request over its address's rate limit is answered
+/// 429 without reaching the router.
 #[derive(Debug, Clone)]
 struct Service {
     slot: Arc<Slot>,
     shared: Arc<Shared>,
+    /// The client's address: the rate limit's key, never logged or stored.
+    peer: IpAddr,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Service {
@@ -226,6 +242,15 @@ impl hyper::service::Service<Request<Incoming>> for Service {
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
+        if let Some(limiter) = &self.shared.limiter {
+            if let Verdict::Limited { retry_after } = limiter.check(self.peer) {
+                drop(req);
+                let (clock, idle) = (self.shared.clock, self.shared.timeouts.idle);
+                self.slot.deadline.store(clock.after(idle), Ordering::Relaxed);
+                let response = ApiError::RateLimited { retry_after }.into_response();
+                return Box::pin(std::future::ready(Ok(response)));
+            }
+        }
         self.slot.deadline.store(BUSY, Ordering::Relaxed);
         let deadline = tokio::time::Instant::now() + self.shared.timeouts.body;
         let slot = self.slot.clone();

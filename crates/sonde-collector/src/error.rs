@@ -180,6 +180,13 @@ pub enum ApiError {
     /// allows; retry later.
     #[error("too many WebSockets are open, retry later")]
     TooManySockets,
+    /// 429 `rate_limited`: the client's address sent more requests than the
+    /// per-address rate limit allows; retry after `retry_after` seconds.
+    #[error("too many requests from this address, retry in {retry_after} s")]
+    RateLimited {
+        /// Whole seconds until the address may send again.
+        retry_after: u64,
+    },
     /// 503 `unavailable`: the store cannot answer now; retry later.
     #[error("the store is unavailable, retry later: {0}")]
     StoreUnavailable(#[source] StoreError),
@@ -231,6 +238,7 @@ impl ApiError {
             | ApiError::UnknownErrorGroup(_)
             | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotJson(_) | ApiError::UnsupportedContentType(_) | ApiError::UnsupportedEncoding(_) => {
@@ -280,6 +288,7 @@ impl ApiError {
             ApiError::UnknownAlert(_) => "unknown_alert",
             ApiError::NoRoute => "no_route",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MalformedBody(_) => "malformed_body",
             ApiError::BodyTimeout => "body_timeout",
             ApiError::TooManyEvents(_) | ApiError::BodyTooLarge { .. } => "payload_too_large",
@@ -318,7 +327,16 @@ impl IntoResponse for ApiError {
             self.to_string()
         };
         let body = serde_json::json!({"error": {"code": self.code(), "message": message}});
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after } => Some(retry_after),
+            _ => None,
+        };
         let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

@@ -21,9 +21,11 @@
 //! - [`semver_rules`]: how versions are compared and ranges matched.
 //! - [`clock`]: the collector's clock; the store is given every time it records.
 //! - `listener` and `conn`: the accept loop, with its connection cap, and each
-//!   connection's timeouts (HTTP/1.1 only, plain or TLS).
+//!   connection's timeouts (HTTP/1.1 only, plain or TLS); [`RateLimit`]: the
+//!   per-client-address rate limit, kept only in memory.
 //!
-//! Nothing here logs or stores a client's IP address.
+//! Nothing here logs or stores a client's IP address (the rate limit keys an
+//! in-memory map by it, and that is all).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sonde_collector::CollectorError> {
@@ -48,6 +50,7 @@ pub mod extract;
 mod listener;
 mod open;
 pub mod pipeline;
+mod ratelimit;
 pub mod retention;
 pub mod routes;
 pub mod semver_rules;
@@ -60,6 +63,7 @@ pub use config::Config;
 pub use error::{ApiError, CollectorError};
 pub use extract::{ApiJson, ApiQuery};
 pub use pipeline::{IngestSummary, Pipeline, PipelineError};
+pub use ratelimit::{RateLimit, MAX_ADDRESSES};
 pub use server::{start, start_in_background, BackgroundCollector, Running};
 pub use state::AppState;
 pub use tls::TlsError;

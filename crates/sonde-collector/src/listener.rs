@@ -134,8 +134,8 @@ pub(crate) async fn run(
             accepted = listener.accept() => accepted,
             _ = stop.wait_for(|s| *s) => break,
         };
-        let tcp = match accepted {
-            Ok((tcp, _peer)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of descriptors or a connection reset before it was
                 // accepted: wait a moment rather than spin.
@@ -150,17 +150,18 @@ pub(crate) async fn run(
             continue;
         };
         let (shared, drain, done, tls) = (shared.clone(), drain_rx.clone(), done_rx.clone(), tls.clone());
+        let peer = peer.ip();
         tokio::spawn(async move {
             let slot = admitted.slot.clone();
             match tls {
-                None => conn::serve(tcp, slot, shared, drain).await,
+                None => conn::serve(tcp, peer, slot, shared, drain).await,
                 Some(acceptor) => {
                     let handshake = tokio::select! {
                         r = acceptor.accept(tcp) => r,
                         () = slot.ended(shared.clock, shared.timeouts.header) => return,
                     };
                     match handshake {
-                        Ok(io) => conn::serve(io, slot, shared, drain).await,
+                        Ok(io) => conn::serve(io, peer, slot, shared, drain).await,
                         Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),
                     }
                 }

@@ -95,7 +95,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     // The router is cloned per request (one reference count): never
     // `with_state` per connection, which re-boxes every route (see
     // bench/runs/2026-11-22/check.md).
-    let shared = Arc::new(Shared::new(router, timeouts, Clock::new()));
+    let shared = Arc::new(Shared::new(router, timeouts, Clock::new(), config.rate_limit));
     let server = tokio::spawn(crate::listener::run(
         listener,
         tls_acceptor,

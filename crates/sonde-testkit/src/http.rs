@@ -152,6 +152,11 @@ impl Conn {
         }
     }
 
+    /// The connection's local port (what would name this client in a log).
+    pub fn local_port(&self) -> u16 {
+        self.stream.local_addr().map_or(0, |a| a.port())
+    }
+
     /// Sends `bytes`; `false` when the server has closed the connection.
     pub fn send(&mut self, bytes: &[u8]) -> bool {
         self.stream.write_all(bytes).and_then(|()| self.stream.flush()).is_ok()

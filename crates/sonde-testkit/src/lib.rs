@@ -15,7 +15,9 @@
 //!   every status.
 //! - [`tls`]: a test CA and leaf certificates it signs.
 //! - [`sandbox`]: a temporary home for a program that embeds the client.
-//! - [`process`]: whether processes are gone.
+//! - [`process`]: whether processes are gone, and their memory.
+//! - [`tmpfs`]: `sonde serve` with its data directory on a small tmpfs in a
+//!   private mount namespace (a disk that fills up).
 //!
 //! ```no_run
 //! let collector = sonde_testkit::collector::Collector::start();
@@ -33,4 +35,5 @@ pub mod process;
 pub mod sandbox;
 pub mod serve;
 pub mod tls;
+pub mod tmpfs;
 pub mod wait;

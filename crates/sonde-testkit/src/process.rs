@@ -48,9 +48,19 @@ pub fn terminate(pid: u32) -> bool {
 /// The resident set size of process `pid` in KiB (`VmRSS` in
 /// `/proc/<pid>/status`), or `None` when it cannot be read.
 pub fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// The peak resident set size of process `pid` over its life so far, in KiB
+/// (`VmHWM` in `/proc/<pid>/status`), or `None` when it cannot be read.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -43,10 +43,16 @@ impl Serve {
     /// with a clean environment and `RUST_LOG=info`, and waits until it
     /// prints the address it bound.
     pub fn start(sonde: &str, data_dir: &Path, extra: &[&str]) -> Serve {
+        Self::start_at(sonde, data_dir, "127.0.0.1:0", extra)
+    }
+
+    /// Like [`Serve::start`] on the address `listen` (a collector restarted
+    /// on the port it had, for clients that keep sending there).
+    pub fn start_at(sonde: &str, data_dir: &Path, listen: &str, extra: &[&str]) -> Serve {
         let mut cmd = crate::command::clean(sonde);
         cmd.arg("serve")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
@@ -164,6 +170,15 @@ impl Drop for Serve {
             let _ = child.wait();
         }
     }
+}
+
+/// The admin token a collector created in `data_dir`.
+pub fn admin_token(data_dir: &Path) -> String {
+    let path = data_dir.join("admin-token");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .trim()
+        .to_owned()
 }
 
 /// Finds `127.0.0.1:PORT` (PORT not 0) in a log line.

@@ -240,13 +240,19 @@ async fn serve(
             return Some((close_code::POLICY, "too many frames per second"));
         }
         if let Err(e) = ingest(state, product, text.as_bytes()).await {
-            tracing::warn!(error = %e, "a WebSocket frame was not stored; closing the socket");
             return Some(match e {
                 ApiError::Ingest(PipelineError::Unavailable(_)) | ApiError::StoreUnavailable(_) => {
+                    // The store's writer logs a run of failed writes once (a
+                    // full disk, a full queue): one line per socket would be
+                    // a flood.
+                    tracing::debug!(error = %e, "a WebSocket frame was not stored; closing the socket");
                     (close_code::AGAIN, "store unavailable, retry later")
                 }
                 ApiError::Ingest(PipelineError::UnknownProduct(_)) => (close_code::POLICY, "unknown product"),
-                _ => (close_code::ERROR, "internal error"),
+                e => {
+                    tracing::warn!(error = %e, "a WebSocket frame was not stored; closing the socket");
+                    (close_code::ERROR, "internal error")
+                }
             });
         }
     }

@@ -37,6 +37,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut weekly = FirstSeen::weeks();
     let mut cohorts = Cohorts::default();
     let mut ops: u64 = 0;
+    let mut failures = Failures::default();
     // `blocking_recv` returns `None` only once every sender is gone and the
     // queue is empty, so closing the store drains it first.
     while let Some(first) = rx.blocking_recv() {
@@ -56,6 +57,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
             },
         ) {
             Ok(()) => {
+                failures.recovered();
                 commits.fetch_add(1, Ordering::Relaxed);
                 for msg in batch.drain(..) {
                     msg.answer();
@@ -66,7 +68,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 daily.rollback();
                 weekly.rollback();
                 cohorts.rollback();
-                tracing::error!(error = %e, ops = batch.len(), "batch rolled back");
+                failures.failed(&e, batch.len());
                 let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
                     msg.fail(&cause);
@@ -76,6 +78,50 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     }
     let batches = commits.load(Ordering::Relaxed);
     tracing::info!(ops, batches, "store writer stopped; every queued write was answered");
+}
+
+/// Failed batches since the last commit: the first is logged, the rest only
+/// counted, so a full disk under load is one log line, not one per batch;
+/// the commit that ends the run logs how many failed.
+#[derive(Default)]
+struct Failures {
+    since_commit: u64,
+}
+
+impl Failures {
+    fn failed(&mut self, e: &rusqlite::Error, ops: usize) {
+        self.since_commit += 1;
+        if self.since_commit > 1 {
+            return;
+        }
+        if is_disk_full(e) {
+            tracing::error!(
+                error = %e,
+                ops,
+                "the disk holding the data directory is full: batch rolled back; every write is refused \
+                 (503, Retry-After) until space is freed, and further failures are not logged until a write commits"
+            );
+        } else {
+            tracing::error!(
+                error = %e,
+                ops,
+                "batch rolled back; writes are refused (503) while this lasts, and further failures are not logged \
+                 until a write commits"
+            );
+        }
+    }
+
+    fn recovered(&mut self) {
+        if self.since_commit > 0 {
+            tracing::info!(failed_batches = self.since_commit, "writes commit again");
+            self.since_commit = 0;
+        }
+    }
+}
+
+/// Whether `e` is SQLite's "database or disk is full".
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
 }
 
 /// Moves whatever is already queued into `batch`, up to `max_batch` ops.
