@@ -34,9 +34,14 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
-    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size.
+    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size, store.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Where to store: `sqlite` (default: a file in the data directory) or
+    /// `clickhouse://host:8123/database` (the data directory then holds the
+    /// admin token and the spill).
+    #[arg(long, env = "SONDE_STORE", value_name = "URL")]
+    pub store: Option<String>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
     #[arg(long, env = "SONDE_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -128,6 +133,7 @@ struct FileConfig {
     max_connections: Option<u32>,
     #[serde(alias = "min-group-size")]
     min_group_size: Option<u64>,
+    store: Option<String>,
 }
 
 /// The configuration after merging every source.
@@ -159,6 +165,8 @@ pub(crate) struct Resolved {
     pub max_connections: u32,
     /// The minimum group size of analytics answers.
     pub min_group_size: u64,
+    /// Where to store: `sqlite` or a `clickhouse://` URL.
+    pub store: String,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -246,7 +254,10 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         Some(n) => n,
         None => defaults.min_group_size,
     };
+    let store = args.store.clone().or(file.store).unwrap_or_else(|| "sqlite".to_owned());
+    sonde_collector::StoreChoice::parse(&store).map_err(|e| UsageError(format!("--store: {e}")))?;
     Ok(Resolved {
+        store,
         listen,
         data_dir,
         tls_cert,
@@ -315,6 +326,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: std::time::Duration::from_secs(resolved.idle_timeout_secs),
         max_connections: usize::try_from(resolved.max_connections).unwrap_or(usize::MAX),
         min_group_size: resolved.min_group_size,
+        store: sonde_collector::StoreChoice::parse(&resolved.store)?,
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

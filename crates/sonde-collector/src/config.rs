@@ -49,6 +49,41 @@ pub struct Config {
     /// distinct signatures is folded into "other", a figure below it is given
     /// as "fewer than k" (see [`crate::analytics::kanon`]). At least 1.
     pub min_group_size: u64,
+    /// Which store to open (SQLite in the data directory by default).
+    pub store: StoreChoice,
+}
+
+/// Which store the collector opens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// SQLite, `sonde.db` in the data directory.
+    #[default]
+    Sqlite,
+    /// ClickHouse at this `clickhouse://host:port/database` URL.
+    ClickHouse(String),
+}
+
+/// A `--store` value that is neither `sqlite` nor a valid ClickHouse URL.
+#[derive(Debug, thiserror::Error)]
+#[error("store {url:?}: use sqlite or clickhouse://host:8123/database ({source})")]
+pub struct StoreChoiceError {
+    url: String,
+    #[source]
+    source: sonde_clickhouse::ClickHouseError,
+}
+
+impl StoreChoice {
+    /// Parses `sqlite` (or an empty value) or `clickhouse://host:port/database`.
+    pub fn parse(s: &str) -> Result<Self, StoreChoiceError> {
+        if s.is_empty() || s == "sqlite" {
+            return Ok(StoreChoice::Sqlite);
+        }
+        sonde_clickhouse::Endpoint::parse(s).map_err(|source| StoreChoiceError {
+            url: s.to_owned(),
+            source,
+        })?;
+        Ok(StoreChoice::ClickHouse(s.to_owned()))
+    }
 }
 
 impl Default for Config {
@@ -69,6 +104,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             min_group_size: crate::analytics::kanon::DEFAULT_K,
+            store: StoreChoice::Sqlite,
         }
     }
 }

@@ -1,0 +1,116 @@
+//! Collectors in front of ClickHouse, over real HTTP on loopback: events
+//! acknowledged while ClickHouse is down are spilled and counted exactly
+//! once after it returns; two collectors share one catalog and give the
+//! same answers.
+
+use serde_json::{json, Value};
+use sonde_collector::StoreChoice;
+use sonde_testkit::clickhouse::ClickHouse;
+use sonde_testkit::collector::Collector;
+use sonde_testkit::{http, wait};
+
+fn uuid(i: u32) -> String {
+    format!("0190f5e2-0000-7000-8000-{i:012x}")
+}
+
+/// A native batch of `product` holding the events numbered `ids`.
+fn batch(product: &str, ids: std::ops::Range<u32>) -> Value {
+    let events: Vec<Value> = ids
+        .map(|i| json!({"id": uuid(i), "kind": "command", "command": "tool build", "is_error": i % 2 == 0}))
+        .collect();
+    json!({"product": product, "events": events})
+}
+
+fn on(ch: &ClickHouse, db: &str) -> Collector {
+    let url = ch.url(db);
+    Collector::start_configured(|c| c.store = StoreChoice::ClickHouse(url))
+}
+
+fn send(c: &Collector, body: &Value) -> (u16, Value) {
+    c.post(
+        "/api/v1/events",
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+fn health(c: &Collector) -> String {
+    let reply = http::get(c.addr(), "/healthz");
+    let body: Value = reply.json();
+    body["status"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Distinct events of `product` in database `db`, and rows holding them.
+fn stored(ch: &ClickHouse, db: &str, product: &str) -> (u64, u64) {
+    let out = ch.query(&format!(
+        "SELECT uniqExact(id), count() FROM {db}.events WHERE product = '{product}' FORMAT TSV"
+    ));
+    let mut it = out.split_whitespace().map(|n| n.parse::<u64>().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+#[test]
+fn events_acknowledged_while_clickhouse_is_down_are_counted_exactly_once() {
+    let mut ch = ClickHouse::start();
+    let c = on(&ch, "outage");
+    c.publish("tool", "1.0.0");
+    let mut acknowledged = std::collections::BTreeSet::new();
+    for b in 0..5 {
+        let (status, body) = send(&c, &batch("tool", b * 20..b * 20 + 20));
+        assert_eq!(status, 200, "{body}");
+        acknowledged.extend(b * 20..b * 20 + 20);
+    }
+    assert_eq!(health(&c), "ok");
+    ch.kill();
+    // ClickHouse is gone: the collector keeps acknowledging, into the spill.
+    for b in 5..10 {
+        let (status, body) = send(&c, &batch("tool", b * 20..b * 20 + 20));
+        assert_eq!(status, 200, "{body}");
+        acknowledged.extend(b * 20..b * 20 + 20);
+    }
+    // A client retrying a batch it already sent (before and during the outage).
+    assert_eq!(send(&c, &batch("tool", 40..60)).0, 200);
+    assert_eq!(send(&c, &batch("tool", 160..180)).0, 200);
+    assert_eq!(health(&c), "degraded");
+    ch.restart();
+    wait::until("the spill to drain", || health(&c) == "ok");
+    let (distinct, rows) = stored(&ch, "outage", "tool");
+    assert_eq!(distinct, acknowledged.len() as u64);
+    assert!(rows >= distinct);
+    // The collector's own answer counts each event once too.
+    let (status, counts) = c.admin_get("/api/v1/stats/events?product=tool&kind=command&include_test=true");
+    assert_eq!(status, 200, "{counts}");
+    let total: u64 = counts["rows"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["count"].as_u64()).sum())
+        .unwrap_or(0);
+    assert_eq!(total, 200, "{counts}");
+}
+
+#[test]
+fn two_collectors_share_one_catalog_and_give_the_same_answers() {
+    let ch = ClickHouse::start();
+    let a = on(&ch, "shared");
+    let b = on(&ch, "shared");
+    a.publish("tool", "1.0.0");
+    wait::until("the second collector to see the release", || {
+        http::get(b.addr(), "/v1/check/tool?version=0.9.0")
+            .text()
+            .contains("1.0.0")
+    });
+    b.publish("tool", "1.1.0");
+    wait::until("the first collector to see the second release", || {
+        http::get(a.addr(), "/v1/check/tool?version=0.9.0")
+            .text()
+            .contains("1.1.0")
+    });
+    // The same event sent to both counts once.
+    assert_eq!(send(&a, &batch("tool", 0..30)).0, 200);
+    assert_eq!(send(&b, &batch("tool", 20..50)).0, 200);
+    let path = "/api/v1/stats/events?product=tool&kind=command&include_test=true";
+    let (sa, ca) = a.admin_get(path);
+    let (sb, cb) = b.admin_get(path);
+    assert_eq!((sa, sb), (200, 200));
+    assert_eq!(ca, cb);
+    assert_eq!(stored(&ch, "shared", "tool").0, 50);
+}
