@@ -13,13 +13,41 @@ use serde::de::DeserializeOwned;
 
 use crate::ClickHouseError;
 
-/// Where the store lives: `clickhouse://host:port/database`.
+/// Where the store lives: `clickhouse://host:port/database`, or on a
+/// cluster `clickhouse://host:port/database?cluster=NAME&shards=h1:p1,h2:p2`
+/// (the cluster as named in the servers' `remote_servers`, and the HTTP
+/// address of one server of each shard, where the schema is created).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// `http://host:port/`.
+    /// `http://host:port/`: where queries and inserts go.
     pub base: String,
     /// The database the store's tables are in.
     pub database: String,
+    /// The cluster, if the tables are sharded.
+    pub cluster: Option<String>,
+    /// `http://host:port/` of one server per shard (just `base` without a cluster).
+    pub shards: Vec<String>,
+}
+
+/// Whether `s` is a plain SQL identifier.
+fn identifier(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !s.as_bytes()[0].is_ascii_digit()
+}
+
+/// `http://host:port/` of `hostport` (port 8123 if none), if it is a plain host.
+fn base_of(hostport: &str) -> Option<String> {
+    if hostport.is_empty()
+        || !hostport
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    {
+        return None;
+    }
+    Some(if hostport.contains(':') && !hostport.ends_with(']') {
+        format!("http://{hostport}/")
+    } else {
+        format!("http://{hostport}:8123/")
+    })
 }
 
 impl Endpoint {
@@ -39,31 +67,42 @@ impl Endpoint {
         let rest = url
             .strip_prefix("clickhouse://")
             .ok_or_else(|| err("it must start with clickhouse://"))?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (hostport, database) = rest.split_once('/').unwrap_or((rest, ""));
         let database = if database.is_empty() { "sonde" } else { database };
         if hostport.is_empty() {
             return Err(err("it names no host"));
         }
-        if !hostport
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-        {
-            return Err(err(
-                "the host may hold letters, digits, '-', '.', ':' and brackets only",
-            ));
-        }
-        if !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || database.as_bytes()[0].is_ascii_digit()
-        {
+        let base = base_of(hostport)
+            .ok_or_else(|| err("the host may hold letters, digits, '-', '.', ':' and brackets only"))?;
+        if !identifier(database) {
             return Err(err("the database name may hold letters, digits and '_' only"));
         }
-        let hostport = if hostport.contains(':') && !hostport.ends_with(']') {
-            hostport.to_owned()
-        } else {
-            format!("{hostport}:8123")
-        };
+        let mut cluster = None;
+        let mut shards = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("cluster", name)) if identifier(name) => cluster = Some(name.to_owned()),
+                Some(("cluster", _)) => return Err(err("the cluster name may hold letters, digits and '_' only")),
+                Some(("shards", list)) => {
+                    for hp in list.split(',') {
+                        shards.push(base_of(hp).ok_or_else(|| err("a shard is not host:port"))?);
+                    }
+                }
+                _ => return Err(err("the only parameters are cluster=NAME and shards=host:port,...")),
+            }
+        }
+        if cluster.is_none() && !shards.is_empty() {
+            return Err(err("shards= needs cluster="));
+        }
+        if shards.is_empty() {
+            shards.push(base.clone());
+        }
         Ok(Endpoint {
-            base: format!("http://{hostport}/"),
+            base,
             database: database.to_owned(),
+            cluster,
+            shards,
         })
     }
 }
@@ -126,6 +165,29 @@ impl Client {
         &self.endpoint
     }
 
+    /// A client of each shard's server (this one's alone without a cluster).
+    pub fn shards(&self) -> Vec<Client> {
+        self.endpoint
+            .shards
+            .iter()
+            .map(|base| Client {
+                agent: self.agent.clone(),
+                endpoint: Endpoint {
+                    base: base.clone(),
+                    ..self.endpoint.clone()
+                },
+            })
+            .collect()
+    }
+
+    /// The name of `table`'s rows on one server: `t_local` on a cluster.
+    pub fn local_table(&self, table: &str) -> String {
+        match self.endpoint.cluster {
+            Some(_) => format!("{}.{table}_local", self.endpoint.database),
+            None => format!("{}.{table}", self.endpoint.database),
+        }
+    }
+
     /// Sends `body` with the URL parameters `params`; the answer's body.
     fn post(&self, params: &[(&str, &str)], body: &[u8], with_db: bool) -> Result<String, ClickHouseError> {
         let mut req = self.agent.post(&self.endpoint.base);
@@ -178,11 +240,24 @@ impl Client {
         Ok(self.rows::<N>(sql)?.first().map_or(0, |r| r.n))
     }
 
-    /// Inserts `body`, JSON lines of `table`'s columns, in one insert.
+    /// Inserts `body`, JSON lines of `table`'s columns, in one insert; on a
+    /// cluster, answered once every shard has its rows
+    /// (`insert_distributed_sync`).
     pub fn insert(&self, table: &str, body: &[u8]) -> Result<(), ClickHouseError> {
         if body.is_empty() {
             return Ok(());
         }
+        let query = format!("INSERT INTO {}.{table} FORMAT JSONEachRow", self.endpoint.database);
+        if self.endpoint.cluster.is_some() {
+            self.post(&[("query", &query), ("insert_distributed_sync", "1")], body, false)
+                .map(drop)
+        } else {
+            self.post(&[("query", &query)], body, false).map(drop)
+        }
+    }
+
+    /// Inserts into a table of this server alone (never distributed).
+    pub fn insert_local(&self, table: &str, body: &[u8]) -> Result<(), ClickHouseError> {
         let query = format!("INSERT INTO {}.{table} FORMAT JSONEachRow", self.endpoint.database);
         self.post(&[("query", &query)], body, false).map(drop)
     }

@@ -112,13 +112,15 @@ impl ClickHouseStore {
         let endpoint = Endpoint::parse(url).map_err(open_err)?;
         let client = Client::new(endpoint, options.request_timeout);
         let version = client.version().map_err(open_err)?;
-        schema::migrate(&client).map_err(|e| match e {
-            schema::MigrateError::TooNew { found, supported } => StoreError::SchemaTooNew {
-                found: i64::from(found),
-                supported: i64::from(supported),
-            },
-            e => StoreError::Migrate { source: Arc::new(e) },
-        })?;
+        for shard in client.shards() {
+            schema::migrate(&shard).map_err(|e| match e {
+                schema::MigrateError::TooNew { found, supported } => StoreError::SchemaTooNew {
+                    found: i64::from(found),
+                    supported: i64::from(supported),
+                },
+                e => StoreError::Migrate { source: Arc::new(e) },
+            })?;
+        }
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,

@@ -77,15 +77,24 @@ pub(crate) fn apply(c: &Client, cutoff_ms: i64) -> Result<RetentionOutcome, Clic
         "SELECT uniqExact(product, report_id) AS n FROM {db}.error_reports WHERE at_ms < {cutoff_ms}"
     ))?;
     c.insert("event_rollups", &json_lines(&rows))?;
-    if !expired.is_empty() {
-        c.execute(&format!("ALTER TABLE {db}.events DELETE WHERE at_ms < {cutoff_ms}"))?;
+    // Mutations run on each shard's own rows (a Distributed table takes none).
+    for shard in c.shards() {
+        if !expired.is_empty() {
+            shard.execute(&format!(
+                "ALTER TABLE {} DELETE WHERE at_ms < {cutoff_ms}",
+                shard.local_table("events")
+            ))?;
+        }
+        if reports > 0 {
+            shard.execute(&format!(
+                "ALTER TABLE {} DELETE WHERE at_ms < {cutoff_ms}",
+                shard.local_table("error_reports")
+            ))?;
+        }
     }
-    if reports > 0 {
-        c.execute(&format!(
-            "ALTER TABLE {db}.error_reports DELETE WHERE at_ms < {cutoff_ms}"
-        ))?;
+    for shard in c.shards() {
+        wait_for_mutations(&shard)?;
     }
-    wait_for_mutations(c)?;
     Ok(RetentionOutcome {
         deleted: expired.len() as u64,
         error_reports_deleted: reports,

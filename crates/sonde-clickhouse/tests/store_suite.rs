@@ -1,5 +1,6 @@
-//! The store suite (`crates/sonde-store/tests/suite`) on ClickHouse: one
-//! `clickhouse-server` of this test binary's own, a fresh database per test.
+//! The store suite (`crates/sonde-store/tests/suite`) on ClickHouse: on
+//! one `clickhouse-server` of this test binary's own, and on a two-shard
+//! cluster of two more; a fresh database per test.
 
 #[path = "../../sonde-store/tests/common/mod.rs"]
 mod common;
@@ -12,19 +13,28 @@ use std::sync::OnceLock;
 
 use sonde_clickhouse::{ClickHouseOptions, ClickHouseStore};
 use sonde_store::Store;
-use sonde_testkit::clickhouse::ClickHouse;
+use sonde_testkit::clickhouse::{ClickHouse, Cluster};
 
 fn server() -> &'static ClickHouse {
     static SERVER: OnceLock<ClickHouse> = OnceLock::new();
     SERVER.get_or_init(ClickHouse::start)
 }
 
-/// A fresh database; every call of the factory opens the same one, with
-/// its spill in `dir`.
-fn clickhouse(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(Cluster::start)
+}
+
+/// A fresh database name.
+fn database() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let url = server().url(&format!("suite_{}", N.fetch_add(1, Ordering::Relaxed)));
+    format!("suite_{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Every call opens the store at `url`, with its spill in `dir`.
+fn open(url: String, dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
     move || Box::new(ClickHouseStore::open(&url, dir, ClickHouseOptions::default()).unwrap())
 }
 
-store_suite!(clickhouse, dir => crate::clickhouse(dir.path()));
+store_suite!(clickhouse, dir => crate::open(crate::server().url(&crate::database()), dir.path()));
+store_suite!(cluster, dir => crate::open(crate::cluster().url(&crate::database()), dir.path()));

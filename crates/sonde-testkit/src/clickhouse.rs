@@ -223,6 +223,18 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// The store URL of database `db` on the cluster, entered through the
+    /// first shard.
+    pub fn url(&self, db: &str) -> String {
+        let [a, b] = &self.shards;
+        format!(
+            "clickhouse://127.0.0.1:{}/{db}?cluster={CLUSTER}&shards=127.0.0.1:{},127.0.0.1:{}",
+            a.http_port(),
+            a.http_port(),
+            b.http_port()
+        )
+    }
+
     /// Starts both shards and waits until each answers.
     pub fn start() -> Cluster {
         let ports = [Ports::free(), Ports::free()];
