@@ -1,7 +1,8 @@
 //! Collectors in front of ClickHouse, over real HTTP on loopback: events
 //! acknowledged while ClickHouse is down are spilled and counted exactly
 //! once after it returns; two collectors share one catalog and give the
-//! same answers.
+//! same answers as each other and as one SQLite collector given the same
+//! traffic.
 
 use serde_json::{json, Value};
 use sonde_collector::StoreChoice;
@@ -87,11 +88,21 @@ fn events_acknowledged_while_clickhouse_is_down_are_counted_exactly_once() {
     assert_eq!(total, 200, "{counts}");
 }
 
+/// Sends a version check of `tool` at `version` from signature `n`.
+fn check(c: &Collector, version: &str, n: u32) {
+    let path = format!("/v1/check/tool?version={version}&signature={n:08x}-88a2-4e21-9c3d-2b6f1e0a4c77");
+    let reply = http::get(c.addr(), &path);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
 #[test]
 fn two_collectors_share_one_catalog_and_give_the_same_answers() {
     let ch = ClickHouse::start();
     let a = on(&ch, "shared");
     let b = on(&ch, "shared");
+    let sqlite = Collector::start();
+    sqlite.publish("tool", "1.0.0");
+    sqlite.publish("tool", "1.1.0");
     a.publish("tool", "1.0.0");
     wait::until("the second collector to see the release", || {
         http::get(b.addr(), "/v1/check/tool?version=0.9.0")
@@ -113,4 +124,33 @@ fn two_collectors_share_one_catalog_and_give_the_same_answers() {
     assert_eq!((sa, sb), (200, 200));
     assert_eq!(ca, cb);
     assert_eq!(stored(&ch, "shared", "tool").0, 50);
+    // Checks from 40 installations, split over the two collectors (some
+    // through both), and the same checks sent to one SQLite collector.
+    for n in 0..40 {
+        let version = ["1.0.0", "1.1.0", "0.9.0"][(n % 3) as usize];
+        check(if n < 25 { &a } else { &b }, version, n);
+        check(&sqlite, version, n);
+        if n % 4 == 0 {
+            check(&b, version, n);
+            check(&sqlite, version, n);
+        }
+    }
+    let now = sonde_collector::clock::now_ms();
+    let from = sonde_store::Day::from_unix_ms(now - 86_400_000);
+    let to = sonde_store::Day::from_unix_ms(now).next();
+    for metric in [
+        "unique",
+        "active&interval=day",
+        "breakdown&dimension=version&interval=week",
+    ] {
+        let path = format!("/api/v1/query?metric={metric}&product=tool&from={from}&to={to}");
+        let (sa, qa) = a.admin_get(&path);
+        let (sb, qb) = b.admin_get(&path);
+        let (ss, qs) = sqlite.admin_get(&path);
+        assert_eq!((sa, sb, ss), (200, 200, 200), "{qa} {qb} {qs}");
+        assert_eq!(qa, qb, "{metric}");
+        assert_eq!(qa, qs, "{metric}");
+    }
+    let (_, unique) = a.admin_get(&format!("/api/v1/query?metric=unique&product=tool&from={from}&to={to}"));
+    assert_eq!(unique["rows"], json!([{"count": 40}]));
 }

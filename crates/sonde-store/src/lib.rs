@@ -4,7 +4,8 @@
 //! reads everything: pings, events, the catalog (products, releases, alerts,
 //! version constraints), route templates, vocabulary words, rejection
 //! counters, monthly active signatures, event counts, error reports and
-//! retention. Two backends implement it:
+//! retention. Two backends live here (a third, over ClickHouse, is the
+//! `sonde-clickhouse` crate):
 //!
 //! - [`SqliteStore`] ([`sqlite`]), the embedded default: one SQLite file in
 //!   the data directory, WAL journal, `synchronous=FULL`, and one writer
