@@ -3,14 +3,16 @@
 //! loopback ports (HTTP, native TCP, interserver), answering `SELECT 1`
 //! before the fixture is handed out, and killed when dropped, or when the
 //! test process ends however it ends (a fixture kept in a `static` is never
-//! dropped): the server runs under a small shell that kills it as soon as
-//! its standard input, a pipe from the test process, closes. No system
+//! dropped): the server runs under a small shell that kills it, and removes
+//! its directory, as soon as its standard input, a pipe from the test
+//! process, closes. No system
 //! service is used; a missing binary fails the test (install it with
 //! `scripts/setup-test-deps`).
 //!
 //! [`Cluster`] starts two such servers that know each other as the two
 //! shards of the cluster `sonde_test` (`remote_servers`).
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -151,9 +153,12 @@ impl ClickHouse {
         let log = std::fs::File::create(self.dir.path().join("stdout.log")).expect("log file");
         let child = Command::new("sh")
             .arg("-c")
-            .arg(r#""$0" --config-file="$1" & pid=$!; cat >/dev/null; kill -9 $pid; wait $pid"#)
+            // Kills the server when a line arrives or the pipe closes; removes
+            // its directory unless that line was `keep` (a restart follows).
+            .arg(r#""$0" --config-file="$1" & pid=$!; read -r keep; kill -9 $pid; wait $pid; [ "$keep" = keep ] || rm -rf "$2""#)
             .arg(server_binary())
             .arg(self.dir.path().join("config.xml"))
+            .arg(self.dir.path())
             .current_dir(self.dir.path())
             .stdin(Stdio::piped())
             .stdout(log.try_clone().expect("log file"))
@@ -176,12 +181,19 @@ impl ClickHouse {
         });
     }
 
-    /// Kills the server (SIGKILL) and waits for it to exit.
+    /// Kills the server (SIGKILL) and waits for it to exit; its data stays
+    /// for [`ClickHouse::restart`].
     pub fn kill(&mut self) {
+        self.stop(true);
+    }
+
+    fn stop(&mut self, keep: bool) {
         if let Some(mut child) = self.child.take() {
-            // Closing the shell's standard input makes it kill the server
-            // and wait for it.
-            drop(child.stdin.take());
+            if let Some(mut stdin) = child.stdin.take() {
+                if keep {
+                    let _ = stdin.write_all(b"keep\n");
+                }
+            }
             let _ = child.wait();
         }
     }
@@ -211,7 +223,7 @@ impl ClickHouse {
 
 impl Drop for ClickHouse {
     fn drop(&mut self) {
-        self.kill();
+        self.stop(false);
     }
 }
 
