@@ -96,6 +96,55 @@ fn check(c: &Collector, version: &str, n: u32) {
 }
 
 #[test]
+fn a_full_spill_is_answered_503_with_retry_after_and_loses_nothing_acknowledged() {
+    let mut ch = ClickHouse::start();
+    let url = ch.url("full");
+    let c = Collector::start_configured(|cfg| {
+        cfg.store = StoreChoice::ClickHouse(url);
+        // Room for a few batches of 20 events (about 5 KB each).
+        cfg.spill_max_bytes = 20_000;
+    });
+    c.publish("tool", "1.0.0");
+    // One batch while ClickHouse is up: the collector reads the product's
+    // vocabulary and routes once, and keeps them while ClickHouse is down.
+    assert_eq!(send(&c, &batch("tool", 1000..1020)).0, 200);
+    ch.kill();
+    let mut acknowledged = 20;
+    let mut refused = None;
+    for b in 0..20 {
+        let resp = http::agent()
+            .post(&c.url("/api/v1/events"))
+            .header("Content-Type", "application/json")
+            .send(batch("tool", b * 20..b * 20 + 20).to_string())
+            .unwrap();
+        match resp.status().as_u16() {
+            200 => acknowledged += 20,
+            503 => {
+                refused = resp
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                break;
+            }
+            other => panic!(
+                "unexpected status {other}: {}",
+                resp.into_body().read_to_string().unwrap()
+            ),
+        }
+    }
+    assert!(acknowledged > 20, "some batches fit in the spill");
+    assert!(acknowledged < 420, "the spill filled up");
+    assert_eq!(
+        refused.as_deref(),
+        Some("1"),
+        "a full spill answers 503 with Retry-After"
+    );
+    ch.restart();
+    wait::until("the spill to drain", || health(&c) == "ok");
+    assert_eq!(stored(&ch, "full", "tool").0, acknowledged);
+}
+
+#[test]
 fn two_collectors_share_one_catalog_and_give_the_same_answers() {
     let ch = ClickHouse::start();
     let a = on(&ch, "shared");

@@ -51,6 +51,10 @@ pub struct Config {
     pub min_group_size: u64,
     /// Which store to open (SQLite in the data directory by default).
     pub store: StoreChoice,
+    /// With ClickHouse: the most bytes of inserts the on-disk spill holds
+    /// while ClickHouse is unreachable (256 MiB); past it writes are answered
+    /// 503 with `Retry-After`.
+    pub spill_max_bytes: u64,
 }
 
 /// Which store the collector opens.
@@ -105,6 +109,7 @@ impl Default for Config {
             max_connections: 4096,
             min_group_size: crate::analytics::kanon::DEFAULT_K,
             store: StoreChoice::Sqlite,
+            spill_max_bytes: sonde_clickhouse::ClickHouseOptions::default().spill_max_bytes,
         }
     }
 }

@@ -32,13 +32,14 @@ pub(crate) async fn open(config: &Config) -> Result<Opened, CollectorError> {
     let store: Arc<dyn Store> = {
         let dir = data_dir.clone();
         let choice = config.store.clone();
-        let queue_capacity = config.queue_capacity;
+        let (queue_capacity, spill_max_bytes) = (config.queue_capacity, config.spill_max_bytes);
         tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, sonde_store::StoreError> {
             Ok(match choice {
                 StoreChoice::Sqlite => Arc::new(SqliteStore::open_with(&dir, options)?),
                 StoreChoice::ClickHouse(url) => {
                     let options = sonde_clickhouse::ClickHouseOptions {
                         queue_capacity,
+                        spill_max_bytes,
                         ..Default::default()
                     };
                     Arc::new(sonde_clickhouse::ClickHouseStore::open(&url, &dir, options)?)

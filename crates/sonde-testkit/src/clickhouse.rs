@@ -12,10 +12,12 @@
 //! [`Cluster`] starts two such servers that know each other as the two
 //! shards of the cluster `sonde_test` (`remote_servers`).
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -42,10 +44,26 @@ pub fn server_binary() -> PathBuf {
     panic!("clickhouse-server is not installed: run scripts/setup-test-deps (apt-get install clickhouse-server)");
 }
 
-/// A free loopback TCP port.
+/// A free loopback TCP port, never handed out before by this process, from
+/// 20000–31999, below the kernel's ephemeral range: a killed server's ports
+/// stay its own for its restart (no other fixture, and no outgoing
+/// connection, takes them meanwhile).
 fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local address").port()
+    static USED: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut used = USED.lock().unwrap_or_else(|e| e.into_inner());
+    let seed = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+    for i in 0..12_000u64 {
+        let port = 20_000 + ((seed.wrapping_mul(2_654_435_761) + i * 7919) % 12_000) as u16;
+        if used.contains(&port) || TcpListener::bind(("127.0.0.1", port)).is_err() {
+            continue;
+        }
+        used.insert(port);
+        return port;
+    }
+    panic!("no free loopback port in 20000-31999");
 }
 
 /// The ports of one server.
