@@ -35,9 +35,14 @@ pub(crate) struct ServeArgs {
     pub listen: Option<String>,
     /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
     /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size, queue_capacity,
-    /// rate_limit, rate_limit_burst.
+    /// rate_limit, rate_limit_burst, store.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Where to store: `sqlite` (default: a file in the data directory) or
+    /// `clickhouse://host:8123/database` (the data directory then holds the
+    /// admin token and the spill).
+    #[arg(long, env = "SONDE_STORE", value_name = "URL")]
+    pub store: Option<String>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
     #[arg(long, env = "SONDE_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -148,6 +153,7 @@ struct FileConfig {
     rate_limit: Option<u32>,
     #[serde(alias = "rate-limit-burst")]
     rate_limit_burst: Option<u32>,
+    store: Option<String>,
 }
 
 /// The configuration after merging every source.
@@ -185,6 +191,8 @@ pub(crate) struct Resolved {
     pub rate_limit: u32,
     /// Burst per client address.
     pub rate_limit_burst: u32,
+    /// Where to store: `sqlite` or a `clickhouse://` URL.
+    pub store: String,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -285,7 +293,10 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         None if args.rate_limit.or(file.rate_limit).is_some() => rate_limit.saturating_mul(4).max(1),
         None => default_limit.burst,
     };
+    let store = args.store.clone().or(file.store).unwrap_or_else(|| "sqlite".to_owned());
+    sonde_collector::StoreChoice::parse(&store).map_err(|e| UsageError(format!("--store: {e}")))?;
     Ok(Resolved {
+        store,
         listen,
         data_dir,
         tls_cert,
@@ -362,6 +373,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             per_second: resolved.rate_limit,
             burst: resolved.rate_limit_burst,
         }),
+        store: sonde_collector::StoreChoice::parse(&resolved.store)?,
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

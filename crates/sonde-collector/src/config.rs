@@ -52,6 +52,45 @@ pub struct Config {
     /// The per-client-address rate limit ([`crate::RateLimit::default`]:
     /// 5,000 requests a second, bursts of 20,000); `None` turns it off.
     pub rate_limit: Option<crate::RateLimit>,
+    /// Which store to open (SQLite in the data directory by default).
+    pub store: StoreChoice,
+    /// With ClickHouse: the most bytes of inserts the on-disk spill holds
+    /// while ClickHouse is unreachable (256 MiB); past it writes are answered
+    /// 503 with `Retry-After`.
+    pub spill_max_bytes: u64,
+}
+
+/// Which store the collector opens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// SQLite, `sonde.db` in the data directory.
+    #[default]
+    Sqlite,
+    /// ClickHouse at this `clickhouse://host:port/database` URL.
+    ClickHouse(String),
+}
+
+/// A `--store` value that is neither `sqlite` nor a valid ClickHouse URL.
+#[derive(Debug, thiserror::Error)]
+#[error("store {url:?}: use sqlite or clickhouse://host:8123/database ({source})")]
+pub struct StoreChoiceError {
+    url: String,
+    #[source]
+    source: sonde_clickhouse::ClickHouseError,
+}
+
+impl StoreChoice {
+    /// Parses `sqlite` (or an empty value) or `clickhouse://host:port/database`.
+    pub fn parse(s: &str) -> Result<Self, StoreChoiceError> {
+        if s.is_empty() || s == "sqlite" {
+            return Ok(StoreChoice::Sqlite);
+        }
+        sonde_clickhouse::Endpoint::parse(s).map_err(|source| StoreChoiceError {
+            url: s.to_owned(),
+            source,
+        })?;
+        Ok(StoreChoice::ClickHouse(s.to_owned()))
+    }
 }
 
 impl Default for Config {
@@ -73,6 +112,8 @@ impl Default for Config {
             max_connections: 4096,
             min_group_size: crate::analytics::kanon::DEFAULT_K,
             rate_limit: Some(crate::RateLimit::default()),
+            store: StoreChoice::Sqlite,
+            spill_max_bytes: sonde_clickhouse::ClickHouseOptions::default().spill_max_bytes,
         }
     }
 }

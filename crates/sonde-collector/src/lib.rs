@@ -59,7 +59,7 @@ mod state;
 mod tls;
 pub mod token;
 
-pub use config::Config;
+pub use config::{Config, StoreChoice, StoreChoiceError};
 pub use error::{ApiError, CollectorError};
 pub use extract::{ApiJson, ApiQuery};
 pub use pipeline::{IngestSummary, Pipeline, PipelineError};

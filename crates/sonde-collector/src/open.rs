@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sonde_store::{SqliteStore, Store, StoreOptions};
 
 use crate::catalog::{Catalog, CatalogHandle};
-use crate::{token, AppState, CollectorError, Config};
+use crate::{token, AppState, CollectorError, Config, StoreChoice};
 
 /// Everything [`open`] made; the lock is held for the collector's life.
 pub(crate) struct Opened {
@@ -31,11 +31,23 @@ pub(crate) async fn open(config: &Config) -> Result<Opened, CollectorError> {
     };
     let store: Arc<dyn Store> = {
         let dir = data_dir.clone();
-        Arc::new(
-            tokio::task::spawn_blocking(move || SqliteStore::open_with(&dir, options))
-                .await
-                .map_err(CollectorError::Task)??,
-        )
+        let choice = config.store.clone();
+        let (queue_capacity, spill_max_bytes) = (config.queue_capacity, config.spill_max_bytes);
+        tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, sonde_store::StoreError> {
+            Ok(match choice {
+                StoreChoice::Sqlite => Arc::new(SqliteStore::open_with(&dir, options)?),
+                StoreChoice::ClickHouse(url) => {
+                    let options = sonde_clickhouse::ClickHouseOptions {
+                        queue_capacity,
+                        spill_max_bytes,
+                        ..Default::default()
+                    };
+                    Arc::new(sonde_clickhouse::ClickHouseStore::open(&url, &dir, options)?)
+                }
+            })
+        })
+        .await
+        .map_err(CollectorError::Task)??
     };
     let admin_token = token::load_or_create(&data_dir)?;
     let catalog = {

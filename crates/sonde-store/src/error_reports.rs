@@ -113,21 +113,27 @@ pub struct StoredErrorReport {
     pub report: ErrorReport,
 }
 
-/// One stored report as the group figures need it.
+/// One stored report as the group figures need it (every backend feeds
+/// its rows to [`Aggregate`], so their figures agree).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ReportRow<'a> {
-    pub(crate) group: &'a str,
-    pub(crate) version: Option<&'a str>,
-    pub(crate) os: Option<&'a str>,
-    pub(crate) signature: Option<&'a str>,
-    pub(crate) received_at_ms: i64,
+pub struct ReportRow<'a> {
+    /// Its group.
+    pub group: &'a str,
+    /// The tool version it reported.
+    pub version: Option<&'a str>,
+    /// The OS it reported.
+    pub os: Option<&'a str>,
+    /// Its installation signature.
+    pub signature: Option<&'a str>,
+    /// When it was received, Unix milliseconds.
+    pub received_at_ms: i64,
     /// Storage order: the latest report has the highest.
-    pub(crate) seq: i64,
+    pub seq: i64,
 }
 
 /// Group figures being summed over report rows, in any order.
 #[derive(Debug, Default)]
-pub(crate) struct Aggregate {
+pub struct Aggregate {
     groups: BTreeMap<String, Sums>,
 }
 
@@ -144,7 +150,7 @@ struct Sums {
 
 impl Aggregate {
     /// Adds one report.
-    pub(crate) fn add(&mut self, row: ReportRow<'_>) {
+    pub fn add(&mut self, row: ReportRow<'_>) {
         let s = self.groups.entry(row.group.to_owned()).or_default();
         if s.count == 0 {
             (s.first, s.last, s.latest_seq) = (row.received_at_ms, row.received_at_ms, row.seq);
@@ -166,7 +172,7 @@ impl Aggregate {
 
     /// The groups, latest seen first, each with its latest report, which
     /// `sample` reads by its storage order.
-    pub(crate) fn finish<E>(
+    pub fn finish<E>(
         self,
         mut sample: impl FnMut(i64) -> Result<StoredErrorReport, E>,
     ) -> Result<Vec<ErrorGroupDetail>, E> {

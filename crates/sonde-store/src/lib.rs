@@ -4,7 +4,8 @@
 //! reads everything: pings, events, the catalog (products, releases, alerts,
 //! version constraints), route templates, vocabulary words, rejection
 //! counters, monthly active signatures, event counts, error reports and
-//! retention. Two backends implement it:
+//! retention. Two backends live here (a third, over ClickHouse, is the
+//! `sonde-clickhouse` crate):
 //!
 //! - [`SqliteStore`] ([`sqlite`]), the embedded default: one SQLite file in
 //!   the data directory, WAL journal, `synchronous=FULL`, and one writer
@@ -65,7 +66,9 @@ pub mod sqlite;
 pub use activity::{BreakdownRow, CohortCell, Dimension, DimensionParseError, PeriodCount};
 pub use day::{Day, DayParseError, DayRange, Interval, Period};
 pub use error::{Cause, StoreError};
-pub use error_reports::{ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportStored, StoredErrorReport, ValueCount};
+pub use error_reports::{
+    Aggregate, ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportRow, ReportStored, StoredErrorReport, ValueCount,
+};
 pub use memory::MemoryStore;
 pub use model::{
     AlertRecord, CatalogData, EventCount, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, RejectionCount,
@@ -211,6 +214,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Number of stored error reports of `product`.
     fn error_report_count(&self, product: &str) -> Result<u64, StoreError>;
+
+    /// Why the store is degraded, if it is: it still accepts writes but
+    /// cannot make them durable where they belong (a remote database is
+    /// unreachable and writes wait in a local spill). `/healthz` reports it.
+    fn degraded(&self) -> Option<String> {
+        None
+    }
 
     /// Stops accepting writes, makes everything already queued durable, and
     /// waits for the backend to finish. Blocking; idempotent.

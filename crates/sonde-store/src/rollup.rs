@@ -25,27 +25,28 @@ pub fn rollup_key(kind: &str, fields: &str) -> (String, bool) {
     )
 }
 
-/// Event counts being summed per (month, key), in that order.
+/// Event counts being summed per (month, key), in that order (every
+/// backend sums with it, so their answers agree).
 #[derive(Debug, Default)]
-pub(crate) struct Totals(std::collections::BTreeMap<(String, String), (u64, u64)>);
+pub struct Totals(std::collections::BTreeMap<(String, String), (u64, u64)>);
 
 impl Totals {
     /// Adds `count` events, `errors` of them errors, to `(month, key)`.
-    pub(crate) fn add(&mut self, month: String, key: String, count: u64, errors: u64) {
+    pub fn add(&mut self, month: String, key: String, count: u64, errors: u64) {
         let t = self.0.entry((month, key)).or_default();
         t.0 += count;
         t.1 += errors;
     }
 
     /// Adds one raw event of `kind` received at `received_at_ms`.
-    pub(crate) fn add_event(&mut self, kind: &str, received_at_ms: i64, fields: &str) {
+    pub fn add_event(&mut self, kind: &str, received_at_ms: i64, fields: &str) {
         let (key, error) = rollup_key(kind, fields);
         let month = crate::Month::from_unix_ms(received_at_ms).to_string();
         self.add(month, key, 1, u64::from(error));
     }
 
     /// The counters, by month then key.
-    pub(crate) fn into_counts(self) -> Vec<crate::EventCount> {
+    pub fn into_counts(self) -> Vec<crate::EventCount> {
         self.0
             .into_iter()
             .map(|((month, key), (count, errors))| crate::EventCount {

@@ -10,6 +10,7 @@
 //! - [`collector`]: the real collector in this process, on loopback, with its
 //!   own data directory, and its admin API.
 //! - [`serve`]: the real `sonde serve` as a child process.
+//! - [`clickhouse`]: a `clickhouse-server` of the test's own, and a two-shard cluster.
 //! - [`db`]: the collector's SQLite file, opened as a separate reader would.
 //! - [`http`]: byte-exact HTTP/1.1 exchanges and a `ureq` agent that returns
 //!   every status.
@@ -27,6 +28,7 @@
 //! ```
 
 pub mod browser;
+pub mod clickhouse;
 pub mod collector;
 pub mod command;
 pub mod db;

@@ -2,7 +2,8 @@
 //! ([`sonde_protocol::routes::builtin`]) plus those registered through the
 //! admin API. An entry is reloaded after [`TTL`] (so templates registered on
 //! another collector sharing the store are picked up) and at once after a
-//! registration on this one.
+//! registration on this one; while the store cannot be read, the last entry
+//! read stays in use.
 //!
 //! Only registered products are looked up in the store and cached; any other
 //! gets the built-in templates alone, made for the request and not kept (the
@@ -71,17 +72,26 @@ impl RouteCache {
         if !self.catalog.current().has_product(product) {
             return Ok(Arc::new(routes::builtin(product)));
         }
-        if let Some((at, t)) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
-            if at.elapsed() < TTL {
-                return Ok(t.clone());
-            }
-        }
+        let stale = match self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
+            Some((at, t)) if at.elapsed() < TTL => return Ok(t.clone()),
+            Some((_, t)) => Some(t.clone()),
+            None => None,
+        };
         let store = self.store.clone();
         let name = product.to_owned();
-        let registered = tokio::task::spawn_blocking(move || store.routes(&name))
+        let read = tokio::task::spawn_blocking(move || store.routes(&name))
             .await
-            .map_err(RouteCacheError::Task)?
-            .map_err(RouteCacheError::Store)?;
+            .map_err(RouteCacheError::Task)?;
+        // A store that cannot be read now (a remote database down) keeps
+        // the templates it last gave in use, so ingestion goes on.
+        let registered = match (read, stale) {
+            (Ok(r), _) => r,
+            (Err(e), Some(t)) => {
+                tracing::debug!(error = %e, "route templates unreadable; serving the last ones read");
+                return Ok(t);
+            }
+            (Err(e), None) => return Err(RouteCacheError::Store(e)),
+        };
         let mut templates = routes::builtin(product);
         for text in registered {
             // Stored templates were validated on the way in; skip any that no

@@ -4,7 +4,8 @@
 //! read from the store and cached: an event naming any other product gets
 //! the built-in vocabulary of that name (empty for all but `hasura`) without
 //! a store read, so unknown names cannot grow the cache. An entry is reloaded
-//! after [`TTL`] and at once after a registration on this collector.
+//! after [`TTL`] and at once after a registration on this collector; while
+//! the store cannot be read, the last entry read stays in use.
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -61,17 +62,26 @@ impl VocabularyCache {
         if !registered {
             return Ok(VocabularyRef::Builtin(vocabulary::builtin(product)));
         }
-        if let Some((at, v)) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
-            if at.elapsed() < TTL {
-                return Ok(v.clone());
-            }
-        }
+        let stale = match self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
+            Some((at, v)) if at.elapsed() < TTL => return Ok(v.clone()),
+            Some((_, v)) => Some(v.clone()),
+            None => None,
+        };
         let store = self.store.clone();
         let name = product.to_owned();
-        let words = tokio::task::spawn_blocking(move || store.words(&name))
+        let read = tokio::task::spawn_blocking(move || store.words(&name))
             .await
-            .map_err(RouteCacheError::Task)?
-            .map_err(RouteCacheError::Store)?;
+            .map_err(RouteCacheError::Task)?;
+        // A store that cannot be read now (a remote database down) keeps
+        // the vocabulary it last gave in use, so ingestion goes on.
+        let words = match (read, stale) {
+            (Ok(w), _) => w,
+            (Err(e), Some(v)) => {
+                tracing::debug!(error = %e, "vocabulary words unreadable; serving the last ones read");
+                return Ok(v);
+            }
+            (Err(e), None) => return Err(RouteCacheError::Store(e)),
+        };
         let builtin = vocabulary::builtin(product);
         let v = if words.is_empty() {
             VocabularyRef::Builtin(builtin)

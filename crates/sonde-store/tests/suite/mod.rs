@@ -1,0 +1,802 @@
+//! The store suite: what every backend must do, written against the `Store`
+//! trait alone. Each backend's test file includes this module (and
+//! `common`) and instantiates every test with [`store_suite!`]: SQLite and
+//! the in-memory reference in `sonde-store`'s `tests/store_suite.rs`,
+//! ClickHouse in `sonde-clickhouse`'s. A new test is added here once and
+//! to the list in the macro; it then runs on every backend.
+//!
+//! `open` is a factory that opens the same store each time, as a restarted
+//! process (or a second one) would.
+
+#![allow(dead_code)]
+
+use crate::common::{
+    error_report, ping, ping_op, product, publish, record, release, report_id, sig, store_report, NOV, OCT,
+};
+use sonde_protocol::ping::Dropped;
+use sonde_protocol::{DropReason, Event, EventKind, ProductName};
+use sonde_store::{
+    BreakdownRow, Day, DayRange, Dimension, EventCount, EventsStored, Interval, MemoryStore, NewAlert, NewEvents,
+    NewPing, PeriodCount, SqliteStore, Store, StoreError, VersionConstraint,
+};
+
+pub(crate) type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
+
+/// Stores `events` and waits for the commit.
+pub(crate) fn store_events(store: &dyn Store, events: NewEvents) -> EventsStored {
+    store.store_events(events).unwrap().wait_blocking().unwrap()
+}
+
+pub(crate) fn duplicate_events_are_ignored_and_counted(open: Open<'_>) {
+    let store = open();
+    let event = |id: &str| Event {
+        id: id.into(),
+        kind: EventKind::Command,
+        product: product("demo"),
+        test: false,
+        occurred_at_ms: Some(1),
+        received_at_ms: 2,
+        fields: serde_json::json!({"command": "init"})
+            .as_object()
+            .unwrap()
+            .clone()
+            .into(),
+    };
+    let op = |ids: &[&str]| NewEvents {
+        product: product("demo"),
+        source: "native",
+        events: ids.iter().map(|i| event(i)).collect(),
+        dropped: vec![Dropped {
+            field: "*",
+            reason: DropReason::UnknownField,
+        }],
+    };
+    let first = store_events(&*store, op(&["a", "b"]));
+    assert_eq!(
+        first,
+        EventsStored {
+            stored: 2,
+            duplicates: 0
+        }
+    );
+    let retry = store_events(&*store, op(&["a", "b", "c"]));
+    assert_eq!(
+        retry,
+        EventsStored {
+            stored: 1,
+            duplicates: 2
+        }
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 3);
+    // A large batch (the SQLite store writes it in chunks of 64, 32, ... rows):
+    // 134 events, of which "a" and "c" are already stored and every tenth
+    // new id is sent twice, the second copy in a later chunk.
+    let mut ids: Vec<String> = (0..120).map(|i| format!("e{i}")).collect();
+    ids.extend((0..120).step_by(10).map(|i| format!("e{i}")));
+    ids.extend(["a", "c"].map(String::from));
+    assert_eq!(ids.len(), 134);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let large = store_events(&*store, op(&refs));
+    assert_eq!(
+        large,
+        EventsStored {
+            stored: 120,
+            duplicates: 14
+        }
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 123);
+    let rejections = store.rejections(Some("demo")).unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        (rejections[0].field.as_str(), rejections[0].reason.as_str()),
+        ("*", "unknown_field")
+    );
+    assert_eq!(rejections[0].count, 3);
+}
+
+pub(crate) fn monthly_active_signatures_are_exact_across_months(open: Open<'_>) {
+    let store = open();
+    let mut pending = Vec::new();
+    // October: signatures 0..50, each three times. November: 25..100, twice.
+    for round in 0..3 {
+        for i in 0..50 {
+            pending.push(store.record_ping(ping_op("demo", Some(sig(i)), OCT + round)).unwrap());
+        }
+    }
+    for round in 0..2 {
+        for i in 25..100 {
+            pending.push(store.record_ping(ping_op("demo", Some(sig(i)), NOV + round)).unwrap());
+        }
+    }
+    // Other products and pings without a signature do not count.
+    pending.push(store.record_ping(ping_op("other", Some(sig(1)), NOV)).unwrap());
+    pending.push(store.record_ping(ping_op("demo", None, NOV)).unwrap());
+    for p in pending {
+        p.wait_blocking().unwrap();
+    }
+    assert_eq!(store.monthly_active("demo", "2026-10".parse().unwrap()).unwrap(), 50);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 75);
+    assert_eq!(store.monthly_active("demo", "2026-12".parse().unwrap()).unwrap(), 0);
+    assert_eq!(store.monthly_active("other", "2026-11".parse().unwrap()).unwrap(), 1);
+    assert_eq!(store.ping_count("demo").unwrap(), 150 + 150 + 1);
+}
+
+pub(crate) fn reopen_keeps_everything(open: Open<'_>) {
+    let alert_id;
+    {
+        let store = open();
+        publish(&*store, "demo", "1.0.0");
+        publish(&*store, "demo", "1.1.0-rc.1");
+        let added = store
+            .add_alert(NewAlert {
+                product: "demo".into(),
+                level: "critical".into(),
+                message: "upgrade".into(),
+                url: None,
+                affects: Some("<1.0.1".into()),
+                date: 5,
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        alert_id = added.id;
+        store
+            .set_versions(VersionConstraint {
+                product: "demo".into(),
+                service: "db".into(),
+                minimum: "1.0.0".into(),
+                maximum: "2.0.0".into(),
+                excluding: vec!["1.5.0".into()],
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let mut ping = ping("demo", Some(sig(7)), NOV);
+        ping.version = None;
+        record(
+            &*store,
+            NewPing {
+                ping,
+                source: "check",
+                dropped: vec![Dropped {
+                    field: "version",
+                    reason: DropReason::TooLong,
+                }],
+            },
+        );
+        store.close().unwrap();
+        assert!(matches!(
+            store.record_ping(ping_op("demo", None, NOV)),
+            Err(StoreError::Closed)
+        ));
+    }
+    let store = open();
+    let catalog = store.load_catalog().unwrap();
+    assert_eq!(catalog.products, ["demo"]);
+    assert_eq!(catalog.releases.len(), 2);
+    assert_eq!(catalog.alerts.len(), 1);
+    assert_eq!(catalog.alerts[0].id, alert_id);
+    assert_eq!(catalog.alerts[0].affects.as_deref(), Some("<1.0.1"));
+    assert_eq!(catalog.versions[0].excluding, ["1.5.0"]);
+    assert_eq!(store.ping_count("demo").unwrap(), 1);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 1);
+    let r = store.rejections(None).unwrap();
+    assert_eq!(
+        (r[0].field.as_str(), r[0].reason.as_str(), r[0].count),
+        ("version", "too_long", 1)
+    );
+    // The first-seen set survives the restart: a known signature is not counted twice.
+    record(&*store, ping_op("demo", Some(sig(7)), NOV + 5));
+    record(&*store, ping_op("demo", Some(sig(8)), NOV + 6));
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 2);
+    // Writes still work after reopening, and alert ids are never reused.
+    store.remove_alert(alert_id).unwrap().wait_blocking().unwrap();
+    let b = store
+        .add_alert(NewAlert {
+            product: "demo".into(),
+            level: "info".into(),
+            message: "hi".into(),
+            url: None,
+            affects: None,
+            date: 6,
+        })
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert!(b.id > alert_id);
+}
+
+pub(crate) fn catalog_generation_moves_with_catalog_changes_only(open: Open<'_>) {
+    let store = open();
+    let g0 = store.catalog_generation().unwrap();
+    record(&*store, ping_op("demo", Some(sig(1)), NOV));
+    assert_eq!(store.catalog_generation().unwrap(), g0);
+    publish(&*store, "demo", "1.0.0");
+    let g1 = store.catalog_generation().unwrap();
+    assert!(g1 > g0);
+    // A second process (another store on the same data) sees and makes changes.
+    let other = open();
+    other
+        .publish_release(release("demo", "1.1.0"), NOV)
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert!(store.catalog_generation().unwrap() > g1);
+    assert_eq!(store.releases("demo").unwrap().len(), 2);
+    assert_eq!(
+        store.load_catalog().unwrap().generation,
+        store.catalog_generation().unwrap()
+    );
+}
+
+pub(crate) fn alerts_need_a_registered_product_and_write_nothing_otherwise(open: Open<'_>) {
+    let store = open();
+    let g0 = store.catalog_generation().unwrap();
+    let err = store
+        .add_alert(NewAlert {
+            product: "ghost".into(),
+            level: "info".into(),
+            message: "x".into(),
+            url: None,
+            affects: None,
+            date: 1,
+        })
+        .unwrap()
+        .wait_blocking()
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::UnknownProduct(ref p) if p == "ghost"),
+        "{err}"
+    );
+    assert!(store.alerts(None).unwrap().is_empty());
+    assert_eq!(store.catalog_generation().unwrap(), g0);
+}
+
+pub(crate) fn retention_keeps_counts_and_deletes_rows(open: Open<'_>) {
+    let store = open();
+    let event = |id: u32, kind: EventKind, received: i64, test: bool, fields: serde_json::Value| Event {
+        id: format!("00000000-0000-4000-8000-{id:012}"),
+        kind,
+        product: ProductName::parse("p").unwrap(),
+        test,
+        occurred_at_ms: None,
+        received_at_ms: received,
+        fields: fields.as_object().unwrap().clone().into(),
+    };
+    let old = 1_600_000_000_000; // 2020-09
+    let new = 1_760_000_000_000; // 2025-10
+    let cmd = |id, t, test, err| {
+        event(
+            id,
+            EventKind::Command,
+            t,
+            test,
+            serde_json::json!({"command": "tool build", "is_error": err}),
+        )
+    };
+    let events = vec![
+        cmd(1, old, false, true),
+        cmd(2, old, false, false),
+        cmd(3, new, false, false),
+        cmd(4, old, true, false),
+    ];
+    store_events(
+        &*store,
+        NewEvents {
+            product: ProductName::parse("p").unwrap(),
+            source: "native",
+            events,
+            dropped: vec![],
+        },
+    );
+    let before = store.event_counts("p", "command", false).unwrap();
+    let out = store.apply_retention(new - 1).unwrap();
+    assert_eq!(out.deleted, 3);
+    assert_eq!(store.event_count("p").unwrap(), 1);
+    let after = store.event_counts("p", "command", false).unwrap();
+    assert_eq!(before, after);
+    assert_eq!(
+        after,
+        [
+            EventCount {
+                month: "2020-09".into(),
+                key: "tool build".into(),
+                count: 2,
+                errors: 1
+            },
+            EventCount {
+                month: "2025-10".into(),
+                key: "tool build".into(),
+                count: 1,
+                errors: 0
+            },
+        ]
+    );
+    assert_eq!(store.event_counts("p", "command", true).unwrap()[0].count, 3);
+    assert_eq!(store.apply_retention(new - 1).unwrap().deleted, 0);
+}
+
+pub(crate) fn routes_are_stored_once(open: Open<'_>) {
+    let store = open();
+    let t = vec!["/b/:id".to_owned(), "/a".to_owned()];
+    let add = |at| store.add_routes("p", t.clone(), at).unwrap().wait_blocking().unwrap();
+    assert_eq!(add(1), 2);
+    assert_eq!(add(2), 0);
+    assert_eq!(store.routes("p").unwrap(), ["/a", "/b/:id"]);
+    assert!(store.routes("q").unwrap().is_empty());
+}
+
+pub(crate) fn error_reports_are_stored_once_and_grouped(open: Open<'_>) {
+    let store = open();
+    let a = store_report(
+        &*store,
+        error_report(1, 1, "1.0.0", "linux", "demo::run::h0123456789abcdef", 12),
+        NOV,
+    );
+    assert!(!a.duplicate);
+    assert!(a.group.starts_with("v1:"));
+    // The same report again, even with other content: stored once, same group.
+    let retry = store_report(
+        &*store,
+        error_report(1, 9, "9.9.9", "windows", "demo::other", 1),
+        NOV + 5,
+    );
+    assert_eq!(
+        retry,
+        sonde_store::ReportStored {
+            report_id: report_id(1),
+            group: a.group.clone(),
+            duplicate: true
+        }
+    );
+    // The same place on another line of a later build: the same group.
+    let b = store_report(
+        &*store,
+        error_report(2, 2, "1.1.0", "macos", "demo::run::hfedcba9876543210", 40),
+        NOV + 10,
+    );
+    assert_eq!(b.group, a.group);
+    let c = store_report(
+        &*store,
+        error_report(3, 1, "1.1.0", "linux", "demo::apply", 7),
+        NOV + 20,
+    );
+    assert_ne!(c.group, a.group);
+    let d = store_report(&*store, error_report(4, 1, "1.1.0", "linux", "demo::run", 13), NOV + 30);
+    assert_eq!(d.group, a.group);
+    assert_eq!(store.error_report_count("demo").unwrap(), 4);
+
+    let groups = store.error_groups("demo").unwrap();
+    assert_eq!(groups.len(), 2);
+    let g = &groups[0];
+    assert_eq!(g.group, a.group, "latest seen first");
+    assert_eq!((g.count, g.signatures), (3, 2));
+    assert_eq!((g.first_seen_ms, g.last_seen_ms), (NOV, NOV + 30));
+    let counts = |v: &[sonde_store::ValueCount]| v.iter().map(|c| (c.value.clone(), c.count)).collect::<Vec<_>>();
+    assert_eq!(counts(&g.versions), [("1.1.0".to_owned(), 2), ("1.0.0".to_owned(), 1)]);
+    assert_eq!(counts(&g.os), [("linux".to_owned(), 2), ("macos".to_owned(), 1)]);
+    assert_eq!((g.kind.as_str(), g.message.as_str()), ("std::io::Error", "report 4"));
+    assert_eq!((groups[1].group.as_str(), groups[1].count), (c.group.as_str(), 1));
+
+    let detail = store.error_group("demo", &a.group).unwrap().unwrap();
+    assert_eq!(&detail.group, g);
+    assert_eq!(detail.sample.received_at_ms, NOV + 30);
+    assert_eq!(
+        detail.sample.report,
+        error_report(4, 1, "1.1.0", "linux", "demo::run", 13),
+        "the latest report, as stored"
+    );
+    assert!(store.error_group("demo", "v1:0000000000000000").unwrap().is_none());
+    assert!(store.error_group("other", &a.group).unwrap().is_none());
+    assert!(store.error_groups("other").unwrap().is_empty());
+}
+
+pub(crate) fn error_report_drops_are_counted(open: Open<'_>) {
+    let store = open();
+    let dropped = vec![Dropped {
+        field: "*",
+        reason: DropReason::UnknownField,
+    }];
+    for _ in 0..2 {
+        let new = sonde_store::NewErrorReport::new(
+            product("demo"),
+            error_report(1, 1, "1.0.0", "linux", "demo::run", 1),
+            NOV,
+            dropped.clone(),
+        );
+        store.store_error_report(new).unwrap().wait_blocking().unwrap();
+    }
+    let r = store.rejections(Some("demo")).unwrap();
+    assert_eq!(
+        (
+            r[0].source.as_str(),
+            r[0].field.as_str(),
+            r[0].reason.as_str(),
+            r[0].count
+        ),
+        ("error_report", "*", "unknown_field", 2)
+    );
+}
+
+pub(crate) fn retention_deletes_old_error_reports_and_their_groups(open: Open<'_>) {
+    let store = open();
+    // Group A: two old reports and one new; group B: old only.
+    let a1 = store_report(&*store, error_report(1, 1, "1.0.0", "linux", "demo::run", 1), OCT);
+    store_report(&*store, error_report(2, 2, "1.0.0", "linux", "demo::run", 2), OCT + 1);
+    store_report(&*store, error_report(3, 3, "1.1.0", "macos", "demo::run", 3), NOV);
+    let b = store_report(&*store, error_report(4, 1, "1.0.0", "linux", "demo::apply", 1), OCT + 2);
+    let out = store.apply_retention(NOV - 1).unwrap();
+    assert_eq!(out.error_reports_deleted, 3);
+    assert_eq!(store.error_report_count("demo").unwrap(), 1);
+    let groups = store.error_groups("demo").unwrap();
+    assert_eq!(groups.len(), 1, "a group with no report left is gone");
+    let g = &groups[0];
+    assert_eq!(g.group, a1.group);
+    assert_eq!(
+        (g.count, g.signatures, g.first_seen_ms, g.last_seen_ms),
+        (1, 1, NOV, NOV)
+    );
+    assert_eq!(g.versions.len(), 1);
+    assert!(store.error_group("demo", &b.group).unwrap().is_none());
+    // A deleted report's id may come again: it is stored as new.
+    let again = store_report(&*store, error_report(1, 1, "1.0.0", "linux", "demo::run", 1), NOV + 1);
+    assert!(!again.duplicate);
+    assert_eq!(store.apply_retention(NOV - 1).unwrap().error_reports_deleted, 0);
+}
+
+pub(crate) fn vocabulary_words_are_stored_once_per_kind(open: Open<'_>) {
+    let store = open();
+    let w = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let words = vec![
+        w("flags", "--force"),
+        w("commands", "tool deploy"),
+        w("flags", "--dry-run"),
+    ];
+    let add = |at, words: Vec<(String, String)>| store.add_words("p", words, at).unwrap().wait_blocking().unwrap();
+    assert_eq!(add(1, words.clone()), 3);
+    assert_eq!(add(2, words), 0);
+    // The same word under another kind is another word.
+    assert_eq!(add(3, vec![w("event_types", "--force")]), 1);
+    assert_eq!(
+        store.words("p").unwrap(),
+        [
+            w("commands", "tool deploy"),
+            w("event_types", "--force"),
+            w("flags", "--dry-run"),
+            w("flags", "--force")
+        ]
+    );
+    assert!(store.words("q").unwrap().is_empty());
+}
+
+/// A ping of `p` from `sig(i)` at `at`, with the attributes the analytics
+/// data set gives signature `i`: every tenth in CI, versions 1.0.0, 1.1.0,
+/// 1.2.0 in turn, Linux for even numbers and macOS for odd ones.
+pub(crate) fn analytics_ping(p: &str, i: u32, at: i64) -> NewPing {
+    let mut op = ping_op(p, Some(sig(i)), at);
+    op.ping.ci = Some(i.is_multiple_of(10));
+    op.ping.ci_name = i.is_multiple_of(10).then(|| "github_actions".into());
+    op.ping.version = Some(["1.0.0", "1.1.0", "1.2.0"][(i % 3) as usize].into());
+    op.ping.os = Some(["linux", "darwin"][(i % 2) as usize].into());
+    op
+}
+
+/// Midnight UTC of `day` (`YYYY-MM-DD`), Unix milliseconds.
+pub(crate) fn at(day: &str) -> i64 {
+    day.parse::<Day>().unwrap().start_ms()
+}
+
+pub(crate) fn range(from: &str, to: &str) -> DayRange {
+    DayRange::new(from.parse().unwrap(), to.parse().unwrap())
+}
+
+/// Records the analytics data set into `demo`, in order of receipt:
+///
+/// - November: signatures 0..1234, signature `i` on day `1 + i % 30` at
+///   noon, twice; those divisible by 7 again on 30 November at
+///   23:59:59.999.
+/// - 1 December at 00:00:00.000: signatures 1000..1500 (234 returning,
+///   266 new).
+/// - 2 December: signature 5000 first from CI on 1.2.0, then from a
+///   human on 2.0.0: it counts as CI, on 1.2.0.
+/// - Noise that must not count: another product, pings without a signature.
+pub(crate) fn record_analytics_data(store: &dyn Store) {
+    let mut pending = Vec::new();
+    let mut send = |op: NewPing| pending.push(store.record_ping(op).unwrap());
+    for day in 0..30 {
+        let noon = at("2026-11-01") + day * 86_400_000 + 43_200_000;
+        for i in (0..1234).filter(|i| i64::from(i % 30) == day) {
+            send(analytics_ping("demo", i, noon));
+            send(analytics_ping("demo", i, noon + 1));
+        }
+        send(ping_op("demo", None, noon));
+    }
+    for i in (0..1234).step_by(7) {
+        send(analytics_ping("demo", i, at("2026-12-01") - 1));
+    }
+    for i in 1000..1500 {
+        send(analytics_ping("demo", i, at("2026-12-01")));
+    }
+    let mut first = analytics_ping("demo", 5000, at("2026-12-02") + 36_000_000);
+    first.ping.version = Some("1.2.0".into());
+    send(first);
+    let mut later = analytics_ping("demo", 5001, at("2026-12-02") + 39_600_000);
+    later.ping.signature = Some(sig(5000));
+    later.ping.version = Some("2.0.0".into());
+    send(later);
+    for i in 0..3 {
+        send(analytics_ping("other", i, at("2026-11-30")));
+    }
+    for p in pending {
+        p.wait_blocking().unwrap();
+    }
+}
+
+pub(crate) fn counts(rows: &[PeriodCount]) -> Vec<(&str, u64)> {
+    rows.iter().map(|r| (r.period.as_str(), r.count)).collect()
+}
+
+pub(crate) fn active_signatures_are_exact_per_day_week_month_and_range(open: Open<'_>) {
+    let store = open();
+    record_analytics_data(&*store);
+    let active = |from, to, interval, ci| store.active("demo", range(from, to), interval, ci).unwrap();
+    // Months: 1,234 distinct in November (124 of them CI), 501 in December.
+    let months = active("2026-11-10", "2026-12-31", Interval::Month, true);
+    assert_eq!(counts(&months), [("2026-11", 1234), ("2026-12", 501)]);
+    let months = active("2026-11-01", "2026-12-01", Interval::Month, false);
+    assert_eq!(counts(&months), [("2026-11", 1110), ("2026-12", 450)]);
+    assert_eq!(store.monthly_active("demo", "2026-11".parse().unwrap()).unwrap(), 1234);
+    // Days on either side of the month boundary; 1 November holds only
+    // multiples of 30, all CI.
+    let days = active("2026-11-29", "2026-12-03", Interval::Day, true);
+    assert_eq!(
+        counts(&days),
+        [
+            ("2026-11-29", 41),
+            ("2026-11-30", 212),
+            ("2026-12-01", 500),
+            ("2026-12-02", 1),
+            ("2026-12-03", 0)
+        ]
+    );
+    let days = active("2026-11-29", "2026-12-02", Interval::Day, false);
+    assert_eq!(
+        counts(&days),
+        [
+            ("2026-11-29", 41),
+            ("2026-11-30", 194),
+            ("2026-12-01", 450),
+            ("2026-12-02", 0)
+        ]
+    );
+    assert_eq!(
+        counts(&active("2026-11-01", "2026-11-01", Interval::Day, true)),
+        [("2026-11-01", 42)]
+    );
+    assert_eq!(
+        counts(&active("2026-11-01", "2026-11-01", Interval::Day, false)),
+        [("2026-11-01", 0)]
+    );
+    // ISO weeks, counted whole: the one from Monday 30 November spans both months.
+    let weeks = active("2026-11-29", "2026-12-01", Interval::Week, true);
+    assert_eq!(counts(&weeks), [("2026-11-23", 287), ("2026-11-30", 672)]);
+    let weeks = active("2026-11-30", "2026-11-30", Interval::Week, false);
+    assert_eq!(counts(&weeks), [("2026-11-30", 606)]);
+    // A rolling range.
+    assert_eq!(
+        store
+            .active_in("demo", range("2026-11-24", "2026-12-01"), true)
+            .unwrap(),
+        841
+    );
+    assert_eq!(
+        store
+            .active_in("demo", range("2026-11-24", "2026-12-01"), false)
+            .unwrap(),
+        776
+    );
+    assert_eq!(
+        store
+            .active_in("other", range("2026-11-01", "2026-12-31"), true)
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .active_in("nobody", range("2026-11-01", "2026-12-31"), true)
+            .unwrap(),
+        0
+    );
+    // A restart reloads the daily and monthly sets: pings seen again do not
+    // count again.
+    drop(store);
+    let store = open();
+    for i in 1000..1010 {
+        record(&*store, analytics_ping("demo", i, at("2026-12-01") + 5));
+    }
+    let days = store
+        .active("demo", range("2026-12-01", "2026-12-01"), Interval::Day, true)
+        .unwrap();
+    assert_eq!(counts(&days), [("2026-12-01", 500)]);
+    let months = store
+        .active("demo", range("2026-12-01", "2026-12-01"), Interval::Month, true)
+        .unwrap();
+    assert_eq!(counts(&months), [("2026-12", 501)]);
+}
+
+pub(crate) fn rows(rows: &[BreakdownRow]) -> Vec<(&str, &str, u64)> {
+    rows.iter()
+        .map(|r| (r.period.as_str(), r.value.as_str(), r.count))
+        .collect()
+}
+
+pub(crate) fn breakdowns_count_each_signature_once_under_its_first_ping(open: Open<'_>) {
+    let store = open();
+    record_analytics_data(&*store);
+    let breakdown = |dimension, from, to, interval, ci| {
+        store
+            .breakdown("demo", dimension, range(from, to), interval, ci)
+            .unwrap()
+    };
+    let versions = breakdown(Dimension::Version, "2026-11-01", "2026-12-31", Interval::Month, false);
+    assert_eq!(
+        rows(&versions),
+        [
+            ("2026-11", "1.0.0", 370),
+            ("2026-11", "1.1.0", 370),
+            ("2026-11", "1.2.0", 370),
+            ("2026-12", "1.0.0", 150),
+            ("2026-12", "1.1.0", 150),
+            ("2026-12", "1.2.0", 150),
+        ]
+    );
+    // With CI: signature 5000 counts under 1.2.0, its first version; 2.0.0
+    // never appears.
+    let versions = breakdown(Dimension::Version, "2026-12-01", "2026-12-02", Interval::Month, true);
+    assert_eq!(
+        rows(&versions),
+        [
+            ("2026-12", "1.0.0", 166),
+            ("2026-12", "1.1.0", 167),
+            ("2026-12", "1.2.0", 168)
+        ]
+    );
+    let daily = breakdown(Dimension::Version, "2026-12-01", "2026-12-03", Interval::Day, true);
+    assert_eq!(
+        rows(&daily),
+        [
+            ("2026-12-01", "1.0.0", 166),
+            ("2026-12-01", "1.1.0", 167),
+            ("2026-12-01", "1.2.0", 167),
+            ("2026-12-02", "1.2.0", 1),
+        ]
+    );
+    let os = breakdown(Dimension::Os, "2026-12-01", "2026-12-01", Interval::Week, false);
+    assert_eq!(rows(&os), [("2026-11-30", "darwin", 349), ("2026-11-30", "linux", 257)]);
+    // CI vendors: humans report none.
+    let vendors = breakdown(Dimension::CiName, "2026-11-01", "2026-11-30", Interval::Month, true);
+    assert_eq!(
+        rows(&vendors),
+        [("2026-11", "", 1110), ("2026-11", "github_actions", 124)]
+    );
+    let runtimes = breakdown(Dimension::Runtime, "2026-12-02", "2026-12-02", Interval::Day, true);
+    assert_eq!(rows(&runtimes), [("2026-12-02", "", 1)]);
+}
+
+pub(crate) fn cohorts_follow_signatures_from_their_first_month(open: Open<'_>) {
+    let store = open();
+    record_analytics_data(&*store);
+    let cells = |from: &str, to: &str, ci| {
+        store
+            .cohorts("demo", from.parse().unwrap(), to.parse().unwrap(), ci)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.cohort, c.month, c.active))
+            .collect::<Vec<_>>()
+    };
+    let s = |c: &str, m: &str, n| (c.to_owned(), m.to_owned(), n);
+    assert_eq!(
+        cells("2026-11", "2026-12", true),
+        [
+            s("2026-11", "2026-11", 1234),
+            s("2026-11", "2026-12", 234),
+            s("2026-12", "2026-12", 267)
+        ]
+    );
+    assert_eq!(
+        cells("2026-11", "2026-12", false),
+        [
+            s("2026-11", "2026-11", 1110),
+            s("2026-11", "2026-12", 210),
+            s("2026-12", "2026-12", 240)
+        ]
+    );
+    // Months after `to` are left out, cohorts before `from` too.
+    assert_eq!(cells("2026-11", "2026-11", true), [s("2026-11", "2026-11", 1234)]);
+    assert_eq!(cells("2026-12", "2026-12", true), [s("2026-12", "2026-12", 267)]);
+    // New against returning: a month's new signatures are its cohort, the
+    // rest of its active ones return; whatever the interval, the new ones of
+    // a period add up over its days.
+    let new = |from, to, interval, ci| -> Vec<(String, u64, u64)> {
+        store
+            .active("demo", range(from, to), interval, ci)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.period, p.count, p.new))
+            .collect()
+    };
+    let months = new("2026-11-01", "2026-12-31", Interval::Month, true);
+    assert_eq!(
+        months,
+        [
+            ("2026-11".to_owned(), 1234, 1234),
+            ("2026-12".to_owned(), 234 + 267, 267)
+        ]
+    );
+    let months = new("2026-11-01", "2026-12-31", Interval::Month, false);
+    assert_eq!(months[1], ("2026-12".to_owned(), 210 + 240, 240));
+    for interval in [Interval::Day, Interval::Week] {
+        for ci in [false, true] {
+            // Weeks are whole: the first starts in October, the last ends in
+            // January, and no signature is new on those days.
+            let per_day: u64 = new("2026-11-01", "2026-12-31", interval, ci)
+                .iter()
+                .map(|(_, _, n)| n)
+                .sum();
+            let per_month: u64 = new("2026-11-01", "2026-12-31", Interval::Month, ci)
+                .iter()
+                .map(|(_, _, n)| n)
+                .sum();
+            assert_eq!(per_day, per_month, "{interval:?} ci={ci}");
+        }
+    }
+    let days = new("2026-11-29", "2026-12-01", Interval::Day, true);
+    assert!(days.iter().all(|(_, count, n)| n <= count), "{days:?}");
+}
+
+/// Opens the SQLite store in `dir`; every call opens the same database.
+pub(crate) fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
+    move || Box::new(SqliteStore::open(dir).unwrap())
+}
+
+/// A fresh in-memory store; every call gives a handle on the same data.
+pub(crate) fn memory() -> impl Fn() -> Box<dyn Store> {
+    let store = MemoryStore::new();
+    move || Box::new(store.handle())
+}
+
+/// Instantiates every suite test for one backend: `store_suite!(name, dir
+/// => factory)`, where `dir` names a fresh temporary directory the factory
+/// may use.
+macro_rules! store_suite {
+    ($backend:ident, $dir:ident => $open:expr) => {
+        mod $backend {
+            store_suite!(@tests $dir => $open;
+                duplicate_events_are_ignored_and_counted,
+                monthly_active_signatures_are_exact_across_months,
+                reopen_keeps_everything,
+                catalog_generation_moves_with_catalog_changes_only,
+                alerts_need_a_registered_product_and_write_nothing_otherwise,
+                retention_keeps_counts_and_deletes_rows,
+                routes_are_stored_once,
+                error_reports_are_stored_once_and_grouped,
+                error_report_drops_are_counted,
+                retention_deletes_old_error_reports_and_their_groups,
+                vocabulary_words_are_stored_once_per_kind,
+                active_signatures_are_exact_per_day_week_month_and_range,
+                breakdowns_count_each_signature_once_under_its_first_ping,
+                cohorts_follow_signatures_from_their_first_month,
+            );
+        }
+    };
+    (@tests $dir:ident => $open:expr; $($test:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                let $dir = tempfile::tempdir().unwrap();
+                let open = $open;
+                crate::suite::$test(&open);
+            }
+        )*
+    };
+}
