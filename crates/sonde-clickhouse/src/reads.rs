@@ -37,10 +37,18 @@ fn ci_filter(include_ci: bool) -> &'static str {
 
 /// The SQL naming a day's period under `interval`.
 fn period_expr(interval: Interval) -> &'static str {
-    match interval {
-        Interval::Day => "toString(day)",
-        Interval::Week => "toString(toMonday(day))",
-        Interval::Month => "substring(toString(day), 1, 7)",
+    period_of(interval, "day")
+}
+
+/// The SQL naming the period, under `interval`, of the day in `column`.
+fn period_of(interval: Interval, column: &str) -> &'static str {
+    match (interval, column) {
+        (Interval::Day, "day") => "toString(day)",
+        (Interval::Week, "day") => "toString(toMonday(day))",
+        (Interval::Month, "day") => "substring(toString(day), 1, 7)",
+        (Interval::Day, _) => "toString(a_day)",
+        (Interval::Week, _) => "toString(toMonday(a_day))",
+        (Interval::Month, _) => "substring(toString(a_day), 1, 7)",
     }
 }
 
@@ -100,7 +108,7 @@ pub(crate) fn active(c: &Client, product: &str, range: DayRange, interval: Inter
            SELECT signature, min(day) AS a_day, argMin(ci, (day, seq)) AS a_ci
            FROM {}.pings WHERE product = {} AND signature != '' GROUP BY signature)
          WHERE a_day >= toDate({}) AND a_day <= toDate({}) AND {} GROUP BY period",
-        period_expr(interval).replace("day", "a_day"),
+        period_of(interval, "a_day"),
         db(c),
         lit(product),
         lit(&days.from.to_string()),
