@@ -163,7 +163,8 @@ pub fn command_fields<R: Rng>(rng: &mut R, run: &CommandRun<'_>) -> serde_json::
     }
 }
 
-/// Hasura server versions the heartbeat instances run, with weights.
+/// Hasura server versions the heartbeat instances run, with weights (also
+/// published as the `hasura` product's releases, oldest first).
 pub const HASURA_VERSIONS: [(&str, u32); 8] = [
     ("v2.36.0", 8),
     ("v2.38.1", 8),

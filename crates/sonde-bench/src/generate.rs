@@ -1,7 +1,7 @@
 //! Writes a [`Plan`] into a store through [`Store`], day by day.
 //!
 //! The catalog first (every release of the line, then an alert on the
-//! releases before [`Plan::alert_release`]), then each day in order: its
+//! releases before [`Plan::alert_release`]; Hasura's releases), then each day in order: its
 //! pings sorted by their received time (set here, `received_at_ms`), a
 //! command event for [`crate::plan::Params::command_share`] of them
 //! (validated by `sonde_protocol::allowlist`, as the native front door
@@ -162,7 +162,7 @@ pub fn generate(
     Ok(w.totals)
 }
 
-/// Publishes the release line and the alert.
+/// Publishes the release line, Hasura's releases and the alert.
 fn publish_catalog(w: &mut Window<'_>, plan: &Plan) -> Result<(), GenerateError> {
     let product = &plan.params.product;
     let day_s = |d: i32| plan.start.add_days(i64::from(d)).start_ms() / 1000;
@@ -177,6 +177,17 @@ fn publish_catalog(w: &mut Window<'_>, plan: &Plan) -> Result<(), GenerateError>
             ..Default::default()
         };
         let now_ms = day_s(r.day) * 1000;
+        w.submit(|s| s.publish_release(release.clone(), now_ms).map(Waiting::Release))?;
+    }
+    // Hasura's own releases, so its heartbeats belong to a registered product.
+    for (i, (version, _)) in content::HASURA_VERSIONS.iter().enumerate() {
+        let release = NewRelease {
+            product: HASURA.to_owned(),
+            version: version.trim_start_matches('v').to_owned(),
+            date: day_s(-200 + 20 * i as i32),
+            ..Default::default()
+        };
+        let now_ms = release.date * 1000;
         w.submit(|s| s.publish_release(release.clone(), now_ms).map(Waiting::Release))?;
     }
     while !w.queue.is_empty() {

@@ -151,6 +151,8 @@ fn check_answers(store: &dyn Store, plan: &Plan, totals: &Totals) {
     assert_eq!(groups.len(), planned.len());
     assert_eq!(groups.iter().map(|g| g.count).sum::<u64>(), 300);
     assert_eq!(store.releases(product).unwrap().len(), plan.releases.len());
+    assert_eq!(store.releases(HASURA).unwrap().len(), 8);
+    assert_eq!(totals.releases, plan.releases.len() as u64 + 8);
     let alerts = store.alerts(Some(product)).unwrap();
     assert_eq!(alerts.len(), 1);
     let fixed = &plan.releases[plan.alert_release].version;
