@@ -21,12 +21,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::activity::{Attrs, Distinct};
 use crate::error_reports::{Aggregate, ReportRow};
+use crate::event_stats::{heartbeat_period, parse_metrics, EventFacts};
 use crate::rollup::{rollup_key, Totals};
 use crate::{
     AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroup, ErrorGroupDetail,
-    EventCount, EventsStored, Interval, Month, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending,
-    PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, StoredErrorReport,
-    VersionConstraint,
+    EventCount, EventGroup, EventStatRow, EventsStored, HeartbeatPeriod, Interval, Month, NewAlert, NewErrorReport,
+    NewEvents, NewPing, NewRelease, Pending, PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome,
+    Store, StoreError, StoredErrorReport, VersionConstraint,
 };
 
 /// An in-memory store. Data lives as long as any handle on it.
@@ -70,6 +71,10 @@ struct Data {
     rejections: BTreeMap<(String, String, String, String), u64>,
     events: Vec<StoredEvent>,
     event_ids: HashSet<(String, String)>,
+    /// What each stored event adds to the command, console and heartbeat
+    /// analytics, in storage order: (product, received at, facts). Kept
+    /// when retention deletes the event, as SQLite's roll-ups are.
+    event_facts: Vec<(String, i64, EventFacts)>,
     /// Counts of events deleted by retention.
     rollups: BTreeMap<RollupKey, (u64, u64)>,
     /// Product → template → when it was registered.
@@ -172,6 +177,9 @@ impl Data {
                 continue;
             }
             out.stored += 1;
+            if let Some(facts) = EventFacts::of(e.kind.as_str(), e.test, |n| e.fields.get(n)) {
+                self.event_facts.push((product.to_owned(), e.received_at_ms, facts));
+            }
             self.events.push(StoredEvent {
                 product: product.to_owned(),
                 id: e.id,
@@ -313,6 +321,59 @@ impl Data {
                 cohort: cohort.to_string(),
                 month: month.to_string(),
                 active,
+            })
+            .collect()
+    }
+
+    /// Event figures of `group` folded from the facts of each event.
+    fn event_stats(&self, product: &str, group: EventGroup, range: DayRange, interval: Interval) -> Vec<EventStatRow> {
+        let mut out = Vec::new();
+        for p in interval.periods(range) {
+            let mut keys: BTreeMap<&str, (u64, u64, HashSet<u128>)> = BTreeMap::new();
+            for (prod, at, facts) in &self.event_facts {
+                if prod != product || !p.days.contains(Day::from_unix_ms(*at)) {
+                    continue;
+                }
+                for (g, key) in &facts.groups {
+                    if *g == group {
+                        let e = keys.entry(key).or_default();
+                        e.0 += 1;
+                        e.1 += u64::from(facts.error);
+                        e.2.extend(facts.installation);
+                    }
+                }
+            }
+            out.extend(keys.into_iter().map(|(key, (count, errors, inst))| EventStatRow {
+                period: p.name.clone(),
+                key: key.to_owned(),
+                count,
+                errors,
+                installations: inst.len() as u64,
+            }));
+        }
+        out
+    }
+
+    /// Heartbeat figures: each instance's latest heartbeat per period.
+    fn heartbeat_stats(&self, product: &str, range: DayRange, interval: Interval) -> Vec<HeartbeatPeriod> {
+        interval
+            .periods(range)
+            .into_iter()
+            .map(|p| {
+                let mut latest: HashMap<u128, (i64, &str)> = HashMap::new();
+                for (prod, at, facts) in &self.event_facts {
+                    let Some((instance, metrics)) = &facts.heartbeat else {
+                        continue;
+                    };
+                    if prod == product && p.days.contains(Day::from_unix_ms(*at)) {
+                        let e = latest.entry(*instance).or_insert((*at, metrics));
+                        if *at >= e.0 {
+                            *e = (*at, metrics);
+                        }
+                    }
+                }
+                let parsed: Vec<Vec<(String, f64)>> = latest.values().map(|(_, m)| parse_metrics(m)).collect();
+                heartbeat_period(p.name, parsed.iter().map(Vec::as_slice))
             })
             .collect()
     }
@@ -559,6 +620,25 @@ impl Store for MemoryStore {
             }
         }
         Ok(totals.into_counts())
+    }
+
+    fn event_stats(
+        &self,
+        product: &str,
+        group: EventGroup,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<EventStatRow>, StoreError> {
+        Ok(self.data().event_stats(product, group, range, interval))
+    }
+
+    fn heartbeat_stats(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<HeartbeatPeriod>, StoreError> {
+        Ok(self.data().heartbeat_stats(product, range, interval))
     }
 
     fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError> {
