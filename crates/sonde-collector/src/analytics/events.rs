@@ -248,3 +248,85 @@ pub fn heartbeat_csv(r: &HeartbeatRow, field: fn(&str) -> String) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(period: &str, key: &str, count: u64, errors: u64, installations: u64) -> EventStatRow {
+        EventStatRow {
+            period: period.into(),
+            key: key.into(),
+            count,
+            errors,
+            installations,
+        }
+    }
+
+    #[test]
+    fn small_groups_are_folded_with_their_runs_and_errors() {
+        let rows = [
+            row("2026-11", "", 4, 0, 0),
+            row("2026-11", "build", 40, 4, 9),
+            row("2026-11", "deploy", 5, 5, 3),
+            row("2026-11", "init", 2, 0, 2),
+            row("2026-12", "init", 2, 1, 2),
+        ];
+        let folded = fold_events(&rows, KAnon::default());
+        let shown: Vec<_> = folded
+            .iter()
+            .map(|r| {
+                (
+                    r.period.as_str(),
+                    r.value.as_deref(),
+                    r.installations,
+                    r.events,
+                    r.errors,
+                )
+            })
+            .collect();
+        // The runs without an installation (key "", no installation) are
+        // in no group; December's only group is under 5 and hidden.
+        assert_eq!(
+            shown,
+            [
+                ("2026-11", Some("build"), Figure::Exact(9), Some(40), Some(4)),
+                ("2026-11", None, Figure::Exact(5), Some(7), Some(5)),
+                ("2026-12", None, Figure::FewerThan { fewer_than: 5 }, None, None),
+            ]
+        );
+        assert_eq!(folded[0].error_rate, Number::from_f64(0.1));
+        assert_eq!(folded[2].error_rate, None);
+    }
+
+    #[test]
+    fn heartbeat_metrics_under_k_instances_have_no_distribution() {
+        let p = HeartbeatPeriod {
+            period: "2026-11".into(),
+            instances: 6,
+            metrics: vec![
+                sonde_store::MetricStat {
+                    path: "tables".into(),
+                    instances: 6,
+                    p50: 3.0,
+                    p90: 6.0,
+                    max: 6.0,
+                },
+                sonde_store::MetricStat {
+                    path: "rare".into(),
+                    instances: 2,
+                    p50: 1.0,
+                    p90: 1.0,
+                    max: 1.0,
+                },
+            ],
+        };
+        let r = heartbeat_row(p.clone(), KAnon::default());
+        assert_eq!(r.metrics[0].p90, Number::from_f64(6.0));
+        assert_eq!(r.metrics[1].instances, Figure::FewerThan { fewer_than: 5 });
+        assert_eq!(r.metrics[1].p50, None);
+        let r = heartbeat_row(p, KAnon::new(7).unwrap());
+        assert_eq!(r.instances, Figure::FewerThan { fewer_than: 7 });
+        assert!(r.metrics.is_empty());
+    }
+}

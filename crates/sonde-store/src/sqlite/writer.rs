@@ -11,7 +11,8 @@
 //! counters and the analytics roll-ups (daily first-seen sets, active counts
 //! per day and month, cohorts; see [`crate::activity`]) are maintained here,
 //! at ingest, in the transaction of the pings they count, so reading them
-//! later is a lookup.
+//! later is a lookup. The command, console and heartbeat roll-ups are kept
+//! the same way for the events of a batch (see [`super::event_stats`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
