@@ -1,6 +1,7 @@
-//! `sonde stats mau|rejected|active|versions|platforms|retention|alerts|errors`: exact
-//! monthly active signatures, what validation dropped, and the analytics
-//! answers (under the minimum group size, as the admin API gives them).
+//! `sonde stats mau|rejected|active|versions|platforms|retention|alerts|errors|commands|console|heartbeats`:
+//! exact monthly active signatures, what validation dropped, and the
+//! analytics answers (under the minimum group size, as the admin API gives
+//! them).
 
 use sonde_collector::analytics::query::QueryParams;
 use sonde_store::{Day, Month};
@@ -49,6 +50,20 @@ pub(crate) enum StatsCmd {
     /// Error-report groups seen in the range, groups of fewer than k
     /// signatures folded into (other).
     Errors(RangeArgs),
+    /// Command usage per period and command path: runs, errors, error rate
+    /// and distinct installations (the minimum group size counts installations).
+    Commands(RangeArgs),
+    /// Console usage per period and action (or --by route).
+    Console {
+        /// What to group by: action or route.
+        #[arg(long, default_value = "action")]
+        by: String,
+        #[command(flatten)]
+        range: RangeArgs,
+    },
+    /// Server heartbeats: instances per period, and p50/p90/max of each metric
+    /// over the instances' latest values.
+    Heartbeats(RangeArgs),
     /// Values dropped by validation, per product, front door, field and reason.
     Rejected {
         /// Only this product's.
@@ -192,6 +207,33 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
                 .collect(),
         ),
         Some("unique") => (&["ACTIVE"], rows.iter().map(|r| vec![figure(&r["count"])]).collect()),
+        Some("commands" | "console") => (
+            &["PERIOD", "VALUE", "INSTALLATIONS", "EVENTS", "ERRORS", "ERROR_RATE"],
+            rows.iter()
+                .map(|r| {
+                    let value = match &r["value"] {
+                        serde_json::Value::Null => "(other)".to_owned(),
+                        v => text(v),
+                    };
+                    let hidden = |v: &serde_json::Value| if v.is_null() { "-".to_owned() } else { v.to_string() };
+                    let rate = r["error_rate"]
+                        .as_f64()
+                        .map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", x * 100.0));
+                    vec![
+                        text(&r["period"]),
+                        value,
+                        figure(&r["installations"]),
+                        hidden(&r["events"]),
+                        hidden(&r["errors"]),
+                        rate,
+                    ]
+                })
+                .collect(),
+        ),
+        Some("heartbeats") => (
+            &["PERIOD", "INSTANCES", "METRIC", "REPORTED_BY", "P50", "P90", "MAX"],
+            heartbeat_cells(&rows),
+        ),
         Some("versions") => (
             &["PERIOD", "LATEST", "ON_LATEST", "ACTIVE"],
             rows.iter()
@@ -263,9 +305,50 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
         output::line(sparkline(&values))?;
     }
     let k = &answer["min_group_size"];
+    let unit = match answer["metric"].as_str() {
+        Some("commands" | "console") => "distinct installations",
+        Some("heartbeats") => "instances",
+        _ => "distinct signatures",
+    };
     output::line(format!(
-        "(groups under {k} distinct signatures are folded into (other); <{k} is a hidden figure)"
+        "(groups under {k} {unit} are folded into (other); <{k} is a hidden figure)"
     ))
+}
+
+/// The lines of a `heartbeats` table: one per period and metric, a period
+/// without metrics on one line of its own.
+fn heartbeat_cells(rows: &[serde_json::Value]) -> Vec<Vec<String>> {
+    let num = |v: &serde_json::Value| if v.is_null() { "-".to_owned() } else { v.to_string() };
+    let mut out = Vec::new();
+    for r in rows {
+        let period = r["period"].as_str().unwrap_or("").to_owned();
+        let instances = figure(&r["instances"]);
+        let metrics = r["metrics"].as_array().cloned().unwrap_or_default();
+        if metrics.is_empty() {
+            out.push(vec![
+                period,
+                instances,
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ]);
+            continue;
+        }
+        for m in metrics {
+            out.push(vec![
+                period.clone(),
+                instances.clone(),
+                m["path"].as_str().unwrap_or("").to_owned(),
+                figure(&m["instances"]),
+                num(&m["p50"]),
+                num(&m["p90"]),
+                num(&m["max"]),
+            ]);
+        }
+    }
+    out
 }
 
 /// Runs a stats verb.
@@ -278,6 +361,9 @@ pub(crate) fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
         StatsCmd::Errors(range) => analytics(global, &range, "errors", None),
         StatsCmd::Platforms { by, range } => analytics(global, &range, "breakdown", Some(&by)),
         StatsCmd::Retention(range) => analytics(global, &range, "cohorts", None),
+        StatsCmd::Commands(range) => analytics(global, &range, "commands", None),
+        StatsCmd::Console { by, range } => analytics(global, &range, "console", Some(&by)),
+        StatsCmd::Heartbeats(range) => analytics(global, &range, "heartbeats", None),
         StatsCmd::Mau { product, month, format } => {
             let month = match month {
                 None => sonde_collector::clock::this_month(),

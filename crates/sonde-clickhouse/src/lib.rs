@@ -326,6 +326,31 @@ impl Store for ClickHouseStore {
         read(reads::event_counts(&self.client, product, kind, include_test))
     }
 
+    fn event_stats(
+        &self,
+        product: &str,
+        group: sonde_store::EventGroup,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<sonde_store::EventStatRow>, StoreError> {
+        let kind = match group {
+            sonde_store::EventGroup::Command => "command",
+            sonde_store::EventGroup::ConsoleAction | sonde_store::EventGroup::ConsoleRoute => "console",
+        };
+        let events = read(reads::events_in(&self.client, product, &[kind], range, interval))?;
+        Ok(events.event_stats(group, interval.periods(range)))
+    }
+
+    fn heartbeat_stats(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<sonde_store::HeartbeatPeriod>, StoreError> {
+        let events = read(reads::events_in(&self.client, product, &["heartbeat"], range, interval))?;
+        Ok(events.heartbeat_stats(interval.periods(range)))
+    }
+
     fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError> {
         let groups = read(reads::error_groups(&self.client, product, None))?;
         Ok(groups.into_iter().map(|d| d.group).collect())

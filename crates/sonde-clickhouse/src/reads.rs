@@ -235,6 +235,46 @@ pub(crate) fn rejections(c: &Client, product: Option<&str>) -> R<Vec<RejectionCo
 }
 
 /// Event counts of `kind`: roll-ups plus the raw events still kept.
+/// The events of `kinds` received in the periods of `interval` overlapping
+/// `range` (whole), each id once, in the order received, read back for
+/// [`sonde_store::event_stats::answer_from_events`]: command, console and
+/// heartbeat figures are folded from the raw events ClickHouse keeps, with
+/// the same code as the in-memory reference.
+pub(crate) fn events_in(
+    c: &Client,
+    product: &str,
+    kinds: &[&str],
+    range: DayRange,
+    interval: Interval,
+) -> R<sonde_store::event_stats::EventsAnswer> {
+    #[derive(Deserialize)]
+    struct Raw {
+        a_at_ms: i64,
+        a_kind: String,
+        a_test: u8,
+        a_fields: String,
+    }
+    let Some((_, days)) = covered(range, interval) else {
+        return Ok(sonde_store::event_stats::answer_from_events(std::iter::empty()));
+    };
+    let kinds: Vec<String> = kinds.iter().map(|k| lit(k)).collect();
+    let raw: Vec<Raw> = c.rows(&format!(
+        "SELECT any(at_ms) AS a_at_ms, any(seq) AS a_seq, any(kind) AS a_kind, any(test) AS a_test,
+                any(fields) AS a_fields
+         FROM {}.events
+         WHERE product = {} AND kind IN ({}) AND day >= toDate({}) AND day <= toDate({})
+         GROUP BY id ORDER BY a_at_ms, a_seq",
+        db(c),
+        lit(product),
+        kinds.join(", "),
+        lit(&days.from.to_string()),
+        lit(&days.to.to_string()),
+    ))?;
+    Ok(sonde_store::event_stats::answer_from_events(raw.iter().map(|r| {
+        (r.a_at_ms, r.a_kind.as_str(), r.a_test != 0, r.a_fields.as_str())
+    })))
+}
+
 pub(crate) fn event_counts(c: &Client, product: &str, kind: &str, include_test: bool) -> R<Vec<EventCount>> {
     #[derive(Deserialize)]
     struct Rolled {

@@ -55,6 +55,7 @@ pub mod activity;
 mod day;
 mod error;
 mod error_reports;
+pub mod event_stats;
 pub mod memory;
 mod model;
 mod month;
@@ -69,6 +70,7 @@ pub use error::{Cause, StoreError};
 pub use error_reports::{
     Aggregate, ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportRow, ReportStored, StoredErrorReport, ValueCount,
 };
+pub use event_stats::{EventGroup, EventStatRow, HeartbeatPeriod, MetricStat};
 pub use memory::MemoryStore;
 pub use model::{
     AlertRecord, CatalogData, EventCount, EventsStored, NewAlert, NewEvents, NewPing, NewRelease, RejectionCount,
@@ -204,6 +206,31 @@ pub trait Store: Send + Sync + 'static {
     /// deleted events plus the raw events still kept. Test events are left
     /// out unless `include_test`.
     fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError>;
+
+    /// Command or console events of `product` per period of `interval`
+    /// overlapping `range` (each period whole) and value of `group` (command
+    /// path, action, route): events, errors and exact distinct
+    /// installations (see [`event_stats`]). Test events are left out; rows
+    /// with no events are left out; rows are ordered by period, then key.
+    /// Answered from roll-ups kept at ingest, never from raw events.
+    fn event_stats(
+        &self,
+        product: &str,
+        group: EventGroup,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<EventStatRow>, StoreError>;
+
+    /// Server heartbeats of `product` per period of `interval` overlapping
+    /// `range` (every period included): distinct instances and the
+    /// distribution of each numeric metric over the instances' latest
+    /// values in the period (see [`event_stats`]).
+    fn heartbeat_stats(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<HeartbeatPeriod>, StoreError>;
 
     /// The error groups of `product`, latest seen first, with their figures
     /// over the reports still kept.

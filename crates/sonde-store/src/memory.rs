@@ -21,12 +21,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::activity::{Attrs, Distinct};
 use crate::error_reports::{Aggregate, ReportRow};
+use crate::event_stats::EventFacts;
 use crate::rollup::{rollup_key, Totals};
 use crate::{
     AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroup, ErrorGroupDetail,
-    EventCount, EventsStored, Interval, Month, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending,
-    PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, StoredErrorReport,
-    VersionConstraint,
+    EventCount, EventGroup, EventStatRow, EventsStored, HeartbeatPeriod, Interval, Month, NewAlert, NewErrorReport,
+    NewEvents, NewPing, NewRelease, Pending, PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome,
+    Store, StoreError, StoredErrorReport, VersionConstraint,
 };
 
 /// An in-memory store. Data lives as long as any handle on it.
@@ -70,6 +71,10 @@ struct Data {
     rejections: BTreeMap<(String, String, String, String), u64>,
     events: Vec<StoredEvent>,
     event_ids: HashSet<(String, String)>,
+    /// What each stored event adds to the command, console and heartbeat
+    /// analytics, in storage order: (product, received at, facts). Kept
+    /// when retention deletes the event, as SQLite's roll-ups are.
+    event_facts: Vec<(String, i64, EventFacts)>,
     /// Counts of events deleted by retention.
     rollups: BTreeMap<RollupKey, (u64, u64)>,
     /// Product → template → when it was registered.
@@ -172,6 +177,9 @@ impl Data {
                 continue;
             }
             out.stored += 1;
+            if let Some(facts) = EventFacts::of(e.kind.as_str(), e.test, |n| e.fields.get(n)) {
+                self.event_facts.push((product.to_owned(), e.received_at_ms, facts));
+            }
             self.events.push(StoredEvent {
                 product: product.to_owned(),
                 id: e.id,
@@ -329,6 +337,24 @@ impl Data {
                 active,
             })
             .collect()
+    }
+
+    /// Event figures of `group` folded from the facts of each event.
+    fn event_stats(&self, product: &str, group: EventGroup, range: DayRange, interval: Interval) -> Vec<EventStatRow> {
+        crate::event_stats::fold_event_stats(self.facts_of(product), group, interval.periods(range))
+    }
+
+    /// Heartbeat figures: each instance's latest heartbeat per period.
+    fn heartbeat_stats(&self, product: &str, range: DayRange, interval: Interval) -> Vec<HeartbeatPeriod> {
+        crate::event_stats::fold_heartbeats(self.facts_of(product), interval.periods(range))
+    }
+
+    /// The facts of `product`'s events, in the order received.
+    fn facts_of<'a>(&'a self, product: &'a str) -> impl Iterator<Item = (i64, &'a EventFacts)> + Clone + 'a {
+        self.event_facts
+            .iter()
+            .filter(move |(p, _, _)| p == product)
+            .map(|(_, at, f)| (*at, f))
     }
 
     fn releases(&self, product: Option<&str>) -> Vec<Release> {
@@ -578,6 +604,25 @@ impl Store for MemoryStore {
             }
         }
         Ok(totals.into_counts())
+    }
+
+    fn event_stats(
+        &self,
+        product: &str,
+        group: EventGroup,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<EventStatRow>, StoreError> {
+        Ok(self.data().event_stats(product, group, range, interval))
+    }
+
+    fn heartbeat_stats(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<HeartbeatPeriod>, StoreError> {
+        Ok(self.data().heartbeat_stats(product, range, interval))
     }
 
     fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError> {

@@ -34,6 +34,13 @@
 //! [`crate::activity`]); on a file from an older version the step fills them
 //! from the raw pings first ([`crate::sqlite::backfill`]).
 //!
+//! Version 7 added the command, console and heartbeat roll-ups
+//! ([`EVENT_STATS_V7`], applied by [`event_stats_v7`]; see
+//! [`crate::event_stats`]): events, errors and distinct installations per
+//! group value and day or month, the first-seen installations they are
+//! counted from, and each heartbeat instance's latest metrics per day. On a
+//! file from an older version the step fills them from the raw events kept.
+//!
 //! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
 //! creates the tables of version 3); then `meta` is raised to
 //! [`SCHEMA_VERSION`]. New files take the same path.
@@ -42,7 +49,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -282,6 +289,63 @@ fn analytics_v6(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
     Ok(())
 }
 
+/// Version 7: the command, console and heartbeat roll-ups.
+///
+/// - `event_stats`: per product, group (`command`, `console_action`,
+///   `console_route`), `interval` (`day` or `month`), period and key (the
+///   command path, action or route), the events, errors and distinct
+///   installations.
+/// - `event_installations`: one row the first time an installation (16
+///   bytes) shows up under a group and key in a period (a day
+///   `YYYY-MM-DD` or a month `YYYY-MM`); clustered on `(period, seq)` so
+///   rows append and a period loads as one range.
+/// - `heartbeat_latest`: per product, UTC day and instance (16 bytes), the
+///   latest heartbeat's receive time and numeric metrics (a JSON object of
+///   dotted paths to numbers).
+pub const EVENT_STATS_V7: &str = r#"
+CREATE TABLE IF NOT EXISTS event_stats (
+    product       TEXT NOT NULL,
+    grp           TEXT NOT NULL,
+    interval      TEXT NOT NULL,
+    period        TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    n             INTEGER NOT NULL,
+    errors        INTEGER NOT NULL,
+    installations INTEGER NOT NULL,
+    PRIMARY KEY (product, grp, interval, period, key)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS event_installations (
+    period       TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    product      TEXT NOT NULL,
+    grp          TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    installation BLOB NOT NULL,
+    PRIMARY KEY (period, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS heartbeat_latest (
+    product        TEXT NOT NULL,
+    day            TEXT NOT NULL,
+    instance       BLOB NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    metrics        TEXT NOT NULL,
+    PRIMARY KEY (product, day, instance)
+) WITHOUT ROWID;
+"#;
+
+/// The version-7 step: creates the event roll-up tables (idempotent) and,
+/// for a file at an older `version`, fills them from its raw events
+/// ([`crate::sqlite::event_stats`]).
+fn event_stats_v7(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    tx.execute_batch(EVENT_STATS_V7)?;
+    if version < 7 {
+        crate::sqlite::event_stats::backfill(tx)?;
+    }
+    Ok(())
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -364,6 +428,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     error_reports_v4(tx)?;
     vocabulary_v5(tx)?;
     analytics_v6(tx, version)?;
+    event_stats_v7(tx, version)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

@@ -486,7 +486,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)
@@ -593,6 +593,131 @@ fn a_version_5_file_gains_the_analytics_rollups_filled_from_its_pings() {
         store.active("p", dec2, sonde_store::Interval::Day, true).unwrap()[0].count,
         11
     );
+}
+
+/// An event of product `p`, received at `at`.
+fn event(id: u32, kind: EventKind, at: i64, fields: serde_json::Value) -> Event {
+    Event {
+        id: format!("{id:08x}-2222-4000-8000-000000000000"),
+        kind,
+        product: product("p"),
+        test: false,
+        occurred_at_ms: None,
+        received_at_ms: at,
+        fields: fields.as_object().unwrap().clone().into(),
+    }
+}
+
+/// Stores events of product `p` and waits for the commit.
+fn send(store: &SqliteStore, events: Vec<Event>) -> EventsStored {
+    store
+        .store_events(NewEvents {
+            product: product("p"),
+            source: "native",
+            events,
+            dropped: vec![],
+        })
+        .unwrap()
+        .wait_blocking()
+        .unwrap()
+}
+
+/// A version-6 file gains the command, console and heartbeat roll-ups (the
+/// version-7 step), filled once from its raw events; events stored after
+/// the upgrade are counted on top.
+#[test]
+fn a_version_6_file_gains_the_event_rollups_filled_from_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = |d: &str| d.parse::<Day>().unwrap().start_ms();
+    let uid = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    let nov = DayRange::new("2026-11-01".parse().unwrap(), "2026-12-31".parse().unwrap());
+    let answers = |store: &SqliteStore| {
+        (
+            store
+                .event_stats("p", sonde_store::EventGroup::Command, nov, sonde_store::Interval::Week)
+                .unwrap(),
+            store
+                .event_stats(
+                    "p",
+                    sonde_store::EventGroup::ConsoleRoute,
+                    nov,
+                    sonde_store::Interval::Month,
+                )
+                .unwrap(),
+            store.heartbeat_stats("p", nov, sonde_store::Interval::Month).unwrap(),
+        )
+    };
+    let before = {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut events = Vec::new();
+        for i in 0..30u32 {
+            let at = day("2026-11-28") + i64::from(i) * 10_000_000;
+            events.push(event(
+                i,
+                EventKind::Command,
+                at,
+                serde_json::json!({"command": if i % 2 == 0 { "t a" } else { "t b" }, "uuid": uid(i % 7), "is_error": i % 5 == 0}),
+            ));
+            events.push(event(
+                100 + i,
+                EventKind::Console,
+                at,
+                serde_json::json!({"event_type": "X", "url": "/r", "server_uuid": uid(i % 4)}),
+            ));
+            events.push(event(
+                200 + i,
+                EventKind::Heartbeat,
+                at,
+                serde_json::json!({"instance_uid": uid(i % 6), "metrics": {"tables": i}}),
+            ));
+        }
+        send(&store, events);
+        let a = answers(&store);
+        assert_eq!(a.0.len(), 4, "{a:?}");
+        store.close().unwrap();
+        a
+    };
+    let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch(
+        "DROP TABLE event_stats; DROP TABLE event_installations; DROP TABLE heartbeat_latest;
+         UPDATE meta SET value = 6 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    assert_eq!(answers(&store), before);
+    drop(store);
+    // Opening again does not fill twice; a new installation counts once.
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(answers(&store), before);
+    let at = day("2026-12-01") + 1;
+    send(
+        &store,
+        vec![
+            event(
+                900,
+                EventKind::Command,
+                at,
+                serde_json::json!({"command": "t a", "uuid": uid(50)}),
+            ),
+            event(
+                901,
+                EventKind::Command,
+                at,
+                serde_json::json!({"command": "t a", "uuid": uid(50)}),
+            ),
+        ],
+    );
+    let after = answers(&store).0;
+    let week = |rows: &[sonde_store::EventStatRow]| {
+        rows.iter()
+            .find(|r| r.period == "2026-11-30" && r.key == "t a")
+            .map(|r| (r.count, r.installations))
+            .unwrap()
+    };
+    let (n, inst) = week(&before.0);
+    assert_eq!(week(&after), (n + 2, inst + 1));
 }
 
 /// A failed read is reported as a read failure (the collector answers 503),

@@ -4,9 +4,10 @@
 //! ([`super::kanon`]), as JSON or CSV.
 //!
 //! Parameters: `product`, `metric` (`active`, `unique`, `breakdown`,
-//! `cohorts`, `versions`, `alerts`, `errors`), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
+//! `cohorts`, `versions`, `alerts`, `errors`; `commands`, `console`, `heartbeats`, see [`super::events`]), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
 //! (`day`, `week`, `month`; default `day`), `dimension` (for `breakdown`:
-//! `version`, `os`, `arch`, `runtime`, `ci_name`), `include_ci` (`true` or
+//! `version`, `os`, `arch`, `runtime`, `ci_name`; for `console`: `action`
+//! (default) or `route`), `include_ci` (`true` or
 //! `false`, default `false`), `format` (`json` or `csv`, default `json`),
 //! `filter` (for `active`: `dimension:value`, e.g. `version:1.2.0`, counts
 //! only the signatures with that value).
@@ -18,8 +19,9 @@
 //! let through one that selects too few.
 
 use serde::{Deserialize, Serialize};
-use sonde_store::{Day, DayRange, Dimension, Interval, Store, StoreError};
+use sonde_store::{Day, DayRange, Dimension, EventGroup, Interval, Store, StoreError};
 
+use super::events::{self, ConsoleBy, EventRow, HeartbeatRow};
 use super::kanon::{Figure, KAnon, PeriodGroup};
 
 /// Longest range a query may cover, in days (ten years).
@@ -32,7 +34,7 @@ pub enum QueryError {
     #[error("missing parameter {0}")]
     Missing(&'static str),
     /// `metric` is none of the metrics.
-    #[error("unknown metric {0:?}: use active, unique, breakdown, cohorts, versions, alerts or errors")]
+    #[error("unknown metric {0:?}: use active, unique, breakdown, cohorts, versions, alerts, errors, commands, console or heartbeats")]
     Metric(String),
     /// `from` or `to` is not a day.
     #[error("{0}")]
@@ -55,6 +57,9 @@ pub enum QueryError {
     /// `filter` is not `dimension:value`.
     #[error("filter must be dimension:value, e.g. version:1.2.0, not {0:?}")]
     Filter(String),
+    /// `dimension` of `console` is not `action` or `route`.
+    #[error("{0}")]
+    ConsoleBy(#[from] events::ConsoleByError),
     /// `filter` was given with a metric other than `active`.
     #[error("filter is only for metric active")]
     FilterMetric,
@@ -127,6 +132,15 @@ pub enum Metric {
     /// Error-report groups seen in the range, folded under the minimum group
     /// size by distinct signatures.
     Errors,
+    /// Command events per period and command path.
+    Commands,
+    /// Console events per period and action or route.
+    Console {
+        /// What they are grouped by.
+        dimension: ConsoleBy,
+    },
+    /// Server instances per period and their metrics' distributions.
+    Heartbeats,
 }
 
 /// How the answer is written.
@@ -177,6 +191,11 @@ impl QueryParams {
             "versions" => Metric::Versions,
             "alerts" => Metric::Alerts,
             "errors" => Metric::Errors,
+            "commands" => Metric::Commands,
+            "heartbeats" => Metric::Heartbeats,
+            "console" => Metric::Console {
+                dimension: self.dimension.as_deref().unwrap_or("action").parse()?,
+            },
             "breakdown" => Metric::Breakdown {
                 dimension: self
                     .dimension
@@ -302,6 +321,10 @@ pub enum Row {
         /// Distinct active signatures.
         count: Figure,
     },
+    /// `commands`, `console`: one group of one period.
+    Event(EventRow),
+    /// `heartbeats`: one period.
+    Heartbeat(HeartbeatRow),
 }
 
 /// An answer, as the JSON body gives it.
@@ -404,6 +427,18 @@ pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Res
                 count: kanon.figure(c.active),
             })
             .collect(),
+        Metric::Commands => events::event_rows(store, product, EventGroup::Command, range, interval, kanon)?
+            .into_iter()
+            .map(Row::Event)
+            .collect(),
+        Metric::Console { dimension } => events::event_rows(store, product, dimension.group(), range, interval, kanon)?
+            .into_iter()
+            .map(Row::Event)
+            .collect(),
+        Metric::Heartbeats => events::heartbeat_rows(store, product, range, interval, kanon)?
+            .into_iter()
+            .map(Row::Heartbeat)
+            .collect(),
     };
     Ok(Answer {
         product: product.to_owned(),
@@ -447,6 +482,8 @@ impl Answer {
             Metric::Unique => "count",
             Metric::Breakdown { .. } => "period,value,count",
             Metric::Cohorts => "cohort,month,count",
+            Metric::Commands | Metric::Console { .. } => events::EVENTS_CSV_HEADER,
+            Metric::Heartbeats => events::HEARTBEATS_CSV_HEADER,
         };
         let mut out = format!("{header}\n");
         for row in &self.rows {
@@ -511,6 +548,8 @@ impl Answer {
                     format!("{},{},{}", field(cohort), field(month), figure(*count))
                 }
                 Row::Total { count } => figure(*count),
+                Row::Event(r) => events::event_csv(r, field),
+                Row::Heartbeat(r) => events::heartbeat_csv(r, field),
             };
             out.push_str(&line);
             out.push('\n');

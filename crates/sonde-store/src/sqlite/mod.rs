@@ -15,6 +15,7 @@
 
 pub(crate) mod backfill;
 mod cohorts;
+pub(crate) mod event_stats;
 mod first_seen;
 pub mod private;
 mod queue;
@@ -34,8 +35,9 @@ use tokio::sync::mpsc;
 use self::queue::{queue, EventRows, Msg, ReportRow, Routes, Words};
 use crate::{
     schema, AlertRecord, BreakdownRow, CatalogData, CohortCell, DayRange, Dimension, ErrorGroup, ErrorGroupDetail,
-    EventCount, EventsStored, Interval, Month, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending,
-    PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, VersionConstraint,
+    EventCount, EventGroup, EventStatRow, EventsStored, HeartbeatPeriod, Interval, Month, NewAlert, NewErrorReport,
+    NewEvents, NewPing, NewRelease, Pending, PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome,
+    Store, StoreError, VersionConstraint,
 };
 
 /// Most ops committed in one transaction.
@@ -351,6 +353,25 @@ impl Store for SqliteStore {
 
     fn event_counts(&self, product: &str, kind: &str, include_test: bool) -> Result<Vec<EventCount>, StoreError> {
         self.with_reader(|c| reads::event_counts(c, product, kind, include_test))
+    }
+
+    fn event_stats(
+        &self,
+        product: &str,
+        group: EventGroup,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<EventStatRow>, StoreError> {
+        self.with_reader(|c| event_stats::event_stats(c, product, group, range, interval))
+    }
+
+    fn heartbeat_stats(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+    ) -> Result<Vec<HeartbeatPeriod>, StoreError> {
+        self.with_reader(|c| event_stats::heartbeats(c, product, range, interval))
     }
 
     fn error_groups(&self, product: &str) -> Result<Vec<ErrorGroup>, StoreError> {

@@ -9,6 +9,8 @@
 use sonde_protocol::ping::Dropped;
 use tokio::sync::oneshot;
 
+use crate::event_stats::EventFacts;
+
 use crate::{
     AlertRecord, Cause, EventsStored, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending, Release,
     ReportStored, StoreError, VersionConstraint,
@@ -137,6 +139,7 @@ impl EventRows {
                 .events
                 .into_iter()
                 .map(|e| EventRow {
+                    facts: EventFacts::of(e.kind.as_str(), e.test, |n| e.fields.get(n)),
                     fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
                     id: EventId::new(e.id),
                     kind: e.kind.as_str(),
@@ -158,6 +161,9 @@ pub(crate) struct EventRow {
     pub(crate) occurred_at_ms: Option<i64>,
     pub(crate) received_at_ms: i64,
     pub(crate) fields: String,
+    /// What it adds to the command, console and heartbeat roll-ups, if
+    /// anything.
+    pub(crate) facts: Option<EventFacts>,
 }
 
 /// An event id as stored: the 16 bytes of a UUID (every front door

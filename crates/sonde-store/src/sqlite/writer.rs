@@ -11,7 +11,8 @@
 //! counters and the analytics roll-ups (daily first-seen sets, active counts
 //! per day and month, cohorts; see [`crate::activity`]) are maintained here,
 //! at ingest, in the transaction of the pings they count, so reading them
-//! later is a lookup.
+//! later is a lookup. The command, console and heartbeat roll-ups are kept
+//! the same way for the events of a batch (see [`super::event_stats`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::mpsc;
 
 use super::cohorts::Cohorts;
+use super::event_stats::{self, EventStats};
 use super::first_seen::{FirstSeen, Seen};
 use super::queue::{EventRows, Msg, ReportRow, Routes, Slot, Words};
 use crate::activity::{Attrs, Dimension};
@@ -36,6 +38,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut daily = FirstSeen::days();
     let mut weekly = FirstSeen::weeks();
     let mut cohorts = Cohorts::default();
+    let mut events = EventStats::default();
     let mut ops: u64 = 0;
     let mut failures = Failures::default();
     // `blocking_recv` returns `None` only once every sender is gone and the
@@ -54,6 +57,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 daily: &mut daily,
                 weekly: &mut weekly,
                 cohorts: &mut cohorts,
+                events: &mut events,
             },
         ) {
             Ok(()) => {
@@ -68,6 +72,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 daily.rollback();
                 weekly.rollback();
                 cohorts.rollback();
+                events.rollback();
                 failures.failed(&e, batch.len());
                 let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
@@ -284,6 +289,9 @@ struct Tally {
     new_signatures: Vec<(String, String, i64)>,
     rejections: HashMap<(String, &'static str, &'static str, &'static str), i64>,
     activity: ActivityTally,
+    /// What the batch's events add to the command, console and heartbeat
+    /// roll-ups.
+    events: event_stats::Tally,
     catalog_changed: bool,
 }
 
@@ -389,6 +397,7 @@ fn apply(conn: &mut Connection, batch: &mut [Msg], memory: Memory<'_>) -> rusqli
         }
     }
     write_activity(&tx, &tally.activity)?;
+    event_stats::write(&tx, &tally.events)?;
     if tally.catalog_changed {
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'catalog_generation'")?
             .execute([])?;
@@ -451,14 +460,30 @@ fn insert_events_sql(rows: usize) -> &'static str {
 }
 
 /// Inserts a product's events, ignoring ids already stored; returns how
-/// many rows were new.
-fn insert_events(tx: &Connection, product: &str, rows: &[super::queue::EventRow]) -> rusqlite::Result<u64> {
+/// many rows were new, and pushes onto `new` the index of each new row
+/// that the event roll-ups count ([`super::queue::EventRow::facts`]).
+fn insert_events(
+    tx: &Connection,
+    product: &str,
+    rows: &[super::queue::EventRow],
+    new: &mut Vec<usize>,
+) -> rusqlite::Result<u64> {
     let mut stored = 0;
     let mut rest = rows;
+    let mut base = 0;
     for &n in &EVENT_CHUNKS {
         while rest.len() >= n {
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
+            let counted = chunk.iter().any(|e| e.facts.is_some());
+            // Rows are appended, so those this statement stores are the
+            // ones past the largest `seq` before it.
+            let before: i64 = if counted {
+                tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
+                    .query_row([], |r| r.get(0))?
+            } else {
+                0
+            };
             let mut stmt = tx.prepare_cached(insert_events_sql(n))?;
             let mut index = 1;
             for e in chunk {
@@ -471,10 +496,51 @@ fn insert_events(tx: &Connection, product: &str, rows: &[super::queue::EventRow]
                 stmt.raw_bind_parameter(index + 6, &e.fields)?;
                 index += 7;
             }
-            stored += stmt.raw_execute()? as u64;
+            let added = stmt.raw_execute()?;
+            stored += added as u64;
+            if counted && added == n {
+                new.extend((base..base + n).filter(|&i| rows[i].facts.is_some()));
+            } else if counted && added > 0 {
+                new_rows(tx, before, chunk, base, new)?;
+            }
+            base += n;
         }
     }
     Ok(stored)
+}
+
+/// The rows of `chunk` (starting at index `base`) that were stored with a
+/// `seq` past `before`: some of the chunk were already stored (a retry) or
+/// repeated within it, so which ones are new is read back.
+fn new_rows(
+    tx: &Connection,
+    before: i64,
+    chunk: &[super::queue::EventRow],
+    base: usize,
+    new: &mut Vec<usize>,
+) -> rusqlite::Result<()> {
+    use rusqlite::types::Value;
+    let mut ids: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    let mut stmt = tx.prepare_cached("SELECT id FROM events WHERE seq > ?1")?;
+    let mut rows = stmt.query(params![before])?;
+    while let Some(r) = rows.next()? {
+        match r.get::<_, Value>(0)? {
+            Value::Blob(b) => ids.insert(b),
+            Value::Text(t) => ids.insert(t.into_bytes()),
+            _ => false,
+        };
+    }
+    for (i, e) in chunk.iter().enumerate() {
+        let id = match &e.id {
+            super::queue::EventId::Uuid(b) => b.to_vec(),
+            super::queue::EventId::Text(t) => t.as_bytes().to_vec(),
+        };
+        // The first of repeated ids is the one stored.
+        if e.facts.is_some() && ids.remove(&id) {
+            new.push(base + i);
+        }
+    }
+    Ok(())
 }
 
 /// What applying a batch shares between its ops.
@@ -491,6 +557,7 @@ struct Memory<'a> {
     daily: &'a mut FirstSeen,
     weekly: &'a mut FirstSeen,
     cohorts: &'a mut Cohorts,
+    events: &'a mut EventStats,
 }
 
 /// Applies one op and records its result in its slot. An error aborts the
@@ -499,7 +566,7 @@ struct Memory<'a> {
 fn apply_op<'c>(tx: &'c Connection, msg: &mut Msg, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<()> {
     match msg {
         Msg::Ping(slot) => apply_ping(tx, slot, ctx),
-        Msg::Events(slot) => apply_events(tx, slot, ctx.tally),
+        Msg::Events(slot) => apply_events(tx, slot, ctx),
         Msg::Release(slot) => apply_release(tx, slot, ctx.tally),
         Msg::AddAlert(slot) => apply_add_alert(tx, slot, ctx.tally),
         Msg::RemoveAlert(slot) => apply_remove_alert(tx, slot, ctx.tally),
@@ -602,16 +669,34 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
     Ok(())
 }
 
-fn apply_events(tx: &Connection, slot: &mut Slot<EventRows, EventsStored>, tally: &mut Tally) -> rusqlite::Result<()> {
+fn apply_events(
+    tx: &Connection,
+    slot: &mut Slot<EventRows, EventsStored>,
+    ctx: &mut Ctx<'_, '_>,
+) -> rusqlite::Result<()> {
     let EventRows {
         product,
         source,
         rows,
         dropped,
     } = &slot.op;
-    let stored = insert_events(tx, product, rows)?;
+    let mut new = Vec::new();
+    let stored = insert_events(tx, product, rows, &mut new)?;
+    for i in new {
+        let e = &rows[i];
+        if let Some(facts) = &e.facts {
+            event_stats::count(
+                tx,
+                ctx.memory.events,
+                &mut ctx.tally.events,
+                product,
+                e.received_at_ms,
+                facts,
+            )?;
+        }
+    }
     let duplicates = rows.len() as u64 - stored;
-    count_dropped(tally, product, source, dropped);
+    count_dropped(ctx.tally, product, source, dropped);
     slot.set(Ok(EventsStored { stored, duplicates }));
     Ok(())
 }

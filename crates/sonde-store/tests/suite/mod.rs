@@ -16,8 +16,9 @@ use crate::common::{
 use sonde_protocol::ping::Dropped;
 use sonde_protocol::{DropReason, Event, EventKind, ProductName};
 use sonde_store::{
-    BreakdownRow, Day, DayRange, Dimension, EventCount, EventsStored, Interval, MemoryStore, NewAlert, NewEvents,
-    NewPing, PeriodCount, SqliteStore, Store, StoreError, VersionConstraint,
+    BreakdownRow, Day, DayRange, Dimension, EventCount, EventGroup, EventStatRow, EventsStored, HeartbeatPeriod,
+    Interval, MemoryStore, NewAlert, NewEvents, NewPing, PeriodCount, SqliteStore, Store, StoreError,
+    VersionConstraint,
 };
 
 pub(crate) type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
@@ -754,6 +755,306 @@ pub(crate) fn cohorts_follow_signatures_from_their_first_month(open: Open<'_>) {
     assert!(days.iter().all(|(_, count, n)| n <= count), "{days:?}");
 }
 
+/// An installation, instance or event id: a UUID made from `n`.
+pub(crate) fn uid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// An event of `demo` (or `product`) with `fields`, received at `at`.
+pub(crate) fn stat_event(product: &str, id: u32, kind: EventKind, at: i64, fields: serde_json::Value) -> Event {
+    Event {
+        id: format!("{id:08x}-1111-4000-8000-000000000000"),
+        kind,
+        product: ProductName::parse(product).unwrap(),
+        test: false,
+        occurred_at_ms: None,
+        received_at_ms: at,
+        fields: fields.as_object().unwrap().clone().into(),
+    }
+}
+
+pub(crate) fn send_events(store: &dyn Store, product: &str, events: Vec<Event>) -> EventsStored {
+    store_events(
+        store,
+        NewEvents {
+            product: ProductName::parse(product).unwrap(),
+            source: "native",
+            events,
+            dropped: vec![],
+        },
+    )
+}
+
+pub(crate) fn stat_rows(rows: &[EventStatRow]) -> Vec<(&str, &str, u64, u64, u64)> {
+    rows.iter()
+        .map(|r| (r.period.as_str(), r.key.as_str(), r.count, r.errors, r.installations))
+        .collect()
+}
+
+/// Command events, in order of receipt:
+///
+/// - 30 November at noon: `tool build` from installations 0..6, each twice
+///   (installation 0's second run failed), and once with no installation;
+///   at 23:59:59.999 `tool deploy`, failed, from installations 0..3.
+/// - The same request again (a retry) and one event repeated within a
+///   request: duplicates, not counted.
+/// - 1 December at 00:00:00.000: `tool build` from installations 3..9.
+/// - Not counted: a test event, another product's event.
+///
+/// Then [`installations_are_known_after_reopening`].
+pub(crate) fn command_events_count_runs_errors_and_distinct_installations(open: Open<'_>) {
+    let store = open();
+    let cmd = |id: u32, at: i64, command: &str, inst: Option<u32>, err: bool| {
+        let mut f = serde_json::json!({"command": command, "is_error": err});
+        if let Some(i) = inst {
+            f["uuid"] = uid(i).into();
+        }
+        stat_event("demo", id, EventKind::Command, at, f)
+    };
+    let noon = at("2026-11-30") + 43_200_000;
+    let mut first = Vec::new();
+    for i in 0..6 {
+        first.push(cmd(i, noon, "tool build", Some(i), false));
+        first.push(cmd(100 + i, noon, "tool build", Some(i), i == 0));
+    }
+    first.push(cmd(200, noon, "tool build", None, false));
+    for i in 0..3 {
+        first.push(cmd(300 + i, at("2026-12-01") - 1, "tool deploy", Some(i), true));
+    }
+    assert_eq!(send_events(&*store, "demo", first.clone()).stored, 16);
+    assert_eq!(send_events(&*store, "demo", first).duplicates, 16);
+    let mut second: Vec<Event> = (3..9)
+        .map(|i| cmd(400 + i, at("2026-12-01"), "tool build", Some(i), false))
+        .collect();
+    second.push(second[0].clone());
+    second.insert(0, cmd(5, noon, "tool build", Some(99), false));
+    let mut test = cmd(500, at("2026-12-01"), "tool build", Some(20), false);
+    test.test = true;
+    second.push(test);
+    let stored = send_events(&*store, "demo", second);
+    assert_eq!((stored.stored, stored.duplicates), (7, 2));
+    send_events(
+        &*store,
+        "other",
+        vec![stat_event(
+            "other",
+            600,
+            EventKind::Command,
+            at("2026-12-01"),
+            serde_json::json!({"command": "tool build", "uuid": uid(1)}),
+        )],
+    );
+    let q = |i: Interval| store.event_stats("demo", EventGroup::Command, range("2026-11-30", "2026-12-01"), i);
+    assert_eq!(
+        stat_rows(&q(Interval::Day).unwrap()),
+        [
+            ("2026-11-30", "tool build", 13, 1, 6),
+            ("2026-11-30", "tool deploy", 3, 3, 3),
+            ("2026-12-01", "tool build", 6, 0, 6),
+        ]
+    );
+    assert_eq!(
+        stat_rows(&q(Interval::Week).unwrap()),
+        [
+            ("2026-11-30", "tool build", 19, 1, 9),
+            ("2026-11-30", "tool deploy", 3, 3, 3)
+        ]
+    );
+    assert_eq!(
+        stat_rows(&q(Interval::Month).unwrap()),
+        [
+            ("2026-11", "tool build", 13, 1, 6),
+            ("2026-11", "tool deploy", 3, 3, 3),
+            ("2026-12", "tool build", 6, 0, 6),
+        ]
+    );
+    // Console groups hold none of it.
+    assert!(store
+        .event_stats(
+            "demo",
+            EventGroup::ConsoleAction,
+            range("2026-11-01", "2026-12-31"),
+            Interval::Month
+        )
+        .unwrap()
+        .is_empty());
+    store.close().unwrap();
+    drop(store);
+    installations_are_known_after_reopening(open);
+}
+
+/// After reopening: `tool build` on 1 December from installation 3
+/// (already counted that day) and 10 (new).
+pub(crate) fn installations_are_known_after_reopening(open: Open<'_>) {
+    let store = open();
+    let cmd = |id: u32, inst: u32, err: bool| {
+        stat_event(
+            "demo",
+            id,
+            EventKind::Command,
+            at("2026-12-01") + 5,
+            serde_json::json!({"command": "tool build", "is_error": err, "uuid": uid(inst)}),
+        )
+    };
+    send_events(&*store, "demo", vec![cmd(700, 3, false), cmd(701, 10, true)]);
+    let dec = store
+        .event_stats(
+            "demo",
+            EventGroup::Command,
+            range("2026-12-01", "2026-12-01"),
+            Interval::Day,
+        )
+        .unwrap();
+    assert_eq!(stat_rows(&dec), [("2026-12-01", "tool build", 8, 1, 7)]);
+    let dec = store
+        .event_stats(
+            "demo",
+            EventGroup::Command,
+            range("2026-12-01", "2026-12-01"),
+            Interval::Month,
+        )
+        .unwrap();
+    assert_eq!(stat_rows(&dec), [("2026-12", "tool build", 8, 1, 7)]);
+}
+
+/// Console events count under their action and, separately, their route;
+/// the installation is the CLI serving the console, else its server.
+pub(crate) fn console_events_count_actions_and_routes(open: Open<'_>) {
+    let store = open();
+    let ev = |id: u32, action: &str, route: &str, cli: Option<u32>, server: Option<u32>| {
+        let mut f = serde_json::json!({"event_type": action, "url": route});
+        if let Some(c) = cli {
+            f["cli_uuid"] = uid(c).into();
+        }
+        if let Some(s) = server {
+            f["server_uuid"] = uid(s).into();
+        }
+        stat_event("demo", id, EventKind::Console, at("2026-11-05"), f)
+    };
+    send_events(
+        &*store,
+        "demo",
+        vec![
+            ev(1, "A", "/r1", Some(1), Some(50)),
+            ev(2, "A", "/r2", None, Some(50)),
+            ev(3, "B", "/r1", Some(2), None),
+            ev(4, "B", "/r1", None, None),
+        ],
+    );
+    let q = |g| {
+        store
+            .event_stats("demo", g, range("2026-11-01", "2026-11-30"), Interval::Month)
+            .unwrap()
+    };
+    assert_eq!(
+        stat_rows(&q(EventGroup::ConsoleAction)),
+        [("2026-11", "A", 2, 0, 2), ("2026-11", "B", 2, 0, 1)]
+    );
+    assert_eq!(
+        stat_rows(&q(EventGroup::ConsoleRoute)),
+        [("2026-11", "/r1", 3, 0, 2), ("2026-11", "/r2", 1, 0, 1)]
+    );
+    assert!(q(EventGroup::Command).is_empty());
+}
+
+/// Heartbeats: ten instances on 10 November (tables 100 each), then on 20
+/// November with tables `i + 1` (the latest of the month); instances 0..5
+/// also report `relationships.manual.object` = `2 * (i + 1)`. Instance 0
+/// sends twice more on the 20th (the later one wins; one received earlier
+/// but stored last does not), and once on 1 December at midnight. Not
+/// counted: a heartbeat without an instance, a test heartbeat, another
+/// product's.
+pub(crate) fn heartbeats_give_instances_and_metric_distributions(open: Open<'_>) {
+    let store = open();
+    let hb = |id: u32, inst: Option<u32>, at: i64, metrics: serde_json::Value| {
+        let mut f = serde_json::json!({"metrics": metrics});
+        if let Some(i) = inst {
+            f["instance_uid"] = uid(i).into();
+        }
+        stat_event("demo", id, EventKind::Heartbeat, at, f)
+    };
+    let nov10 = at("2026-11-10") + 3_600_000;
+    let nov20 = at("2026-11-20") + 36_000_000;
+    let mut events: Vec<Event> = (0..10)
+        .map(|i| hb(i, Some(i), nov10, serde_json::json!({"tables": 100})))
+        .collect();
+    for i in 0..10 {
+        let mut m = serde_json::json!({"tables": i + 1, "enabled": true});
+        if i < 5 {
+            m["relationships"] = serde_json::json!({"manual": {"object": 2 * (i + 1)}});
+        }
+        events.push(hb(
+            100 + i,
+            Some(i),
+            nov20 - 3_600_000,
+            serde_json::json!({"tables": 50}),
+        ));
+        events.push(hb(200 + i, Some(i), nov20, m));
+    }
+    events.push(hb(300, Some(0), nov20 - 7_200_000, serde_json::json!({"tables": 999})));
+    events.push(hb(301, None, nov20, serde_json::json!({"tables": 5000})));
+    let mut test = hb(302, Some(40), nov20, serde_json::json!({"tables": 5000}));
+    test.test = true;
+    events.push(test);
+    events.push(hb(303, Some(0), at("2026-12-01"), serde_json::json!({"tables": 77})));
+    send_events(&*store, "demo", events);
+    let mut other = hb(400, Some(1), nov20, serde_json::json!({"tables": 1}));
+    other.product = ProductName::parse("other").unwrap();
+    send_events(&*store, "other", vec![other]);
+
+    let shown = |p: &HeartbeatPeriod| {
+        (
+            p.period.clone(),
+            p.instances,
+            p.metrics
+                .iter()
+                .map(|m| (m.path.clone(), m.instances, m.p50, m.p90, m.max))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let months = store
+        .heartbeat_stats("demo", range("2026-11-15", "2026-12-01"), Interval::Month)
+        .unwrap();
+    assert_eq!(
+        months.iter().map(shown).collect::<Vec<_>>(),
+        [
+            (
+                "2026-11".to_owned(),
+                10,
+                vec![
+                    ("relationships.manual.object".to_owned(), 5, 6.0, 10.0, 10.0),
+                    ("tables".to_owned(), 10, 5.0, 9.0, 10.0),
+                ]
+            ),
+            (
+                "2026-12".to_owned(),
+                1,
+                vec![("tables".to_owned(), 1, 77.0, 77.0, 77.0)]
+            ),
+        ]
+    );
+    let days = store
+        .heartbeat_stats("demo", range("2026-11-10", "2026-11-11"), Interval::Day)
+        .unwrap();
+    assert_eq!(
+        days.iter().map(shown).collect::<Vec<_>>(),
+        [
+            (
+                "2026-11-10".to_owned(),
+                10,
+                vec![("tables".to_owned(), 10, 100.0, 100.0, 100.0)]
+            ),
+            ("2026-11-11".to_owned(), 0, vec![]),
+        ]
+    );
+    // The week of 16 to 22 November: the 20th's latest values.
+    let week = store
+        .heartbeat_stats("demo", range("2026-11-20", "2026-11-20"), Interval::Week)
+        .unwrap();
+    assert_eq!(shown(&week[0]).2[1], ("tables".to_owned(), 10, 5.0, 9.0, 10.0));
+    assert_eq!(week[0].period, "2026-11-16");
+}
+
 /// Opens the SQLite store in `dir`; every call opens the same database.
 pub(crate) fn sqlite(dir: &std::path::Path) -> impl Fn() -> Box<dyn Store> + '_ {
     move || Box::new(SqliteStore::open(dir).unwrap())
@@ -786,6 +1087,9 @@ macro_rules! store_suite {
                 active_signatures_are_exact_per_day_week_month_and_range,
                 breakdowns_count_each_signature_once_under_its_first_ping,
                 cohorts_follow_signatures_from_their_first_month,
+                command_events_count_runs_errors_and_distinct_installations,
+                console_events_count_actions_and_routes,
+                heartbeats_give_instances_and_metric_distributions,
             );
         }
     };
