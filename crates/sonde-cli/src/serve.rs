@@ -34,7 +34,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SONDE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
-    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size.
+    /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size, metrics_listen.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key).
@@ -79,6 +79,11 @@ pub(crate) struct ServeArgs {
     /// "other" and give smaller figures as "fewer than N" (default 5).
     #[arg(long, env = "SONDE_MIN_GROUP_SIZE", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub min_group_size: Option<u64>,
+    /// Also serve `GET /metrics` without the admin token on this address (for
+    /// a Prometheus scraper on a private network). Without it, `/metrics` is
+    /// an admin route on --listen only.
+    #[arg(long, env = "SONDE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 /// `--durability` values.
@@ -128,6 +133,8 @@ struct FileConfig {
     max_connections: Option<u32>,
     #[serde(alias = "min-group-size")]
     min_group_size: Option<u64>,
+    #[serde(alias = "metrics-listen")]
+    metrics_listen: Option<String>,
 }
 
 /// The configuration after merging every source.
@@ -159,6 +166,8 @@ pub(crate) struct Resolved {
     pub max_connections: u32,
     /// The minimum group size of analytics answers.
     pub min_group_size: u64,
+    /// The separate, token-less metrics address, if any.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -246,7 +255,14 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         Some(n) => n,
         None => defaults.min_group_size,
     };
+    let metrics_listen = args
+        .metrics_listen
+        .as_deref()
+        .or(file.metrics_listen.as_deref())
+        .map(parse_listen)
+        .transpose()?;
     Ok(Resolved {
+        metrics_listen,
         listen,
         data_dir,
         tls_cert,
@@ -315,6 +331,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: std::time::Duration::from_secs(resolved.idle_timeout_secs),
         max_connections: usize::try_from(resolved.max_connections).unwrap_or(usize::MAX),
         min_group_size: resolved.min_group_size,
+        metrics_listen: resolved.metrics_listen,
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -331,6 +348,10 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             resolved.data_dir.display(),
             sonde_collector::token::token_path(&resolved.data_dir).display()
         );
+        let banner = match running.metrics_addr() {
+            Some(addr) => format!("{banner}metrics without a token: http://{addr}/metrics\n"),
+            None => banner,
+        };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
         drop(out);

@@ -49,6 +49,10 @@ pub struct Config {
     /// distinct signatures is folded into "other", a figure below it is given
     /// as "fewer than k" (see [`crate::analytics::kanon`]). At least 1.
     pub min_group_size: u64,
+    /// A separate address serving `GET /metrics` without the admin token
+    /// (none by default: `/metrics` is then only an admin route on `listen`).
+    /// Meant for a private network where a Prometheus scraper has no token.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -69,6 +73,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             min_group_size: crate::analytics::kanon::DEFAULT_K,
+            metrics_listen: None,
         }
     }
 }

@@ -15,6 +15,8 @@
 //! - [`catalog`]: releases, alerts and version constraints as an in-memory
 //!   snapshot, refreshed when the store's catalog generation moves.
 //! - [`admin`]: admin inputs and their validation, shared with the CLI.
+//! - [`openapi`]: the OpenAPI document, generated from the handlers and
+//!   served at `/openapi.json`; [`metrics`]: `/metrics`.
 //! - [`analytics`]: analytics as shown, under the minimum group size.
 //! - [`semver_rules`]: how versions are compared and ranges matched.
 //! - [`clock`]: the collector's clock; the store is given every time it records.
@@ -43,7 +45,9 @@ mod error;
 pub mod events;
 pub mod extract;
 mod listener;
+pub mod metrics;
 mod open;
+pub mod openapi;
 pub mod pipeline;
 pub mod retention;
 pub mod routes;
@@ -62,17 +66,35 @@ pub use state::AppState;
 pub use tls::TlsError;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The public routes and the admin routes (before the admin token guard),
+/// each with its part of the OpenAPI document.
+fn api_parts() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let public = OpenApiRouter::with_openapi(openapi::frame())
+        .merge(routes::checkpoint::router())
+        .merge(routes::health::router())
+        .merge(events::router());
+    let admin = routes::admin::router().merge(events::admin_router());
+    (public, admin)
+}
+
+/// Every route with the whole OpenAPI document ([`openapi::document`]).
+fn api_router() -> OpenApiRouter<AppState> {
+    let (public, admin) = api_parts();
+    public.merge(admin)
+}
 
 /// The whole HTTP service over `state`: every route, the admin ones behind
 /// the admin token, and JSON errors for an unknown route (404) or method (405).
 pub fn app(state: AppState) -> Router {
-    let admin = routes::admin::guarded(routes::admin::router().merge(events::admin_router()), state.clone());
-    Router::new()
-        .merge(routes::checkpoint::router())
-        .merge(routes::health::router())
-        .merge(events::router())
-        .merge(admin)
-        .fallback(routes::fallback)
+    let (public, admin) = api_parts();
+    let (router, _) = public
+        .merge(routes::admin::guarded(admin, state.clone()))
+        .split_for_parts();
+    router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .fallback(routes::unmatched)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
 }

@@ -21,6 +21,7 @@ use crate::{app, CollectorError, Config};
 /// A collector serving in the current tokio runtime.
 pub struct Running {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     admin_token: String,
     data_dir: PathBuf,
     tls: bool,
@@ -77,6 +78,10 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let local_addr = listener.local_addr()?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let (stop, stop_rx) = watch::channel(false);
+    let metrics_addr = match config.metrics_listen {
+        None => None,
+        Some(addr) => Some(crate::metrics::listen(addr, state.metrics(), stop_rx.clone())?),
+    };
 
     let fd_limit = crate::listener::raise_fd_limit();
     // Upgraded WebSockets leave the listener's cap but keep a descriptor:
@@ -117,6 +122,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     ));
     tracing::info!(
         %local_addr,
+        metrics_addr = ?metrics_addr,
         tls = tls.is_some(),
         data_dir = %data_dir.display(),
         max_connections,
@@ -125,6 +131,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     );
     Ok(Running {
         local_addr,
+        metrics_addr,
         admin_token,
         data_dir,
         tls: tls.is_some(),
@@ -147,6 +154,16 @@ impl Running {
     /// The admin token.
     pub fn admin_token(&self) -> &str {
         &self.admin_token
+    }
+
+    /// The separate metrics address, when [`Config::metrics_listen`] asks for one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The collector's metrics.
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.state.metrics()
     }
 
     /// The data directory.

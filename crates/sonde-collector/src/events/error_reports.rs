@@ -29,17 +29,38 @@ use sonde_store::{ErrorGroup, NewErrorReport};
 
 use super::native::allow_any_origin;
 use crate::extract::{parse_product, ApiPath};
+use crate::openapi::{
+    BadRequest, NotFound, Timeout, TooLarge, Unauthorized, Unavailable, UnsupportedMedia, TAG_ADMIN, TAG_EVENTS,
+};
 use crate::{ApiError, ApiQuery, AppState};
 
 /// The answer to a report.
-#[derive(Debug, Serialize)]
-struct Answer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportAnswer)]
+pub(super) struct Answer {
     report_id: String,
     group: String,
     duplicate: bool,
     dropped: u64,
 }
 
+/// `POST /api/v1/error-reports`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/error-reports",
+    tag = TAG_EVENTS,
+    request_body(
+        content(
+            (Object = "application/json"),
+            (Object = "text/plain")
+        ),
+        description = "An error report (docs/error-reports.md), optionally gzip-encoded"
+    ),
+    responses(
+        (status = 200, description = "Committed (or a duplicate of a stored report)", body = Answer),
+        BadRequest, NotFound, Timeout, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 pub(super) async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     allow_any_origin(match ingest_inner(state, headers, body).await {
         Ok(r) => r,
@@ -74,6 +95,17 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
     ))
 }
 
+/// `OPTIONS /api/v1/error-reports`: the CORS preflight.
+#[utoipa::path(
+    options,
+    path = "/api/v1/error-reports",
+    tag = TAG_EVENTS,
+    responses((status = 204, description = "CORS preflight: any origin may POST JSON"))
+)]
+pub(super) async fn preflight() -> Response {
+    super::native::preflight().await
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct ProductParam {
     product: String,
@@ -94,6 +126,18 @@ fn product(name: &str, state: &AppState) -> Result<String, ApiError> {
     Ok(p.to_string())
 }
 
+/// `GET /api/v1/errors`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/errors",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = String, Query, description = "A registered product")),
+    responses(
+        (status = 200, description = "`{product, groups: [...]}`, latest seen first", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductParam>,
@@ -107,6 +151,21 @@ pub(super) async fn list(
     ))
 }
 
+/// `GET /api/v1/errors/{group}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/errors/{group}",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(
+        ("group" = String, Path, description = "The group id"),
+        ("product" = String, Query, description = "A registered product"),
+    ),
+    responses(
+        (status = 200, description = "The group with `sample`, its latest report", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn show(
     State(state): State<AppState>,
     ApiPath(group): ApiPath<String>,
