@@ -115,7 +115,7 @@ pub(super) struct ProductParam {
     path = "/api/v1/routes",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
-    params(("product" = String, Query, description = "A registered product")),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
     responses(
         (status = 200, description = "`{product, builtin, registered}`", body = Object),
         BadRequest, Unauthorized, NotFound, Unavailable
@@ -249,7 +249,7 @@ pub(super) async fn add_vocabulary(
     path = "/api/v1/vocabulary",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
-    params(("product" = String, Query, description = "A registered product")),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
     responses(
         (status = 200, description = "`{product, builtin, registered}`", body = Object),
         BadRequest, Unauthorized, NotFound, Unavailable
@@ -298,7 +298,7 @@ struct CountsAnswer {
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
     params(
-        ("product" = String, Query, description = "A registered product"),
+        ("product" = String, Query, description = "A registered product", example = "demo"),
         ("kind" = String, Query, description = "`heartbeat`, `command` or `console`"),
         ("include_test" = Option<bool>, Query, description = "Count test events too"),
     ),

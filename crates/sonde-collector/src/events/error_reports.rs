@@ -51,7 +51,11 @@ pub(super) struct Answer {
     tag = TAG_EVENTS,
     request_body(
         content(
-            (Object = "application/json"),
+            (Object = "application/json", example = json!({
+                "schema": 1, "report_id": "0190f5e2-7c4a-7d3e-9a1b-000000000001", "product": "demo", "version": "1.0.0",
+                "kind": "std::io::Error", "message": "No such file or directory (os error 2)",
+                "frames": [{"function": "demo::main", "file": "src/main.rs", "line": 3, "in_app": true}]
+            })),
             (Object = "text/plain")
         ),
         description = "An error report (docs/error-reports.md), optionally gzip-encoded"
@@ -132,7 +136,7 @@ fn product(name: &str, state: &AppState) -> Result<String, ApiError> {
     path = "/api/v1/errors",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
-    params(("product" = String, Query, description = "A registered product")),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
     responses(
         (status = 200, description = "`{product, groups: [...]}`, latest seen first", body = Object),
         BadRequest, Unauthorized, NotFound, Unavailable
@@ -159,7 +163,7 @@ pub(super) async fn list(
     security(("admin_token" = [])),
     params(
         ("group" = String, Path, description = "The group id"),
-        ("product" = String, Query, description = "A registered product"),
+        ("product" = String, Query, description = "A registered product", example = "demo"),
     ),
     responses(
         (status = 200, description = "The group with `sample`, its latest report", body = Object),

@@ -26,10 +26,10 @@ pub(super) struct Params {
     post,
     path = "/v1/http",
     tag = TAG_EVENTS,
-    params(("product" = Option<String>, Query, description = "A registered product; `hasura` when absent")),
+    params(("product" = Option<String>, Query, description = "A registered product; `hasura` when absent", example = "demo")),
     request_body(
         content(
-            (Object = "application/json"),
+            (Object = "application/json", example = json!({"topic": "cli", "data": {"command": "hasura version", "version": "v2.40.0", "is_error": false}})),
             (Object = "text/plain")
         ),
         description = "A Hasura envelope `{topic, data}` (server) or the CLI's, optionally gzip-encoded"

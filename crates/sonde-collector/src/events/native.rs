@@ -39,7 +39,9 @@ pub(super) fn allow_any_origin(mut r: Response) -> Response {
     tag = TAG_EVENTS,
     request_body(
         content(
-            (Object = "application/json"),
+            (Object = "application/json", example = json!({"product": "demo", "events": [
+                {"id": "0b3f4c4e-1d2a-4c3b-8f00-000000000001", "kind": "command", "command": "demo build", "flags": ["--release"], "is_error": false}
+            ]})),
             (Object = "text/plain")
         ),
         description = "A native batch `{product, events: [...]}` (docs/events.md), optionally gzip-encoded"

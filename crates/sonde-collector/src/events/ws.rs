@@ -86,7 +86,7 @@ const SOURCE: &str = "hasura-ws";
         console event, the `{topic, data}` envelope of `POST /v1/http`; nothing is sent back per frame. \
         Limits and close codes: docs/events.md.",
     params(
-        ("product" = Option<String>, Query, description = "A registered product; `hasura` when absent"),
+        ("product" = Option<String>, Query, description = "A registered product; `hasura` when absent", example = "demo"),
         ("Origin" = Option<String>, Header, description = "A web origin, `null`, or none"),
     ),
     responses(

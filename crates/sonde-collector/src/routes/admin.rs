@@ -100,7 +100,7 @@ struct ProductParam {
     path = "/api/v1/releases",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
-    params(("product" = String, Query, description = "A registered product")),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
     responses((status = 200, description = "The product's releases", body = Vec<Object>), BadRequest, Unauthorized, NotFound, Unavailable)
 )]
 async fn list_releases(
@@ -144,7 +144,7 @@ async fn add_alert(State(state): State<AppState>, ApiJson(input): ApiJson<AlertI
     path = "/api/v1/alerts",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
-    params(("product" = Option<String>, Query, description = "Only this product's alerts")),
+    params(("product" = Option<String>, Query, description = "Only this product's alerts", example = "demo")),
     responses((status = 200, description = "The alerts", body = Vec<Object>), BadRequest, Unauthorized, Unavailable)
 )]
 async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
@@ -211,7 +211,7 @@ struct MauParams {
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
     params(
-        ("product" = String, Query, description = "The product"),
+        ("product" = String, Query, description = "The product", example = "demo"),
         ("month" = Option<String>, Query, description = "`YYYY-MM`; this month when absent"),
     ),
     responses((status = 200, description = "Monthly active signatures", body = MauAnswer), BadRequest, Unauthorized, NotFound, Unavailable)
@@ -242,7 +242,7 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
     params(
-        ("product" = String, Query, description = "The product"),
+        ("product" = String, Query, description = "The product", example = "demo"),
         ("metric" = Option<String>, Query, description = "`active`, `unique`, `breakdown` or `cohorts`"),
         ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD`"),
         ("to" = Option<String>, Query, description = "Last day, included"),
@@ -283,7 +283,7 @@ async fn query(State(state): State<AppState>, ApiQuery(p): ApiQuery<QueryParams>
     path = "/api/v1/stats/rejected",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
-    params(("product" = Option<String>, Query, description = "Only this product's counts")),
+    params(("product" = Option<String>, Query, description = "Only this product's counts", example = "demo")),
     responses((status = 200, description = "Rejection counts by source and reason", body = Vec<Object>), BadRequest, Unauthorized, Unavailable)
 )]
 async fn rejected(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {

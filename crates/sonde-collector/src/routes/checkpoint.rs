@@ -51,7 +51,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     path = "/v1/check/{product}",
     tag = TAG_CHECKPOINT,
     params(
-        ("product" = String, Path, description = "A registered product"),
+        ("product" = String, Path, description = "A registered product", example = "demo"),
         ("version" = Option<String>, Query, description = "The caller's version"),
         ("arch" = Option<String>, Query, description = "CPU architecture"),
         ("os" = Option<String>, Query, description = "Operating system"),
@@ -98,7 +98,7 @@ struct VersionsParams {
     tag = TAG_CHECKPOINT,
     params(
         ("service" = String, Path, description = "The service"),
-        ("product" = String, Query, description = "A registered product"),
+        ("product" = String, Query, description = "A registered product", example = "demo"),
     ),
     responses(
         (status = 200, description = "The service's version constraint for the product", body = Object),
@@ -131,7 +131,7 @@ fn is_json(content_type: &str) -> bool {
     post,
     path = "/v1/telemetry/{product}",
     tag = TAG_CHECKPOINT,
-    params(("product" = String, Path, description = "A registered product")),
+    params(("product" = String, Path, description = "A registered product", example = "demo")),
     request_body(content = Object, description = "go-checkpoint's report (JSON, optionally gzip-encoded)", content_type = "application/json"),
     responses(
         (status = 201, description = "Stored", body = Object),
