@@ -154,7 +154,11 @@ async fn telemetry(
         }
     }
     let body = crate::events::body::read_raw(&headers, body, MAX_CHECKPOINT_BODY).await?;
-    let report: TelemetryBody = serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
+    // A report is a JSON object: serde would also read a struct from an
+    // array (`[null, null]`), which no client sends.
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
+    let report = TelemetryBody::deserialize(serde_json::Value::Object(object)).map_err(ApiError::InvalidJson)?;
     let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), crate::clock::now_ms());
     state.pipeline().submit_ping_from("telemetry", ping, dropped).await?;
     Ok(super::json(StatusCode::CREATED, &serde_json::json!({})))
