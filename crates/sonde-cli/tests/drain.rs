@@ -55,7 +55,7 @@ fn burst(
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let ids: Vec<String> = (0..EVENTS_PER_BATCH)
-                        .map(|i| uuid(t << 32 | n * EVENTS_PER_BATCH + i))
+                        .map(|i| uuid((t << 32) | (n * EVENTS_PER_BATCH + i)))
                         .collect();
                     n += 1;
                     match post(addr, &batch(&ids)) {
