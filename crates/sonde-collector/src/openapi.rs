@@ -145,9 +145,41 @@ pub fn document() -> utoipa::openapi::OpenApi {
     crate::api_router().into_openapi()
 }
 
+/// The document as served: [`document`] as JSON, with each response link's
+/// fields under their OpenAPI names (`operationId`, `operationRef`,
+/// `requestBody`; utoipa 5 writes them in snake case).
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).expect("an OpenAPI document serializes");
+    if let Some(paths) = doc.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
+        let responses = paths
+            .values_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("responses").and_then(serde_json::Value::as_object_mut))
+            .flat_map(|r| r.values_mut());
+        for response in responses {
+            let Some(links) = response.get_mut("links").and_then(serde_json::Value::as_object_mut) else {
+                continue;
+            };
+            for link in links.values_mut().filter_map(serde_json::Value::as_object_mut) {
+                for (from, to) in [
+                    ("operation_id", "operationId"),
+                    ("operation_ref", "operationRef"),
+                    ("request_body", "requestBody"),
+                ] {
+                    if let Some(v) = link.remove(from) {
+                        link.insert(to.to_owned(), v);
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The document as served, serialized once.
 static JSON: LazyLock<Vec<u8>> =
-    LazyLock::new(|| serde_json::to_vec(&document()).expect("an OpenAPI document serializes"));
+    LazyLock::new(|| serde_json::to_vec(&document_json()).expect("an OpenAPI document serializes"));
 
 /// `GET /openapi.json`.
 #[utoipa::path(

@@ -149,12 +149,36 @@ fn every_route_is_added_with_its_documentation() {
     }
     // Each annotation is one operation, and each is mounted: the document
     // has exactly as many operations as the source has annotations.
-    let doc = serde_json::to_value(sonde_collector::openapi::document()).expect("document");
+    let doc = sonde_collector::openapi::document_json();
     assert_eq!(
         operations(&doc).len(),
         annotated,
         "annotated handlers vs documented operations"
     );
+}
+
+#[test]
+fn operation_ids_are_unique_and_links_name_existing_operations() {
+    let doc = sonde_collector::openapi::document_json();
+    let mut ids = BTreeSet::new();
+    let mut links = Vec::new();
+    for (method, path) in operations(&doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let id = op["operationId"].as_str().expect("an operationId").to_owned();
+        assert!(ids.insert(id.clone()), "operationId {id} is used twice");
+        for response in op["responses"].as_object().expect("responses").values() {
+            if let Some(l) = response.get("links").and_then(Value::as_object) {
+                links.extend(
+                    l.values()
+                        .map(|l| l["operationId"].as_str().expect("a link's operationId").to_owned()),
+                );
+            }
+        }
+    }
+    assert!(!links.is_empty(), "the document has links for stateful testing");
+    for target in links {
+        assert!(ids.contains(&target), "a link names {target}, which is no operation");
+    }
 }
 
 #[test]

@@ -48,6 +48,7 @@ pub(super) struct Answer {
 #[utoipa::path(
     post,
     path = "/api/v1/error-reports",
+    operation_id = "ingest_error_report",
     tag = TAG_EVENTS,
     request_body(
         content(
@@ -61,7 +62,11 @@ pub(super) struct Answer {
         description = "An error report (docs/error-reports.md), optionally gzip-encoded"
     ),
     responses(
-        (status = 200, description = "Committed (or a duplicate of a stored report)", body = Answer),
+        (status = 200, description = "Committed (or a duplicate of a stored report)", body = Answer,
+            links(("ShowGroup" = (operation_id = "show_error_group", parameters(
+                ("group" = "$response.body#/group"),
+                ("product" = "$request.body#/product")
+            ))))),
         BadRequest, NotFound, Timeout, TooLarge, UnsupportedMedia, Unavailable
     )
 )]
@@ -103,6 +108,7 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
 #[utoipa::path(
     options,
     path = "/api/v1/error-reports",
+    operation_id = "preflight_error_reports",
     tag = TAG_EVENTS,
     responses((status = 204, description = "CORS preflight: any origin may POST JSON"))
 )]
@@ -134,6 +140,7 @@ fn product(name: &str, state: &AppState) -> Result<String, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/errors",
+    operation_id = "list_error_groups",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
     params(("product" = String, Query, description = "A registered product", example = "demo")),
@@ -159,6 +166,7 @@ pub(super) async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/errors/{group}",
+    operation_id = "show_error_group",
     tag = TAG_ADMIN,
     security(("admin_token" = [])),
     params(

@@ -25,6 +25,7 @@ pub(super) struct Params {
 #[utoipa::path(
     post,
     path = "/v1/http",
+    operation_id = "ingest_hasura",
     tag = TAG_EVENTS,
     params(("product" = Option<String>, Query, description = "A registered product; `hasura` when absent", example = "demo")),
     request_body(

@@ -36,6 +36,7 @@ pub(super) fn allow_any_origin(mut r: Response) -> Response {
 #[utoipa::path(
     post,
     path = "/api/v1/events",
+    operation_id = "ingest_native_events",
     tag = TAG_EVENTS,
     request_body(
         content(
@@ -83,6 +84,7 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
 #[utoipa::path(
     options,
     path = "/api/v1/events",
+    operation_id = "preflight_native_events",
     tag = TAG_EVENTS,
     responses((status = 204, description = "CORS preflight: any origin may POST JSON"))
 )]

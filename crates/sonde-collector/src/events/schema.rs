@@ -14,6 +14,7 @@ pub(super) const CONSOLE_JS: &str = include_str!("../../assets/console.js");
 #[utoipa::path(
     get,
     path = "/api/v1/schema",
+    operation_id = "allowlist_schema",
     tag = TAG_EVENTS,
     responses((status = 200, description = "The published allowlists, Hasura's topics and each door's limits", body = Object))
 )]

@@ -80,6 +80,7 @@ const SOURCE: &str = "hasura-ws";
 #[utoipa::path(
     get,
     path = "/v1/ws",
+    operation_id = "hasura_websocket",
     tag = TAG_EVENTS,
     description = "A WebSocket (RFC 6455) upgrade: send `Connection: Upgrade`, `Upgrade: websocket`, \
         `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`. Then send one text frame per Hasura \

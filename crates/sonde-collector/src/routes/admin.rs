@@ -75,7 +75,8 @@ async fn write<T>(state: &AppState, pending: Pending<T>) -> Result<T, ApiError> 
     security(("admin_token" = [])),
     request_body = ReleaseInput,
     responses(
-        (status = 201, description = "The stored release", body = Object),
+        (status = 201, description = "The stored release", body = Object,
+            links(("ListReleases" = (operation_id = "list_releases", parameters(("product" = "$request.body#/product")))))),
         BadRequest, Unauthorized, TooLarge, UnsupportedMedia, Unavailable
     )
 )]
@@ -128,7 +129,8 @@ async fn list_releases(
     security(("admin_token" = [])),
     request_body = AlertInput,
     responses(
-        (status = 201, description = "The stored alert", body = Object),
+        (status = 201, description = "The stored alert", body = Object,
+            links(("RemoveAlert" = (operation_id = "remove_alert", parameters(("id" = "$response.body#/id")))))),
         BadRequest, Unauthorized, NotFound, TooLarge, UnsupportedMedia, Unavailable
     )
 )]
