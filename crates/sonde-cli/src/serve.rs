@@ -35,7 +35,7 @@ pub(crate) struct ServeArgs {
     pub listen: Option<String>,
     /// TOML file with the same keys: listen, data_dir, tls_cert, tls_key, log_format, event_retention_days, durability, workers,
     /// header_timeout_secs, body_timeout_secs, idle_timeout_secs, max_connections, min_group_size, queue_capacity,
-    /// rate_limit, rate_limit_burst, store.
+    /// rate_limit, rate_limit_burst, store, metrics_listen.
     #[arg(long, env = "SONDE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Where to store: `sqlite` (default: a file in the data directory) or
@@ -98,6 +98,11 @@ pub(crate) struct ServeArgs {
     /// 20000, or four seconds' worth of --rate-limit when that is set).
     #[arg(long, env = "SONDE_RATE_LIMIT_BURST", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: Option<u32>,
+    /// Also serve `GET /metrics` without the admin token on this address (for
+    /// a Prometheus scraper on a private network). Without it, `/metrics` is
+    /// an admin route on --listen only.
+    #[arg(long, env = "SONDE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 /// `--durability` values.
@@ -154,6 +159,8 @@ struct FileConfig {
     #[serde(alias = "rate-limit-burst")]
     rate_limit_burst: Option<u32>,
     store: Option<String>,
+    #[serde(alias = "metrics-listen")]
+    metrics_listen: Option<String>,
 }
 
 /// The configuration after merging every source.
@@ -193,6 +200,8 @@ pub(crate) struct Resolved {
     pub rate_limit_burst: u32,
     /// Where to store: `sqlite` or a `clickhouse://` URL.
     pub store: String,
+    /// The separate, token-less metrics address, if any.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// One request thread per core but the one the store's single writer thread
@@ -215,6 +224,30 @@ fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).map_err(|e| UsageError(format!("config file {}: {}", path.display(), e.message())).into())
+}
+
+/// The queue capacity, rate limit and burst, from the flags, the file or
+/// the defaults.
+fn limits(
+    args: &ServeArgs,
+    file: [Option<u32>; 3],
+    defaults: &sonde_collector::Config,
+) -> anyhow::Result<(u32, u32, u32)> {
+    let [file_queue_capacity, file_rate_limit, file_rate_limit_burst] = file;
+    let queue_capacity = match args.queue_capacity.or(file_queue_capacity) {
+        Some(0) => return Err(UsageError("queue_capacity must be at least 1".into()).into()),
+        Some(n) => n,
+        None => u32::try_from(defaults.queue_capacity).unwrap_or(u32::MAX),
+    };
+    let default_limit = sonde_collector::RateLimit::default();
+    let rate_limit = args.rate_limit.or(file_rate_limit).unwrap_or(default_limit.per_second);
+    let rate_limit_burst = match args.rate_limit_burst.or(file_rate_limit_burst) {
+        Some(0) => return Err(UsageError("rate_limit_burst must be at least 1".into()).into()),
+        Some(n) => n,
+        None if args.rate_limit.or(file_rate_limit).is_some() => rate_limit.saturating_mul(4).max(1),
+        None => default_limit.burst,
+    };
+    Ok((queue_capacity, rate_limit, rate_limit_burst))
 }
 
 /// Merges flags/env (clap already put flag before env), the file, and defaults.
@@ -280,23 +313,22 @@ pub(crate) fn resolve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<R
         Some(n) => n,
         None => defaults.min_group_size,
     };
-    let queue_capacity = match args.queue_capacity.or(file.queue_capacity) {
-        Some(0) => return Err(UsageError("queue_capacity must be at least 1".into()).into()),
-        Some(n) => n,
-        None => u32::try_from(defaults.queue_capacity).unwrap_or(u32::MAX),
-    };
-    let default_limit = sonde_collector::RateLimit::default();
-    let rate_limit = args.rate_limit.or(file.rate_limit).unwrap_or(default_limit.per_second);
-    let rate_limit_burst = match args.rate_limit_burst.or(file.rate_limit_burst) {
-        Some(0) => return Err(UsageError("rate_limit_burst must be at least 1".into()).into()),
-        Some(n) => n,
-        None if args.rate_limit.or(file.rate_limit).is_some() => rate_limit.saturating_mul(4).max(1),
-        None => default_limit.burst,
-    };
+    let (queue_capacity, rate_limit, rate_limit_burst) = limits(
+        args,
+        [file.queue_capacity, file.rate_limit, file.rate_limit_burst],
+        &defaults,
+    )?;
     let store = args.store.clone().or(file.store).unwrap_or_else(|| "sqlite".to_owned());
     sonde_collector::StoreChoice::parse(&store).map_err(|e| UsageError(format!("--store: {e}")))?;
+    let metrics_listen = args
+        .metrics_listen
+        .as_deref()
+        .or(file.metrics_listen.as_deref())
+        .map(parse_listen)
+        .transpose()?;
     Ok(Resolved {
         store,
+        metrics_listen,
         listen,
         data_dir,
         tls_cert,
@@ -374,6 +406,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             burst: resolved.rate_limit_burst,
         }),
         store: sonde_collector::StoreChoice::parse(&resolved.store)?,
+        metrics_listen: resolved.metrics_listen,
         ..sonde_collector::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -391,6 +424,10 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             sonde_collector::token::token_path(&resolved.data_dir).display(),
             running.base_url()
         );
+        let banner = match running.metrics_addr() {
+            Some(addr) => format!("{banner}metrics without a token: http://{addr}/metrics\n"),
+            None => banner,
+        };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
         drop(out);

@@ -183,6 +183,64 @@ fn sparkline(values: &[Option<u64>]) -> String {
         .collect()
 }
 
+/// The header and cells of the `versions`, `alerts` and `errors` answers.
+fn catalog_cells(metric: &str, rows: &[serde_json::Value]) -> (&'static [&'static str], Vec<Vec<String>>) {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    match metric {
+        "versions" => (
+            &["PERIOD", "LATEST", "ON_LATEST", "ACTIVE"],
+            rows.iter()
+                .map(|r| {
+                    vec![
+                        text(&r["period"]),
+                        text(&r["latest"]),
+                        figure(&r["on_latest"]),
+                        figure(&r["active"]),
+                    ]
+                })
+                .collect(),
+        ),
+        "alerts" => (
+            &["ALERT", "LEVEL", "AFFECTS", "PERIOD", "REACH", "ACTIVE"],
+            rows.iter()
+                .map(|r| {
+                    vec![
+                        r["alert"].to_string(),
+                        text(&r["level"]),
+                        text(&r["affects"]),
+                        text(&r["period"]),
+                        figure(&r["reach"]),
+                        figure(&r["active"]),
+                    ]
+                })
+                .collect(),
+        ),
+        "errors" => (
+            &["GROUP", "KIND", "REPORTS", "SIGNATURES", "VERSIONS"],
+            rows.iter()
+                .map(|r| {
+                    let group = match &r["group"] {
+                        serde_json::Value::Null => "(other)".to_owned(),
+                        v => text(v),
+                    };
+                    let versions: Vec<String> = r["versions"]
+                        .as_array()
+                        .map(|vs| vs.iter().map(text).collect())
+                        .unwrap_or_default();
+                    vec![
+                        group,
+                        text(&r["kind"]),
+                        r["reports"].to_string(),
+                        figure(&r["signatures"]),
+                        versions.join(" "),
+                    ]
+                })
+                .collect(),
+        ),
+        _ => (&[], Vec::new()),
+    }
+}
+
 /// Prints an answer (the admin API's JSON) as aligned columns.
 fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
     let rows = answer["rows"].as_array().cloned().unwrap_or_default();
@@ -234,56 +292,7 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
             &["PERIOD", "INSTANCES", "METRIC", "REPORTED_BY", "P50", "P90", "MAX"],
             heartbeat_cells(&rows),
         ),
-        Some("versions") => (
-            &["PERIOD", "LATEST", "ON_LATEST", "ACTIVE"],
-            rows.iter()
-                .map(|r| {
-                    vec![
-                        text(&r["period"]),
-                        text(&r["latest"]),
-                        figure(&r["on_latest"]),
-                        figure(&r["active"]),
-                    ]
-                })
-                .collect(),
-        ),
-        Some("alerts") => (
-            &["ALERT", "LEVEL", "AFFECTS", "PERIOD", "REACH", "ACTIVE"],
-            rows.iter()
-                .map(|r| {
-                    vec![
-                        r["alert"].to_string(),
-                        text(&r["level"]),
-                        text(&r["affects"]),
-                        text(&r["period"]),
-                        figure(&r["reach"]),
-                        figure(&r["active"]),
-                    ]
-                })
-                .collect(),
-        ),
-        Some("errors") => (
-            &["GROUP", "KIND", "REPORTS", "SIGNATURES", "VERSIONS"],
-            rows.iter()
-                .map(|r| {
-                    let group = match &r["group"] {
-                        serde_json::Value::Null => "(other)".to_owned(),
-                        v => text(v),
-                    };
-                    let versions: Vec<String> = r["versions"]
-                        .as_array()
-                        .map(|vs| vs.iter().map(text).collect())
-                        .unwrap_or_default();
-                    vec![
-                        group,
-                        text(&r["kind"]),
-                        r["reports"].to_string(),
-                        figure(&r["signatures"]),
-                        versions.join(" "),
-                    ]
-                })
-                .collect(),
-        ),
+        Some(metric @ ("versions" | "alerts" | "errors")) => catalog_cells(metric, &rows),
         _ => (
             &["PERIOD", "ACTIVE", "NEW", "RETURNING"],
             rows.iter()

@@ -168,7 +168,7 @@ fn parse_plain_date(s: &str) -> Option<i64> {
 }
 
 /// A release date as JSON: Unix seconds or a string [`parse_date`] accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum DateInput {
     /// Unix seconds.
@@ -178,7 +178,7 @@ pub enum DateInput {
 }
 
 /// `POST /api/v1/releases`, and `sonde release publish`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseInput {
     /// The product; its first release registers it.
@@ -233,7 +233,7 @@ impl ReleaseInput {
 }
 
 /// `POST /api/v1/alerts`, and `sonde alert add`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertInput {
     /// The product (must be registered).
@@ -277,7 +277,7 @@ impl AlertInput {
 
 /// `PUT /api/v1/versions`, and `sonde versions set`: which versions of a
 /// service a product supports (go-checkpoint's `/v1/versions/{service}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionsInput {
     /// The product (must be registered).
@@ -323,7 +323,7 @@ impl VersionsInput {
 }
 
 /// The answer of `GET /api/v1/stats/mau`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MauAnswer {
     /// The product.
     pub product: String,

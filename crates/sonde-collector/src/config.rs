@@ -58,6 +58,10 @@ pub struct Config {
     /// while ClickHouse is unreachable (256 MiB); past it writes are answered
     /// 503 with `Retry-After`.
     pub spill_max_bytes: u64,
+    /// A separate address serving `GET /metrics` without the admin token
+    /// (none by default: `/metrics` is then only an admin route on `listen`).
+    /// Meant for a private network where a Prometheus scraper has no token.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Which store the collector opens.
@@ -114,6 +118,7 @@ impl Default for Config {
             rate_limit: Some(crate::RateLimit::default()),
             store: StoreChoice::Sqlite,
             spill_max_bytes: sonde_clickhouse::ClickHouseOptions::default().spill_max_bytes,
+            metrics_listen: None,
         }
     }
 }

@@ -326,10 +326,15 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let body = serde_json::json!({"error": {"code": self.code(), "message": message}});
-        let retry_after = match self {
-            ApiError::RateLimited { retry_after } => Some(retry_after),
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
+        };
+        let body = crate::openapi::ErrorBody {
+            error: crate::openapi::ErrorDetail {
+                code: self.code(),
+                message,
+            },
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {

@@ -17,6 +17,8 @@
 //! - [`catalog`]: releases, alerts and version constraints as an in-memory
 //!   snapshot, refreshed when the store's catalog generation moves.
 //! - [`admin`]: admin inputs and their validation, shared with the CLI.
+//! - [`openapi`]: the OpenAPI document, generated from the handlers and
+//!   served at `/openapi.json`; [`metrics`]: `/metrics`.
 //! - [`analytics`]: analytics as shown, under the minimum group size.
 //! - [`semver_rules`]: how versions are compared and ranges matched.
 //! - [`clock`]: the collector's clock; the store is given every time it records.
@@ -48,7 +50,9 @@ mod error;
 pub mod events;
 pub mod extract;
 mod listener;
+pub mod metrics;
 mod open;
+pub mod openapi;
 pub mod pipeline;
 mod ratelimit;
 pub mod retention;
@@ -69,18 +73,36 @@ pub use state::AppState;
 pub use tls::TlsError;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The public routes and the admin routes (before the admin token guard),
+/// each with its part of the OpenAPI document.
+fn api_parts() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let public = OpenApiRouter::with_openapi(openapi::frame())
+        .merge(routes::checkpoint::router())
+        .merge(routes::health::router())
+        .merge(events::router());
+    let admin = routes::admin::router().merge(events::admin_router());
+    (public, admin)
+}
+
+/// Every route with the whole OpenAPI document ([`openapi::document`]).
+fn api_router() -> OpenApiRouter<AppState> {
+    let (public, admin) = api_parts();
+    public.merge(admin)
+}
 
 /// The whole HTTP service over `state`: every route, the admin ones behind
 /// the admin token, and JSON errors for an unknown route (404) or method (405).
 pub fn app(state: AppState) -> Router {
-    let admin = routes::admin::guarded(routes::admin::router().merge(events::admin_router()), state.clone());
-    Router::new()
-        .merge(routes::checkpoint::router())
-        .merge(routes::health::router())
+    let (public, admin) = api_parts();
+    let (router, _) = public
+        .merge(routes::admin::guarded(admin, state.clone()))
+        .split_for_parts();
+    router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .merge(dashboard::router())
-        .merge(events::router())
-        .merge(admin)
-        .fallback(routes::fallback)
+        .fallback(routes::unmatched)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 //! registered, hands the write to the store's group-commit writer, and
 //! resolves only after the batch holding it has committed. Dropped values are
 //! counted per `(product, source, field, reason)` in the same transaction.
+//! What was committed is also counted in [`crate::metrics::Metrics`].
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use sonde_protocol::{Event, ProductName, UsagePing};
 use sonde_store::{NewErrorReport, NewEvents, NewPing, ReportStored, Store, StoreError};
 
 use crate::catalog::CatalogHandle;
+use crate::metrics::Metrics;
 
 /// What a batch of events became.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -63,6 +65,7 @@ impl From<StoreError> for PipelineError {
 pub struct Pipeline {
     store: Arc<dyn Store>,
     catalog: Arc<CatalogHandle>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -72,9 +75,24 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// A pipeline writing to `store`, checking products against `catalog`.
+    /// A pipeline writing to `store`, checking products against `catalog`,
+    /// with metrics of its own.
     pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>) -> Self {
-        Pipeline { store, catalog }
+        Self::with_metrics(store, catalog, Arc::new(Metrics::new()))
+    }
+
+    /// A pipeline that counts what it commits in `metrics`.
+    pub fn with_metrics(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, metrics: Arc<Metrics>) -> Self {
+        Pipeline {
+            store,
+            catalog,
+            metrics,
+        }
+    }
+
+    /// The metrics this pipeline counts in.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     fn check_product(&self, product: &str) -> Result<(), PipelineError> {
@@ -99,10 +117,15 @@ impl Pipeline {
         dropped: Vec<Dropped>,
     ) -> Result<(), PipelineError> {
         self.check_product(ping.product.as_str())?;
+        let dropped_copy = dropped.clone();
+        let in_flight = self.metrics.in_flight();
         self.store
             .record_ping(NewPing { ping, source, dropped })?
             .wait()
             .await?;
+        in_flight.committed();
+        self.metrics.ping(source);
+        self.metrics.dropped(source, &dropped_copy);
         Ok(())
     }
 
@@ -136,13 +159,19 @@ impl Pipeline {
         if events.is_empty() && dropped.is_empty() {
             return Ok(IngestSummary::default());
         }
+        let submitted = events.len();
+        let dropped_copy = dropped.clone();
         let batch = NewEvents {
             product: product.clone(),
             source,
             events,
             dropped,
         };
+        let in_flight = self.metrics.in_flight();
         let stored = self.store.store_events(batch)?.wait().await?;
+        in_flight.committed();
+        self.metrics.events(source, submitted, stored.stored, stored.duplicates);
+        self.metrics.dropped(source, &dropped_copy);
         Ok(IngestSummary {
             stored: stored.stored,
             duplicates: stored.duplicates,
@@ -155,7 +184,14 @@ impl Pipeline {
     /// batch commits.
     pub async fn submit_error_report(&self, report: NewErrorReport) -> Result<ReportStored, PipelineError> {
         self.check_product(report.product.as_str())?;
-        Ok(self.store.store_error_report(report)?.wait().await?)
+        let dropped = report.dropped.clone();
+        let redactions = crate::metrics::redaction_rules(&report.report);
+        let in_flight = self.metrics.in_flight();
+        let stored = self.store.store_error_report(report)?.wait().await?;
+        in_flight.committed();
+        self.metrics.error_report(&redactions);
+        self.metrics.dropped("error-report", &dropped);
+        Ok(stored)
     }
 
     /// The store behind the pipeline.

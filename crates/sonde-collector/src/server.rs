@@ -21,6 +21,7 @@ use crate::{app, CollectorError, Config};
 /// A collector serving in the current tokio runtime.
 pub struct Running {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     admin_token: String,
     data_dir: PathBuf,
     tls: bool,
@@ -77,6 +78,10 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     let local_addr = listener.local_addr()?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let (stop, stop_rx) = watch::channel(false);
+    let metrics_addr = match config.metrics_listen {
+        None => None,
+        Some(addr) => Some(crate::metrics::listen(addr, state.metrics(), stop_rx.clone())?),
+    };
 
     let fd_limit = crate::listener::raise_fd_limit();
     // Upgraded WebSockets leave the listener's cap but keep a descriptor:
@@ -118,6 +123,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     ));
     tracing::info!(
         %local_addr,
+        metrics_addr = ?metrics_addr,
         tls = tls.is_some(),
         data_dir = %data_dir.display(),
         max_connections,
@@ -126,6 +132,7 @@ pub async fn start(config: Config) -> Result<Running, CollectorError> {
     );
     Ok(Running {
         local_addr,
+        metrics_addr,
         admin_token,
         data_dir,
         tls: tls.is_some(),
@@ -148,6 +155,16 @@ impl Running {
     /// The admin token.
     pub fn admin_token(&self) -> &str {
         &self.admin_token
+    }
+
+    /// The separate metrics address, when [`Config::metrics_listen`] asks for one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The collector's metrics.
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.state.metrics()
     }
 
     /// The data directory.
@@ -188,11 +205,23 @@ impl Running {
 #[derive(Debug)]
 pub struct BackgroundCollector {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    metrics: Arc<crate::metrics::Metrics>,
     base_url: String,
     admin_token: String,
     data_dir: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<(), CollectorError>>>,
+}
+
+/// What the collector's thread hands back once it listens.
+struct Started {
+    local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    metrics: Arc<crate::metrics::Metrics>,
+    base_url: String,
+    admin_token: String,
+    data_dir: PathBuf,
 }
 
 /// Starts a collector on a new thread with its own tokio runtime and waits
@@ -210,12 +239,14 @@ pub fn start_in_background(config: Config) -> Result<BackgroundCollector, Collec
             rt.block_on(async move {
                 match start(config).await {
                     Ok(running) => {
-                        let info = (
-                            running.local_addr(),
-                            running.base_url(),
-                            running.admin_token().to_owned(),
-                            running.data_dir().to_owned(),
-                        );
+                        let info = Started {
+                            local_addr: running.local_addr(),
+                            metrics_addr: running.metrics_addr(),
+                            metrics: running.metrics(),
+                            base_url: running.base_url(),
+                            admin_token: running.admin_token().to_owned(),
+                            data_dir: running.data_dir().to_owned(),
+                        };
                         let _ = ready_tx.send(Ok(info));
                         let _ = stop_rx.await;
                         running.shutdown().await
@@ -228,8 +259,17 @@ pub fn start_in_background(config: Config) -> Result<BackgroundCollector, Collec
             })
         })?;
     match ready_rx.recv() {
-        Ok(Ok((local_addr, base_url, admin_token, data_dir))) => Ok(BackgroundCollector {
+        Ok(Ok(Started {
             local_addr,
+            metrics_addr,
+            metrics,
+            base_url,
+            admin_token,
+            data_dir,
+        })) => Ok(BackgroundCollector {
+            local_addr,
+            metrics_addr,
+            metrics,
             base_url,
             admin_token,
             data_dir,
@@ -251,6 +291,16 @@ impl BackgroundCollector {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The separate metrics address, when [`Config::metrics_listen`] asks for one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The collector's metrics.
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.metrics.clone()
     }
 
     /// `http://127.0.0.1:port` (or `https://`).

@@ -49,7 +49,7 @@ impl AppState {
     /// State over `store`, serving `catalog`, guarding the admin API with
     /// `admin_token`.
     pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
-        let pipeline = Pipeline::new(store.clone(), catalog.clone());
+        let pipeline = Pipeline::with_metrics(store.clone(), catalog.clone(), Arc::new(crate::metrics::Metrics::new()));
         let routes = RouteCache::new(store.clone(), catalog.clone());
         let vocabulary = VocabularyCache::new(store.clone());
         AppState {
@@ -67,6 +67,11 @@ impl AppState {
                 tls: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The collector's metrics ([`crate::metrics`]).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.inner.pipeline.metrics().clone()
     }
 
     /// The ingestion pipeline every front door uses.

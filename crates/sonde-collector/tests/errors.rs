@@ -69,6 +69,12 @@ fn telemetry_errors_are_413_415_400() {
     assert_eq!((r.status, r.error_code()), (415, "unsupported_media_type".to_owned()));
     let r = raw(h.addr(), &post("/v1/telemetry/demo", None, b"{not json"));
     assert_eq!((r.status, r.error_code()), (400, "invalid_json".to_owned()));
+    // A report is an object: an array is not read as the struct's fields in order.
+    let r = raw(
+        h.addr(),
+        &post("/v1/telemetry/demo", Some("application/json"), b"[null, null]"),
+    );
+    assert_eq!((r.status, r.error_code()), (400, "invalid_json".to_owned()));
     let r = raw(
         h.addr(),
         &post(

@@ -333,12 +333,17 @@ pub struct Decoded {
 /// assert_eq!(sonde_protocol::error_report::product_of(body).unwrap().as_str(), "demo");
 /// ```
 pub fn product_of(body: &[u8]) -> Option<ProductName> {
-    #[derive(Deserialize)]
-    struct Named {
-        product: String,
-    }
-    let named: Named = serde_json::from_slice(body).ok()?;
-    ProductName::parse(&named.product).ok()
+    // The same parser and the same rule as `decode` (the first `product` of
+    // the object), so a body with a repeated key names the product `decode`
+    // stores it under.
+    let Json::Object(pairs) = Json::parse(body).ok()? else {
+        return None;
+    };
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k == "product")
+        .and_then(|(_, v)| v.as_str())?;
+    ProductName::parse(name).ok()
 }
 
 /// Decodes and validates a report body (its size is the caller's to check

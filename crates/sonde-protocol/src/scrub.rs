@@ -44,6 +44,9 @@ const SECRET_KEYS: &[&str] = &[
     "admin-secret",
 ];
 
+/// Most passes [`Scrubber::scrub`] makes after the first.
+const MAX_PASSES: usize = 8;
+
 /// What a redaction of a secret by key looks like.
 const REDACTED_SECRET: &str = "[redacted:secret]";
 
@@ -114,6 +117,27 @@ impl Scrubber {
     /// replaced by `[redacted:secret]`; URLs and connection strings are
     /// replaced whole. Idempotent; ordinary text is returned borrowed.
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        // A redaction can expose a span its neighbour hid (`/home/x-o::13`:
+        // once the path is `[redacted:home_path]`, `::13` reads as an IPv6
+        // address), so passes repeat until one changes nothing. Each pass
+        // that changes something replaces a span with a marker no pass
+        // matches, so this ends; the bound is a guard.
+        let mut out = self.scrub_once(text);
+        for _ in 0..MAX_PASSES {
+            let Cow::Owned(changed) = &out else {
+                break;
+            };
+            match self.scrub_once(changed) {
+                Cow::Borrowed(_) => break,
+                Cow::Owned(again) if again == *changed => break,
+                Cow::Owned(again) => out = Cow::Owned(again),
+            }
+        }
+        out
+    }
+
+    /// One pass of every rule, in order.
+    fn scrub_once<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
         if let Some(home) = &self.home {
             out = replace_path_prefix(out, home, "~");

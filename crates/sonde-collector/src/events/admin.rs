@@ -28,9 +28,11 @@ use sonde_protocol::{EventKind, ProductName};
 use sonde_store::EventCount;
 
 use crate::extract::parse_product;
+use crate::openapi::{BadRequest, NotFound, TooLarge, Unauthorized, Unavailable, UnsupportedMedia, TAG_ADMIN};
 use crate::{ApiError, ApiJson, ApiQuery, AppState};
 
-#[derive(Debug, Deserialize)]
+/// `POST /api/v1/routes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct RoutesInput {
     product: String,
     templates: Vec<String>,
@@ -55,6 +57,18 @@ fn product(name: &str, state: &AppState) -> Result<ProductName, ApiError> {
     Ok(p)
 }
 
+/// `POST /api/v1/routes`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/routes",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    request_body = RoutesInput,
+    responses(
+        (status = 201, description = "`{product, added, registered}`", body = Object),
+        BadRequest, Unauthorized, NotFound, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 pub(super) async fn add_routes(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<RoutesInput>,
@@ -95,6 +109,18 @@ pub(super) struct ProductParam {
     product: String,
 }
 
+/// `GET /api/v1/routes`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/routes",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
+    responses(
+        (status = 200, description = "`{product, builtin, registered}`", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn list_routes(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductParam>,
@@ -114,7 +140,8 @@ pub(super) async fn list_routes(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /api/v1/vocabulary`: any of the lists.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct VocabularyInput {
     product: String,
@@ -179,6 +206,18 @@ fn by_kind(words: Vec<(String, String)>) -> BTreeMap<&'static str, Vec<String>> 
     out
 }
 
+/// `POST /api/v1/vocabulary`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/vocabulary",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    request_body = VocabularyInput,
+    responses(
+        (status = 201, description = "`{product, added, registered}`", body = Object),
+        BadRequest, Unauthorized, NotFound, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 pub(super) async fn add_vocabulary(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<VocabularyInput>,
@@ -204,6 +243,18 @@ pub(super) async fn add_vocabulary(
     ))
 }
 
+/// `GET /api/v1/vocabulary`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/vocabulary",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
+    responses(
+        (status = 200, description = "`{product, builtin, registered}`", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn list_vocabulary(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductParam>,
@@ -240,6 +291,22 @@ struct CountsAnswer {
     rows: Vec<EventCount>,
 }
 
+/// `GET /api/v1/stats/events`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/events",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(
+        ("product" = String, Query, description = "A registered product", example = "demo"),
+        ("kind" = String, Query, description = "`heartbeat`, `command` or `console`"),
+        ("include_test" = Option<bool>, Query, description = "Count test events too"),
+    ),
+    responses(
+        (status = 200, description = "`{product, kind, include_test, rows: [{month, key, count, errors}]}`", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn event_counts(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<CountsParam>,

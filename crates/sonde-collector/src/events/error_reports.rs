@@ -29,17 +29,47 @@ use sonde_store::{ErrorGroup, NewErrorReport};
 
 use super::native::allow_any_origin;
 use crate::extract::{parse_product, ApiPath};
+use crate::openapi::{
+    BadRequest, NotFound, Timeout, TooLarge, Unauthorized, Unavailable, UnsupportedMedia, TAG_ADMIN, TAG_EVENTS,
+};
 use crate::{ApiError, ApiQuery, AppState};
 
 /// The answer to a report.
-#[derive(Debug, Serialize)]
-struct Answer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportAnswer)]
+pub(super) struct Answer {
     report_id: String,
     group: String,
     duplicate: bool,
     dropped: u64,
 }
 
+/// `POST /api/v1/error-reports`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/error-reports",
+    operation_id = "ingest_error_report",
+    tag = TAG_EVENTS,
+    request_body(
+        content(
+            (Object = "application/json", example = json!({
+                "schema": 1, "report_id": "0190f5e2-7c4a-7d3e-9a1b-000000000001", "product": "demo", "version": "1.0.0",
+                "kind": "std::io::Error", "message": "No such file or directory (os error 2)",
+                "frames": [{"function": "demo::main", "file": "src/main.rs", "line": 3, "in_app": true}]
+            })),
+            (Object = "text/plain")
+        ),
+        description = "An error report (docs/error-reports.md), optionally gzip-encoded"
+    ),
+    responses(
+        (status = 200, description = "Committed (or a duplicate of a stored report)", body = Answer,
+            links(("ShowGroup" = (operation_id = "show_error_group", parameters(
+                ("group" = "$response.body#/group"),
+                ("product" = "$request.body#/product")
+            ))))),
+        BadRequest, NotFound, Timeout, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 pub(super) async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     allow_any_origin(match ingest_inner(state, headers, body).await {
         Ok(r) => r,
@@ -74,6 +104,18 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
     ))
 }
 
+/// `OPTIONS /api/v1/error-reports`: the CORS preflight.
+#[utoipa::path(
+    options,
+    path = "/api/v1/error-reports",
+    operation_id = "preflight_error_reports",
+    tag = TAG_EVENTS,
+    responses((status = 204, description = "CORS preflight: any origin may POST JSON"))
+)]
+pub(super) async fn preflight() -> Response {
+    super::native::preflight().await
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct ProductParam {
     product: String,
@@ -94,6 +136,19 @@ fn product(name: &str, state: &AppState) -> Result<String, ApiError> {
     Ok(p.to_string())
 }
 
+/// `GET /api/v1/errors`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/errors",
+    operation_id = "list_error_groups",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
+    responses(
+        (status = 200, description = "`{product, groups: [...]}`, latest seen first", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductParam>,
@@ -107,6 +162,22 @@ pub(super) async fn list(
     ))
 }
 
+/// `GET /api/v1/errors/{group}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/errors/{group}",
+    operation_id = "show_error_group",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(
+        ("group" = String, Path, description = "The group id"),
+        ("product" = String, Query, description = "A registered product", example = "demo"),
+    ),
+    responses(
+        (status = 200, description = "The group with `sample`, its latest report", body = Object),
+        BadRequest, Unauthorized, NotFound, Unavailable
+    )
+)]
 pub(super) async fn show(
     State(state): State<AppState>,
     ApiPath(group): ApiPath<String>,

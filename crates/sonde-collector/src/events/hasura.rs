@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sonde_protocol::hasura::{self, MAX_HASURA_BODY};
 
 use crate::extract::parse_product;
+use crate::openapi::{BadRequest, NotFound, Timeout, TooLarge, Unavailable, UnsupportedMedia, TAG_EVENTS};
 use crate::{ApiError, ApiQuery, AppState};
 
 #[derive(Debug, Deserialize)]
@@ -20,6 +21,25 @@ pub(super) struct Params {
     pub(super) product: Option<String>,
 }
 
+/// `POST /v1/http`.
+#[utoipa::path(
+    post,
+    path = "/v1/http",
+    operation_id = "ingest_hasura",
+    tag = TAG_EVENTS,
+    params(("product" = Option<String>, Query, description = "A registered product; `hasura` when absent", example = "demo")),
+    request_body(
+        content(
+            (Object = "application/json", example = json!({"topic": "cli", "data": {"command": "hasura version", "version": "v2.40.0", "is_error": false}})),
+            (Object = "text/plain")
+        ),
+        description = "A Hasura envelope `{topic, data}` (server) or the CLI's, optionally gzip-encoded"
+    ),
+    responses(
+        (status = 200, description = "Committed: `{stored, duplicates, dropped}`", body = Object),
+        BadRequest, NotFound, Timeout, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 pub(super) async fn ingest(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<Params>,

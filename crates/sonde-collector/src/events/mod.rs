@@ -22,8 +22,8 @@ mod schema;
 mod vocabulary_cache;
 pub mod ws;
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use route_cache::{RouteCache, RouteCacheError};
 pub use vocabulary_cache::{VocabularyCache, VocabularyRef};
@@ -31,28 +31,22 @@ pub use vocabulary_cache::{VocabularyCache, VocabularyRef};
 use crate::AppState;
 
 /// The public event routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/http", post(hasura::ingest))
-        .route("/v1/ws", get(ws::upgrade))
-        .route("/api/v1/events", post(native::ingest).options(native::preflight))
-        .route(
-            "/api/v1/error-reports",
-            post(error_reports::ingest).options(native::preflight),
-        )
-        .route("/api/v1/schema", get(schema::schema))
-        .route("/sdk/console.js", get(schema::console_js))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hasura::ingest))
+        .routes(routes!(ws::upgrade))
+        .routes(routes!(native::ingest, native::preflight))
+        .routes(routes!(error_reports::ingest, error_reports::preflight))
+        .routes(routes!(schema::schema))
+        .routes(routes!(schema::console_js))
 }
 
 /// The event admin routes; [`crate::app`] puts them behind the admin token.
-pub(crate) fn admin_router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/routes", post(admin::add_routes).get(admin::list_routes))
-        .route(
-            "/api/v1/vocabulary",
-            post(admin::add_vocabulary).get(admin::list_vocabulary),
-        )
-        .route("/api/v1/stats/events", get(admin::event_counts))
-        .route("/api/v1/errors", get(error_reports::list))
-        .route("/api/v1/errors/{group}", get(error_reports::show))
+pub(crate) fn admin_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(admin::add_routes, admin::list_routes))
+        .routes(routes!(admin::add_vocabulary, admin::list_vocabulary))
+        .routes(routes!(admin::event_counts))
+        .routes(routes!(error_reports::list))
+        .routes(routes!(error_reports::show))
 }

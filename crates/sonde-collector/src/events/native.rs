@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sonde_protocol::native::{self, Rejected, MAX_BATCH_BYTES};
 
+use crate::openapi::{BadRequest, NotFound, Timeout, TooLarge, Unavailable, UnsupportedMedia, TAG_EVENTS};
 use crate::{ApiError, AppState, IngestSummary};
 
 #[derive(Debug, Serialize)]
@@ -31,6 +32,26 @@ pub(super) fn allow_any_origin(mut r: Response) -> Response {
     r
 }
 
+/// `POST /api/v1/events`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "ingest_native_events",
+    tag = TAG_EVENTS,
+    request_body(
+        content(
+            (Object = "application/json", example = json!({"product": "demo", "events": [
+                {"id": "0b3f4c4e-1d2a-4c3b-8f00-000000000001", "kind": "command", "command": "demo build", "flags": ["--release"], "is_error": false}
+            ]})),
+            (Object = "text/plain")
+        ),
+        description = "A native batch `{product, events: [...]}` (docs/events.md), optionally gzip-encoded"
+    ),
+    responses(
+        (status = 200, description = "Committed: `{stored, duplicates, dropped, rejected: [{index, reason}]}`", body = Object),
+        BadRequest, NotFound, Timeout, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 pub(super) async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     allow_any_origin(match ingest_inner(state, headers, body).await {
         Ok(r) => r,
@@ -59,6 +80,14 @@ async fn ingest_inner(state: AppState, headers: HeaderMap, body: Body) -> Result
     ))
 }
 
+/// `OPTIONS /api/v1/events`: the CORS preflight.
+#[utoipa::path(
+    options,
+    path = "/api/v1/events",
+    operation_id = "preflight_native_events",
+    tag = TAG_EVENTS,
+    responses((status = 204, description = "CORS preflight: any origin may POST JSON"))
+)]
 pub(super) async fn preflight() -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();

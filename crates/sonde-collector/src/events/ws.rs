@@ -57,6 +57,7 @@ use sonde_protocol::ProductName;
 use tokio::sync::watch;
 
 use crate::extract::parse_product;
+use crate::openapi::{BadRequest, Forbidden, NotFound, Unavailable, TAG_EVENTS};
 use crate::pipeline::PipelineError;
 use crate::{ApiError, ApiQuery, AppState};
 
@@ -75,6 +76,25 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// The rejection counters' name for this door.
 const SOURCE: &str = "hasura-ws";
 
+/// `GET /v1/ws`: the WebSocket upgrade.
+#[utoipa::path(
+    get,
+    path = "/v1/ws",
+    operation_id = "hasura_websocket",
+    tag = TAG_EVENTS,
+    description = "A WebSocket (RFC 6455) upgrade: send `Connection: Upgrade`, `Upgrade: websocket`, \
+        `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`. Then send one text frame per Hasura \
+        console event, the `{topic, data}` envelope of `POST /v1/http`; nothing is sent back per frame. \
+        Limits and close codes: docs/events.md.",
+    params(
+        ("product" = Option<String>, Query, description = "A registered product; `hasura` when absent", example = "demo"),
+        ("Origin" = Option<String>, Header, description = "A web origin, `null`, or none"),
+    ),
+    responses(
+        (status = 101, description = "Switching protocols: the WebSocket is open"),
+        BadRequest, Forbidden, NotFound, Unavailable
+    )
+)]
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<super::hasura::Params>,

@@ -7,31 +7,35 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::Router;
 use serde::Deserialize;
 use sonde_store::{Month, Pending};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::admin::{AlertInput, MauAnswer, ReleaseInput, VersionsInput};
 use crate::analytics::query::{Format, QueryParams};
 use crate::extract::{parse_product, ApiPath};
+use crate::openapi::{
+    BadRequest, Forbidden, NotFound, TooLarge, Unauthorized, Unavailable, UnsupportedMedia, TAG_ADMIN,
+};
 use crate::token::token_matches;
 use crate::{ApiError, ApiJson, ApiQuery, AppState};
 
 /// The admin routes; [`crate::app`] puts them behind [`require_token`].
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/releases", post(publish_release).get(list_releases))
-        .route("/api/v1/alerts", post(add_alert).get(list_alerts))
-        .route("/api/v1/alerts/{id}", delete(remove_alert))
-        .route("/api/v1/versions", put(set_versions))
-        .route("/api/v1/stats/mau", get(mau))
-        .route("/api/v1/stats/rejected", get(rejected))
-        .route("/api/v1/query", get(query))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(publish_release, list_releases))
+        .routes(routes!(add_alert, list_alerts))
+        .routes(routes!(remove_alert))
+        .routes(routes!(set_versions))
+        .routes(routes!(mau))
+        .routes(routes!(rejected))
+        .routes(routes!(query))
+        .routes(routes!(crate::metrics::metrics))
 }
 
 /// `router` behind [`require_token`], which checks against `state`'s admin token.
-pub(crate) fn guarded(router: Router<AppState>, state: AppState) -> Router<AppState> {
+pub(crate) fn guarded(router: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppState> {
     router.route_layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -63,6 +67,19 @@ async fn write<T>(state: &AppState, pending: Pending<T>) -> Result<T, ApiError> 
     Ok(outcome)
 }
 
+/// `POST /api/v1/releases`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/releases",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    request_body = ReleaseInput,
+    responses(
+        (status = 201, description = "The stored release", body = Object,
+            links(("ListReleases" = (operation_id = "list_releases", parameters(("product" = "$request.body#/product")))))),
+        BadRequest, Unauthorized, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 async fn publish_release(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<ReleaseInput>,
@@ -78,6 +95,15 @@ struct ProductParam {
     product: Option<String>,
 }
 
+/// `GET /api/v1/releases`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/releases",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = String, Query, description = "A registered product", example = "demo")),
+    responses((status = 200, description = "The product's releases", body = Vec<Object>), BadRequest, Unauthorized, NotFound, Unavailable)
+)]
 async fn list_releases(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProductParam>,
@@ -95,12 +121,34 @@ async fn list_releases(
     Ok(super::json(StatusCode::OK, &releases))
 }
 
+/// `POST /api/v1/alerts`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    request_body = AlertInput,
+    responses(
+        (status = 201, description = "The stored alert", body = Object,
+            links(("RemoveAlert" = (operation_id = "remove_alert", parameters(("id" = "$response.body#/id")))))),
+        BadRequest, Unauthorized, NotFound, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 async fn add_alert(State(state): State<AppState>, ApiJson(input): ApiJson<AlertInput>) -> Result<Response, ApiError> {
     let alert = input.validate(now_secs())?;
     let a = write(&state, state.store().add_alert(alert)?).await?;
     Ok(super::json(StatusCode::CREATED, &a))
 }
 
+/// `GET /api/v1/alerts`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = Option<String>, Query, description = "Only this product's alerts", example = "demo")),
+    responses((status = 200, description = "The alerts", body = Vec<Object>), BadRequest, Unauthorized, Unavailable)
+)]
 async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
     let product = p
         .product
@@ -112,6 +160,15 @@ async fn list_alerts(State(state): State<AppState>, ApiQuery(p): ApiQuery<Produc
     Ok(super::json(StatusCode::OK, &alerts))
 }
 
+/// `DELETE /api/v1/alerts/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/alerts/{id}",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("id" = String, Path, description = "The alert's id (a number)")),
+    responses((status = 204, description = "Removed"), BadRequest, Unauthorized, NotFound, Unavailable)
+)]
 async fn remove_alert(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|source| ApiError::InvalidId { id, source })?;
     if write(&state, state.store().remove_alert(id)?).await? {
@@ -121,6 +178,18 @@ async fn remove_alert(State(state): State<AppState>, ApiPath(id): ApiPath<String
     }
 }
 
+/// `PUT /api/v1/versions`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/versions",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    request_body = VersionsInput,
+    responses(
+        (status = 200, description = "The constraint as stored", body = Object),
+        BadRequest, Unauthorized, NotFound, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 async fn set_versions(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<VersionsInput>,
@@ -137,6 +206,18 @@ struct MauParams {
     month: Option<String>,
 }
 
+/// `GET /api/v1/stats/mau`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/mau",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(
+        ("product" = String, Query, description = "The product", example = "demo"),
+        ("month" = Option<String>, Query, description = "`YYYY-MM`; this month when absent"),
+    ),
+    responses((status = 200, description = "Monthly active signatures", body = MauAnswer), BadRequest, Unauthorized, NotFound, Unavailable)
+)]
 async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) -> Result<Response, ApiError> {
     let product = parse_product(&p.product.ok_or(ApiError::MissingProduct)?)?.to_string();
     let month = match p.month {
@@ -156,6 +237,29 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
 }
 
 /// The analytics query ([`crate::analytics::query`]), as JSON or CSV.
+/// `GET /api/v1/query`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/query",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(
+        ("product" = String, Query, description = "The product", example = "demo"),
+        ("metric" = Option<String>, Query, description = "`active`, `unique`, `breakdown` or `cohorts`"),
+        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last day, included"),
+        ("interval" = Option<String>, Query, description = "`day`, `week` or `month`"),
+        ("dimension" = Option<String>, Query, description = "For `breakdown`"),
+        ("include_ci" = Option<String>, Query, description = "`true` or `false`"),
+        ("format" = Option<String>, Query, description = "`json` or `csv`"),
+        ("filter" = Option<String>, Query, description = "`dimension:value`, for `active`"),
+    ),
+    responses(
+        (status = 200, description = "The series (docs/analytics.md), groups under the minimum group size suppressed",
+            content((Object = "application/json"), (String = "text/csv"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, Unavailable
+    )
+)]
 async fn query(State(state): State<AppState>, ApiQuery(p): ApiQuery<QueryParams>) -> Result<Response, ApiError> {
     let product = parse_product(p.product.as_deref().ok_or(ApiError::MissingProduct)?)?.to_string();
     let query = p.parse()?;
@@ -175,6 +279,15 @@ async fn query(State(state): State<AppState>, ApiQuery(p): ApiQuery<QueryParams>
     })
 }
 
+/// `GET /api/v1/stats/rejected`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/rejected",
+    tag = TAG_ADMIN,
+    security(("admin_token" = [])),
+    params(("product" = Option<String>, Query, description = "Only this product's counts", example = "demo")),
+    responses((status = 200, description = "Rejection counts by source and reason", body = Vec<Object>), BadRequest, Unauthorized, Unavailable)
+)]
 async fn rejected(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProductParam>) -> Result<Response, ApiError> {
     let product = p
         .product

@@ -10,22 +10,23 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use sonde_protocol::checkpoint::TelemetryBody;
 use sonde_protocol::limits::{MAX_CHECKPOINT_BODY, MAX_QUERY_LEN};
 use sonde_protocol::{CheckQuery, ProductName, UsagePing};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::{parse_product, ApiPath, ApiQuery, Product};
+use crate::openapi::{BadRequest, NotFound, Timeout, TooLarge, Unavailable, UnsupportedMedia, TAG_CHECKPOINT};
 use crate::{ApiError, AppState};
 
 /// The checkpoint routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/check/{product}", get(check))
-        .route("/v1/versions/{service}", get(versions))
-        .route("/v1/telemetry/{product}", post(telemetry))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check))
+        .routes(routes!(versions))
+        .routes(routes!(telemetry))
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
@@ -44,6 +45,24 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     }
 }
 
+/// `GET /v1/check/{product}`: a version check and usage ping.
+#[utoipa::path(
+    get,
+    path = "/v1/check/{product}",
+    tag = TAG_CHECKPOINT,
+    params(
+        ("product" = String, Path, description = "A registered product", example = "demo"),
+        ("version" = Option<String>, Query, description = "The caller's version"),
+        ("arch" = Option<String>, Query, description = "CPU architecture"),
+        ("os" = Option<String>, Query, description = "Operating system"),
+        ("signature" = Option<String>, Query, description = "An anonymous installation id (hashed before it is stored)"),
+        ("command" = Option<String>, Query, description = "The command run (Prisma)"),
+    ),
+    responses(
+        (status = 200, description = "The version answer: current version, outdated, alerts (go-checkpoint's and Prisma's shape)", body = Object),
+        BadRequest, NotFound, Unavailable
+    )
+)]
 async fn check(
     State(state): State<AppState>,
     Product(product): Product,
@@ -72,6 +91,20 @@ struct VersionsParams {
     product: Option<String>,
 }
 
+/// `GET /v1/versions/{service}`: the versions of a product a service accepts.
+#[utoipa::path(
+    get,
+    path = "/v1/versions/{service}",
+    tag = TAG_CHECKPOINT,
+    params(
+        ("service" = String, Path, description = "The service"),
+        ("product" = String, Query, description = "A registered product", example = "demo"),
+    ),
+    responses(
+        (status = 200, description = "The service's version constraint for the product", body = Object),
+        BadRequest, NotFound, Unavailable
+    )
+)]
 async fn versions(
     State(state): State<AppState>,
     ApiPath(service): ApiPath<String>,
@@ -93,6 +126,18 @@ fn is_json(content_type: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// `POST /v1/telemetry/{product}`: go-checkpoint's telemetry report.
+#[utoipa::path(
+    post,
+    path = "/v1/telemetry/{product}",
+    tag = TAG_CHECKPOINT,
+    params(("product" = String, Path, description = "A registered product", example = "demo")),
+    request_body(content = Object, description = "go-checkpoint's report (JSON, optionally gzip-encoded)", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored", body = Object),
+        BadRequest, NotFound, Timeout, TooLarge, UnsupportedMedia, Unavailable
+    )
+)]
 async fn telemetry(
     State(state): State<AppState>,
     Product(product): Product,
@@ -109,7 +154,11 @@ async fn telemetry(
         }
     }
     let body = crate::events::body::read_raw(&headers, body, MAX_CHECKPOINT_BODY).await?;
-    let report: TelemetryBody = serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
+    // A report is a JSON object: serde would also read a struct from an
+    // array (`[null, null]`), which no client sends.
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&body).map_err(ApiError::InvalidJson)?;
+    let report = TelemetryBody::deserialize(serde_json::Value::Object(object)).map_err(ApiError::InvalidJson)?;
     let (ping, dropped) = UsagePing::from_telemetry(product, &report, user_agent(&headers), crate::clock::now_ms());
     state.pipeline().submit_ping_from("telemetry", ping, dropped).await?;
     Ok(super::json(StatusCode::CREATED, &serde_json::json!({})))

@@ -5,11 +5,12 @@ pub mod admin;
 pub mod checkpoint;
 pub mod health;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 /// A JSON response from bytes serialized once, with the right content type.
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -31,6 +32,17 @@ pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
 
 /// Unknown routes: a JSON 404.
 pub(crate) async fn fallback() -> ApiError {
+    ApiError::NoRoute
+}
+
+/// Unknown routes of the collector's service: a JSON 404, counted under the
+/// route `unmatched` (the metrics middleware sees matched routes only).
+pub(crate) async fn unmatched(State(state): State<AppState>, method: Method) -> ApiError {
+    state.metrics().request(
+        crate::metrics::UNMATCHED,
+        crate::metrics::known_method(&method),
+        StatusCode::NOT_FOUND,
+    );
     ApiError::NoRoute
 }
 
