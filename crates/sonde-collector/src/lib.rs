@@ -81,6 +81,7 @@ fn api_parts() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
     let public = OpenApiRouter::with_openapi(openapi::frame())
         .merge(routes::checkpoint::router())
         .merge(routes::health::router())
+        .merge(dashboard::router())
         .merge(events::router());
     let admin = routes::admin::router().merge(events::admin_router());
     (public, admin)
@@ -101,7 +102,6 @@ pub fn app(state: AppState) -> Router {
         .split_for_parts();
     router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .merge(dashboard::router())
         .fallback(routes::unmatched)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)

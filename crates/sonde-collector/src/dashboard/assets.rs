@@ -69,6 +69,20 @@ pub fn url(name: &str) -> String {
 }
 
 /// `GET /dashboard/assets/{name}`: the file, or a plain 404.
+#[utoipa::path(
+    get,
+    path = "/dashboard/assets/{name}",
+    tag = "dashboard",
+    params(("name" = String, Path, description = "The file's name, with its content hash")),
+    responses(
+        (status = 200, description = "The file (long-cached, immutable)", content(
+            (String = "text/javascript; charset=utf-8"),
+            (String = "text/css; charset=utf-8"),
+            (String = "text/plain; charset=utf-8"),
+        )),
+        (status = 404, description = "No such file", content_type = "text/plain; charset=utf-8", body = String),
+    )
+)]
 pub(super) async fn serve(Path(name): Path<String>) -> Response {
     match ASSETS.iter().find(|a| a.name == name) {
         Some(a) => (

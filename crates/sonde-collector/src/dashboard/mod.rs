@@ -24,12 +24,14 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use maud::Markup;
 use serde::Deserialize;
 use sonde_protocol::ProductName;
 use sonde_store::{Day, DayRange};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::analytics::query::MAX_DAYS;
 use crate::token::token_matches;
@@ -48,13 +50,17 @@ pub const TOO_MANY: &str = "Too many sign-in attempts; wait a minute and try aga
 /// Days shown when the query string names no range.
 pub const DEFAULT_DAYS: i64 = 30;
 
-/// The dashboard's routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/session", post(sign_in))
-        .route("/session/logout", post(sign_out))
-        .route("/dashboard/assets/{name}", get(assets::serve))
+/// The tag of the dashboard's pages in the API document.
+const TAG_DASHBOARD: &str = "dashboard";
+
+/// The dashboard's routes (HTML pages and their files), documented like the
+/// API's.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(assets::serve))
 }
 
 /// An HTML answer with the dashboard's security headers.
@@ -99,13 +105,26 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// The sign-in form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct SignIn {
+    /// The admin token.
     token: String,
 }
 
 /// `POST /session`: the right token starts a session (303 to `/` with the
 /// cookie); a wrong one is the sign-in page again, 401.
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = TAG_DASHBOARD,
+    request_body(content = SignIn, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: a session cookie (HttpOnly, SameSite=Strict) and a redirect to `/`"),
+        (status = 400, description = "No token in the form: the sign-in page", content_type = "text/html; charset=utf-8", body = String),
+        (status = 401, description = "Wrong token: the sign-in page with a message", content_type = "text/html; charset=utf-8", body = String),
+        (status = 429, description = "Too many sign-in attempts this minute", content_type = "text/html; charset=utf-8", body = String),
+    )
+)]
 async fn sign_in(State(state): State<AppState>, form: Result<Form<SignIn>, FormRejection>) -> Response {
     if !state.sessions().attempt(Instant::now()) {
         return html(StatusCode::TOO_MANY_REQUESTS, page::sign_in(Some(TOO_MANY)));
@@ -132,6 +151,12 @@ async fn sign_in(State(state): State<AppState>, form: Result<Form<SignIn>, FormR
 }
 
 /// `POST /session/logout`: ends the session, clears the cookie, 303 to `/`.
+#[utoipa::path(
+    post,
+    path = "/session/logout",
+    tag = TAG_DASHBOARD,
+    responses((status = 303, description = "Signed out: the cookie cleared and a redirect to `/`"))
+)]
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(id) = session_id(&headers) {
         state.sessions().remove(id);
@@ -181,6 +206,22 @@ fn range(p: &PageParams, today: Day) -> Result<DayRange, String> {
 }
 
 /// `GET /`: the sign-in page, or the dashboard.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = TAG_DASHBOARD,
+    params(
+        ("product" = Option<String>, Query, description = "The product shown (default: the first)"),
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default: today)"),
+        ("days" = Option<String>, Query, description = "Days ending at `to` (default 30)"),
+    ),
+    responses(
+        (status = 200, description = "The dashboard, or the sign-in page without a session", content_type = "text/html; charset=utf-8", body = String),
+        (status = 400, description = "A malformed product or range: the page with a message", content_type = "text/html; charset=utf-8", body = String),
+        (status = 404, description = "An unknown product: the page with a message", content_type = "text/html; charset=utf-8", body = String),
+    )
+)]
 async fn index(
     State(state): State<AppState>,
     headers: HeaderMap,
