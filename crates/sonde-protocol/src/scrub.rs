@@ -246,7 +246,8 @@ fn redact_keyed_secrets(text: Cow<'_, str>) -> Cow<'_, str> {
         while j < b.len() && b[j] == b' ' {
             j += 1;
         }
-        if j >= b.len() || !matches!(b[j], b'=' | b':') {
+        // `::` is a path separator (`acme::auth::load`), not a value's.
+        if j >= b.len() || !matches!(b[j], b'=' | b':') || b[j..].starts_with(b"::") {
             i = ke;
             continue;
         }
