@@ -63,9 +63,10 @@ fn ping(i: u32, day: &str, version: &str, ci: bool) -> NewPing {
     }
 }
 
-fn command(i: u32, name: &str, is_error: bool) -> Event {
+fn command(i: u32, installation: u32, name: &str, is_error: bool) -> Event {
     let mut fields = Fields::new();
     fields.insert("command", name.into());
+    fields.insert("uuid", format!("{installation:08x}-1c1c-4d4d-8e8e-0f0f0f0f0f0f").into());
     fields.insert("is_error", is_error.into());
     Event {
         id: format!("{i:08x}-0c0c-4d4d-8e8e-0f0f0f0f0f0f"),
@@ -84,8 +85,9 @@ fn command(i: u32, name: &str, is_error: bool) -> Event {
 ///   and 4 CI signatures on 1.2.0: 16 humans, CI fewer than 5;
 /// - 2026-11-11: signatures 0 to 7 again: 8;
 /// - 2026-11-12: 3 new signatures on 1.2.0: fewer than 5;
-/// - commands in November: `demo build` 30 runs (6 errors), `demo test` 8,
-///   `demo deploy` 2 (1 error).
+/// - commands in November: `demo build` 30 runs (6 errors) from 10
+///   installations, `demo test` 8 from 3,
+///   `demo deploy` 2 (1 error) from 2.
 fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
@@ -124,13 +126,13 @@ fn data_dir() -> tempfile::TempDir {
     }
     let mut events = Vec::new();
     for i in 0..30 {
-        events.push(command(i, "demo build", i < 6));
+        events.push(command(i, i % 10, "demo build", i < 6));
     }
     for i in 30..38 {
-        events.push(command(i, "demo test", false));
+        events.push(command(i, 100 + i % 3, "demo test", false));
     }
     for i in 38..40 {
-        events.push(command(i, "demo deploy", i == 38));
+        events.push(command(i, 200 + i, "demo deploy", i == 38));
     }
     store
         .store_events(NewEvents {
@@ -404,7 +406,8 @@ fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
     assert!(platforms.contains(&format!("<tr><td>x86_64</td>{}", nums(&["14"]))));
     assert!(platforms.contains(&format!("<tr><td>aarch64</td>{}", nums(&["5"]))));
 
-    // Commands: deploy (2 runs) folded, and test (8) with it.
+    // Commands, folded by installations: build (10 installations) kept;
+    // test (3) and deploy (2) folded into "other", 10 runs.
     assert_eq!(
         row(body, "demo build"),
         format!("<tr><td>demo build</td>{}", nums(&["30", "6", "20.0%"]))

@@ -306,14 +306,10 @@ impl CommandRow {
     }
 }
 
-/// Command executions over the months of the range, most used first.
-///
-/// The event roll-ups count executions per command, not distinct
-/// signatures, so commands are folded by executions: a command run fewer
-/// than `k` times is in "other". That is weaker than folding by signatures
-/// (one installation can run a command `k` times); [`command_signatures`]
-/// is where a per-command distinct-signature count belongs once the store
-/// keeps one.
+/// Command runs in the month of the range's last day, most used first,
+/// from the command roll-ups kept at ingest (the query's `commands`
+/// metric): a command run by fewer than `k` distinct installations is in
+/// "other".
 #[derive(Debug, Clone, Serialize)]
 pub struct CommandsPanel {
     /// First month counted, `YYYY-MM`.
@@ -324,55 +320,35 @@ pub struct CommandsPanel {
     pub rows: Vec<CommandRow>,
 }
 
-/// The figure commands are folded by: executions today (see
-/// [`CommandsPanel`]); distinct signatures per command when the store keeps
-/// them.
-fn command_signatures(executions: u64) -> u64 {
-    executions
-}
-
-/// Commands and their error rates over the months of the range (test
-/// events left out).
+/// Commands and their error rates in the range's last month (test events
+/// left out).
 pub fn commands(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -> Result<CommandsPanel, ViewError> {
-    let (from, to) = (range.from.month().to_string(), range.to.month().to_string());
-    let mut totals: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for c in store.event_counts(product, "command", false)? {
-        if c.key.is_empty() || c.month < from || c.month > to {
-            continue;
-        }
-        let t = totals.entry(c.key).or_default();
-        t.0 += c.count;
-        t.1 += c.errors;
-    }
-    let mut ordered: Vec<(String, (u64, u64))> = totals.into_iter().collect();
-    ordered.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
-    let folded = kanon.fold(ordered.iter().map(|(k, (n, _))| (k.clone(), command_signatures(*n))));
-    let all_errors: u64 = ordered.iter().map(|(_, (_, e))| e).sum();
-    let lookup: BTreeMap<&str, (u64, u64)> = ordered.iter().map(|(k, t)| (k.as_str(), *t)).collect();
-    let mut kept_errors = 0;
-    let mut rows = Vec::new();
-    for g in folded {
-        match g.value {
-            Some(command) => {
-                let (uses, errors) = lookup[command.as_str()];
-                kept_errors += errors;
-                rows.push(CommandRow {
-                    command: Some(command),
-                    uses: Figure::Exact(uses),
-                    errors: Some(errors),
-                });
-            }
-            None => rows.push(CommandRow {
-                command: None,
-                errors: matches!(g.count, Figure::Exact(_)).then_some(all_errors - kept_errors),
-                uses: g.count,
-            }),
-        }
-    }
+    let month = range.to.month().to_string();
+    let rows = super::events::event_rows(
+        store,
+        product,
+        sonde_store::EventGroup::Command,
+        last_month(range),
+        Interval::Month,
+        kanon,
+    )?;
+    let (mut kept, other): (Vec<CommandRow>, Vec<CommandRow>) = rows
+        .into_iter()
+        .map(|r| CommandRow {
+            uses: r.events.map_or(r.installations, Figure::Exact),
+            errors: r.errors,
+            command: r.value,
+        })
+        .partition(|r| r.command.is_some());
+    kept.sort_by(|a, b| match (a.uses, b.uses) {
+        (Figure::Exact(x), Figure::Exact(y)) => y.cmp(&x).then_with(|| a.command.cmp(&b.command)),
+        _ => a.command.cmp(&b.command),
+    });
+    kept.extend(other);
     Ok(CommandsPanel {
-        from_month: from,
-        to_month: to,
-        rows,
+        from_month: month.clone(),
+        to_month: month,
+        rows: kept,
     })
 }
 
@@ -675,12 +651,18 @@ mod tests {
             errors: None,
         };
         assert_eq!(hidden.error_rate(), None);
-        // Executions as the store counts them: "rare" (2) is folded, and
-        // "other" (2) then takes "test" (7), the smallest group kept.
+        // Folded by distinct installations: "test" (3) and "rare" (2) are
+        // folded, "other" then holds 5 installations and 9 runs.
         let store = MemoryStore::new();
         let event = |i: u32, command: &str, is_error: bool, month_day: &str| {
+            let installation = match command {
+                "demo build" => i % 8,
+                "demo test" => 100 + i % 3,
+                _ => 200 + i,
+            };
             let mut fields = sonde_protocol::Fields::new();
             fields.insert("command", command.into());
+            fields.insert("uuid", format!("{installation:08x}-1c1c-4000-8000-000000000001").into());
             fields.insert("is_error", is_error.into());
             sonde_protocol::Event {
                 id: format!("{i:08x}-0000-4000-8000-000000000001"),
