@@ -41,6 +41,13 @@
 //! counted from, and each heartbeat instance's latest metrics per day. On a
 //! file from an older version the step fills them from the raw events kept.
 //!
+//! Version 8 added `active_gaps` ([`ACTIVE_GAPS_V8`], applied by
+//! [`active_gaps_v8`]): daily rows counted by the days since the
+//! signature's previous active day, from which the distinct signatures of
+//! any range of up to a month are summed (see
+//! [`crate::sqlite::last_seen`]). On a file from an older version the step
+//! fills it from `daily_signatures`.
+//!
 //! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
 //! creates the tables of version 3); then `meta` is raised to
 //! [`SCHEMA_VERSION`]. New files take the same path.
@@ -49,7 +56,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -346,6 +353,33 @@ fn event_stats_v7(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Res
     Ok(())
 }
 
+/// Version 8: `active_gaps`, per product, UTC day, gap and CI flag of the
+/// day's first ping, how many signatures were first seen that day `gap`
+/// days after their previous active day (`0`: not within the horizon, or
+/// never; `-1`: the day came before the signature's latest active day). See
+/// [`crate::sqlite::last_seen`].
+pub const ACTIVE_GAPS_V8: &str = r#"
+CREATE TABLE IF NOT EXISTS active_gaps (
+    product TEXT NOT NULL,
+    day     TEXT NOT NULL,
+    gap     INTEGER NOT NULL,
+    ci      INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (product, day, gap, ci)
+) WITHOUT ROWID;
+"#;
+
+/// The version-8 step: creates `active_gaps` (idempotent) and, for a file
+/// at an older `version`, fills it from `daily_signatures`
+/// ([`crate::sqlite::backfill::gaps_from_daily`]).
+fn active_gaps_v8(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    tx.execute_batch(ACTIVE_GAPS_V8)?;
+    if version < 8 {
+        crate::sqlite::backfill::gaps_from_daily(tx)?;
+    }
+    Ok(())
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -429,6 +463,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     vocabulary_v5(tx)?;
     analytics_v6(tx, version)?;
     event_stats_v7(tx, version)?;
+    active_gaps_v8(tx, version)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

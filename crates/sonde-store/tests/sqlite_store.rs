@@ -486,7 +486,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)
@@ -840,4 +840,127 @@ fn cohorts_survive_reopening() {
         })
         .unwrap();
     assert_eq!(rows, 20, "one row per signature, in its first month");
+}
+
+/// Splitmix64: the generated activity below, the same on every run.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Generated activity: which signatures are active on which day (from
+/// 2026-10-01), and the CI flag of each one's first ping of the day.
+struct Activity {
+    /// `(day, signature, ci)`, in the order the pings are recorded.
+    seen: Vec<(i64, u32, bool)>,
+}
+
+impl Activity {
+    /// The distinct signatures of days `a..=b`, each under the CI flag of
+    /// its first day there.
+    fn truth(&self, a: i64, b: i64, include_ci: bool) -> u64 {
+        let mut first: std::collections::HashMap<u32, (i64, bool)> = std::collections::HashMap::new();
+        for &(d, s, ci) in &self.seen {
+            if d < a || d > b {
+                continue;
+            }
+            let e = first.entry(s).or_insert((d, ci));
+            if d < e.0 {
+                *e = (d, ci);
+            }
+        }
+        first.values().filter(|(_, ci)| include_ci || !ci).count() as u64
+    }
+}
+
+fn oct(d: i64) -> Day {
+    "2026-10-01".parse::<Day>().unwrap().add_days(d)
+}
+
+/// Records the pings of days `days` (200 signatures with different habits,
+/// some in CI on some days, a second ping of the day with the other CI flag
+/// for some), waiting for each day's writes.
+fn record_days(store: &SqliteStore, activity: &mut Activity, days: std::ops::Range<i64>) {
+    for d in days {
+        let mut pending = Vec::new();
+        for s in 0..200u32 {
+            let h = mix((u64::from(s) << 32) | d as u64);
+            if h % 100 >= [3, 15, 45, 90][s as usize % 4] {
+                continue;
+            }
+            let ci = s % 6 == 0 && d % 2 == 1;
+            let at = oct(d).start_ms() + i64::from(s) * 1000;
+            for (k, ci) in [(0, ci), (1, !ci)] {
+                if k == 1 && s % 5 != 0 {
+                    continue;
+                }
+                let mut op = ping_op("p", Some(sig(s)), at + k);
+                op.ping.ci = Some(ci);
+                pending.push(store.record_ping(op).unwrap());
+            }
+            activity.seen.push((d, s, ci));
+        }
+        for p in pending {
+            p.wait_blocking().unwrap();
+        }
+    }
+}
+
+/// Ranges of 1 to 45 days (every length at the edge of what the gap counts
+/// answer) starting on each of the first 70 days, CI in and out.
+fn check_every_range(store: &SqliteStore, activity: &Activity) {
+    for a in 0..70 {
+        for len in [1, 2, 7, 28, 30, 31, 32, 33, 45] {
+            let b = a + len - 1;
+            let range = DayRange::new(oct(a), oct(b));
+            for ci in [false, true] {
+                assert_eq!(
+                    store.active_in("p", range, ci).unwrap(),
+                    activity.truth(a, b, ci),
+                    "{range:?} include_ci={ci}"
+                );
+            }
+        }
+    }
+}
+
+/// Distinct signatures over a range, read from the day-gap counts (up to
+/// 32 days) or the daily sets (longer ranges, or near a ping that arrived
+/// out of order), equal the generated activity: across a restart in the
+/// middle, after a late ping for a day long past, and on a file whose gap
+/// counts were filled by the version-8 step.
+#[test]
+fn distinct_signatures_over_any_range_match_the_generated_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut activity = Activity { seen: Vec::new() };
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        record_days(&store, &mut activity, 0..40);
+        store.close().unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    record_days(&store, &mut activity, 40..75);
+    check_every_range(&store, &activity);
+
+    // Signature 1 (active on few days) comes back on day 20, after its
+    // latest day: that day's row cannot be given a gap, and ranges near it
+    // are read from the daily sets.
+    let late = (0..20)
+        .rev()
+        .find(|&d| !activity.seen.iter().any(|&(x, s, _)| x == d && s == 1));
+    let late = late.expect("signature 1 is not active every day");
+    record(&store, ping_op("p", Some(sig(1)), oct(late).start_ms() + 5));
+    activity.seen.push((late, 1, false));
+    check_every_range(&store, &activity);
+    store.close().unwrap();
+
+    let c = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch("DROP TABLE active_gaps; UPDATE meta SET value = 7 WHERE key = 'schema_version';")
+        .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    check_every_range(&store, &activity);
 }

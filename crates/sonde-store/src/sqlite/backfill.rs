@@ -8,11 +8,15 @@
 //! stored in arrival order, so older periods are done); each period's `seq`
 //! counter is kept for the whole replay. Runs inside the migration's
 //! transaction, so a file is either upgraded with its history or not at all.
+//!
+//! The day-gap counts ([`gaps_from_daily`]) are filled the same way, from
+//! the daily sets.
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection};
 
+use super::last_seen;
 use super::writer::{write_activity, ActivityTally, INSERT_DAILY};
 use crate::activity::Attrs;
 use crate::{Day, Month};
@@ -116,6 +120,29 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
                 tally.add(&product, "week", &week, &attrs);
             }
         }
+    }
+    write_activity(tx, &tally)
+}
+
+/// Fills `active_gaps` from `daily_signatures`, replayed in day order with
+/// the writer's rule ([`super::last_seen::gap_of`]), every signature's
+/// latest day kept for the whole replay.
+pub(crate) fn gaps_from_daily(tx: &Connection) -> rusqlite::Result<()> {
+    let mut last: HashMap<(String, String), i64> = HashMap::new();
+    let mut tally = ActivityTally::default();
+    let mut stmt = tx.prepare("SELECT day, product, signature, ci FROM daily_signatures ORDER BY day, seq")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let day: String = r.get(0)?;
+        let Ok(d) = day.parse::<Day>() else { continue };
+        let d = last_seen::number(d);
+        let product: String = r.get(1)?;
+        let signature: String = r.get(2)?;
+        let ci: bool = r.get(3)?;
+        let slot = last.entry((product.clone(), signature)).or_insert(i64::MIN);
+        let gap = last_seen::gap_of((*slot != i64::MIN).then_some(*slot), d);
+        *slot = (*slot).max(d);
+        tally.add_gap(&product, &day, gap, ci);
     }
     write_activity(tx, &tally)
 }

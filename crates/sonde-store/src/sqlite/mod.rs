@@ -17,6 +17,7 @@ pub(crate) mod backfill;
 mod cohorts;
 pub(crate) mod event_stats;
 mod first_seen;
+pub(crate) mod last_seen;
 pub mod private;
 mod queue;
 mod reads;
@@ -420,5 +421,72 @@ mod tests {
             let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
             assert_eq!(journal, "wal");
         }
+    }
+
+    fn ping(signature: u32, day: &str) -> NewPing {
+        NewPing {
+            ping: sonde_protocol::UsagePing {
+                product: sonde_protocol::ProductName::parse("p").unwrap(),
+                version: Some("1.0.0".into()),
+                os: None,
+                arch: None,
+                runtime_version: None,
+                signature: Some(format!("{signature:08x}-0000-4000-8000-000000000000")),
+                ci: Some(false),
+                ci_name: None,
+                client_family: sonde_protocol::ClientFamily::GoCheckpoint,
+                project_hash: None,
+                cli_path_hash: None,
+                received_at_ms: day.parse::<crate::Day>().unwrap().start_ms() + 1,
+            },
+            source: "check",
+            dropped: Vec::new(),
+        }
+    }
+
+    /// Ranges of up to 32 days are answered from the gap counts, longer
+    /// ones and ranges near a ping that came out of order are not.
+    #[test]
+    fn short_ranges_are_read_from_the_gap_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        // Signature 1 on 1 and 20 October, 2 on 10 October, 3 on 1 and 3 November.
+        for (s, day) in [
+            (1, "2026-10-01"),
+            (2, "2026-10-10"),
+            (1, "2026-10-20"),
+            (3, "2026-11-01"),
+            (3, "2026-11-03"),
+        ] {
+            store.record_ping(ping(s, day)).unwrap().wait_blocking().unwrap();
+        }
+        let range = |a: &str, b: &str| DayRange::new(a.parse().unwrap(), b.parse().unwrap());
+        let gaps = |r: DayRange| store.with_reader(|c| reads::gaps(c, "p", r, false)).unwrap();
+        assert_eq!(gaps(range("2026-10-01", "2026-10-20")), Some(2));
+        assert_eq!(gaps(range("2026-10-02", "2026-10-20")), Some(2));
+        assert_eq!(gaps(range("2026-10-11", "2026-11-03")), Some(2));
+        assert_eq!(gaps(range("2026-10-03", "2026-11-03")), Some(3));
+        assert_eq!(gaps(range("2026-10-02", "2026-11-03")), None, "33 days");
+        assert_eq!(
+            store.active_in("p", range("2026-10-01", "2026-11-03"), false).unwrap(),
+            3
+        );
+        // Signature 2 again on 5 October, before its latest day.
+        store
+            .record_ping(ping(2, "2026-10-05"))
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        assert_eq!(gaps(range("2026-10-01", "2026-10-20")), None);
+        assert_eq!(
+            gaps(range("2026-11-05", "2026-11-30")),
+            None,
+            "the out-of-order day is in the horizon before"
+        );
+        assert_eq!(gaps(range("2026-11-06", "2026-11-30")), Some(0));
+        assert_eq!(
+            store.active_in("p", range("2026-10-01", "2026-10-20"), false).unwrap(),
+            2
+        );
     }
 }

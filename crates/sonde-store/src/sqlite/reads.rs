@@ -1,16 +1,19 @@
 //! Read queries, run on read-only connections. They return SQLite's errors;
 //! [`super::SqliteStore`] reports them as [`crate::StoreError::Read`].
 
+use std::collections::HashMap;
+
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, Row};
 
+use super::first_seen::uuid_bits;
+use super::last_seen;
 use super::writer::NEW;
-use crate::activity::{Attrs, Distinct};
 use crate::error_reports::{Aggregate, ReportRow};
 use crate::rollup::Totals;
 use crate::{
-    AlertRecord, BreakdownRow, CatalogData, CohortCell, DayRange, Dimension, ErrorGroupDetail, EventCount, Interval,
-    Month, Period, PeriodCount, RejectionCount, Release, StoredErrorReport, VersionConstraint,
+    AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroupDetail, EventCount,
+    Interval, Month, Period, PeriodCount, RejectionCount, Release, StoredErrorReport, VersionConstraint,
 };
 
 pub(crate) fn catalog_generation(c: &Connection) -> rusqlite::Result<u64> {
@@ -232,35 +235,78 @@ pub(crate) fn error_groups(
     Ok(groups)
 }
 
-/// The signatures of `product` active in `range` from the daily first-seen
-/// sets, each under its first day's attributes.
-fn distinct(c: &Connection, product: &str, range: DayRange) -> rusqlite::Result<Distinct> {
-    let mut out = Distinct::default();
+/// Distinct signatures of `product` active in `range`, CI left out unless
+/// `include_ci`: summed from the day-gap counts when the range is short
+/// enough and no row near it arrived out of order ([`gaps`]), otherwise
+/// the union of the range's daily sets ([`union`]).
+pub(crate) fn active_in(c: &Connection, product: &str, range: DayRange, include_ci: bool) -> rusqlite::Result<u64> {
+    match gaps(c, product, range, include_ci)? {
+        Some(n) => Ok(n),
+        None => union(c, product, range, include_ci),
+    }
+}
+
+/// The distinct signatures of `range` from `active_gaps`: each is counted
+/// on its first active day of the range, the day whose previous active day
+/// is before `range.from` (see [`super::last_seen`]). `None` when the range
+/// is longer than the horizon plus one day, or a row out of order lies in
+/// it or in the horizon before it.
+pub(super) fn gaps(c: &Connection, product: &str, range: DayRange, include_ci: bool) -> rusqlite::Result<Option<u64>> {
+    let from = last_seen::number(range.from);
+    let to = last_seen::number(range.to);
+    if to < from {
+        return Ok(Some(0));
+    }
+    if to - from > last_seen::HORIZON {
+        return Ok(None);
+    }
+    let mut stmt =
+        c.prepare_cached("SELECT day, gap, ci, n FROM active_gaps WHERE product = ?1 AND day BETWEEN ?2 AND ?3")?;
+    let lookback = range.from.add_days(-last_seen::HORIZON);
+    let mut rows = stmt.query(params![product, lookback.to_string(), range.to.to_string()])?;
+    let mut total = 0;
+    while let Some(r) = rows.next()? {
+        let gap: i64 = r.get(1)?;
+        if gap == last_seen::OUT_OF_ORDER {
+            return Ok(None);
+        }
+        let Ok(day) = r.get_ref(0)?.as_str()?.parse::<Day>() else {
+            return Ok(None);
+        };
+        let d = last_seen::number(day);
+        let ci: bool = r.get(2)?;
+        if d >= from && (include_ci || !ci) && (gap == last_seen::NO_GAP || gap > d - from) {
+            total += r.get::<_, i64>(3)? as u64;
+        }
+    }
+    Ok(Some(total))
+}
+
+/// The distinct signatures of `range` as the union of its daily sets, each
+/// under the CI flag of its first day there.
+fn union(c: &Connection, product: &str, range: DayRange, include_ci: bool) -> rusqlite::Result<u64> {
     let mut stmt = c.prepare_cached(
-        "SELECT signature, ci, version, os, arch, runtime, ci_name FROM daily_signatures
-         WHERE day BETWEEN ?1 AND ?2 AND product = ?3 ORDER BY day, seq",
+        "SELECT signature, ci FROM daily_signatures WHERE day BETWEEN ?1 AND ?2 AND product = ?3 ORDER BY day, seq",
     )?;
     let mut rows = stmt.query(params![range.from.to_string(), range.to.to_string(), product])?;
+    let mut uuids: HashMap<u128, bool> = HashMap::new();
+    let mut other: HashMap<String, bool> = HashMap::new();
     while let Some(r) = rows.next()? {
-        let mut attrs = Attrs {
-            ci: r.get(1)?,
-            ..Attrs::default()
-        };
-        for (i, slot) in [
-            &mut attrs.version,
-            &mut attrs.os,
-            &mut attrs.arch,
-            &mut attrs.runtime,
-            &mut attrs.ci_name,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            *slot = r.get(i + 2)?;
+        let signature = r.get_ref(0)?.as_str()?;
+        let ci: bool = r.get(1)?;
+        match uuid_bits(signature) {
+            Some(bits) => {
+                uuids.entry(bits).or_insert(ci);
+            }
+            None => {
+                if !other.contains_key(signature) {
+                    other.insert(signature.to_owned(), ci);
+                }
+            }
         }
-        out.add(r.get_ref(0)?.as_str()?, || attrs);
     }
-    Ok(out)
+    let counted = |ci: &bool| include_ci || !*ci;
+    Ok((uuids.values().filter(|ci| counted(ci)).count() + other.values().filter(|ci| counted(ci)).count()) as u64)
 }
 
 /// The `interval` column of `active_counts` for `interval`.
@@ -355,10 +401,6 @@ fn new_per_day(
         )?
         .collect();
     rows
-}
-
-pub(crate) fn active_in(c: &Connection, product: &str, range: DayRange, include_ci: bool) -> rusqlite::Result<u64> {
-    Ok(distinct(c, product, range)?.count(include_ci))
 }
 
 pub(crate) fn breakdown(

@@ -11,7 +11,8 @@
 //! counters and the analytics roll-ups (daily first-seen sets, active counts
 //! per day and month, cohorts; see [`crate::activity`]) are maintained here,
 //! at ingest, in the transaction of the pings they count, so reading them
-//! later is a lookup. The command, console and heartbeat roll-ups are kept
+//! later is a lookup; so are the day gaps behind the rolling figures
+//! ([`super::last_seen`]). The command, console and heartbeat roll-ups are kept
 //! the same way for the events of a batch (see [`super::event_stats`]).
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use tokio::sync::mpsc;
 use super::cohorts::Cohorts;
 use super::event_stats::{self, EventStats};
 use super::first_seen::{FirstSeen, Seen};
+use super::last_seen::LastSeen;
 use super::queue::{EventRows, Msg, ReportRow, Routes, Slot, Words};
 use crate::activity::{Attrs, Dimension};
 use crate::{
@@ -38,6 +40,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut daily = FirstSeen::days();
     let mut weekly = FirstSeen::weeks();
     let mut cohorts = Cohorts::default();
+    let mut last_seen = LastSeen::default();
     let mut events = EventStats::default();
     let mut ops: u64 = 0;
     let mut failures = Failures::default();
@@ -57,6 +60,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 daily: &mut daily,
                 weekly: &mut weekly,
                 cohorts: &mut cohorts,
+                last_seen: &mut last_seen,
                 events: &mut events,
             },
         ) {
@@ -72,6 +76,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 daily.rollback();
                 weekly.rollback();
                 cohorts.rollback();
+                last_seen.rollback();
                 events.rollback();
                 failures.failed(&e, batch.len());
                 let cause: Cause = Arc::new(e);
@@ -205,6 +210,9 @@ pub(crate) struct ActivityTally {
     pub(crate) cohorts: HashMap<(String, String, String, bool), i64>,
     /// Signatures seen for the first time ever, by (product, day, ci).
     new: Vec<(String, String, bool, i64)>,
+    /// `active_gaps` increments by (product, day, gap, ci) (see
+    /// [`super::last_seen`]).
+    gaps: Vec<(String, String, i64, bool, i64)>,
 }
 
 struct Combo {
@@ -244,6 +252,20 @@ impl ActivityTally {
         {
             Some((_, _, _, n)) => *n += 1,
             None => self.new.push((product.to_owned(), day.to_owned(), ci, 1)),
+        }
+    }
+
+    /// Counts a signature first active on `day` `gap` days after its
+    /// previous active day.
+    pub(crate) fn add_gap(&mut self, product: &str, day: &str, gap: i64, ci: bool) {
+        match self
+            .gaps
+            .iter_mut()
+            .rev()
+            .find(|(p, d, g, c, _)| *g == gap && *c == ci && d == day && p == product)
+        {
+            Some((.., n)) => *n += 1,
+            None => self.gaps.push((product.to_owned(), day.to_owned(), gap, ci, 1)),
         }
     }
 
@@ -345,6 +367,15 @@ pub(crate) fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusql
         )?;
         for ((product, cohort, month, ci), n) in &activity.cohorts {
             stmt.execute(params![product, cohort, month, ci, n])?;
+        }
+    }
+    if !activity.gaps.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO active_gaps(product, day, gap, ci, n) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(product, day, gap, ci) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for (product, day, gap, ci, n) in &activity.gaps {
+            stmt.execute(params![product, day, gap, ci, n])?;
         }
     }
     Ok(())
@@ -557,6 +588,7 @@ struct Memory<'a> {
     daily: &'a mut FirstSeen,
     weekly: &'a mut FirstSeen,
     cohorts: &'a mut Cohorts,
+    last_seen: &'a mut LastSeen,
     events: &'a mut EventStats,
 }
 
@@ -658,10 +690,14 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
             if let Seen::New(_) = ctx.memory.weekly.observe(tx, week, product, sig)? {
                 ctx.tally.activity.add(product, "week", week, a);
             }
+            // So is the latest active day, for the same reason.
+            let day_number = ping.received_at_ms.div_euclid(86_400_000);
+            let gap = ctx.memory.last_seen.observe(tx, product, sig, day_number)?;
             stmt(&mut ctx.stmts.daily, tx, INSERT_DAILY)?.execute(params![
                 day, seq, product, sig, a.ci, a.version, a.os, a.arch, a.runtime, a.ci_name
             ])?;
             ctx.tally.activity.add(product, "day", day, a);
+            ctx.tally.activity.add_gap(product, day, gap, a.ci);
         }
     }
     count_dropped(ctx.tally, product, source, dropped);
