@@ -9,10 +9,16 @@
 -- store (real traffic repeats a signature within a month, and only its first
 -- ping adds to the first-seen set).
 --
+-- SONDE_CHECK_POPULATION=N (environment) draws every signature from a fixed
+-- population of N developers instead (the same N signatures in every wrk
+-- thread and run): after the first check of each, a check adds a ping and
+-- costs hash lookups only, as a tool's returning users do within a day.
+--
 -- Headers given to wrk with -H (e.g. "Connection: close") are kept.
 -- done() prints one machine-readable line, "WRK_RESULT key=value ...".
 
 local thread_counter = 0
+local population = tonumber(os.getenv("SONDE_CHECK_POPULATION") or "") or 0
 
 function setup(thread)
    thread_counter = thread_counter + 1
@@ -38,9 +44,21 @@ local function uuid_v4()
       .. string.format("%x", 8 + math.random(0, 3)) .. hex(4):sub(2) .. "-" .. hex(12)
 end
 
+-- Signature number `i` of the fixed population, in UUID v4 layout.
+local function member(i)
+   return string.format("%08x-0000-4000-8000-%012x", i, i * 7919)
+end
+
 -- go-checkpoint: 16 random bytes in UUID layout, no version bits.
 local function go_signature()
+   if population > 0 then return member(math.random(1, population)) end
    return hex(8) .. "-" .. hex(4) .. "-" .. hex(4) .. "-" .. hex(4) .. "-" .. hex(12)
+end
+
+-- Prisma's signature: a random UUID v4, or a member of the population.
+local function prisma_signature()
+   if population > 0 then return member(math.random(1, population)) end
+   return uuid_v4()
 end
 
 local function with_base_headers(extra)
@@ -79,7 +97,7 @@ function request()
       .. "&schema_generators_providers=prisma-client-js"
       .. "&command=migrate%20dev%20--name%20%5Bredacted%5D"
       .. "&client_event_id=" .. uuid_v4()
-      .. "&signature=" .. uuid_v4()
+      .. "&signature=" .. prisma_signature()
       .. "&project_hash=ea4e393a&cli_path_hash=6a417062"
       .. "&arch=x64&os=linux&node_version=v20.20.2&version=4.16.2"
       .. "&ci=false&ci_name=&cli_install_type=local&previous_client_event_id="
