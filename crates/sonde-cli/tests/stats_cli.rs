@@ -34,6 +34,7 @@ fn record_pings(dir: &std::path::Path) {
                     ping,
                     source: "check",
                     dropped: Vec::new(),
+                    told_outdated: false,
                 })
                 .unwrap()
                 .wait_blocking()

@@ -60,6 +60,7 @@ fn ping(i: u32, day: &str, version: &str, ci: bool) -> NewPing {
         },
         source: "check",
         dropped: Vec::new(),
+        told_outdated: false,
     }
 }
 

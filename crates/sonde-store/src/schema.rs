@@ -49,7 +49,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -346,6 +346,43 @@ fn event_stats_v7(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Res
     Ok(())
 }
 
+/// Version 8: upgrades after a notice ([`crate::upgrades`]), kept by the
+/// writer (`sqlite/notices.rs`).
+///
+/// - `outdated_notices`: a signature's first ping whose check answered
+///   `outdated: true`, with its version and CI flag; one row per (product,
+///   signature), clustered on `(day, seq)` so rows append.
+/// - `notice_upgrades`: a noticed signature's first later ping on a newer
+///   version, under that ping's `day`, with the notice's day, the days
+///   between and the notice's CI flag; one row per (product, signature),
+///   clustered on `(day, seq)`.
+///
+/// Nothing is filled from older data: the raw pings do not keep whether
+/// their check said `outdated`, so these figures start at the upgrade.
+pub const UPGRADES_V8: &str = r#"
+CREATE TABLE IF NOT EXISTS outdated_notices (
+    day       TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    product   TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    ci        INTEGER NOT NULL,
+    version   TEXT NOT NULL,
+    PRIMARY KEY (day, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS notice_upgrades (
+    day        TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    product    TEXT NOT NULL,
+    signature  TEXT NOT NULL,
+    notice_day TEXT NOT NULL,
+    days       INTEGER NOT NULL,
+    ci         INTEGER NOT NULL,
+    version    TEXT NOT NULL,
+    PRIMARY KEY (day, seq)
+) WITHOUT ROWID;
+"#;
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -429,6 +466,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     vocabulary_v5(tx)?;
     analytics_v6(tx, version)?;
     event_stats_v7(tx, version)?;
+    tx.execute_batch(UPGRADES_V8)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

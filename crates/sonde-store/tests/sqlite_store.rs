@@ -89,6 +89,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
                     ping: p,
                     source: "check",
                     dropped: Vec::new(),
+                    told_outdated: false,
                 })
                 .unwrap(),
         );
@@ -486,7 +487,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)

@@ -584,6 +584,7 @@ mod tests {
             },
             source: "check",
             dropped: Vec::new(),
+            told_outdated: false,
         }
     }
 

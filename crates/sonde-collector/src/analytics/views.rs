@@ -535,6 +535,7 @@ mod tests {
             },
             source: "check",
             dropped: Vec::new(),
+            told_outdated: false,
         }
     }
 
