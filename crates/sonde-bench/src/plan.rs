@@ -17,7 +17,10 @@
 //! the total is exact. A signature's attributes are the same on every ping
 //! of a day, so what the store counts for a day or a month follows from the
 //! visits alone ([`Plan::active_per_day`], [`Plan::active_per_month`],
-//! [`Plan::versions_per_month`], [`Plan::cohorts`]).
+//! [`Plan::versions_per_month`], [`Plan::cohorts`]). A check is answered
+//! `outdated` when its release is older than the newest one released by
+//! its day ([`Plan::outdated_on`]), which gives the upgrades after a notice
+//! ([`Plan::upgrades_per_month`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

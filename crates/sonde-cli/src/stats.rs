@@ -298,25 +298,7 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
         ),
         Some("upgrades") => (
             &["NOTICED", "TOLD", "UPGRADED", "SHARE", "MEDIAN_DAYS"],
-            rows.iter()
-                .map(|r| {
-                    let period = match &r["period"] {
-                        serde_json::Value::Null => "(total)".to_owned(),
-                        v => text(v),
-                    };
-                    let hidden = |v: &serde_json::Value| if v.is_null() { "-".to_owned() } else { figure(v) };
-                    let share = r["share"]
-                        .as_f64()
-                        .map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", x * 100.0));
-                    vec![
-                        period,
-                        figure(&r["told"]),
-                        hidden(&r["upgraded"]),
-                        share,
-                        hidden(&r["median_days"]),
-                    ]
-                })
-                .collect(),
+            upgrade_cells(&rows),
         ),
         Some(metric @ ("versions" | "alerts" | "errors")) => catalog_cells(metric, &rows),
         _ => (
@@ -353,6 +335,30 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
     output::line(format!(
         "(groups under {k} {unit} are folded into (other); <{k} is a hidden figure)"
     ))
+}
+
+/// The lines of an `upgrades` table: one per period of the notices, then
+/// the total; a withheld figure is `-`.
+fn upgrade_cells(rows: &[serde_json::Value]) -> Vec<Vec<String>> {
+    let hidden = |v: &serde_json::Value| if v.is_null() { "-".to_owned() } else { figure(v) };
+    rows.iter()
+        .map(|r| {
+            let period = match &r["period"] {
+                serde_json::Value::Null => "(total)".to_owned(),
+                v => v.as_str().unwrap_or("").to_owned(),
+            };
+            let share = r["share"]
+                .as_f64()
+                .map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", x * 100.0));
+            vec![
+                period,
+                figure(&r["told"]),
+                hidden(&r["upgraded"]),
+                share,
+                hidden(&r["median_days"]),
+            ]
+        })
+        .collect()
 }
 
 /// The lines of a `heartbeats` table: one per period and metric, a period

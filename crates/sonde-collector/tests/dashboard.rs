@@ -465,6 +465,33 @@ fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
     // Retention: November's cohort, 19 humans.
     assert!(body.contains(&format!("<tr><td>2026-11</td>{}", nums(&["19"]))));
 
+    // The charts' data blocks and the scripts, no inline script.
+    for id in ["active", "versions", "os", "arch", "commands", "upgrades"] {
+        assert!(
+            body.contains(&format!(r#"<div class="chart" data-chart="{id}""#)),
+            "{id}"
+        );
+        assert!(
+            body.contains(&format!(r#"<script type="application/json" id="data-{id}">"#)),
+            "{id}"
+        );
+    }
+    for (i, _) in body.match_indices("<script") {
+        let tag = &body[i..i + body[i..].find('>').unwrap()];
+        assert!(
+            tag.contains("type=\"application/json\"") || tag.contains(" src="),
+            "{tag}"
+        );
+    }
+}
+
+#[test]
+fn the_page_shows_upgrades_after_a_notice() {
+    let (h, _dir) = started();
+    let cookie = session(&h);
+    let r = get(&h, &format!("/?{RANGE}"), Some(&cookie));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = &r.body;
     // Upgrades after a notice: 10 told in the week of the 9th, 5 upgraded
     // after 10 days; other weeks told nobody.
     let upgrades = &body[body.find(r#"id="upgrades""#).unwrap()..];
@@ -489,25 +516,13 @@ fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
         )),
         "{upgrades}"
     );
-
-    // The charts' data blocks and the scripts, no inline script.
-    for id in ["active", "versions", "os", "arch", "commands", "upgrades"] {
-        assert!(
-            body.contains(&format!(r#"<div class="chart" data-chart="{id}""#)),
-            "{id}"
-        );
-        assert!(
-            body.contains(&format!(r#"<script type="application/json" id="data-{id}">"#)),
-            "{id}"
-        );
-    }
-    for (i, _) in body.match_indices("<script") {
-        let tag = &body[i..i + body[i..].find('>').unwrap()];
-        assert!(
-            tag.contains("type=\"application/json\"") || tag.contains(" src="),
-            "{tag}"
-        );
-    }
+    // Under a range that holds no notice, the panel says so.
+    let later = get(&h, "/?product=demo&from=2026-11-21&to=2026-11-30", Some(&cookie)).body;
+    let upgrades = &later[later.find(r#"id="upgrades""#).unwrap()..];
+    assert!(
+        upgrades.contains("Nobody was told their version is outdated in this range."),
+        "{upgrades}"
+    );
 }
 
 #[test]
