@@ -239,6 +239,7 @@ fn write_day(w: &mut Window<'_>, c: &DayContext<'_>, d: u16) -> Result<u64, Gene
                 ping: ping_of(c, v.sig, v.day, at),
                 source: "check",
                 dropped: Vec::new(),
+                told_outdated: c.plan.outdated_on(v.sig, v.day),
             };
             s.record_ping(ping).map(Waiting::Ping)
         })?;

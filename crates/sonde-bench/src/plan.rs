@@ -17,9 +17,12 @@
 //! the total is exact. A signature's attributes are the same on every ping
 //! of a day, so what the store counts for a day or a month follows from the
 //! visits alone ([`Plan::active_per_day`], [`Plan::active_per_month`],
-//! [`Plan::versions_per_month`], [`Plan::cohorts`]).
+//! [`Plan::versions_per_month`], [`Plan::cohorts`]). A check is answered
+//! `outdated` when its release is older than the newest one released by
+//! its day ([`Plan::outdated_on`]), which gives the upgrades after a notice
+//! ([`Plan::upgrades_per_month`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -382,6 +385,41 @@ impl Plan {
             let cohort = self.day(self.profiles[v.sig as usize].first).month();
             if self.counted(v.sig, include_ci) && seen.insert((month, v.sig)) {
                 *out.entry((cohort, month)).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    /// Whether a check from `sig` on day `d` is answered `outdated`: it
+    /// runs an older release than the newest one released by that day.
+    pub fn outdated_on(&self, sig: u32, d: u16) -> bool {
+        let newest = self
+            .releases
+            .partition_point(|r| r.day <= i32::from(d))
+            .saturating_sub(1);
+        self.release_on(sig, d) < newest
+    }
+
+    /// Upgrades after a notice per month of the notice: the signatures
+    /// first told `outdated` that month, and how many of them were seen on
+    /// a newer release on a later day of the plan.
+    pub fn upgrades_per_month(&self, include_ci: bool) -> BTreeMap<Month, (u64, u64)> {
+        let mut notices: HashMap<u32, (u16, usize, bool)> = HashMap::new();
+        for v in &self.visits {
+            match notices.get_mut(&v.sig) {
+                None if self.outdated_on(v.sig, v.day) => {
+                    notices.insert(v.sig, (v.day, self.release_on(v.sig, v.day), false));
+                }
+                Some((_, told, upgraded @ false)) if self.release_on(v.sig, v.day) > *told => *upgraded = true,
+                _ => {}
+            }
+        }
+        let mut out: BTreeMap<Month, (u64, u64)> = BTreeMap::new();
+        for (sig, (day, _, upgraded)) in notices {
+            if self.counted(sig, include_ci) {
+                let e = out.entry(self.day(day).month()).or_default();
+                e.0 += 1;
+                e.1 += u64::from(upgraded);
             }
         }
         out

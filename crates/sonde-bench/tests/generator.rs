@@ -30,7 +30,8 @@ fn write(store: &dyn Store, plan: &Plan) -> Totals {
     totals
 }
 
-/// Active signatures per day and month, versions per month and cohorts,
+/// Active signatures per day and month, versions per month, cohorts and
+/// upgrades after a notice,
 /// CI left out or not, equal the plan's.
 fn check_periods(store: &dyn Store, plan: &Plan, include_ci: bool) {
     let product = plan.params.product.as_str();
@@ -95,6 +96,25 @@ fn check_periods(store: &dyn Store, plan: &Plan, include_ci: bool) {
         .map(|((c, m), n)| ((c.to_string(), m.to_string()), n))
         .collect();
     assert_eq!(cohorts, expected, "cohorts, include_ci={include_ci}");
+
+    let upgrades: BTreeMap<String, (u64, u64)> = store
+        .upgrades(product, range, Interval::Month, include_ci)
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.told > 0)
+        .map(|p| (p.period.clone(), (p.told, p.upgraded())))
+        .collect();
+    let expected: BTreeMap<String, (u64, u64)> = plan
+        .upgrades_per_month(include_ci)
+        .into_iter()
+        .map(|(m, n)| (m.to_string(), n))
+        .collect();
+    let (told, upgraded) = expected.values().fold((0, 0), |(t, u), (a, b)| (t + a, u + b));
+    assert!(
+        upgraded > 0 && upgraded < told,
+        "some told upgrade, not all: {expected:?}"
+    );
+    assert_eq!(upgrades, expected, "upgrades after a notice, include_ci={include_ci}");
 }
 
 /// Every answer of `store` equals the plan's.

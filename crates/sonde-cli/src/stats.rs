@@ -1,4 +1,4 @@
-//! `sonde stats mau|rejected|active|versions|platforms|retention|alerts|errors|commands|console|heartbeats`:
+//! `sonde stats mau|rejected|active|versions|platforms|retention|alerts|errors|commands|console|heartbeats|upgrades`:
 //! exact monthly active signatures, what validation dropped, and the
 //! analytics answers (under the minimum group size, as the admin API gives
 //! them).
@@ -64,6 +64,10 @@ pub(crate) enum StatsCmd {
     /// Server heartbeats: instances per period, and p50/p90/max of each metric
     /// over the instances' latest values.
     Heartbeats(RangeArgs),
+    /// Upgrades after a notice: per period of the notices, the signatures
+    /// told `outdated`, how many were later seen on a newer version, the
+    /// share and the median days it took; then the total.
+    Upgrades(RangeArgs),
     /// Values dropped by validation, per product, front door, field and reason.
     Rejected {
         /// Only this product's.
@@ -292,6 +296,10 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
             &["PERIOD", "INSTANCES", "METRIC", "REPORTED_BY", "P50", "P90", "MAX"],
             heartbeat_cells(&rows),
         ),
+        Some("upgrades") => (
+            &["NOTICED", "TOLD", "UPGRADED", "SHARE", "MEDIAN_DAYS"],
+            upgrade_cells(&rows),
+        ),
         Some(metric @ ("versions" | "alerts" | "errors")) => catalog_cells(metric, &rows),
         _ => (
             &["PERIOD", "ACTIVE", "NEW", "RETURNING"],
@@ -319,9 +327,38 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
         Some("heartbeats") => "instances",
         _ => "distinct signatures",
     };
+    if answer["metric"] == "upgrades" {
+        return output::line(format!(
+            "(periods with fewer than {k} signatures told are withheld and left out of the total; - is withheld)"
+        ));
+    }
     output::line(format!(
         "(groups under {k} {unit} are folded into (other); <{k} is a hidden figure)"
     ))
+}
+
+/// The lines of an `upgrades` table: one per period of the notices, then
+/// the total; a withheld figure is `-`.
+fn upgrade_cells(rows: &[serde_json::Value]) -> Vec<Vec<String>> {
+    let hidden = |v: &serde_json::Value| if v.is_null() { "-".to_owned() } else { figure(v) };
+    rows.iter()
+        .map(|r| {
+            let period = match &r["period"] {
+                serde_json::Value::Null => "(total)".to_owned(),
+                v => v.as_str().unwrap_or("").to_owned(),
+            };
+            let share = r["share"]
+                .as_f64()
+                .map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", x * 100.0));
+            vec![
+                period,
+                figure(&r["told"]),
+                hidden(&r["upgraded"]),
+                share,
+                hidden(&r["median_days"]),
+            ]
+        })
+        .collect()
 }
 
 /// The lines of a `heartbeats` table: one per period and metric, a period
@@ -373,6 +410,7 @@ pub(crate) fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
         StatsCmd::Commands(range) => analytics(global, &range, "commands", None),
         StatsCmd::Console { by, range } => analytics(global, &range, "console", Some(&by)),
         StatsCmd::Heartbeats(range) => analytics(global, &range, "heartbeats", None),
+        StatsCmd::Upgrades(range) => analytics(global, &range, "upgrades", None),
         StatsCmd::Mau { product, month, format } => {
             let month = match month {
                 None => sonde_collector::clock::this_month(),

@@ -1,4 +1,4 @@
-//! `sonde stats active|versions|platforms|retention|alerts|errors` in each format, read
+//! `sonde stats active|versions|platforms|retention|alerts|errors|upgrades` in each format, read
 //! from a data directory and from a running collector, on pings recorded in
 //! the test with known answers.
 
@@ -34,6 +34,7 @@ fn record_pings(dir: &std::path::Path) {
                     ping,
                     source: "check",
                     dropped: Vec::new(),
+                    told_outdated: false,
                 })
                 .unwrap()
                 .wait_blocking()
@@ -178,6 +179,90 @@ fn analytics_verbs_print_table_json_and_csv() {
     assert_eq!(
         stats(d, &["errors"], &["--format", "csv"]),
         "group,kind,reports,signatures,versions\n"
+    );
+}
+
+/// 2 November 2026: signatures 0..8 are told 1.0.0 is outdated; 0..5
+/// come back on 1.1.0 two days later, 5 the next day; 6 and 7 never do.
+fn record_notices(dir: &std::path::Path) {
+    let store = SqliteStore::open(dir).unwrap();
+    let day = |d: &str| d.parse::<Day>().unwrap().start_ms() + 43_200_000;
+    let send = |i: u32, version: &str, at: i64, told_outdated: bool| {
+        let ping = UsagePing {
+            product: ProductName::parse("demo").unwrap(),
+            version: Some(version.into()),
+            os: None,
+            arch: None,
+            runtime_version: None,
+            signature: Some(format!("{i:08x}-0000-4000-8000-000000000000")),
+            ci: Some(false),
+            ci_name: None,
+            client_family: ClientFamily::GoCheckpoint,
+            project_hash: None,
+            cli_path_hash: None,
+            received_at_ms: at,
+        };
+        let op = NewPing {
+            ping,
+            source: "check",
+            dropped: Vec::new(),
+            told_outdated,
+        };
+        store.record_ping(op).unwrap().wait_blocking().unwrap();
+    };
+    for i in 0..8 {
+        send(i, "1.0.0", day("2026-11-02"), true);
+    }
+    send(5, "1.1.0", day("2026-11-03"), false);
+    for i in 0..5 {
+        send(i, "1.1.0", day("2026-11-04"), false);
+    }
+    store.close().unwrap();
+}
+
+#[test]
+fn upgrades_verb_prints_table_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    record_notices(d);
+    let month = ["--interval", "month"];
+    let k2 = ["--min-group-size", "2"];
+    assert_eq!(
+        stats(d, &["upgrades"], &[&k2[..], &month, &["--format", "csv"]].concat()),
+        "period,told,upgraded,share,median_days\n2026-11,8,6,0.75,2\n(total),8,6,0.75,2\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stats(
+        d,
+        &["upgrades"],
+        &[&k2[..], &month, &["--format", "json"]].concat(),
+    ))
+    .unwrap();
+    assert_eq!(json["metric"], "upgrades");
+    assert_eq!(
+        json["rows"][0],
+        serde_json::json!({"period": "2026-11", "told": 8, "upgraded": 6, "share": 0.75, "median_days": 2})
+    );
+    // Under k = 5 the 2 who did not upgrade could be had from "upgraded":
+    // it is withheld, and so are the share and the median.
+    let table = stats(d, &["upgrades"], &month);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().eq(["2026-11", "8", "-", "-", "-"])),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().eq(["(total)", "8", "-", "-", "-"])),
+        "{table}"
+    );
+    let table = stats(d, &["upgrades"], &[&k2[..], &month].concat());
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().eq(["2026-11", "8", "6", "75.0%", "2"])),
+        "{table}"
     );
 }
 

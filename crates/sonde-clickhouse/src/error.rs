@@ -26,6 +26,9 @@ pub enum ClickHouseError {
     /// A row ClickHouse sent does not decode.
     #[error("cannot decode ClickHouse's answer")]
     Decode(#[source] serde_json::Error),
+    /// A day ClickHouse sent is not `YYYY-MM-DD`.
+    #[error("ClickHouse sent a day that does not parse")]
+    Day(#[source] sonde_store::DayParseError),
     /// The on-disk spill failed.
     #[error("the spill file failed")]
     Spill(#[source] rusqlite::Error),

@@ -44,7 +44,7 @@ use std::time::Duration;
 use sonde_store::{
     AlertRecord, BreakdownRow, CatalogData, CohortCell, DayRange, Dimension, ErrorGroup, ErrorGroupDetail, EventCount,
     EventsStored, Interval, Month, NewAlert, NewErrorReport, NewEvents, NewPing, NewRelease, Pending, PeriodCount,
-    RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, VersionConstraint,
+    RejectionCount, Release, ReportStored, RetentionOutcome, Store, StoreError, UpgradePeriod, VersionConstraint,
 };
 
 pub use client::{lit, Client, Endpoint};
@@ -292,6 +292,16 @@ impl Store for ClickHouseStore {
 
     fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Result<Vec<CohortCell>, StoreError> {
         read(reads::cohorts(&self.client, product, from, to, include_ci))
+    }
+
+    fn upgrades(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<UpgradePeriod>, StoreError> {
+        read(reads::upgrades(&self.client, product, range, interval, include_ci))
     }
 
     fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError> {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use sonde_store::rollup::Totals;
 use sonde_store::{
-    Aggregate, BreakdownRow, CohortCell, DayRange, Dimension, ErrorGroupDetail, EventCount, Interval, Month,
+    Aggregate, BreakdownRow, CohortCell, Day, DayRange, Dimension, ErrorGroupDetail, EventCount, Interval, Month,
     PeriodCount, RejectionCount, ReportRow, StoredErrorReport,
 };
 
@@ -124,6 +124,94 @@ pub(crate) fn active(c: &Client, product: &str, range: DayRange, interval: Inter
             period: p.name,
         })
         .collect())
+}
+
+#[derive(Deserialize)]
+struct Noticed {
+    signature: String,
+    n_day: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct Later {
+    signature: String,
+    version: String,
+    first_day: String,
+}
+
+/// The first notice of each signature of `product` (by `(day, seq)`, the
+/// order of receipt), as a subquery: `signature, n_day, n_seq, version, ci`.
+fn first_notices(c: &Client, product: &str, days: DayRange) -> String {
+    format!(
+        "SELECT signature, min(day) AS n_day, argMin(seq, (day, seq)) AS n_seq,
+                argMin(version, (day, seq)) AS version, argMin(ci, (day, seq)) AS ci
+         FROM {}.notices WHERE product = {} GROUP BY signature
+         HAVING n_day >= toDate({}) AND n_day <= toDate({})",
+        db(c),
+        lit(product),
+        lit(&days.from.to_string()),
+        lit(&days.to.to_string()),
+    )
+}
+
+/// Upgrades after a notice: the signatures whose first notice is in the
+/// periods, and for each the versions it was seen on after its notice
+/// (with the first day of each), from which the first newer one is picked
+/// by semver precedence here (ClickHouse has no semver order).
+pub(crate) fn upgrades(
+    c: &Client,
+    product: &str,
+    range: DayRange,
+    interval: Interval,
+    ci: bool,
+) -> R<Vec<sonde_store::UpgradePeriod>> {
+    let Some((_, days)) = covered(range, interval) else {
+        return Ok(Vec::new());
+    };
+    let noticed: Vec<Noticed> = c.rows(&format!(
+        "SELECT signature, toString(n_day) AS n_day, version FROM ({}) WHERE {}",
+        first_notices(c, product, days),
+        ci_filter(ci)
+    ))?;
+    // `GLOBAL`: on a cluster the notices are read once and sent to every
+    // shard, whose pings then join them locally.
+    let later: Vec<Later> = c.rows(&format!(
+        "SELECT signature, version, toString(min(day)) AS first_day FROM (
+           SELECT signature, version, day, seq, n_day, n_seq FROM {db}.pings
+           GLOBAL ALL INNER JOIN (SELECT signature, n_day, n_seq FROM ({notices})) USING signature
+           WHERE product = {product} AND day >= toDate({from}) AND version != '')
+         WHERE day > n_day OR (day = n_day AND seq > n_seq)
+         GROUP BY signature, version",
+        db = db(c),
+        notices = first_notices(c, product, days),
+        product = lit(product),
+        from = lit(&days.from.to_string()),
+    ))?;
+    let parse = |s: &str| s.parse::<Day>().map_err(ClickHouseError::Day);
+    let mut first_newer: HashMap<&str, Day> = HashMap::new();
+    let told: HashMap<&str, &Noticed> = noticed.iter().map(|n| (n.signature.as_str(), n)).collect();
+    for l in &later {
+        let Some(n) = told.get(l.signature.as_str()) else {
+            continue;
+        };
+        if !sonde_store::upgrades::is_newer(&l.version, &n.version) {
+            continue;
+        }
+        let day = parse(&l.first_day)?;
+        let e = first_newer.entry(n.signature.as_str()).or_insert(day);
+        *e = (*e).min(day);
+    }
+    let mut told_days = Vec::with_capacity(noticed.len());
+    let mut upgraded = Vec::new();
+    for n in &noticed {
+        let day = parse(&n.n_day)?;
+        told_days.push((day, 1));
+        if let Some(up) = first_newer.get(n.signature.as_str()) {
+            upgraded.push((day, up.days_since(day) as u32, 1));
+        }
+    }
+    Ok(sonde_store::upgrades::fold(range, interval, told_days, upgraded))
 }
 
 /// Distinct active signatures over the whole of `range`.

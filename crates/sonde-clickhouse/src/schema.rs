@@ -60,114 +60,135 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    tables: &[
-        // Usage pings: one row per ping; `id` is given by the collector and
-        // is the same in every retry of the insert holding it.
-        Table {
-            name: "pings",
-            columns: "product String, id String, seq UInt64, at_ms Int64, day Date,
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        tables: &[
+            // Usage pings: one row per ping; `id` is given by the collector and
+            // is the same in every retry of the insert holding it.
+            Table {
+                name: "pings",
+                columns: "product String, id String, seq UInt64, at_ms Int64, day Date,
                 signature String, version String, os String, arch String, runtime String,
                 ci UInt8, ci_name String",
-            engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, day, signature, id)",
-            shard_key: "cityHash64(signature)",
-        },
-        // Exact distinct signatures per month, kept at ingest.
-        Table {
-            name: "monthly_signatures",
-            columns: "product String, month Date, signatures AggregateFunction(uniqExact, String)",
-            engine: "AggregatingMergeTree() PARTITION BY toYYYYMM(month) ORDER BY (product, month)",
-            shard_key: "rand()",
-        },
-        Table {
-            name: "events",
-            columns: "product String, id String, seq UInt64, kind String, test UInt8, at_ms Int64, day Date,
+                engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, day, signature, id)",
+                shard_key: "cityHash64(signature)",
+            },
+            // Exact distinct signatures per month, kept at ingest.
+            Table {
+                name: "monthly_signatures",
+                columns: "product String, month Date, signatures AggregateFunction(uniqExact, String)",
+                engine: "AggregatingMergeTree() PARTITION BY toYYYYMM(month) ORDER BY (product, month)",
+                shard_key: "rand()",
+            },
+            Table {
+                name: "events",
+                columns: "product String, id String, seq UInt64, kind String, test UInt8, at_ms Int64, day Date,
                 fields String",
-            engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, kind, id)",
-            shard_key: "cityHash64(id)",
-        },
-        // Counts of events deleted by retention; `pass` is the retention pass.
-        Table {
-            name: "event_rollups",
-            columns: "product String, kind String, test UInt8, month String, key String,
+                engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, kind, id)",
+                shard_key: "cityHash64(id)",
+            },
+            // Counts of events deleted by retention; `pass` is the retention pass.
+            Table {
+                name: "event_rollups",
+                columns: "product String, kind String, test UInt8, month String, key String,
                 count UInt64, errors UInt64, pass String",
-            engine: "MergeTree() ORDER BY (product, kind, month, key, pass)",
-            shard_key: "cityHash64(pass, key)",
-        },
-        // Rejection counters: one row per write that dropped fields; `op` is
-        // the write's id, so a retried insert is counted once.
-        Table {
-            name: "rejections",
-            columns: "product String, source String, field String, reason String, op String, count UInt64",
-            engine: "MergeTree() ORDER BY (product, source, field, reason, op)",
-            shard_key: "cityHash64(op)",
-        },
-        Table {
-            name: "error_reports",
-            columns: "product String, report_id String, seq UInt64, grp String, at_ms Int64, day Date,
+                engine: "MergeTree() ORDER BY (product, kind, month, key, pass)",
+                shard_key: "cityHash64(pass, key)",
+            },
+            // Rejection counters: one row per write that dropped fields; `op` is
+            // the write's id, so a retried insert is counted once.
+            Table {
+                name: "rejections",
+                columns: "product String, source String, field String, reason String, op String, count UInt64",
+                engine: "MergeTree() ORDER BY (product, source, field, reason, op)",
+                shard_key: "cityHash64(op)",
+            },
+            Table {
+                name: "error_reports",
+                columns: "product String, report_id String, seq UInt64, grp String, at_ms Int64, day Date,
                 version Nullable(String), os Nullable(String), signature Nullable(String), report String",
-            engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, report_id, seq)",
-            shard_key: "cityHash64(report_id)",
-        },
-        Table {
-            name: "products",
-            columns: "name String, created_ms Int64",
-            engine: "ReplacingMergeTree() ORDER BY name",
-            shard_key: "cityHash64(name)",
-        },
-        Table {
-            name: "releases",
-            columns: "product String, version String, date Int64,
+                engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, report_id, seq)",
+                shard_key: "cityHash64(report_id)",
+            },
+            Table {
+                name: "products",
+                columns: "name String, created_ms Int64",
+                engine: "ReplacingMergeTree() ORDER BY name",
+                shard_key: "cityHash64(name)",
+            },
+            Table {
+                name: "releases",
+                columns: "product String, version String, date Int64,
                 download_url Nullable(String), changelog_url Nullable(String), website Nullable(String),
                 package Nullable(String), release_tag Nullable(String), install_command Nullable(String),
                 seq UInt64",
-            engine: "ReplacingMergeTree(seq) ORDER BY (product, version)",
-            shard_key: "cityHash64(product, version)",
-        },
-        Table {
-            name: "alerts",
-            columns: "id Int64, product String, level String, message String, url Nullable(String),
+                engine: "ReplacingMergeTree(seq) ORDER BY (product, version)",
+                shard_key: "cityHash64(product, version)",
+            },
+            Table {
+                name: "alerts",
+                columns: "id Int64, product String, level String, message String, url Nullable(String),
                 affects Nullable(String), date Int64, removed UInt8, seq UInt64",
-            engine: "ReplacingMergeTree(seq) ORDER BY id",
-            shard_key: "cityHash64(id)",
-        },
-        Table {
-            name: "versions",
-            columns: "product String, service String, minimum String, maximum String, excluding Array(String),
+                engine: "ReplacingMergeTree(seq) ORDER BY id",
+                shard_key: "cityHash64(id)",
+            },
+            Table {
+                name: "versions",
+                columns: "product String, service String, minimum String, maximum String, excluding Array(String),
                 seq UInt64",
-            engine: "ReplacingMergeTree(seq) ORDER BY (product, service)",
-            shard_key: "cityHash64(product, service)",
-        },
-        // One row per catalog change: the generation is their count.
-        Table {
-            name: "catalog_changes",
-            columns: "id String, at_ms Int64",
-            engine: "MergeTree() ORDER BY id",
-            shard_key: "cityHash64(id)",
-        },
-        Table {
-            name: "routes",
-            columns: "product String, template String, at_ms Int64",
-            engine: "ReplacingMergeTree() ORDER BY (product, template)",
-            shard_key: "cityHash64(product, template)",
-        },
-        Table {
-            name: "words",
-            columns: "product String, kind String, word String, at_ms Int64",
-            engine: "ReplacingMergeTree() ORDER BY (product, kind, word)",
-            shard_key: "cityHash64(product, kind, word)",
-        },
-    ],
-    views: &[View {
-        name: "monthly_signatures_mv",
-        to: "monthly_signatures",
-        from: "pings",
-        select: "SELECT product, toStartOfMonth(day) AS month, uniqExactState(signature) AS signatures
+                engine: "ReplacingMergeTree(seq) ORDER BY (product, service)",
+                shard_key: "cityHash64(product, service)",
+            },
+            // One row per catalog change: the generation is their count.
+            Table {
+                name: "catalog_changes",
+                columns: "id String, at_ms Int64",
+                engine: "MergeTree() ORDER BY id",
+                shard_key: "cityHash64(id)",
+            },
+            Table {
+                name: "routes",
+                columns: "product String, template String, at_ms Int64",
+                engine: "ReplacingMergeTree() ORDER BY (product, template)",
+                shard_key: "cityHash64(product, template)",
+            },
+            Table {
+                name: "words",
+                columns: "product String, kind String, word String, at_ms Int64",
+                engine: "ReplacingMergeTree() ORDER BY (product, kind, word)",
+                shard_key: "cityHash64(product, kind, word)",
+            },
+        ],
+        views: &[View {
+            name: "monthly_signatures_mv",
+            to: "monthly_signatures",
+            from: "pings",
+            select: "SELECT product, toStartOfMonth(day) AS month, uniqExactState(signature) AS signatures
             FROM {from} WHERE signature != '' GROUP BY product, month",
-    }],
-}];
+        }],
+    },
+    Migration {
+        version: 2,
+        name: "outdated notices",
+        tables: &[
+            // One row per ping (with a signature and a version) whose check
+            // was answered `outdated: true`, under the ping's id and seq:
+            // upgrades after a notice are read from these and the pings.
+            // Sharded by signature like the pings, so a signature's notices
+            // and pings are on one shard.
+            Table {
+                name: "notices",
+                columns: "product String, id String, seq UInt64, at_ms Int64, day Date,
+                    signature String, version String, ci UInt8",
+                engine: "MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (product, day, signature, id)",
+                shard_key: "cityHash64(signature)",
+            },
+        ],
+        views: &[],
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn current_version() -> u32 {

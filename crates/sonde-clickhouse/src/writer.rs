@@ -151,6 +151,21 @@ struct PingRow<'a> {
     ci_name: &'a str,
 }
 
+/// A ping whose check was answered `outdated: true` (see
+/// [`sonde_store::upgrades`]): the ping's id, seq, day, signature, version
+/// and CI flag.
+#[derive(Serialize)]
+struct NoticeRow<'a> {
+    product: &'a str,
+    id: String,
+    seq: u64,
+    at_ms: i64,
+    day: String,
+    signature: &'a str,
+    version: &'a str,
+    ci: u8,
+}
+
 #[derive(Serialize)]
 struct EventRow<'a> {
     product: &'a str,
@@ -267,14 +282,28 @@ impl Writer<'_> {
         let mut op_id = op_ids.iter();
 
         let mut pings = Vec::with_capacity(batch.pings.len());
+        let mut notices = Vec::new();
         let mut rejections = Vec::new();
         for (p, _) in &batch.pings {
             let ping = &p.ping;
             let id = op_id.next().map(String::as_str).unwrap_or_default();
+            let ping_seq = seq::next();
+            if let (true, Some(signature), Some(version)) = (p.told_outdated, &ping.signature, &ping.version) {
+                notices.push(NoticeRow {
+                    product: ping.product.as_str(),
+                    id: id.to_owned(),
+                    seq: ping_seq,
+                    at_ms: ping.received_at_ms,
+                    day: day(ping.received_at_ms),
+                    signature,
+                    version,
+                    ci: u8::from(ping.ci.unwrap_or(false)),
+                });
+            }
             pings.push(PingRow {
                 product: ping.product.as_str(),
                 id: id.to_owned(),
-                seq: seq::next(),
+                seq: ping_seq,
                 at_ms: ping.received_at_ms,
                 day: day(ping.received_at_ms),
                 signature: ping.signature.as_deref().unwrap_or(""),
@@ -377,6 +406,7 @@ impl Writer<'_> {
 
         let inserts: Vec<(&'static str, Vec<u8>)> = vec![
             ("pings", json_lines(&pings)),
+            ("notices", json_lines(&notices)),
             ("events", json_lines(&events)),
             ("error_reports", json_lines(&reports)),
             ("rejections", json_lines(&rejections)),

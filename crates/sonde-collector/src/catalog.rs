@@ -219,6 +219,16 @@ fn echo<S: AsRef<str>>(v: &Option<S>) -> String {
     echoed(v).to_owned()
 }
 
+/// A check's answer as JSON bytes, and whether it said `outdated: true`
+/// (the store counts upgrades after such a notice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonAnswer {
+    /// The JSON body.
+    pub body: Vec<u8>,
+    /// The value of its `outdated` field.
+    pub outdated: bool,
+}
+
 impl ProductCatalog {
     fn render(&mut self) {
         let release = |i: Option<usize>| i.map(|i| &self.releases[i].1);
@@ -244,7 +254,7 @@ impl ProductCatalog {
     /// Answers a check as the JSON bytes of [`Self::answer`], from parts
     /// serialized once per catalog snapshot: per request only `outdated`, the
     /// matching alerts and the echoed values are written.
-    pub fn answer_json(&self, q: &CheckQuery<'_>, client_version: Option<&str>) -> Vec<u8> {
+    pub fn answer_json(&self, q: &CheckQuery<'_>, client_version: Option<&str>) -> JsonAnswer {
         let client = client_version.and_then(parse_lenient);
         let outdated = is_outdated(client.as_ref(), self.target_for(client.as_ref()));
         let rendered = self.rendered_for(client.as_ref());
@@ -273,7 +283,7 @@ impl ProductCatalog {
         out.extend_from_slice(b",\"local_timestamp\":");
         push_json_str(&mut out, echoed(&q.local_timestamp));
         out.extend_from_slice(&rendered.tail);
-        out
+        JsonAnswer { body: out, outdated }
     }
 
     /// The release a client on `client` is compared against: the newest stable
@@ -479,7 +489,12 @@ mod tests {
                 let typed = serde_json::to_vec(&entry.answer(&q, version)).unwrap();
                 let rendered = entry.answer_json(&q, version);
                 assert_eq!(
-                    String::from_utf8(rendered).unwrap(),
+                    rendered.outdated,
+                    entry.answer(&q, version).outdated,
+                    "{product} ?{raw}"
+                );
+                assert_eq!(
+                    String::from_utf8(rendered.body).unwrap(),
                     String::from_utf8(typed).unwrap(),
                     "{product} ?{raw}"
                 );

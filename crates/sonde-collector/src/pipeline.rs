@@ -116,11 +116,38 @@ impl Pipeline {
         ping: UsagePing,
         dropped: Vec<Dropped>,
     ) -> Result<(), PipelineError> {
+        self.submit(source, ping, dropped, false).await
+    }
+
+    /// Stores the usage ping of a version check (`/v1/check`) whose answer
+    /// said `outdated: told_outdated` (counted in the upgrades after a
+    /// notice); resolves after its batch commits.
+    pub async fn submit_check(
+        &self,
+        ping: UsagePing,
+        dropped: Vec<Dropped>,
+        told_outdated: bool,
+    ) -> Result<(), PipelineError> {
+        self.submit("check", ping, dropped, told_outdated).await
+    }
+
+    async fn submit(
+        &self,
+        source: &'static str,
+        ping: UsagePing,
+        dropped: Vec<Dropped>,
+        told_outdated: bool,
+    ) -> Result<(), PipelineError> {
         self.check_product(ping.product.as_str())?;
         let dropped_copy = dropped.clone();
         let in_flight = self.metrics.in_flight();
         self.store
-            .record_ping(NewPing { ping, source, dropped })?
+            .record_ping(NewPing {
+                ping,
+                source,
+                dropped,
+                told_outdated,
+            })?
             .wait()
             .await?;
         in_flight.committed();

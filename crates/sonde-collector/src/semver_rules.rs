@@ -31,20 +31,9 @@ use semver::{BuildMetadata, Comparator, Op, Prerelease, Version, VersionReq};
 /// assert!(parse_lenient("banana").is_none());
 /// ```
 pub fn parse_lenient(s: &str) -> Option<Version> {
-    let s = s.trim();
-    let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
-    if let Ok(v) = Version::parse(s) {
-        return Some(v);
-    }
-    let split = s.find(['-', '+']).unwrap_or(s.len());
-    let (core, rest) = s.split_at(split);
-    let parts = core.split('.').count();
-    let padded = match parts {
-        1 => format!("{core}.0.0{rest}"),
-        2 => format!("{core}.0{rest}"),
-        _ => return None,
-    };
-    Version::parse(&padded).ok()
+    // One reading of versions for checks and for the store's upgrade
+    // counts, which must agree on what "newer" means.
+    sonde_store::upgrades::parse_lenient(s)
 }
 
 /// Compares by semver precedence (build metadata ignored).

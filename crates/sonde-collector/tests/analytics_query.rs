@@ -114,3 +114,81 @@ fn query_refuses_bad_parameters_and_missing_tokens() {
     );
     assert_eq!(r.status, 401);
 }
+
+/// Sends a check of `demo` at `version` from signature `n`; returns
+/// whether the answer said `outdated`.
+fn told(h: &common::Harness, version: &str, n: u32) -> bool {
+    let q = format!("version={version}&signature={n:08x}-88a2-4e21-9c3d-2b6f1e0a4c77");
+    let r = raw(
+        h.addr(),
+        format!("GET /v1/check/demo?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let answer: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    answer["outdated"].as_bool().unwrap()
+}
+
+#[test]
+fn upgrades_after_a_notice_come_from_what_checks_answered() {
+    let h = common::Harness::start_configured(|c| c.min_group_size = 3);
+    h.publish("demo", "1.1.0");
+    // 9 signatures are told 1.0.0 is outdated; 6 of them come back on
+    // 1.1.0 (current: not told), one comes back on 1.0.0 again (told
+    // again: still one notice); 4 others only ever run 1.1.0.
+    for n in 0..9 {
+        assert!(told(&h, "1.0.0", n));
+    }
+    for n in 0..6 {
+        assert!(!told(&h, "1.1.0", n));
+    }
+    assert!(told(&h, "1.0.0", 7));
+    for n in 20..24 {
+        assert!(!told(&h, "1.1.0", n));
+    }
+    let now = sonde_collector::clock::now_ms();
+    let from = Day::from_unix_ms(now - 86_400_000);
+    let to = Day::from_unix_ms(now).next();
+    let range = format!("product=demo&from={from}&to={to}");
+
+    let (status, answer) = h.admin_get(&format!("/api/v1/query?metric=upgrades&interval=month&{range}"));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["metric"], "upgrades");
+    let rows = answer["rows"].as_array().unwrap();
+    let total = rows.last().unwrap();
+    assert_eq!(
+        total,
+        &serde_json::json!({"period": null, "told": 9, "upgraded": 6, "share": 0.6667, "median_days": 0}),
+        "{answer}"
+    );
+    let told_in_periods: u64 = rows[..rows.len() - 1].iter().map(|r| r["told"].as_u64().unwrap()).sum();
+    assert_eq!(told_in_periods, 9, "{answer}");
+
+    let auth = format!("Bearer {}", h.inner.admin_token());
+    let mut response = agent()
+        .get(h.url(&format!(
+            "/api/v1/query?metric=upgrades&interval=month&format=csv&{range}"
+        )))
+        .header("Authorization", &auth)
+        .call()
+        .unwrap();
+    let csv = response.body_mut().read_to_string().unwrap();
+    assert!(csv.starts_with("period,told,upgraded,share,median_days\n"), "{csv}");
+    assert!(csv.ends_with("(total),9,6,0.6667,0\n"), "{csv}");
+
+    // Under a minimum group size of 10 the cohort of 9 is withheld.
+    let h = common::Harness::start_configured(|c| c.min_group_size = 10);
+    h.publish("demo", "1.1.0");
+    for n in 0..9 {
+        assert!(told(&h, "1.0.0", n));
+        assert!(!told(&h, "2.0.0", n));
+    }
+    let (status, answer) = h.admin_get(&format!("/api/v1/query?metric=upgrades&interval=month&{range}"));
+    assert_eq!(status, 200, "{answer}");
+    let rows = answer["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["told"] == serde_json::json!({"fewer_than": 10}) && r["upgraded"].is_null()),
+        "{answer}"
+    );
+    assert_eq!(rows.last().unwrap()["told"], 0, "{answer}");
+}

@@ -60,6 +60,7 @@ fn ping(i: u32, day: &str, version: &str, ci: bool) -> NewPing {
         },
         source: "check",
         dropped: Vec::new(),
+        told_outdated: false,
     }
 }
 
@@ -85,6 +86,9 @@ fn command(i: u32, installation: u32, name: &str, is_error: bool) -> Event {
 ///   and 4 CI signatures on 1.2.0: 16 humans, CI fewer than 5;
 /// - 2026-11-11: signatures 0 to 7 again: 8;
 /// - 2026-11-12: 3 new signatures on 1.2.0: fewer than 5;
+/// - the 10 humans not on 1.2.0 on the 10th were told they are outdated;
+///   5 of them (those on 1.1.0 that day) run 1.2.0 on 2026-11-20, 10 days
+///   later;
 /// - commands in November: `demo build` 30 runs (6 errors) from 10
 ///   installations, `demo test` 8 from 3,
 ///   `demo deploy` 2 (1 error) from 2.
@@ -107,7 +111,10 @@ fn data_dir() -> tempfile::TempDir {
     let mut i = 0;
     for (version, n) in versions {
         for _ in 0..n {
-            pending.push(store.record_ping(ping(i, "2026-11-10", version, false)).unwrap());
+            // The release is 1.2.0: the others were told they are outdated.
+            let mut op = ping(i, "2026-11-10", version, false);
+            op.told_outdated = version != "1.2.0";
+            pending.push(store.record_ping(op).unwrap());
             i += 1;
         }
     }
@@ -120,6 +127,9 @@ fn data_dir() -> tempfile::TempDir {
     }
     for i in 16..19 {
         pending.push(store.record_ping(ping(i, "2026-11-12", "1.2.0", false)).unwrap());
+    }
+    for i in 6..11 {
+        pending.push(store.record_ping(ping(i, "2026-11-20", "1.2.0", false)).unwrap());
     }
     for p in pending {
         p.wait_blocking().unwrap();
@@ -456,7 +466,7 @@ fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
     assert!(body.contains(&format!("<tr><td>2026-11</td>{}", nums(&["19"]))));
 
     // The charts' data blocks and the scripts, no inline script.
-    for id in ["active", "versions", "os", "arch", "commands"] {
+    for id in ["active", "versions", "os", "arch", "commands", "upgrades"] {
         assert!(
             body.contains(&format!(r#"<div class="chart" data-chart="{id}""#)),
             "{id}"
@@ -473,6 +483,46 @@ fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
             "{tag}"
         );
     }
+}
+
+#[test]
+fn the_page_shows_upgrades_after_a_notice() {
+    let (h, _dir) = started();
+    let cookie = session(&h);
+    let r = get(&h, &format!("/?{RANGE}"), Some(&cookie));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = &r.body;
+    // Upgrades after a notice: 10 told in the week of the 9th, 5 upgraded
+    // after 10 days; other weeks told nobody.
+    let upgrades = &body[body.find(r#"id="upgrades""#).unwrap()..];
+    assert!(
+        upgrades.contains(&format!(
+            "<tr><td>week of 2026-11-09</td>{}",
+            nums(&["10", "5", "50.0%", "10"])
+        )),
+        "{upgrades}"
+    );
+    assert!(
+        upgrades.contains(&format!(
+            "<tr><td>week of 2026-11-16</td>{}",
+            nums(&["0", "0", "–", "–"])
+        )),
+        "{upgrades}"
+    );
+    assert!(
+        upgrades.contains(&format!(
+            "<tr><td>all weeks shown</td>{}",
+            nums(&["10", "5", "50.0%", "10"])
+        )),
+        "{upgrades}"
+    );
+    // Under a range that holds no notice, the panel says so.
+    let later = get(&h, "/?product=demo&from=2026-11-21&to=2026-11-30", Some(&cookie)).body;
+    let upgrades = &later[later.find(r#"id="upgrades""#).unwrap()..];
+    assert!(
+        upgrades.contains("Nobody was told their version is outdated in this range."),
+        "{upgrades}"
+    );
 }
 
 #[test]
@@ -597,8 +647,8 @@ fn the_dashboard_in_headless_chromium_desktop_and_phone() {
     page.navigate(&h.url(&format!("/?{RANGE}")));
     assert_eq!(page.eval("document.title"), "demo · Sonde");
     // Every chart drawn: a uPlot canvas in each container.
-    assert_eq!(page.eval("document.querySelectorAll('.chart').length"), 5);
-    assert_eq!(page.eval("document.querySelectorAll('.chart .uplot canvas').length"), 5);
+    assert_eq!(page.eval("document.querySelectorAll('.chart').length"), 6);
+    assert_eq!(page.eval("document.querySelectorAll('.chart .uplot canvas').length"), 6);
     assert!(page.exceptions().is_empty(), "{:?}", page.exceptions());
 
     let active = table(&mut page, "active");
@@ -619,6 +669,15 @@ fn the_dashboard_in_headless_chromium_desktop_and_phone() {
     assert!(has_row(&commands, &["other", "10", "1", "10.0%"]), "{commands:?}");
     let retention = table(&mut page, "retention");
     assert!(has_row(&retention, &["2026-11", "19"]), "{retention:?}");
+    let upgrades = table(&mut page, "upgrades");
+    assert!(
+        has_row(&upgrades, &["week of 2026-11-09", "10", "5", "50.0%", "10"]),
+        "{upgrades:?}"
+    );
+    assert!(
+        has_row(&upgrades, &["all weeks shown", "10", "5", "50.0%", "10"]),
+        "{upgrades:?}"
+    );
     page.navigate(&h.url(&format!("/?{RECENT}")));
     let errors = table(&mut page, "errors");
     assert!(has_row(&errors, &["other", "7", "7", "–"]), "{errors:?}");
@@ -646,7 +705,7 @@ fn the_dashboard_in_headless_chromium_desktop_and_phone() {
     page.navigate(&h.url(&format!("/?{RANGE}")));
     assert_eq!(page.eval("window.innerWidth"), 390);
     assert_eq!(page.eval(fits), true);
-    assert_eq!(page.eval("document.querySelectorAll('.chart .uplot canvas').length"), 5);
+    assert_eq!(page.eval("document.querySelectorAll('.chart .uplot canvas').length"), 6);
     page.screenshot(&dir.join("phone.png"));
     assert!(page.exceptions().is_empty(), "{:?}", page.exceptions());
     // The strict Content-Security-Policy refused nothing the page needs.

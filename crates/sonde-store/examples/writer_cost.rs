@@ -77,6 +77,7 @@ fn main() {
                             ping,
                             source: "check",
                             dropped: vec![],
+                            told_outdated: false,
                         })
                         .unwrap()
                         .wait()

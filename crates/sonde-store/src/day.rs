@@ -62,6 +62,11 @@ impl Day {
         Day(self.0.saturating_add(n))
     }
 
+    /// Whole days from `earlier` to this day (negative if `earlier` is later).
+    pub fn days_since(self, earlier: Day) -> i64 {
+        self.0 - earlier.0
+    }
+
     /// The month holding the day.
     pub fn month(self) -> Month {
         Month::from_unix_ms(self.start_ms())

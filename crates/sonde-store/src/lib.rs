@@ -63,6 +63,7 @@ mod pending;
 pub mod rollup;
 pub mod schema;
 pub mod sqlite;
+pub mod upgrades;
 
 pub use activity::{BreakdownRow, CohortCell, Dimension, DimensionParseError, PeriodCount};
 pub use day::{Day, DayParseError, DayRange, Interval, Period};
@@ -79,6 +80,7 @@ pub use model::{
 pub use month::{Month, MonthParseError};
 pub use pending::{Pending, Reply};
 pub use sqlite::{Durability, SqliteStore, StoreOptions};
+pub use upgrades::UpgradePeriod;
 
 /// The storage interface of the collector.
 ///
@@ -185,6 +187,20 @@ pub trait Store: Send + Sync + 'static {
     /// ordered by cohort then month; empty cells are left out. CI as in
     /// [`Store::active`], by the signature's first ping of the active month.
     fn cohorts(&self, product: &str, from: Month, to: Month, include_ci: bool) -> Result<Vec<CohortCell>, StoreError>;
+
+    /// Upgrades after a notice (see [`upgrades`]): per period of `interval`
+    /// overlapping `range` (each whole, every one included), the signatures
+    /// of `product` first told `outdated` on a day of the period, and how
+    /// many days after that each was first seen on a newer version. CI as
+    /// in [`Store::active`], by the notice's ping. Answered from what is
+    /// kept at ingest, never from the raw pings.
+    fn upgrades(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<UpgradePeriod>, StoreError>;
 
     /// Rejection counters, of one product or of all.
     fn rejections(&self, product: Option<&str>) -> Result<Vec<RejectionCount>, StoreError>;

@@ -27,7 +27,7 @@ use crate::{
     AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroup, ErrorGroupDetail,
     EventCount, EventGroup, EventStatRow, EventsStored, HeartbeatPeriod, Interval, Month, NewAlert, NewErrorReport,
     NewEvents, NewPing, NewRelease, Pending, PeriodCount, RejectionCount, Release, ReportStored, RetentionOutcome,
-    Store, StoreError, StoredErrorReport, VersionConstraint,
+    Store, StoreError, StoredErrorReport, UpgradePeriod, VersionConstraint,
 };
 
 /// An in-memory store. Data lives as long as any handle on it.
@@ -69,6 +69,10 @@ struct Data {
     /// Product → day → signature first seen that day → its attributes.
     daily: HashMap<String, BTreeMap<Day, HashMap<String, Attrs>>>,
     rejections: BTreeMap<(String, String, String, String), u64>,
+    /// Pings with a signature and a version, in storage order: (product,
+    /// signature, day, version, CI flag, told outdated). Upgrades after a
+    /// notice are computed from them when read.
+    versioned: Vec<(String, String, Day, String, bool, bool)>,
     events: Vec<StoredEvent>,
     event_ids: HashSet<(String, String)>,
     /// What each stored event adds to the command, console and heartbeat
@@ -146,9 +150,27 @@ impl Data {
         }
     }
 
-    fn record_ping(&mut self, NewPing { ping, source, dropped }: NewPing) {
+    fn record_ping(
+        &mut self,
+        NewPing {
+            ping,
+            source,
+            dropped,
+            told_outdated,
+        }: NewPing,
+    ) {
         let product = ping.product.as_str();
         *self.pings.entry(product.to_owned()).or_default() += 1;
+        if let (Some(sig), Some(version)) = (&ping.signature, &ping.version) {
+            self.versioned.push((
+                product.to_owned(),
+                sig.clone(),
+                Day::from_unix_ms(ping.received_at_ms),
+                version.clone(),
+                ping.ci.unwrap_or(false),
+                told_outdated,
+            ));
+        }
         if let Some(sig) = &ping.signature {
             self.daily
                 .entry(product.to_owned())
@@ -519,6 +541,40 @@ impl Store for MemoryStore {
                 period: p.name,
             })
             .collect())
+    }
+
+    fn upgrades(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<UpgradePeriod>, StoreError> {
+        // Per signature: its notice (day, version, CI flag) and, once seen
+        // on a newer version, the days it took.
+        let mut notices: HashMap<&str, (Day, &str, bool, Option<u32>)> = HashMap::new();
+        let d = self.data();
+        for (p, sig, day, version, ci, told) in &d.versioned {
+            if p != product {
+                continue;
+            }
+            match notices.get_mut(sig.as_str()) {
+                None if *told => {
+                    notices.insert(sig, (*day, version, *ci, None));
+                }
+                Some((notice, noticed, _, upgraded @ None)) if crate::upgrades::is_newer(version, noticed) => {
+                    *upgraded = Some(day.days_since(*notice) as u32);
+                }
+                _ => {}
+            }
+        }
+        let kept = || notices.values().filter(|(_, _, ci, _)| include_ci || !ci);
+        Ok(crate::upgrades::fold(
+            range,
+            interval,
+            kept().map(|(day, ..)| (*day, 1)),
+            kept().filter_map(|(day, _, _, after)| after.map(|a| (*day, a, 1))),
+        ))
     }
 
     fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError> {

@@ -135,6 +135,9 @@ pub struct NewPing {
     pub source: &'static str,
     /// What was dropped from it.
     pub dropped: Vec<Dropped>,
+    /// Whether the check it came with was answered `outdated: true` (see
+    /// [`crate::upgrades`]); `false` for pings that got no version answer.
+    pub told_outdated: bool,
 }
 
 /// Events of one product to store; ids already stored for the product are

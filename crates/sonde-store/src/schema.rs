@@ -48,6 +48,11 @@
 //! [`crate::sqlite::last_seen`]). On a file from an older version the step
 //! fills it from `daily_signatures`.
 //!
+//! Version 9 added upgrades after a notice ([`UPGRADES_V9`]): the
+//! signatures a check told `outdated`, and their first later ping on a newer
+//! version. Nothing is filled from older files (raw pings do not keep what
+//! their check answered).
+//!
 //! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
 //! creates the tables of version 3); then `meta` is raised to
 //! [`SCHEMA_VERSION`]. New files take the same path.
@@ -56,7 +61,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -380,6 +385,43 @@ fn active_gaps_v8(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Res
     Ok(())
 }
 
+/// Version 9: upgrades after a notice ([`crate::upgrades`]), kept by the
+/// writer (`sqlite/notices.rs`).
+///
+/// - `outdated_notices`: a signature's first ping whose check answered
+///   `outdated: true`, with its version and CI flag; one row per (product,
+///   signature), clustered on `(day, seq)` so rows append.
+/// - `notice_upgrades`: a noticed signature's first later ping on a newer
+///   version, under that ping's `day`, with the notice's day, the days
+///   between and the notice's CI flag; one row per (product, signature),
+///   clustered on `(day, seq)`.
+///
+/// Nothing is filled from older data: the raw pings do not keep whether
+/// their check said `outdated`, so these figures start at the upgrade.
+pub const UPGRADES_V9: &str = r#"
+CREATE TABLE IF NOT EXISTS outdated_notices (
+    day       TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    product   TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    ci        INTEGER NOT NULL,
+    version   TEXT NOT NULL,
+    PRIMARY KEY (day, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS notice_upgrades (
+    day        TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    product    TEXT NOT NULL,
+    signature  TEXT NOT NULL,
+    notice_day TEXT NOT NULL,
+    days       INTEGER NOT NULL,
+    ci         INTEGER NOT NULL,
+    version    TEXT NOT NULL,
+    PRIMARY KEY (day, seq)
+) WITHOUT ROWID;
+"#;
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -464,6 +506,7 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     analytics_v6(tx, version)?;
     event_stats_v7(tx, version)?;
     active_gaps_v8(tx, version)?;
+    tx.execute_batch(UPGRADES_V9)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

@@ -89,6 +89,7 @@ fn one_batch_of_many_pings_is_stored_whole_in_order_and_counted_exactly() {
                     ping: p,
                     source: "check",
                     dropped: Vec::new(),
+                    told_outdated: false,
                 })
                 .unwrap(),
         );
@@ -486,7 +487,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 8);
+    assert_eq!(SCHEMA_VERSION, 9);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)
@@ -518,6 +519,42 @@ fn a_version_4_file_gains_the_vocabulary_table() {
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     assert_eq!(store.routes("p").unwrap(), ["/a"]);
     assert!(store.words("p").unwrap().is_empty());
+}
+
+/// A version-8 file gains the upgrade tables, empty (raw pings never
+/// kept what their check answered), keeps its pings and counts notices
+/// from then on.
+#[test]
+fn a_version_8_file_gains_the_upgrade_tables_and_counts_from_then_on() {
+    use sonde_store::Interval;
+    let dir = tempfile::tempdir().unwrap();
+    let told = |i: u32, version: &str, at: i64, told_outdated: bool| {
+        let mut op = ping_op("p", Some(sig(i)), at);
+        op.ping.version = Some(version.into());
+        op.told_outdated = told_outdated;
+        op
+    };
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        record(&store, told(1, "1.0.0", NOV, false));
+        store.close().unwrap();
+    }
+    let c = rusqlite::Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch(
+        "DROP TABLE outdated_notices; DROP TABLE notice_upgrades;
+         UPDATE meta SET value = 7 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    assert_eq!(store.ping_count("p").unwrap(), 1);
+    let day = DayRange::new(Day::from_unix_ms(NOV), Day::from_unix_ms(NOV));
+    assert_eq!(store.upgrades("p", day, Interval::Day, false).unwrap()[0].told, 0);
+    record(&store, told(1, "1.0.0", NOV + 1, true));
+    record(&store, told(1, "1.1.0", NOV + 2, false));
+    let answer = store.upgrades("p", day, Interval::Day, false).unwrap();
+    assert_eq!((answer[0].told, answer[0].upgraded_after.clone()), (1, vec![(0, 1)]));
 }
 
 /// Every analytics answer of `p` over November and December 2026.

@@ -4,7 +4,7 @@
 //! ([`super::kanon`]), as JSON or CSV.
 //!
 //! Parameters: `product`, `metric` (`active`, `unique`, `breakdown`,
-//! `cohorts`, `versions`, `alerts`, `errors`; `commands`, `console`, `heartbeats`, see [`super::events`]), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
+//! `cohorts`, `versions`, `alerts`, `errors`; `commands`, `console`, `heartbeats`, see [`super::events`]; `upgrades`, see [`super::upgrades`]), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
 //! (`day`, `week`, `month`; default `day`), `dimension` (for `breakdown`:
 //! `version`, `os`, `arch`, `runtime`, `ci_name`; for `console`: `action`
 //! (default) or `route`), `include_ci` (`true` or
@@ -23,6 +23,7 @@ use sonde_store::{Day, DayRange, Dimension, EventGroup, Interval, Store, StoreEr
 
 use super::events::{self, ConsoleBy, EventRow, HeartbeatRow};
 use super::kanon::{Figure, KAnon, PeriodGroup};
+use super::upgrades::{self, UpgradeRow};
 
 /// Longest range a query may cover, in days (ten years).
 pub const MAX_DAYS: i64 = 3660;
@@ -34,7 +35,7 @@ pub enum QueryError {
     #[error("missing parameter {0}")]
     Missing(&'static str),
     /// `metric` is none of the metrics.
-    #[error("unknown metric {0:?}: use active, unique, breakdown, cohorts, versions, alerts, errors, commands, console or heartbeats")]
+    #[error("unknown metric {0:?}: use active, unique, breakdown, cohorts, versions, alerts, errors, commands, console, heartbeats or upgrades")]
     Metric(String),
     /// `from` or `to` is not a day.
     #[error("{0}")]
@@ -141,6 +142,8 @@ pub enum Metric {
     },
     /// Server instances per period and their metrics' distributions.
     Heartbeats,
+    /// Upgrades after a notice, per notice cohort, and their total.
+    Upgrades,
 }
 
 /// How the answer is written.
@@ -193,6 +196,7 @@ impl QueryParams {
             "errors" => Metric::Errors,
             "commands" => Metric::Commands,
             "heartbeats" => Metric::Heartbeats,
+            "upgrades" => Metric::Upgrades,
             "console" => Metric::Console {
                 dimension: self.dimension.as_deref().unwrap_or("action").parse()?,
             },
@@ -325,6 +329,8 @@ pub enum Row {
     Event(EventRow),
     /// `heartbeats`: one period.
     Heartbeat(HeartbeatRow),
+    /// `upgrades`: one notice cohort, or the total (`period` null).
+    Upgrade(UpgradeRow),
 }
 
 /// An answer, as the JSON body gives it.
@@ -439,6 +445,10 @@ pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Res
             .into_iter()
             .map(Row::Heartbeat)
             .collect(),
+        Metric::Upgrades => upgrades::upgrade_rows(store, product, range, interval, include_ci, kanon)?
+            .into_iter()
+            .map(Row::Upgrade)
+            .collect(),
     };
     Ok(Answer {
         product: product.to_owned(),
@@ -484,6 +494,7 @@ impl Answer {
             Metric::Cohorts => "cohort,month,count",
             Metric::Commands | Metric::Console { .. } => events::EVENTS_CSV_HEADER,
             Metric::Heartbeats => events::HEARTBEATS_CSV_HEADER,
+            Metric::Upgrades => upgrades::UPGRADES_CSV_HEADER,
         };
         let mut out = format!("{header}\n");
         for row in &self.rows {
@@ -550,6 +561,7 @@ impl Answer {
                 Row::Total { count } => figure(*count),
                 Row::Event(r) => events::event_csv(r, field),
                 Row::Heartbeat(r) => events::heartbeat_csv(r, field),
+                Row::Upgrade(r) => upgrades::upgrade_csv(r, field),
             };
             out.push_str(&line);
             out.push('\n');
@@ -584,6 +596,7 @@ mod tests {
             },
             source: "check",
             dropped: Vec::new(),
+            told_outdated: false,
         }
     }
 

@@ -19,6 +19,7 @@ use sonde_store::{Day, DayRange, Dimension, Interval, Store, StoreError};
 
 use super::kanon::{Figure, Group, KAnon};
 use super::query::{self, Format, Metric, Query, QueryFailure, Row};
+use super::upgrades::UpgradeRow;
 use crate::semver_rules::{compare, parse_lenient};
 
 /// Why the dashboard's data could not be gathered.
@@ -57,6 +58,8 @@ pub struct Dashboard {
     pub errors: ErrorsPanel,
     /// Retention by first-seen month.
     pub retention: RetentionPanel,
+    /// Upgrades after a notice, per week of the notices.
+    pub upgrades: UpgradesPanel,
 }
 
 /// Gathers every panel of `product` over `range`, every figure under `kanon`.
@@ -73,6 +76,7 @@ pub fn dashboard(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon
         alerts: alerts(store, product, range, kanon)?,
         errors: errors(store, product, range, kanon)?,
         retention: retention(store, product, range, kanon)?,
+        upgrades: upgrades(store, product, range, kanon)?,
     })
 }
 
@@ -511,6 +515,24 @@ pub fn retention(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon
     Ok(RetentionPanel { months, cells })
 }
 
+/// Upgrades after a notice: humans first told `outdated` in each ISO week
+/// of the range, how many were seen on a newer version since, and after
+/// how many days (see [`super::upgrades`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct UpgradesPanel {
+    /// One row per week (named by its Monday), in order.
+    pub weeks: Vec<UpgradeRow>,
+    /// The total over the weeks shown (`period` `None`).
+    pub total: UpgradeRow,
+}
+
+/// Upgrades after a notice per ISO week of the range, humans only.
+pub fn upgrades(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -> Result<UpgradesPanel, ViewError> {
+    let mut weeks = super::upgrades::upgrade_rows(store, product, range, Interval::Week, false, kanon)?;
+    let total = weeks.pop().expect("the total row is always there");
+    Ok(UpgradesPanel { weeks, total })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,6 +557,7 @@ mod tests {
             },
             source: "check",
             dropped: Vec::new(),
+            told_outdated: false,
         }
     }
 

@@ -12,8 +12,10 @@ use serde::Serialize;
 
 use super::assets::url;
 use crate::analytics::kanon::{Figure, Group};
+use crate::analytics::upgrades::UpgradeRow;
 use crate::analytics::views::{
-    ActivePanel, AlertsPanel, CommandsPanel, Dashboard, ErrorsPanel, PlatformsPanel, RetentionPanel, VersionsPanel,
+    ActivePanel, AlertsPanel, CommandsPanel, Dashboard, ErrorsPanel, PlatformsPanel, RetentionPanel, UpgradesPanel,
+    VersionsPanel,
 };
 
 /// The document around `body`.
@@ -120,6 +122,7 @@ pub fn dashboard(products: &[String], d: &Dashboard) -> Markup {
                     (alerts(&d.alerts))
                     (errors(&d.errors))
                     (retention(&d.retention))
+                    (upgrades(&d.upgrades))
                 }
             }
             footer {
@@ -498,5 +501,52 @@ fn retention(r: &RetentionPanel) -> Markup {
         "Retention",
         html! { "Humans by the month they were first seen (rows), active in each month since (columns)." },
         html! { (table("Retention by first-seen month", &head, &rows)) },
+    )
+}
+
+fn upgrades(u: &UpgradesPanel) -> Markup {
+    let share = |r: &UpgradeRow| r.share.as_ref().and_then(|s| s.as_f64());
+    let data = Chart {
+        kind: "bars",
+        x: u.weeks.iter().map(|r| r.period.clone().unwrap_or_default()).collect(),
+        series: vec![Series {
+            label: "Upgraded (%)".into(),
+            values: u.weeks.iter().map(|r| share(r).map(|s| s * 100.0)).collect(),
+        }],
+        unit: "%",
+    };
+    let dash = || "–".to_owned();
+    let row = |label: String, r: &UpgradeRow| {
+        vec![
+            Cell::Text(label),
+            Cell::Num(r.told.to_string()),
+            Cell::Num(r.upgraded.map_or_else(dash, |f| f.to_string())),
+            Cell::Num(share(r).map_or_else(dash, |s| percent(Some(s)))),
+            Cell::Num(r.median_days.map_or_else(dash, |d| d.to_string())),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = u
+        .weeks
+        .iter()
+        .map(|r| row(format!("week of {}", r.period.as_deref().unwrap_or("")), r))
+        .collect();
+    rows.push(row("all weeks shown".to_owned(), &u.total));
+    let title = "Upgrades after an outdated notice";
+    panel(
+        "upgrades",
+        true,
+        "Upgrades after a notice",
+        html! {
+            "Humans first told their version is outdated, by the week they were told, and how many ran a newer "
+            "version since (median days to do so). A week with fewer than k told is withheld; “–” is withheld."
+        },
+        html! {
+            @if u.total.told == Figure::Exact(0) && u.weeks.iter().all(|r| r.told == Figure::Exact(0)) {
+                p class="empty" { "Nobody was told their version is outdated in this range." }
+            } @else {
+                (chart("upgrades", title, &data))
+                (table(title, &["Told in", "Told", "Upgraded", "Share", "Median days"], &rows))
+            }
+        },
     )
 }

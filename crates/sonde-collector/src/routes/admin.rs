@@ -245,11 +245,11 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
     security(("admin_token" = [])),
     params(
         ("product" = String, Query, description = "The product", example = "demo"),
-        ("metric" = Option<String>, Query, description = "`active`, `unique`, `breakdown` or `cohorts`"),
+        ("metric" = Option<String>, Query, description = "`active`, `unique`, `breakdown`, `cohorts`, `versions`, `alerts`, `errors`, `commands`, `console`, `heartbeats` or `upgrades` (per notice cohort: signatures told `outdated`, how many were later seen on a newer version, the share and the median days; then the total over the cohorts shown, `period` null)"),
         ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD`"),
         ("to" = Option<String>, Query, description = "Last day, included"),
         ("interval" = Option<String>, Query, description = "`day`, `week` or `month`"),
-        ("dimension" = Option<String>, Query, description = "For `breakdown`"),
+        ("dimension" = Option<String>, Query, description = "For `breakdown` (`version`, `os`, `arch`, `runtime`, `ci_name`) and `console` (`action`, `route`)"),
         ("include_ci" = Option<String>, Query, description = "`true` or `false`"),
         ("format" = Option<String>, Query, description = "`json` or `csv`"),
         ("filter" = Option<String>, Query, description = "`dimension:value`, for `active`"),

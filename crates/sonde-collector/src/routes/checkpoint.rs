@@ -82,8 +82,8 @@ async fn check(
     let (ping, dropped) = UsagePing::from_check(product, &q, agent, crate::clock::now_ms());
     let answer = entry.answer_json(&q, ping.version.as_deref());
     drop(catalog);
-    state.pipeline().submit_ping_from("check", ping, dropped).await?;
-    Ok(super::json_bytes(StatusCode::OK, answer))
+    state.pipeline().submit_check(ping, dropped, answer.outdated).await?;
+    Ok(super::json_bytes(StatusCode::OK, answer.body))
 }
 
 #[derive(Debug, Deserialize)]

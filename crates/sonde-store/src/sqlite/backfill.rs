@@ -126,8 +126,10 @@ pub(crate) fn analytics_from_pings(tx: &Connection) -> rusqlite::Result<()> {
 
 /// Fills `active_gaps` from `daily_signatures`, replayed in day order with
 /// the writer's rule ([`super::last_seen::gap_of`]), every signature's
-/// latest day kept for the whole replay.
+/// latest day kept for the whole replay; whatever the table held is
+/// replaced.
 pub(crate) fn gaps_from_daily(tx: &Connection) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM active_gaps", [])?;
     let mut last: HashMap<(String, String), i64> = HashMap::new();
     let mut tally = ActivityTally::default();
     let mut stmt = tx.prepare("SELECT day, product, signature, ci FROM daily_signatures ORDER BY day, seq")?;

@@ -18,6 +18,7 @@ mod cohorts;
 pub(crate) mod event_stats;
 mod first_seen;
 pub(crate) mod last_seen;
+mod notices;
 pub mod private;
 mod queue;
 mod reads;
@@ -311,6 +312,16 @@ impl Store for SqliteStore {
         include_ci: bool,
     ) -> Result<Vec<PeriodCount>, StoreError> {
         self.with_reader(|c| reads::active(c, product, range, interval, include_ci))
+    }
+
+    fn upgrades(
+        &self,
+        product: &str,
+        range: DayRange,
+        interval: Interval,
+        include_ci: bool,
+    ) -> Result<Vec<crate::UpgradePeriod>, StoreError> {
+        self.with_reader(|c| notices::read(c, product, range, interval, include_ci))
     }
 
     fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError> {

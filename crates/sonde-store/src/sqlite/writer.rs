@@ -26,6 +26,7 @@ use super::cohorts::Cohorts;
 use super::event_stats::{self, EventStats};
 use super::first_seen::{FirstSeen, Seen};
 use super::last_seen::LastSeen;
+use super::notices::{self, Notices};
 use super::queue::{EventRows, Msg, ReportRow, Routes, Slot, Words};
 use crate::activity::{Attrs, Dimension};
 use crate::{
@@ -42,6 +43,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
     let mut cohorts = Cohorts::default();
     let mut last_seen = LastSeen::default();
     let mut events = EventStats::default();
+    let mut notices = Notices::default();
     let mut ops: u64 = 0;
     let mut failures = Failures::default();
     // `blocking_recv` returns `None` only once every sender is gone and the
@@ -62,6 +64,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 cohorts: &mut cohorts,
                 last_seen: &mut last_seen,
                 events: &mut events,
+                notices: &mut notices,
             },
         ) {
             Ok(()) => {
@@ -78,6 +81,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: 
                 cohorts.rollback();
                 last_seen.rollback();
                 events.rollback();
+                notices.rollback();
                 failures.failed(&e, batch.len());
                 let cause: Cause = Arc::new(e);
                 for msg in batch.drain(..) {
@@ -590,6 +594,7 @@ struct Memory<'a> {
     cohorts: &'a mut Cohorts,
     last_seen: &'a mut LastSeen,
     events: &'a mut EventStats,
+    notices: &'a mut Notices,
 }
 
 /// Applies one op and records its result in its slot. An error aborts the
@@ -649,7 +654,12 @@ fn apply_error_report(
 }
 
 fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ctx<'_, 'c>) -> rusqlite::Result<()> {
-    let NewPing { ping, source, dropped } = &slot.op;
+    let NewPing {
+        ping,
+        source,
+        dropped,
+        told_outdated,
+    } = &slot.op;
     let product = ping.product.as_str();
     stmt(&mut ctx.stmts.ping, tx, INSERT_PING)?.execute(params![
         product,
@@ -699,6 +709,18 @@ fn apply_ping<'c>(tx: &'c Connection, slot: &mut Slot<NewPing, ()>, ctx: &mut Ct
             ctx.tally.activity.add(product, "day", day, a);
             ctx.tally.activity.add_gap(product, day, gap, a.ci);
         }
+        ctx.memory.notices.observe(
+            tx,
+            &notices::Seen {
+                product,
+                signature: sig,
+                version: ping.version.as_deref(),
+                ci: ping.ci.unwrap_or(false),
+                told_outdated: *told_outdated,
+                day: Day::from_unix_ms(ping.received_at_ms),
+                day_name: day,
+            },
+        )?;
     }
     count_dropped(ctx.tally, product, source, dropped);
     slot.set(Ok(()));

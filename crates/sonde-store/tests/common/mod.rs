@@ -36,6 +36,7 @@ pub(crate) fn ping_op(p: &str, signature: Option<String>, at: i64) -> NewPing {
         ping: ping(p, signature, at),
         source: "check",
         dropped: Vec::new(),
+        told_outdated: false,
     }
 }
 

@@ -163,6 +163,7 @@ pub(crate) fn reopen_keeps_everything(open: Open<'_>) {
                     field: "version",
                     reason: DropReason::TooLong,
                 }],
+                told_outdated: false,
             },
         );
         store.close().unwrap();
@@ -1066,6 +1067,151 @@ pub(crate) fn memory() -> impl Fn() -> Box<dyn Store> {
     move || Box::new(store.handle())
 }
 
+/// A ping of `demo` from signature `i` on `version` at `at`, told
+/// `outdated` or not, in CI or not.
+fn check(i: u32, version: &str, at: i64, told: bool, ci: bool) -> NewPing {
+    let mut op = ping_op("demo", Some(sig(i)), at);
+    op.ping.version = Some(version.into());
+    op.ping.ci = Some(ci);
+    op.told_outdated = told;
+    op
+}
+
+/// The pings of the upgrades case, in order of receipt. Day D is
+/// 2026-11-02 (a Monday): 40 signatures (0..40, not CI) are told on D that
+/// 1.0.0 is outdated; 25 of them (0..25) are seen on 1.1.0 `i % 10` days
+/// later (days 0..4 three each, 5..9 two each: median 4), some of them on
+/// 1.0.0 again in between; 25..30 are seen on 1.0.0 again, 30..35 on the
+/// older 0.9.0, 35 is told again two days later, 36 ran 2.0.0 the day
+/// before its notice and never since, 37 is seen on 1.0.0+build (not
+/// newer), 2 is told a second time before it upgrades. 6 CI signatures
+/// (40..46) are told on D and upgrade the next day. 3 signatures (50..53)
+/// are told on D+7, one of them upgrading on D+8. Another product's
+/// notices and an untold signature's versions count nowhere.
+fn upgrade_pings() -> Vec<NewPing> {
+    let d = at("2026-11-02");
+    let hour = 3_600_000;
+    let day = 86_400_000;
+    let mut out: Vec<NewPing> = Vec::new();
+    out.push(check(36, "2.0.0", d - day, false, false));
+    for i in 0..40 {
+        out.push(check(i, "1.0.0", d + hour + i64::from(i) * 60_000, true, false));
+    }
+    for i in 40..46 {
+        out.push(check(i, "1.0.0", d + hour, true, true));
+        out.push(check(i, "1.1.0", d + day + hour, false, true));
+    }
+    for i in 0..25u32 {
+        let after = i64::from(i % 10);
+        if i % 3 == 0 && after > 0 {
+            out.push(check(i, "1.0.0", d + 2 * hour, false, false));
+        }
+        out.push(check(i, "1.1.0", d + after * day + 5 * hour, false, false));
+        out.push(check(i, "1.2.0", d + after * day + 6 * hour, false, false));
+    }
+    out.push(check(2, "1.0.0", d + day, true, false));
+    for i in 25..30 {
+        out.push(check(i, "1.0.0", d + 3 * day, false, false));
+    }
+    for i in 30..35 {
+        out.push(check(i, "0.9.0", d + 2 * day, false, false));
+    }
+    out.push(check(35, "1.0.0", d + 2 * day, true, false));
+    out.push(check(37, "1.0.0+build.7", d + 4 * day, false, false));
+    for i in 50..53 {
+        out.push(check(i, "1.0.0", d + 7 * day + hour, true, false));
+    }
+    out.push(check(50, "1.0.1", d + 8 * day, false, false));
+    out.push(check(60, "3.0.0", d + 8 * day, false, false));
+    let mut other = check(0, "1.0.0", d + hour, true, false);
+    other.ping.product = product("other");
+    out.push(other);
+    out.sort_by_key(|p| p.ping.received_at_ms);
+    out
+}
+
+pub(crate) fn upgrades_after_a_notice_count_first_newer_versions(open: Open<'_>) {
+    use sonde_store::UpgradePeriod;
+    let store = open();
+    for p in upgrade_pings() {
+        record(&*store, p);
+    }
+    let weeks = store
+        .upgrades("demo", range("2026-11-02", "2026-11-15"), Interval::Week, false)
+        .unwrap();
+    let first = vec![
+        (0, 3),
+        (1, 3),
+        (2, 3),
+        (3, 3),
+        (4, 3),
+        (5, 2),
+        (6, 2),
+        (7, 2),
+        (8, 2),
+        (9, 2),
+    ];
+    assert_eq!(
+        weeks,
+        vec![
+            UpgradePeriod {
+                period: "2026-11-02".into(),
+                told: 40,
+                upgraded_after: first.clone(),
+            },
+            UpgradePeriod {
+                period: "2026-11-09".into(),
+                told: 3,
+                upgraded_after: vec![(1, 1)],
+            },
+        ]
+    );
+    assert_eq!(weeks[0].upgraded(), 25);
+    assert_eq!(weeks[0].median_days(), Some(4));
+
+    // CI included: 6 more told, all after one day (median of 31: 3).
+    let with_ci = store
+        .upgrades("demo", range("2026-11-02", "2026-11-02"), Interval::Day, true)
+        .unwrap();
+    assert_eq!(with_ci.len(), 1);
+    assert_eq!((with_ci[0].told, with_ci[0].upgraded()), (46, 31));
+    assert_eq!(with_ci[0].median_days(), Some(3));
+
+    // Days without notices are there with zeros; a month holds them all.
+    let days = store
+        .upgrades("demo", range("2026-11-03", "2026-11-04"), Interval::Day, false)
+        .unwrap();
+    assert_eq!(
+        days.iter()
+            .map(|p| (p.period.as_str(), p.told, p.upgraded()))
+            .collect::<Vec<_>>(),
+        [("2026-11-03", 0, 0), ("2026-11-04", 0, 0)]
+    );
+    let month = store
+        .upgrades("demo", range("2026-11-10", "2026-11-10"), Interval::Month, false)
+        .unwrap();
+    assert_eq!(
+        (month[0].period.as_str(), month[0].told, month[0].upgraded()),
+        ("2026-11", 43, 26)
+    );
+    let other = store
+        .upgrades("other", range("2026-11-02", "2026-11-02"), Interval::Day, false)
+        .unwrap();
+    assert_eq!((other[0].told, other[0].upgraded()), (1, 0));
+
+    // The same answers after a restart, and later pings still count once.
+    drop(store);
+    let store = open();
+    record(&*store, check(26, "1.5.0", at("2026-11-12"), false, false));
+    record(&*store, check(0, "9.0.0", at("2026-11-12"), true, false));
+    let weeks = store
+        .upgrades("demo", range("2026-11-02", "2026-11-08"), Interval::Week, false)
+        .unwrap();
+    let mut expected = first;
+    expected.push((10, 1));
+    assert_eq!((weeks[0].told, weeks[0].upgraded_after.clone()), (40, expected));
+}
+
 /// Instantiates every suite test for one backend: `store_suite!(name, dir
 /// => factory)`, where `dir` names a fresh temporary directory the factory
 /// may use.
@@ -1090,6 +1236,7 @@ macro_rules! store_suite {
                 command_events_count_runs_errors_and_distinct_installations,
                 console_events_count_actions_and_routes,
                 heartbeats_give_instances_and_metric_distributions,
+                upgrades_after_a_notice_count_first_newer_versions,
             );
         }
     };
