@@ -452,6 +452,7 @@ mod tests {
             },
             source: "check",
             dropped: Vec::new(),
+            told_outdated: false,
         }
     }
 
