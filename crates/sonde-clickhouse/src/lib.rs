@@ -130,7 +130,7 @@ impl ClickHouseStore {
             source: Arc::new(e),
         })?;
         let shared = Arc::new(writer::Shared::default());
-        shared.spilled.store(spill.len(), Ordering::Release);
+        shared.publish(&spill);
         let (tx, rx) = sync_channel(options.queue_capacity.max(1));
         let handle = {
             let (client, shared, wopts) = (client.clone(), shared.clone(), options.writer);
@@ -157,6 +157,11 @@ impl ClickHouseStore {
     /// How many insert bodies wait in the spill.
     pub fn spilled(&self) -> u64 {
         self.shared.spilled.load(Ordering::Acquire)
+    }
+
+    /// How many rows those bodies hold.
+    pub fn spilled_rows(&self) -> u64 {
+        self.shared.spilled_rows.load(Ordering::Acquire)
     }
 
     fn send(&self, op: writer::Op) -> Result<(), StoreError> {
@@ -367,6 +372,10 @@ impl Store for ClickHouseStore {
     fn degraded(&self) -> Option<String> {
         let spilled = self.spilled();
         (spilled > 0).then(|| format!("ClickHouse unavailable: {spilled} inserts wait in the spill"))
+    }
+
+    fn spill_depth(&self) -> Option<u64> {
+        Some(self.spilled_rows())
     }
 
     fn close(&self) -> Result<(), StoreError> {

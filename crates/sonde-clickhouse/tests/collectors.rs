@@ -1,6 +1,6 @@
 //! Collectors in front of ClickHouse, over real HTTP on loopback: events
-//! acknowledged while ClickHouse is down are spilled and counted exactly
-//! once after it returns; two collectors share one catalog and give the
+//! acknowledged while ClickHouse is down are spilled (`sonde_spill_depth`
+//! counts their rows) and counted exactly once after it returns; two collectors share one catalog and give the
 //! same answers as each other and as one SQLite collector given the same
 //! traffic.
 
@@ -41,6 +41,23 @@ fn health(c: &Collector) -> String {
     body["status"].as_str().unwrap_or_default().to_owned()
 }
 
+/// `sonde_spill_depth` as `/metrics` exports it.
+fn spill_depth(c: &Collector) -> u64 {
+    let text = http::agent()
+        .get(&c.url("/metrics"))
+        .header("Authorization", &format!("Bearer {}", c.inner.admin_token()))
+        .call()
+        .expect("/metrics answers")
+        .body_mut()
+        .read_to_string()
+        .expect("/metrics body");
+    text.lines()
+        .find_map(|line| line.strip_prefix("sonde_spill_depth "))
+        .unwrap_or_else(|| panic!("no sonde_spill_depth in:\n{text}"))
+        .parse()
+        .expect("a number")
+}
+
 /// Distinct events of `product` in database `db`, and rows holding them.
 fn stored(ch: &ClickHouse, db: &str, product: &str) -> (u64, u64) {
     let out = ch.query(&format!(
@@ -62,6 +79,7 @@ fn events_acknowledged_while_clickhouse_is_down_are_counted_exactly_once() {
         acknowledged.extend(b * 20..b * 20 + 20);
     }
     assert_eq!(health(&c), "ok");
+    assert_eq!(spill_depth(&c), 0);
     ch.kill();
     // ClickHouse is gone: the collector keeps acknowledging, into the spill.
     for b in 5..10 {
@@ -73,8 +91,13 @@ fn events_acknowledged_while_clickhouse_is_down_are_counted_exactly_once() {
     assert_eq!(send(&c, &batch("tool", 40..60)).0, 200);
     assert_eq!(send(&c, &batch("tool", 160..180)).0, 200);
     assert_eq!(health(&c), "degraded");
+    // The spill holds a row per event of the batches sent during the
+    // outage (its own retry deduplicated only in ClickHouse's answers).
+    let depth = spill_depth(&c);
+    assert!(depth >= 100, "spill depth {depth}");
     ch.restart();
     wait::until("the spill to drain", || health(&c) == "ok");
+    assert_eq!(spill_depth(&c), 0);
     let (distinct, rows) = stored(&ch, "outage", "tool");
     assert_eq!(distinct, acknowledged.len() as u64);
     assert!(rows >= distinct);
