@@ -85,7 +85,7 @@ fn every_acknowledged_item_survives_sigkill_exactly_once_on_clickhouse() {
     crash_under_load(&Backend::ClickHouse(&ch, "crash"));
 }
 
-fn crash_under_load(backend: &Backend) {
+fn crash_under_load(backend: &Backend<'_>) {
     let seed = env_or("SONDE_CRASH_SEED", 20_261_207);
     let kills = env_or("SONDE_CRASH_KILLS", 4);
     let progress = env_or("SONDE_CRASH_PROGRESS", 300) as i64;

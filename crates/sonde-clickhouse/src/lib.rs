@@ -96,6 +96,19 @@ impl std::fmt::Debug for writer::Op {
     }
 }
 
+/// A catalog change ClickHouse did not take, said as such: catalog changes
+/// are not spilled (an administrator is there to retry), so the answer
+/// tells them to retry once ClickHouse is back.
+fn catalog_unavailable(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Write { source } | StoreError::Read { source } => StoreError::CatalogUnavailable {
+            backend: "ClickHouse",
+            source,
+        },
+        e => e,
+    }
+}
+
 fn read<T>(r: Result<T, ClickHouseError>) -> Result<T, StoreError> {
     r.map_err(StoreError::read)
 }
@@ -180,7 +193,7 @@ impl ClickHouseStore {
     ) -> Result<Pending<T>, StoreError> {
         let (reply, pending) = Pending::channel();
         self.send(writer::Op::Catalog(Box::new(move |c| {
-            let _ = reply.send(f(c));
+            let _ = reply.send(f(c).map_err(catalog_unavailable));
         })))?;
         Ok(pending)
     }
