@@ -4,10 +4,14 @@
 # random moments (seeded: SEED) and restarted on the same data directory and
 # port; then every acknowledged ping, event, console frame and error report
 # must be stored exactly once (`sonde-load verify` exits 1 otherwise).
-# CI runs the small size: `cargo test -p sonde-cli --test crash`.
+# STORE=clickhouse://host:8123/db runs the collector on ClickHouse (a
+# database of its own: the check reads every row of the load's products
+# there) and checks against it; SQLite in the data directory otherwise.
+# CI runs the small size on both: `cargo test -p sonde-cli --test crash`.
 #
 #   bash bench/load/crash.sh                     # 60 s, 10 kills, seed 1
 #   SEED=7 KILLS=20 DURATION=120 bash bench/load/crash.sh
+#   STORE=clickhouse://127.0.0.1:8123/sonde_crash bash bench/load/crash.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,6 +20,14 @@ KILLS=${KILLS:-10}
 SEED=${SEED:-1}
 CONCURRENCY=${CONCURRENCY:-32}
 PORT=${PORT:-17572}
+STORE=${STORE:-}
+STORE_ARGS=()
+VERIFY_ARGS=()
+case "$STORE" in
+  "" | sqlite) ;;
+  clickhouse://*) STORE_ARGS=(--store "$STORE"); VERIFY_ARGS=(--store "$STORE") ;;
+  *) echo "crash.sh: STORE must be sqlite or clickhouse://host:port/database" >&2; exit 2 ;;
+esac
 export SONDE_RATE_LIMIT=${SONDE_RATE_LIMIT:-0}
 
 # PROFILE=dev runs debug builds (a quick check of the script itself).
@@ -30,7 +42,7 @@ LOAD_PID=
 trap 'kill -9 "$PID" 2>/dev/null || true; kill "$LOAD_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 start() {
-  RUST_LOG=warn "$SONDE" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" >/dev/null 2>>"$WORK/serve.log" &
+  RUST_LOG=warn "$SONDE" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" "${STORE_ARGS[@]}" >/dev/null 2>>"$WORK/serve.log" &
   PID=$!
   for _ in $(seq 1 200); do
     curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return
@@ -60,5 +72,9 @@ done
 wait "$LOAD_PID"
 cat "$WORK/load.out"
 kill -TERM "$PID"; wait "$PID"
-echo "seed $SEED, $KILLS kills, $DURATION s"
-"$LOAD" verify --ledger "$WORK/acked.json" --data-dir "$WORK/data"
+echo "seed $SEED, $KILLS kills, $DURATION s, store ${STORE:-sqlite}"
+if [ ${#VERIFY_ARGS[@]} -gt 0 ]; then
+  "$LOAD" verify --ledger "$WORK/acked.json" "${VERIFY_ARGS[@]}"
+else
+  "$LOAD" verify --ledger "$WORK/acked.json" --data-dir "$WORK/data"
+fi

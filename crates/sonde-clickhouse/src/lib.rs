@@ -96,6 +96,19 @@ impl std::fmt::Debug for writer::Op {
     }
 }
 
+/// A catalog change ClickHouse did not take, said as such: catalog changes
+/// are not spilled (an administrator is there to retry), so the answer
+/// tells them to retry once ClickHouse is back.
+fn catalog_unavailable(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Write { source } | StoreError::Read { source } => StoreError::CatalogUnavailable {
+            backend: "ClickHouse",
+            source,
+        },
+        e => e,
+    }
+}
+
 fn read<T>(r: Result<T, ClickHouseError>) -> Result<T, StoreError> {
     r.map_err(StoreError::read)
 }
@@ -130,7 +143,7 @@ impl ClickHouseStore {
             source: Arc::new(e),
         })?;
         let shared = Arc::new(writer::Shared::default());
-        shared.spilled.store(spill.len(), Ordering::Release);
+        shared.publish(&spill);
         let (tx, rx) = sync_channel(options.queue_capacity.max(1));
         let handle = {
             let (client, shared, wopts) = (client.clone(), shared.clone(), options.writer);
@@ -159,6 +172,11 @@ impl ClickHouseStore {
         self.shared.spilled.load(Ordering::Acquire)
     }
 
+    /// How many rows those bodies hold.
+    pub fn spilled_rows(&self) -> u64 {
+        self.shared.spilled_rows.load(Ordering::Acquire)
+    }
+
     fn send(&self, op: writer::Op) -> Result<(), StoreError> {
         let guard = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let tx = guard.as_ref().ok_or(StoreError::Closed)?;
@@ -175,7 +193,7 @@ impl ClickHouseStore {
     ) -> Result<Pending<T>, StoreError> {
         let (reply, pending) = Pending::channel();
         self.send(writer::Op::Catalog(Box::new(move |c| {
-            let _ = reply.send(f(c));
+            let _ = reply.send(f(c).map_err(catalog_unavailable));
         })))?;
         Ok(pending)
     }
@@ -377,6 +395,10 @@ impl Store for ClickHouseStore {
     fn degraded(&self) -> Option<String> {
         let spilled = self.spilled();
         (spilled > 0).then(|| format!("ClickHouse unavailable: {spilled} inserts wait in the spill"))
+    }
+
+    fn spill_depth(&self) -> Option<u64> {
+        Some(self.spilled_rows())
     }
 
     fn close(&self) -> Result<(), StoreError> {

@@ -1,10 +1,11 @@
 //! The spill: a bounded SQLite file in the data directory holding insert
 //! bodies ClickHouse could not take yet, in the order they were made.
 //!
-//! When an insert fails, the writer spills every insert of the batch and
-//! answers the batch's writes once the spill transaction is on disk; while
-//! anything is spilled, later batches go behind it, and the writer drains it
-//! oldest first, deleting each body only after ClickHouse accepted it. A
+//! When an insert fails, the writer spills it and the batch's inserts after
+//! it (the ones ClickHouse already accepted stay out) and answers the
+//! batch's writes once the spill transaction is on disk; while anything is
+//! spilled, later batches go behind it, and the writer drains it oldest
+//! first, deleting each body only after ClickHouse accepted it. A
 //! body re-sent after a crash between the insert and the delete holds rows
 //! with the same ids, which every read counts once.
 
@@ -39,6 +40,12 @@ pub struct Spill {
     bytes: u64,
     max_bytes: u64,
     entries: u64,
+    rows: u64,
+}
+
+/// Rows in an insert body: `JSONEachRow` ends every row with a newline.
+fn rows_in(body: &[u8]) -> u64 {
+    body.iter().filter(|b| **b == b'\n').count() as u64
 }
 
 impl Spill {
@@ -55,16 +62,21 @@ impl Spill {
                 body BLOB NOT NULL
             )",
         )?;
-        let (entries, bytes): (i64, i64) =
-            conn.query_row("SELECT count(*), coalesce(sum(length(body)), 0) FROM spill", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        // Rows are counted as newlines: the bodies are UTF-8 `JSONEachRow`.
+        let (entries, bytes, rows): (i64, i64, i64) = conn.query_row(
+            "SELECT count(*), coalesce(sum(length(body)), 0),
+                    coalesce(sum(length(CAST(body AS TEXT)) - length(replace(CAST(body AS TEXT), char(10), ''))), 0)
+             FROM spill",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         Ok(Spill {
             conn,
             path,
             bytes: u64::try_from(bytes).unwrap_or(0),
             max_bytes,
             entries: u64::try_from(entries).unwrap_or(0),
+            rows: u64::try_from(rows).unwrap_or(0),
         })
     }
 
@@ -81,6 +93,11 @@ impl Spill {
     /// How many insert bodies are waiting.
     pub fn len(&self) -> u64 {
         self.entries
+    }
+
+    /// How many rows the waiting bodies hold, all tables.
+    pub fn rows(&self) -> u64 {
+        self.rows
     }
 
     /// Appends the inserts of one batch, all or none, durably.
@@ -101,6 +118,7 @@ impl Spill {
         }
         tx.commit().map_err(ClickHouseError::from)?;
         self.bytes += size;
+        self.rows += inserts.iter().map(|(_, b)| rows_in(b)).sum::<u64>();
         Ok(())
     }
 
@@ -124,12 +142,14 @@ impl Spill {
             let Some((seq, table, body)) = next else {
                 self.entries = 0;
                 self.bytes = 0;
+                self.rows = 0;
                 return Ok(());
             };
             send(&table, &body)?;
             self.conn.execute("DELETE FROM spill WHERE seq = ?1", params![seq])?;
             self.entries = self.entries.saturating_sub(1);
             self.bytes = self.bytes.saturating_sub(body.len() as u64);
+            self.rows = self.rows.saturating_sub(rows_in(&body));
         }
     }
 }

@@ -58,6 +58,16 @@ impl Default for WriterOptions {
 pub(crate) struct Shared {
     /// Insert bodies waiting in the spill.
     pub(crate) spilled: AtomicU64,
+    /// Rows those bodies hold.
+    pub(crate) spilled_rows: AtomicU64,
+}
+
+impl Shared {
+    /// Publishes the spill's size.
+    pub(crate) fn publish(&self, spill: &Spill) {
+        self.spilled_rows.store(spill.rows(), Ordering::Release);
+        self.spilled.store(spill.len(), Ordering::Release);
+    }
 }
 
 #[derive(Default)]
@@ -423,24 +433,32 @@ impl Writer<'_> {
         }
     }
 
-    /// Inserts the batch's bodies, or spills them; `Ok` once either holds them.
+    /// Inserts the batch's bodies, or spills them; `Ok` once either holds
+    /// them. When an insert fails, the bodies ClickHouse already accepted
+    /// are not spilled again: only that one and the ones after it are.
+    ///
+    /// While the spill holds anything, it is drained first (at most once per
+    /// [`WriterOptions::retry`] after a failure), so a busy queue cannot
+    /// keep it waiting and new rows never overtake spilled ones.
     fn deliver(&mut self, inserts: &[(&'static str, Vec<u8>)]) -> Result<(), SharedError> {
+        self.drain();
+        let mut rest = inserts;
         if self.spill.is_empty() {
-            let sent = inserts
-                .iter()
-                .try_for_each(|(table, body)| self.client.insert(table, body));
-            match sent {
-                Ok(()) => return Ok(()),
-                Err(e) => tracing::warn!(error = %e, "ClickHouse insert failed; spilling the batch"),
+            while let Some(((table, body), after)) = rest.split_first() {
+                if let Err(e) = self.client.insert(table, body) {
+                    tracing::warn!(error = %e, "ClickHouse insert failed; spilling the rest of the batch");
+                    break;
+                }
+                rest = after;
+            }
+            if rest.is_empty() {
+                return Ok(());
             }
         }
-        let pushed = self.spill.push(inserts);
-        self.shared.spilled.store(self.spill.len(), Ordering::Release);
+        let pushed = self.spill.push(rest);
+        self.shared.publish(self.spill);
         match pushed {
-            Ok(()) => {
-                self.drain();
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(SpillError::Full { .. }) => Err(SharedError::Full),
             Err(SpillError::File(e)) => Err(SharedError::Failed(Arc::new(e))),
         }
@@ -456,7 +474,7 @@ impl Writer<'_> {
             tracing::debug!(error = %e, "ClickHouse still unavailable; the spill waits");
             self.next_drain = Instant::now() + self.options.retry;
         }
-        self.shared.spilled.store(self.spill.len(), Ordering::Release);
+        self.shared.publish(self.spill);
     }
 }
 

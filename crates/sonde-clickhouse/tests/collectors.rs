@@ -1,6 +1,6 @@
 //! Collectors in front of ClickHouse, over real HTTP on loopback: events
-//! acknowledged while ClickHouse is down are spilled and counted exactly
-//! once after it returns; two collectors share one catalog and give the
+//! acknowledged while ClickHouse is down are spilled (`sonde_spill_depth`
+//! counts their rows) and counted exactly once after it returns; two collectors share one catalog and give the
 //! same answers as each other and as one SQLite collector given the same
 //! traffic.
 
@@ -41,6 +41,23 @@ fn health(c: &Collector) -> String {
     body["status"].as_str().unwrap_or_default().to_owned()
 }
 
+/// `sonde_spill_depth` as `/metrics` exports it.
+fn spill_depth(c: &Collector) -> u64 {
+    let text = http::agent()
+        .get(&c.url("/metrics"))
+        .header("Authorization", &format!("Bearer {}", c.inner.admin_token()))
+        .call()
+        .expect("/metrics answers")
+        .body_mut()
+        .read_to_string()
+        .expect("/metrics body");
+    text.lines()
+        .find_map(|line| line.strip_prefix("sonde_spill_depth "))
+        .unwrap_or_else(|| panic!("no sonde_spill_depth in:\n{text}"))
+        .parse()
+        .expect("a number")
+}
+
 /// Distinct events of `product` in database `db`, and rows holding them.
 fn stored(ch: &ClickHouse, db: &str, product: &str) -> (u64, u64) {
     let out = ch.query(&format!(
@@ -62,6 +79,7 @@ fn events_acknowledged_while_clickhouse_is_down_are_counted_exactly_once() {
         acknowledged.extend(b * 20..b * 20 + 20);
     }
     assert_eq!(health(&c), "ok");
+    assert_eq!(spill_depth(&c), 0);
     ch.kill();
     // ClickHouse is gone: the collector keeps acknowledging, into the spill.
     for b in 5..10 {
@@ -73,8 +91,13 @@ fn events_acknowledged_while_clickhouse_is_down_are_counted_exactly_once() {
     assert_eq!(send(&c, &batch("tool", 40..60)).0, 200);
     assert_eq!(send(&c, &batch("tool", 160..180)).0, 200);
     assert_eq!(health(&c), "degraded");
+    // The spill holds a row per event of the batches sent during the
+    // outage (its own retry deduplicated only in ClickHouse's answers).
+    let depth = spill_depth(&c);
+    assert!(depth >= 100, "spill depth {depth}");
     ch.restart();
     wait::until("the spill to drain", || health(&c) == "ok");
+    assert_eq!(spill_depth(&c), 0);
     let (distinct, rows) = stored(&ch, "outage", "tool");
     assert_eq!(distinct, acknowledged.len() as u64);
     assert!(rows >= distinct);
@@ -202,4 +225,75 @@ fn two_collectors_share_one_catalog_and_give_the_same_answers() {
     }
     let (_, unique) = a.admin_get(&format!("/api/v1/query?metric=unique&product=tool&from={from}&to={to}"));
     assert_eq!(unique["rows"], json!([{"count": 40}]));
+}
+
+/// An admin call with the token: status, `Retry-After`, body.
+fn admin_call(c: &Collector, method: &str, path: &str, body: Option<Value>) -> (u16, Option<String>, Value) {
+    let url = c.url(path);
+    let auth = format!("Bearer {}", c.inner.admin_token());
+    let agent = http::agent();
+    let resp = match body {
+        Some(b) => agent.post(&url).header("Authorization", &auth).send_json(b),
+        None if method == "DELETE" => agent.delete(&url).header("Authorization", &auth).call(),
+        None => agent.get(&url).header("Authorization", &auth).call(),
+    };
+    let mut resp = resp.expect("the collector answers");
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = resp.body_mut().read_to_string().unwrap();
+    (
+        resp.status().as_u16(),
+        retry_after,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn catalog_writes_while_clickhouse_is_down_are_refused_with_503_and_apply_when_retried() {
+    let mut ch = ClickHouse::start();
+    let c = on(&ch, "catalog_down");
+    c.publish("tool", "1.0.0");
+    let alert = c.alert("tool", "warning", "first", None);
+    ch.kill();
+    let release = json!({"product": "tool", "version": "1.1.0", "date": 1_700_000_000});
+    let new_alert =
+        json!({"product": "tool", "level": "critical", "message": "second", "url": "https://example.com/b"});
+    let refused = [
+        admin_call(&c, "POST", "/api/v1/releases", Some(release.clone())),
+        admin_call(&c, "POST", "/api/v1/alerts", Some(new_alert.clone())),
+        admin_call(&c, "DELETE", &format!("/api/v1/alerts/{alert}"), None),
+    ];
+    for (status, retry_after, body) in &refused {
+        assert_eq!(*status, 503, "{body}");
+        assert_eq!(retry_after.as_deref(), Some("1"), "{body}");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("ClickHouse") && message.contains("retry"), "{message}");
+    }
+    // Checks are still answered from the catalog in memory, unchanged.
+    let answer = http::get(c.addr(), "/v1/check/tool?version=0.9.0").text();
+    assert!(answer.contains("1.0.0") && !answer.contains("1.1.0"), "{answer}");
+
+    ch.restart();
+    // Nothing refused was applied: the releases and alerts are as before.
+    let (status, releases) = c.admin_get("/api/v1/releases?product=tool");
+    assert_eq!(status, 200, "{releases}");
+    assert!(!releases.to_string().contains("1.1.0"), "{releases}");
+    // The administrator retries; each write applies once.
+    assert_eq!(admin_call(&c, "POST", "/api/v1/releases", Some(release)).0, 201);
+    assert_eq!(admin_call(&c, "POST", "/api/v1/alerts", Some(new_alert)).0, 201);
+    assert_eq!(
+        admin_call(&c, "DELETE", &format!("/api/v1/alerts/{alert}"), None).0,
+        204
+    );
+    wait::until("the check to see the retried release", || {
+        http::get(c.addr(), "/v1/check/tool?version=0.9.0")
+            .text()
+            .contains("1.1.0")
+    });
+    let (_, alerts) = c.admin_get("/api/v1/alerts?product=tool");
+    let text = alerts.to_string();
+    assert!(text.contains("second") && !text.contains("first"), "{alerts}");
 }

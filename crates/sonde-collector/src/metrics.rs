@@ -12,7 +12,7 @@
 //! [`crate::Config::metrics_listen`] it is also served without a token on a
 //! separate address, for a scraper on a private network.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -78,6 +78,7 @@ pub struct Metrics {
     batch_events: Histogram,
     commit_seconds: Histogram,
     spill_depth: Gauge,
+    spill_source: OnceLock<Weak<dyn sonde_store::Store>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -175,7 +176,15 @@ impl Metrics {
             batch_events,
             commit_seconds,
             spill_depth,
+            spill_source: OnceLock::new(),
         }
+    }
+
+    /// Reads the spill depth from `store` at every scrape, if the store has
+    /// a spill ([`sonde_store::Store::spill_depth`]); a store without one
+    /// leaves the gauge as set (0 unless a caller sets it).
+    pub(crate) fn watch_spill(&self, store: &Arc<dyn sonde_store::Store>) {
+        let _ = self.spill_source.set(Arc::downgrade(store));
     }
 
     /// Counts an answered request.
@@ -244,6 +253,14 @@ impl Metrics {
 
     /// The registry in the text format.
     pub fn encode(&self) -> String {
+        let depth = self
+            .spill_source
+            .get()
+            .and_then(Weak::upgrade)
+            .and_then(|store| store.spill_depth());
+        if let Some(depth) = depth {
+            self.spill_depth.set(i64::try_from(depth).unwrap_or(i64::MAX));
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out

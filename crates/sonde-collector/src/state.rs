@@ -49,7 +49,9 @@ impl AppState {
     /// State over `store`, serving `catalog`, guarding the admin API with
     /// `admin_token`.
     pub fn new(store: Arc<dyn Store>, catalog: Arc<CatalogHandle>, admin_token: String) -> Self {
-        let pipeline = Pipeline::with_metrics(store.clone(), catalog.clone(), Arc::new(crate::metrics::Metrics::new()));
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        metrics.watch_spill(&store);
+        let pipeline = Pipeline::with_metrics(store.clone(), catalog.clone(), metrics);
         let routes = RouteCache::new(store.clone(), catalog.clone());
         let vocabulary = VocabularyCache::new(store.clone());
         AppState {

@@ -74,6 +74,21 @@ pub enum StoreError {
         #[source]
         source: Cause,
     },
+    /// A catalog change (release, alert, version constraint, route,
+    /// vocabulary) was not made because the backend's database is
+    /// unavailable; unlike ingest writes, catalog changes are not held in a
+    /// spill, so the caller retries.
+    #[error(
+        "the catalog change was not made: {backend} is unavailable ({source}); \
+         catalog changes are not queued while it is down, retry once it is back"
+    )]
+    CatalogUnavailable {
+        /// The database that is unavailable (`ClickHouse`).
+        backend: &'static str,
+        /// Why.
+        #[source]
+        source: Cause,
+    },
     /// The product has no release yet, so it is not registered.
     #[error("unknown product {0:?}: publish a release for it first")]
     UnknownProduct(String),
@@ -99,6 +114,7 @@ impl StoreError {
                 | StoreError::WriterStopped
                 | StoreError::Read { .. }
                 | StoreError::Write { .. }
+                | StoreError::CatalogUnavailable { .. }
         )
     }
 }

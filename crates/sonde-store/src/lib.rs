@@ -265,6 +265,13 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    /// Rows held in a local spill waiting for the backend's database, for a
+    /// backend that has one (`None` for one that writes straight to disk,
+    /// such as SQLite). `/metrics` exports it as `sonde_spill_depth`.
+    fn spill_depth(&self) -> Option<u64> {
+        None
+    }
+
     /// Stops accepting writes, makes everything already queued durable, and
     /// waits for the backend to finish. Blocking; idempotent.
     fn close(&self) -> Result<(), StoreError>;

@@ -164,16 +164,23 @@ impl ClickHouse {
         ch
     }
 
-    /// Starts the server again (after [`ClickHouse::kill`]) on the same
+    /// Starts the server again (after [`ClickHouse::kill`] or
+    /// [`ClickHouse::stop`]) on the same
     /// ports and data, and waits until it answers.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "the server is already running");
         let log = std::fs::File::create(self.dir.path().join("stdout.log")).expect("log file");
         let child = Command::new("sh")
             .arg("-c")
-            // Kills the server when a line arrives or the pipe closes; removes
-            // its directory unless that line was `keep` (a restart follows).
-            .arg(r#""$0" --config-file="$1" & pid=$!; read -r keep; kill -9 $pid; wait $pid; [ "$keep" = keep ] || rm -rf "$2""#)
+            // Ends the server when a line arrives or the pipe closes: `stop`
+            // shuts it down (SIGTERM: it finishes the queries under way),
+            // anything else kills it (SIGKILL). Removes its directory unless
+            // that line was `keep` or `stop` (a restart follows).
+            .arg(concat!(
+                r#""$0" --config-file="$1" & pid=$!; read -r how; "#,
+                r#"if [ "$how" = stop ]; then kill $pid; else kill -9 $pid; fi; wait $pid; "#,
+                r#"[ "$how" = keep ] || [ "$how" = stop ] || rm -rf "$2""#
+            ))
             .arg(server_binary())
             .arg(self.dir.path().join("config.xml"))
             .arg(self.dir.path())
@@ -202,14 +209,23 @@ impl ClickHouse {
     /// Kills the server (SIGKILL) and waits for it to exit; its data stays
     /// for [`ClickHouse::restart`].
     pub fn kill(&mut self) {
-        self.stop(true);
+        self.end(Some("keep"));
     }
 
-    fn stop(&mut self, keep: bool) {
+    /// Shuts the server down (SIGTERM: it stops listening and finishes the
+    /// queries under way, so every insert it accepted was answered) and
+    /// waits for it to exit; its data stays for [`ClickHouse::restart`].
+    pub fn stop(&mut self) {
+        self.end(Some("stop"));
+    }
+
+    /// Ends the server with `how` (see [`ClickHouse::restart`]'s shell);
+    /// `None` kills it and removes its directory.
+    fn end(&mut self, how: Option<&str>) {
         if let Some(mut child) = self.child.take() {
             if let Some(mut stdin) = child.stdin.take() {
-                if keep {
-                    let _ = stdin.write_all(b"keep\n");
+                if let Some(how) = how {
+                    let _ = stdin.write_all(format!("{how}\n").as_bytes());
                 }
             }
             let _ = child.wait();
@@ -241,7 +257,7 @@ impl ClickHouse {
 
 impl Drop for ClickHouse {
     fn drop(&mut self) {
-        self.stop(false);
+        self.end(None);
     }
 }
 

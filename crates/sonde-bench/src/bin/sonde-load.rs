@@ -5,6 +5,7 @@
 //! sonde-load run --target 127.0.0.1:7070 --token-file sonde-data/admin-token \
 //!     --duration-secs 30 --concurrency 32 --ledger acked.json
 //! sonde-load verify --ledger acked.json --data-dir sonde-data
+//! sonde-load verify --ledger acked.json --store clickhouse://127.0.0.1:8123/sonde
 //! ```
 //!
 //! See bench/load/README.md.
@@ -32,14 +33,18 @@ struct Cli {
 enum Command {
     /// Send the population's traffic and write what was acknowledged.
     Run(RunArgs),
-    /// Compare a ledger with what a data directory's database holds.
+    /// Compare a ledger with what the collector stored: a data directory's
+    /// SQLite database, or a ClickHouse database (`--store`).
     Verify {
         /// The ledger `run` wrote.
         #[arg(long)]
         ledger: PathBuf,
-        /// The collector's data directory.
+        /// The collector's data directory (SQLite).
+        #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+        data_dir: Option<PathBuf>,
+        /// The collector's ClickHouse store, `clickhouse://host:port/database`.
         #[arg(long)]
-        data_dir: PathBuf,
+        store: Option<String>,
     },
 }
 
@@ -96,9 +101,17 @@ struct RunArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Run(args) => run(args),
-        Command::Verify { ledger, data_dir } => {
+        Command::Verify {
+            ledger,
+            data_dir,
+            store,
+        } => {
             let ledger = load::Ledger::load(&ledger).with_context(|| format!("reading {}", ledger.display()))?;
-            let verdict = load::verify(&ledger, &data_dir)?;
+            let verdict = match (store, data_dir) {
+                (Some(url), _) => load::verify_clickhouse(&ledger, &url)?,
+                (None, Some(dir)) => load::verify(&ledger, &dir)?,
+                (None, None) => unreachable!("clap requires --data-dir or --store"),
+            };
             print!("{}", verdict.table());
             if verdict.clean() {
                 Ok(())

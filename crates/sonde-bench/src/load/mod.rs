@@ -14,8 +14,8 @@
 //!   throughput per kind.
 //! - [`ledger`]: what was acknowledged (ids, or counts per signature where
 //!   the wire has no id), and what was sent without an answer.
-//! - [`verify`]: the ledger against the collector's SQLite file: lost and
-//!   duplicated items.
+//! - [`verify`]: the ledger against the collector's SQLite file or its
+//!   ClickHouse database: lost and duplicated items.
 //!
 //! The `sonde-load` binary drives it; the crash and overload tests of
 //! `sonde-cli` use it as a library.
@@ -29,4 +29,4 @@ pub mod wire;
 
 pub use ledger::Ledger;
 pub use run::{run, setup, Kind, Mix, Options, Outcome, Stats};
-pub use verify::{verify, Verdict, VerifyError};
+pub use verify::{verify, verify_clickhouse, Verdict, VerifyError};

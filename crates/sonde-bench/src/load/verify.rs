@@ -1,5 +1,6 @@
-//! The checker: a [`Ledger`] against what the collector's SQLite file holds,
-//! opened read-only beside (or after) the collector.
+//! The checker: a [`Ledger`] against what the collector stored: its SQLite
+//! file, opened read-only beside (or after) the collector, or its
+//! ClickHouse database, read over HTTP.
 //!
 //! For items with an id: every acknowledged id must be stored exactly once,
 //! and nothing may be stored that was never sent or was refused. For pings
@@ -29,6 +30,9 @@ pub enum VerifyError {
     /// A query failed.
     #[error("cannot read the store")]
     Query(#[from] rusqlite::Error),
+    /// A ClickHouse query failed (or its URL is not one).
+    #[error("cannot read the ClickHouse store")]
+    ClickHouse(#[from] sonde_clickhouse::ClickHouseError),
 }
 
 /// The result for one kind of item.
@@ -107,40 +111,41 @@ impl Verdict {
     }
 }
 
-/// Checks `ledger` against `<data_dir>/sonde.db`.
+/// What a store holds of one run, counted per key the ledger keeps: per id
+/// for items with one, per signature or instance for pings and heartbeats.
+/// Keys are 32 lower-case hex digits where they are UUIDs (dashes dropped).
+#[derive(Debug, Default)]
+struct Stored {
+    pings: BTreeMap<String, u64>,
+    events: BTreeMap<String, u64>,
+    reports: BTreeMap<String, u64>,
+    cli: BTreeMap<String, u64>,
+    console: BTreeMap<String, u64>,
+    heartbeats: BTreeMap<String, u64>,
+}
+
+/// A key as the ledger writes it.
+fn key(k: &str) -> String {
+    k.replace('-', "").to_lowercase()
+}
+
+/// Checks `ledger` against `<data_dir>/sonde.db`, the SQLite store: every
+/// stored row counts, so a row stored twice is a duplicate.
 pub fn verify(ledger: &Ledger, data_dir: &Path) -> Result<Verdict, VerifyError> {
     let path = data_dir.join("sonde.db");
     let db = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|source| VerifyError::Open { path, source })?;
     db.busy_timeout(std::time::Duration::from_secs(10))?;
-    let p = ledger.product.as_str();
-    let mut v = Verdict::default();
     let grouped = |sql: &str, product: &str| -> Result<BTreeMap<String, u64>, VerifyError> {
         let mut stmt = db.prepare(sql)?;
         let rows = stmt.query_map([product], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
         let mut out = BTreeMap::new();
         for row in rows {
             let (k, n) = row?;
-            let k = k.unwrap_or_default().replace('-', "").to_lowercase();
-            *out.entry(k).or_default() += n as u64;
+            *out.entry(key(&k.unwrap_or_default())).or_default() += n as u64;
         }
         Ok(out)
     };
-    let pings = grouped(
-        "SELECT signature, count(*) FROM pings WHERE product = ?1 GROUP BY signature",
-        p,
-    )?;
-    v.checks.insert("pings", counts(&ledger.pings, &pings));
-    let events = grouped(
-        "SELECT lower(hex(id)), count(*) FROM events WHERE product = ?1 GROUP BY id",
-        p,
-    )?;
-    v.checks.insert("events", ids(&ledger.events, &events));
-    let reports = grouped(
-        "SELECT lower(hex(id)), count(*) FROM error_reports WHERE product = ?1 GROUP BY id",
-        p,
-    )?;
-    v.checks.insert("reports", ids(&ledger.reports, &reports));
     let by_field = |kind: &str, field: &str| {
         grouped(
             &format!(
@@ -150,22 +155,97 @@ pub fn verify(ledger: &Ledger, data_dir: &Path) -> Result<Verdict, VerifyError> 
             HASURA,
         )
     };
-    v.checks.insert(
-        "cli",
-        ids(&ledger.cli_executions, &by_field("command", "execution_id")?),
-    );
-    v.checks.insert(
-        "console",
-        ids(&ledger.console_frames, &by_field("console", "cli_uuid")?),
-    );
-    let heartbeats = by_field("heartbeat", "instance_uid")?;
-    let heartbeats_ledger: BTreeMap<String, Count> = ledger
-        .heartbeats
-        .iter()
-        .map(|(k, c)| (k.replace('-', "").to_lowercase(), *c))
-        .collect();
-    v.checks.insert("heartbeats", counts(&heartbeats_ledger, &heartbeats));
-    Ok(v)
+    let p = ledger.product.as_str();
+    let stored = Stored {
+        pings: grouped(
+            "SELECT signature, count(*) FROM pings WHERE product = ?1 GROUP BY signature",
+            p,
+        )?,
+        events: grouped(
+            "SELECT lower(hex(id)), count(*) FROM events WHERE product = ?1 GROUP BY id",
+            p,
+        )?,
+        reports: grouped(
+            "SELECT lower(hex(id)), count(*) FROM error_reports WHERE product = ?1 GROUP BY id",
+            p,
+        )?,
+        cli: by_field("command", "execution_id")?,
+        console: by_field("console", "cli_uuid")?,
+        heartbeats: by_field("heartbeat", "instance_uid")?,
+    };
+    Ok(verdict(ledger, &stored))
+}
+
+/// Checks `ledger` against the ClickHouse store at `url`
+/// (`clickhouse://host:port/database`), as its reads count: ids, never
+/// rows. A row ClickHouse holds twice with the same id (a spill body
+/// re-sent after a crash between its insert and its removal from the
+/// spill) is one item, as every answer of the store counts it; a write
+/// stored twice under two ids (a ping or an event counted twice) is a
+/// duplicate.
+pub fn verify_clickhouse(ledger: &Ledger, url: &str) -> Result<Verdict, VerifyError> {
+    use sonde_clickhouse::{lit, Client, Endpoint};
+
+    #[derive(serde::Deserialize)]
+    struct Row {
+        k: String,
+        n: u64,
+    }
+    let client = Client::new(Endpoint::parse(url)?, std::time::Duration::from_secs(60));
+    let db = client.endpoint().database.clone();
+    let grouped = |sql: String| -> Result<BTreeMap<String, u64>, VerifyError> {
+        let mut out = BTreeMap::new();
+        for row in client.rows::<Row>(&sql)? {
+            *out.entry(key(&row.k)).or_default() += row.n;
+        }
+        Ok(out)
+    };
+    // Events and reports: one item per id (a query's own count).
+    let ids = |table: &str, id: &str, product: &str| {
+        grouped(format!(
+            "SELECT toString({id}) AS k, toUInt64(1) AS n FROM {db}.{table} WHERE product = {} GROUP BY {id}",
+            lit(product)
+        ))
+    };
+    // Hasura events by a field of theirs: distinct event ids per value.
+    let by_field = |kind: &str, field: &str| {
+        grouped(format!(
+            "SELECT visitParamExtractString(fields, {}) AS k, uniqExact(id) AS n FROM {db}.events \
+             WHERE product = {} AND kind = {} GROUP BY k",
+            lit(field),
+            lit(HASURA),
+            lit(kind)
+        ))
+    };
+    let p = ledger.product.as_str();
+    let stored = Stored {
+        // A ping's id is given when its write is queued: distinct ids per
+        // signature are the writes stored.
+        pings: grouped(format!(
+            "SELECT signature AS k, uniqExact(id) AS n FROM {db}.pings WHERE product = {} GROUP BY signature",
+            lit(p)
+        ))?,
+        events: ids("events", "id", p)?,
+        reports: ids("error_reports", "report_id", p)?,
+        cli: by_field("command", "execution_id")?,
+        console: by_field("console", "cli_uuid")?,
+        heartbeats: by_field("heartbeat", "instance_uid")?,
+    };
+    Ok(verdict(ledger, &stored))
+}
+
+/// The verdict of `ledger` against what is `stored`.
+fn verdict(ledger: &Ledger, stored: &Stored) -> Verdict {
+    let mut v = Verdict::default();
+    v.checks.insert("pings", counts(&ledger.pings, &stored.pings));
+    v.checks.insert("events", ids(&ledger.events, &stored.events));
+    v.checks.insert("reports", ids(&ledger.reports, &stored.reports));
+    v.checks.insert("cli", ids(&ledger.cli_executions, &stored.cli));
+    v.checks.insert("console", ids(&ledger.console_frames, &stored.console));
+    let heartbeats_ledger: BTreeMap<String, Count> = ledger.heartbeats.iter().map(|(k, c)| (key(k), *c)).collect();
+    v.checks
+        .insert("heartbeats", counts(&heartbeats_ledger, &stored.heartbeats));
+    v
 }
 
 fn ids(ledger: &Ids, stored: &BTreeMap<String, u64>) -> Check {
