@@ -87,7 +87,8 @@ area() {
 CH_PID=""
 stop_clickhouse() {
   if [ -n "$CH_PID" ]; then
-    exec {CH[1]}>&- 2>/dev/null || true
+    # (a bare `exec` with a redirection would keep it for the whole script)
+    { exec {CH[1]}>&-; } 2>/dev/null || true
     wait "$CH_PID" 2>/dev/null || true
     CH_PID=""
   fi
