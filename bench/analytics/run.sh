@@ -11,8 +11,14 @@
 #
 # Usage: bash bench/analytics/run.sh                      (full size: 1M signatures, 10M pings)
 #        SIGNATURES=100000 PINGS=1000000 bash bench/analytics/run.sh
+#        STORE=clickhouse://127.0.0.1:8123/sonde_analytics bash bench/analytics/run.sh
+#          the same data set generated into ClickHouse (`sonde-gen --store`, a
+#          database that does not exist yet; never cached: it lives in the
+#          server) and the same queries against a collector serving from it.
 # Env: SIGNATURES, PINGS, DAYS (90), END (2026-11-30), SEED (1), REPEAT (20),
-#      PRODUCT (acme), KEEP_DATA=0 (delete the generated data set afterwards).
+#      PRODUCT (acme), KEEP_DATA=0 (delete the generated data set afterwards),
+#      STORE (sqlite), RAW_DIR (where the report goes; default bench/runs/<date>),
+#      RESULTS=FILE (append the figures as `analytics_<backend>_*=value` lines).
 # Needs: cargo, curl, python3 (median and p95).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +31,12 @@ SEED=${SEED:-1}
 REPEAT=${REPEAT:-20}
 PRODUCT=${PRODUCT:-acme}
 KEEP_DATA=${KEEP_DATA:-1}
+STORE=${STORE:-sqlite}
+case $STORE in
+  sqlite) BACKEND=sqlite; STORE_ARGS=() ;;
+  clickhouse://*) BACKEND=clickhouse; STORE_ARGS=(--store "$STORE") ;;
+  *) echo "run.sh: STORE must be sqlite or clickhouse://host:port/database" >&2; exit 1 ;;
+esac
 
 for tool in cargo curl python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
@@ -42,7 +54,17 @@ KEY="s${SIGNATURES}-p${PINGS}-d${DAYS}-e${END}-seed${SEED}-${PRODUCT}-${SOURCE}"
 CACHE=bench/out/analytics-data
 DATA="$CACHE/$KEY"
 mkdir -p "$CACHE"
-if [ -f "$DATA/gen.log" ]; then
+if [ "$BACKEND" = clickhouse ]; then
+  # The rows live in the server; the data directory holds the token and spill.
+  DATA=$(mktemp -d "$CACHE/clickhouse-XXXXXX")
+  KEEP_DATA=0
+  KEY="$KEY-clickhouse"
+  echo "run.sh: generating $KEY into $STORE" >&2
+  "$GEN" --store "$STORE" --data-dir "$DATA" --seed "$SEED" --product "$PRODUCT" --signatures "$SIGNATURES" \
+    --pings "$PINGS" --days "$DAYS" --end "$END" >"$DATA/gen.log" 2>"$DATA/gen.err" \
+    || { cat "$DATA/gen.err" >&2; exit 1; }
+  GENERATED="in this run"
+elif [ -f "$DATA/gen.log" ]; then
   echo "run.sh: using the cached data set $DATA" >&2
   GENERATED="cached (generated earlier; its log below)"
 else
@@ -59,9 +81,11 @@ fi
 FROM=$(date -u -d "$END - $((DAYS - 1)) days" +%F)
 
 RUN_DATE=$(date -u +%F)
-RUNS=bench/runs/$RUN_DATE
+RUNS=${RAW_DIR:-bench/runs/$RUN_DATE}
 mkdir -p "$RUNS"
 TAG="analytics-queries-s${SIGNATURES}-p${PINGS}"
+[ "$BACKEND" = clickhouse ] && TAG="$TAG-clickhouse"
+QRESULTS=$(mktemp)
 RAW="$RUNS/$TAG-raw.txt"
 REPORT="$RUNS/$TAG.md"
 : >"$RAW"
@@ -71,11 +95,11 @@ LOG=$(mktemp)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -f "$LOG" "${JAR:-}"
+  rm -f "$LOG" "${JAR:-}" "$QRESULTS"
   if [ "$KEEP_DATA" = 0 ]; then rm -rf "$DATA"; fi
 }
 trap cleanup EXIT
-"$SONDE" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$LOG" 2>&1 &
+"$SONDE" serve "${STORE_ARGS[@]}" --listen 127.0.0.1:0 --data-dir "$DATA" >"$LOG" 2>&1 &
 SONDE_PID=$!; PIDS+=("$SONDE_PID")
 ADDR=""
 for _ in $(seq 1 600); do
@@ -108,12 +132,15 @@ time_get() {
     times+=("$(curl -s -o /dev/null -w '%{time_total}' "$@" "$BASE$path")")
   done
   echo "$name GET $path first=$first times=${times[*]}" >>"$RAW"
-  ROWS+=("$(python3 - "$name" "$path" "$first" "$bytes" "${times[@]}" <<'EOF'
-import statistics, sys
-name, path, first, size = sys.argv[1:5]
-ms = sorted(float(t) * 1000 for t in sys.argv[5:])
+  ROWS+=("$(python3 - "$QRESULTS" "$name" "$path" "$first" "$bytes" "${times[@]}" <<'EOF'
+import re, statistics, sys
+results, name, path, first, size = sys.argv[1:6]
+ms = sorted(float(t) * 1000 for t in sys.argv[6:])
 p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
 print(f"| {name} | `{path}` | {float(first) * 1000:.1f} | {statistics.median(ms):.1f} | {p95:.1f} | {int(size):,} |")
+slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+with open(results, "a") as f:
+    f.write(f"q_{slug}_median_ms={statistics.median(ms):.1f}\nq_{slug}_p95_ms={p95:.1f}\n")
 EOF
 )")
 }
@@ -173,11 +200,13 @@ if [ "$SIGNED_IN" = yes ]; then
     PAGE_TIMES+=("$(python3 -c "print(($(date +%s%N) - $start) / 1e9)")")
   done
   echo "dashboard-whole-page times=${PAGE_TIMES[*]}" >>"$RAW"
-  ROWS+=("$(python3 - "${PAGE_TIMES[@]}" <<'EOF'
+  ROWS+=("$(python3 - "$QRESULTS" "${PAGE_TIMES[@]}" <<'EOF'
 import statistics, sys
-ms = sorted(float(t) * 1000 for t in sys.argv[1:])
+ms = sorted(float(t) * 1000 for t in sys.argv[2:])
 p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
 print(f"| dashboard, whole page (HTML + its assets, one after another) | `/` | | {statistics.median(ms):.1f} | {p95:.1f} | |")
+with open(sys.argv[1], "a") as f:
+    f.write(f"q_whole_page_median_ms={statistics.median(ms):.1f}\nq_whole_page_p95_ms={p95:.1f}\n")
 EOF
 )")
 else
@@ -191,7 +220,7 @@ RSS=$(awk '/VmRSS/ {print $2, $3}' "/proc/$SONDE_PID/status")
 {
   echo "# Dashboard queries, $RUN_DATE"
   echo
-  echo "Command: \`SIGNATURES=$SIGNATURES PINGS=$PINGS DAYS=$DAYS END=$END SEED=$SEED REPEAT=$REPEAT bash bench/analytics/run.sh\`"
+  echo "Command: \`STORE=$STORE SIGNATURES=$SIGNATURES PINGS=$PINGS DAYS=$DAYS END=$END SEED=$SEED REPEAT=$REPEAT bash bench/analytics/run.sh\`"
   echo
   echo "Machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end; commit $(git rev-parse --short HEAD)."
   echo "Data set ($KEY), generated $GENERATED:"
@@ -210,3 +239,14 @@ RSS=$(awk '/VmRSS/ {print $2, $3}' "/proc/$SONDE_PID/status")
   echo "Collector memory after the queries: peak RSS (VmHWM) $HWM, RSS $RSS."
 } | tee "$REPORT"
 echo "run.sh: report in $REPORT, raw timings in $RAW" >&2
+if [ -n "${RESULTS:-}" ]; then
+  {
+    echo "analytics_${BACKEND}_command=STORE=$STORE SIGNATURES=$SIGNATURES PINGS=$PINGS DAYS=$DAYS END=$END SEED=$SEED REPEAT=$REPEAT bash bench/analytics/run.sh"
+    echo "analytics_${BACKEND}_size=$SIGNATURES signatures, $PINGS pings, $DAYS days"
+    echo "analytics_${BACKEND}_generated=$GENERATED"
+    echo "analytics_${BACKEND}_gen_rate=$(sed -n 's/^rate: //p' "$DATA/gen.log")"
+    echo "analytics_${BACKEND}_rss_hwm=$HWM"
+    echo "analytics_${BACKEND}_report=$REPORT"
+    sed "s/^/analytics_${BACKEND}_/" "$QRESULTS"
+  } >>"$RESULTS"
+fi

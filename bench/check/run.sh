@@ -12,6 +12,9 @@
 # CPU sat idle during the run.
 #
 # Usage: bash bench/check/run.sh            (THREADS, CONNECTIONS, DURATION, ROUNDS override)
+#        RAW_DIR=DIR: keep the raw output in DIR (default bench/out/check-<time>-<pid>);
+#        RESULTS=FILE: also append the figures to FILE as `check_*=value` lines
+#        (what bench/run.sh builds BENCHMARKS.md from).
 #        DATA_PARENT=/dev/shm bash bench/check/run.sh   diagnostic only: data dir on
 #        tmpfs, where fsync costs nothing, to see how much of the gap is the disk.
 # Needs: cargo, wrk, curl, sqlite3 (Debian: apt-get install wrk curl sqlite3).
@@ -42,7 +45,7 @@ fi
 SONDE=${SONDE_BIN:-target/release/sonde}  # SONDE_BIN: measure another build (a proposed change) the same way
 BASELINE=target/release/check-baseline
 
-OUT=bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)-$$
+OUT=${RAW_DIR:-bench/out/check-$(date -u +%Y%m%dT%H%M%SZ)-$$}
 DATA=${DATA_PARENT:-$OUT}/sonde-bench-data-$$
 mkdir -p "$OUT" "$DATA"
 PIDS=()
@@ -228,6 +231,27 @@ label() { if [ "$1" = close ]; then echo "Connection: close"; else echo "keep-al
   echo
   echo "durability: $ACKED pings acknowledged with 2xx by sonde, $STORED stored in $(basename "$DB") (non-2xx: $NON2XX)"
 } | tee "$OUT/summary.md"
+
+if [ -n "${RESULTS:-}" ]; then
+  {
+    echo "check_command=THREADS=$THREADS CONNECTIONS=$CONNECTIONS DURATION=$DURATION ROUNDS=$ROUNDS bash bench/check/run.sh"
+    echo "check_rounds=$ROUNDS"
+    echo "check_fsync=$FSYNC"
+    for mode in keepalive close; do
+      for target in baseline sonde; do
+        echo "check_${target}_rps_$mode=$(printf '%.0f' "$(median "$target" "$mode" rps)")"
+        echo "check_${target}_p99_ms_$mode=$(ms "$(median "$target" "$mode" p99_us)")"
+        echo "check_${target}_cpu_us_$mode=$(median "$target" "$mode" cpu_us)"
+      done
+      echo "check_ratio_$mode=$(ratios "$mode" | mid %.2f)"
+      echo "check_ratios_$mode=$(ratios "$mode" | tr '\n' ' ' | sed 's/ $//')"
+      echo "check_idle_pct_$mode=$(median sonde "$mode" idle_pct)"
+    done
+    echo "check_acked=$ACKED"
+    echo "check_stored=$STORED"
+    echo "check_non2xx=$NON2XX"
+  } >>"$RESULTS"
+fi
 
 if [ "$STORED" -lt "$ACKED" ]; then
   echo "run.sh: FAIL: $ACKED acknowledged but only $STORED stored" >&2

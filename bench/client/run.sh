@@ -4,7 +4,12 @@
 #   (1) ping due, collector unreachable (closed port)
 #   (2) ping due, blackholed collector (accepts, never answers)
 #   (3) no ping due
+# and, in every hyperfine run of sonde-demo, the floor of process start on
+# this machine: `exit-floor` (crates/sonde-bench), a program that only exits,
+# under the same settings.
 # Usage: bash bench/client/run.sh [RUNS [NODE_RUNS]]
+#   OUT=DIR keeps the hyperfine JSON there (default target/bench-client);
+#   RESULTS=FILE appends the medians as `client_*=value` lines (bench/run.sh).
 #   (default 2000 runs per sonde-demo command, 200 per node command: node
 #   takes ~50x longer per run)
 # Needs hyperfine, python3, node (+ `npm ci --prefix compat/prisma`).
@@ -18,7 +23,9 @@ OUT=${OUT:-$ROOT/target/bench-client}
 mkdir -p "$OUT"
 
 cargo build --release -p sonde-demo >&2
+cargo build --release -p sonde-bench --bin exit-floor >&2
 DEMO=$ROOT/target/release/sonde-demo
+FLOOR=$ROOT/target/release/exit-floor
 PRISMA=$ROOT/compat/prisma/node_modules/checkpoint-client
 [ -d "$PRISMA" ] || npm ci --prefix compat/prisma >&2
 
@@ -45,9 +52,10 @@ prisma_check() { # endpoint
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(nproc) cores, $(uname -sr); load before: $(load)" | tee "$OUT/machine.txt"
 
-hf() { # name, then hyperfine args
+hf() { # name, then hyperfine args; the process-start floor is timed beside them
   local name=$1; shift
-  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/$name.json" "$@" >&2
+  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/$name.json" "$@" \
+    -n "process start floor" "$FLOOR" >&2
 }
 hfnode() { # name, endpoint
   hyperfine -N --warmup 10 --runs "$NODE_RUNS" --export-json "$OUT/$1-node.json" \
@@ -100,11 +108,12 @@ hfnode not-due "http://127.0.0.1:$CLOSED"
 echo "load after: $(load)" | tee -a "$OUT/machine.txt"
 
 # Summary: medians (ms) and the difference on - off.
-python3 - "$OUT" <<'PY'
+python3 - "$OUT" "${RESULTS:-}" "$RUNS" "$NODE_RUNS" <<'PY'
 import json, sys, os
-out = sys.argv[1]
-print("| scenario | sonde-demo off | sonde-demo on | sonde +median | node bare | node + checkpoint-client | Prisma +median |")
-print("| --- | --- | --- | --- | --- | --- | --- |")
+out, results = sys.argv[1], sys.argv[2]
+lines = [f"client_command=bash bench/client/run.sh {sys.argv[3]} {sys.argv[4]}"]
+print("| scenario | process start floor | sonde-demo off | sonde-demo on | sonde +median | node bare | node + checkpoint-client | Prisma +median |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for name, label in [("unreachable", "(1) ping due, collector unreachable"), ("spawn", "(1') as (1), every run starts an uploader"), ("blackhole", "(2) ping due, blackholed collector"), ("not-due", "(3) no ping due")]:
     r = {}
     for f in (name + ".json", name + "-node.json"):
@@ -117,5 +126,15 @@ for name, label in [("unreachable", "(1) ping due, collector unreachable"), ("sp
         node = f"{nb:.1f} ms | {nc:.1f} ms | {nc-nb:+.1f} ms"
     else:
         node = "— | — | —"
-    print(f"| {label} | {off:.2f} ms | {on:.2f} ms | {on-off:+.2f} ms | {node} |")
+    floor = f"{med('process start floor'):.2f} ms" if "process start floor" in r else "—"
+    print(f"| {label} | {floor} | {off:.2f} ms | {on:.2f} ms | {on-off:+.2f} ms | {node} |")
+    key = name.replace("-", "_")
+    lines += [f"client_{key}_off_ms={off:.3f}", f"client_{key}_on_ms={on:.3f}"]
+    if "process start floor" in r:
+        lines.append(f"client_{key}_floor_ms={med('process start floor'):.3f}")
+    if "node bare" in r:
+        lines += [f"client_{key}_node_bare_ms={nb:.2f}", f"client_{key}_node_client_ms={nc:.2f}"]
+if results:
+    with open(results, "a") as f:
+        f.write("\n".join(lines) + "\n")
 PY

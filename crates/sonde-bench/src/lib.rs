@@ -12,6 +12,9 @@
 //!   roll-ups are the ones ingestion maintains. The plan also answers what
 //!   the store must then say (active signatures per day and month, version
 //!   breakdowns, cohorts), which the crate's tests check.
+//! - [`raw`]: the physical limits of durable ingestion (`raw-insert`): a
+//!   collector's stored rows inserted again straight into SQLite or
+//!   ClickHouse, in batches of the collector's commit size.
 //! - [`load`]: the load generator (`sonde-load`): a tool's user population
 //!   against a running collector, with the exact record of what was
 //!   acknowledged and the checker that finds it in the store.
@@ -21,5 +24,6 @@ pub mod content;
 pub mod generate;
 pub mod load;
 pub mod plan;
+pub mod raw;
 
 pub use baseline::{baseline_app, baseline_app_with_routes};

@@ -1,15 +1,19 @@
-//! `sonde-gen --data-dir DIR [options]`: writes a realistic, seeded data
-//! set into a fresh SQLite store through the store's own writer (so the
-//! analytics roll-ups are maintained as at ingest), then prints the totals
-//! and the rate. See `bench/README.md`.
+//! `sonde-gen --data-dir DIR [--store URL] [options]`: writes a realistic,
+//! seeded data set into a fresh store through the store's own writer (so
+//! the analytics roll-ups are maintained as at ingest), then prints the
+//! totals and the rate. `--store` takes what `sonde serve --store` takes:
+//! `sqlite` (the default, `sonde.db` in the data directory) or
+//! `clickhouse://host:8123/database` (the data directory then holds only
+//! the spill). See `bench/README.md`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use sonde_bench::generate::{generate, Options};
 use sonde_bench::plan::{Params, Plan};
+use sonde_collector::StoreChoice;
 use sonde_store::{Day, Durability, SqliteStore, Store, StoreOptions};
 
 /// Generates an analytics data set into a new data directory.
@@ -19,6 +23,11 @@ struct Args {
     /// The data directory to create (must not hold a store yet).
     #[arg(long)]
     data_dir: PathBuf,
+    /// Where to store, as `sonde serve --store` takes it: `sqlite` or
+    /// `clickhouse://host:8123/database` (a database without sonde's tables
+    /// yet: the data set is added to whatever it holds).
+    #[arg(long, default_value = "sqlite")]
+    store: String,
     /// Seed of every random choice: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -50,9 +59,11 @@ struct Args {
     /// Error reports (default: signatures / 50).
     #[arg(long)]
     error_reports: Option<u32>,
-    /// Writes outstanding at once.
-    #[arg(long, default_value_t = 4096)]
-    window: usize,
+    /// Writes outstanding at once (default 4096 for SQLite, four of its
+    /// writer's largest commits; 40,000 for ClickHouse, two of its writer's
+    /// largest inserts).
+    #[arg(long)]
+    window: Option<usize>,
     /// `machine` (fsync every commit, the collector's default) or `process`.
     #[arg(long, default_value = "machine")]
     durability: String,
@@ -60,6 +71,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let choice = StoreChoice::parse(&args.store)?;
     if args.data_dir.join(sonde_store::sqlite::DB_FILE).exists() {
         bail!(
             "{} already holds a store: generate into a new directory",
@@ -95,15 +107,9 @@ fn main() -> anyhow::Result<()> {
         plan.heartbeats.len(),
         plan.reports.len()
     );
-    let store = SqliteStore::open_with(
-        &args.data_dir,
-        StoreOptions {
-            durability,
-            ..StoreOptions::default()
-        },
-    )
-    .with_context(|| format!("opening {}", args.data_dir.display()))?;
-    let totals = generate(&store, &plan, Options { window: args.window }, |p| {
+    let (store, window) = open(&choice, &args.data_dir, durability)?;
+    let window = args.window.unwrap_or(window);
+    let totals = generate(store.as_ref(), &plan, Options { window }, |p| {
         if p.days_done % 10 == 0 || p.days_done == p.days {
             eprintln!(
                 "day {}/{}: {} pings issued, {:.0} pings/s",
@@ -114,7 +120,6 @@ fn main() -> anyhow::Result<()> {
             );
         }
     })?;
-    let batches = store.committed_batches();
     store.close()?;
     let secs = totals.elapsed.as_secs_f64().max(1e-9);
     let size: u64 = std::fs::read_dir(&args.data_dir)?
@@ -122,6 +127,7 @@ fn main() -> anyhow::Result<()> {
         .map(|m| m.len())
         .sum();
     println!("data directory: {}", args.data_dir.display());
+    println!("store: {}", args.store);
     println!(
         "written: {} pings, {} command events, {} heartbeats, {} error reports, {} releases, {} alert(s)",
         totals.pings, totals.commands, totals.heartbeats, totals.error_reports, totals.releases, totals.alerts
@@ -134,11 +140,38 @@ fn main() -> anyhow::Result<()> {
         plan.params.end
     );
     println!(
-        "rate: {:.0} pings/s, {:.0} rows/s ({} rows in {secs:.1} s, {batches} commits; plan {plan_s:.1} s)",
+        "rate: {:.0} pings/s, {:.0} rows/s ({} rows in {secs:.1} s; plan {plan_s:.1} s)",
         totals.pings as f64 / secs,
         totals.rows() as f64 / secs,
         totals.rows()
     );
     println!("size: {:.1} MiB", size as f64 / (1024.0 * 1024.0));
     Ok(())
+}
+
+/// Opens the store `choice` names, and the number of writes to keep
+/// outstanding in it unless `--window` says otherwise.
+fn open(choice: &StoreChoice, data_dir: &Path, durability: Durability) -> anyhow::Result<(Box<dyn Store>, usize)> {
+    Ok(match choice {
+        StoreChoice::Sqlite => (
+            Box::new(
+                SqliteStore::open_with(
+                    data_dir,
+                    StoreOptions {
+                        durability,
+                        ..StoreOptions::default()
+                    },
+                )
+                .with_context(|| format!("opening {}", data_dir.display()))?,
+            ),
+            4096,
+        ),
+        StoreChoice::ClickHouse(url) => (
+            Box::new(
+                sonde_clickhouse::ClickHouseStore::open(url, data_dir, sonde_clickhouse::ClickHouseOptions::default())
+                    .with_context(|| format!("opening {url}"))?,
+            ),
+            40_000,
+        ),
+    })
 }
