@@ -15,7 +15,8 @@
 # bench/out/runs/, never committed), with results.env, the figures the page is
 # made from. The script starts its own clickhouse-server on loopback
 # (`clickhouse-for-bench`, the test kit's) and stops it at the end.
-# Sizes (each overridable): SIGNATURES, PINGS (analytics), CHECK_ROUNDS,
+# Sizes (each overridable): SIGNATURES, PINGS (analytics; CH_SIGNATURES and
+# CH_PINGS for the ClickHouse data set if it is to differ), CHECK_ROUNDS,
 # CHECK_DURATION, INGEST_DURATION, CLIENT_RUNS, CLIENT_NODE_RUNS, ERROR_RUNS.
 # Needs: cargo, wrk, curl, sqlite3, python3, hyperfine, node, clickhouse-server.
 set -euo pipefail
@@ -37,6 +38,9 @@ else
   : "${CLIENT_RUNS:=1000}" "${CLIENT_NODE_RUNS:=20}" "${ERROR_RUNS:=20}"
   RAW_DIR=${RAW_DIR:-bench/runs/$DAY/page-$STAMP}
 fi
+# The ClickHouse data set's size, if it is to differ from SQLite's.
+CH_SIGNATURES=${CH_SIGNATURES:-$SIGNATURES}
+CH_PINGS=${CH_PINGS:-$PINGS}
 OUT=${OUT:-bench/out/BENCHMARKS-$DAY-$STAMP.md}
 # Every data directory (SQLite files, ClickHouse's files) on one filesystem.
 DATA_PARENT=${DATA_PARENT:-bench/out}
@@ -62,7 +66,7 @@ done
   echo "kernel=$(uname -sr)"
   echo "filesystem=$(df -T "$DATA_PARENT" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
   echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "run_command=$( [ "$QUICK" = 1 ] && echo 'QUICK=1 ')bash bench/run.sh"
+  echo "run_command=$( [ "$QUICK" = 1 ] && echo 'QUICK=1 ')$( [ "$CH_SIGNATURES/$CH_PINGS" != "$SIGNATURES/$PINGS" ] && echo "CH_SIGNATURES=$CH_SIGNATURES CH_PINGS=$CH_PINGS ")bash bench/run.sh"
   echo "raw_dir=${RAW_DIR#"$ROOT"/}"
 } >>"$RESULTS"
 
@@ -115,7 +119,7 @@ fi
 if has analytics; then
   area analytics-sqlite env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$SIGNATURES" PINGS="$PINGS" REPEAT="$REPEAT" \
     bash bench/analytics/run.sh
-  area analytics-clickhouse env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$SIGNATURES" PINGS="$PINGS" REPEAT="$REPEAT" \
+  area analytics-clickhouse env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$CH_SIGNATURES" PINGS="$CH_PINGS" REPEAT="$REPEAT" \
     STORE="clickhouse://$CH_HOST/sonde_analytics" bash bench/analytics/run.sh
 fi
 stop_clickhouse

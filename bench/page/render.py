@@ -223,11 +223,14 @@ class Page:
 
     def analytics(self):
         r = self.r
-        size = r.get("analytics_sqlite_size") or r.get("analytics_clickhouse_size") or "?"
-        full = "1000000 signatures, 10000000 pings" in size
+        sizes = [r[k] for k in ("analytics_sqlite_size", "analytics_clickhouse_size") if k in r]
+        size = sizes[0] if len(set(sizes)) == 1 else (
+            f"SQLite: {r['analytics_sqlite_size']}; ClickHouse: {r['analytics_clickhouse_size']}" if sizes else "?"
+        )
+        full = bool(sizes) and all("1000000 signatures, 10000000 pings" in s for s in sizes)
         lines = [
             f"Data set: {size}"
-            + ("" if full else " (**not the full size**: the targets hold for 1M signatures and 10M pings)")
+            + ("" if full else " (**not all at the full size**: the targets hold for 1M signatures and 10M pings)")
             + ". Commands: "
             + ", ".join(f"`{r[k]}`" for k in ("analytics_sqlite_command", "analytics_clickhouse_command") if k in r)
             + f"; {self.date}.",

@@ -20,6 +20,9 @@ use crate::client::{json_lines, lit, lit_list, Client};
 use crate::spill::{Spill, SpillError};
 use crate::{seq, ClickHouseError};
 
+/// Most event ids asked about in one lookup query.
+const ID_LOOKUP_CHUNK: usize = 10_000;
+
 /// A queued write.
 pub(crate) enum Op {
     Ping(NewPing, Reply<()>),
@@ -245,19 +248,54 @@ fn day(at_ms: i64) -> String {
 }
 
 impl Writer<'_> {
-    /// Ids of `product`'s events already in ClickHouse among `ids`.
-    fn stored_event_ids(&self, product: &str, ids: &[&str]) -> Result<HashSet<String>, ClickHouseError> {
+    /// Ids of `product`'s events of `kinds` already in ClickHouse among
+    /// `ids`. The kinds let the table's primary key `(product, kind, id)`
+    /// find the ids, instead of a scan of the product's events.
+    fn stored_event_ids(
+        &self,
+        product: &str,
+        kinds: &[&str],
+        ids: &[&str],
+    ) -> Result<HashSet<String>, ClickHouseError> {
         #[derive(serde::Deserialize)]
         struct Id {
             id: String,
         }
         let db = &self.client.endpoint().database;
         let rows: Vec<Id> = self.client.rows(&format!(
-            "SELECT DISTINCT id FROM {db}.events WHERE product = {} AND id IN {}",
+            "SELECT DISTINCT id FROM {db}.events WHERE product = {} AND kind IN {} AND id IN {}",
             lit(product),
+            lit_list(kinds.iter().copied()),
             lit_list(ids.iter().copied())
         ))?;
         Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// The `(product, id)` pairs of a batch's events already in ClickHouse:
+    /// one query per product and [`ID_LOOKUP_CHUNK`] ids, not one per write,
+    /// so a batch of many small writes costs a few round trips.
+    fn stored_batch_ids<'b>(
+        &self,
+        writes: &'b [(NewEvents, Reply<EventsStored>)],
+    ) -> Result<HashSet<(&'b str, &'b str)>, ClickHouseError> {
+        let mut by_product: HashMap<&str, (Vec<&str>, Vec<&str>)> = HashMap::new();
+        for (e, _) in writes {
+            let (kinds, ids) = by_product.entry(e.product.as_str()).or_default();
+            for x in &e.events {
+                if !kinds.contains(&x.kind.as_str()) {
+                    kinds.push(x.kind.as_str());
+                }
+                ids.push(x.id.as_str());
+            }
+        }
+        let mut out = HashSet::new();
+        for (product, (kinds, ids)) in by_product {
+            for chunk in ids.chunks(ID_LOOKUP_CHUNK) {
+                let found = self.stored_event_ids(product, &kinds, chunk)?;
+                out.extend(chunk.iter().filter(|id| found.contains(**id)).map(|id| (product, *id)));
+            }
+        }
+        Ok(out)
     }
 
     /// The groups of `product`'s reports already in ClickHouse among `ids`.
@@ -330,26 +368,25 @@ impl Writer<'_> {
         let mut events = Vec::new();
         let mut event_answers = Vec::with_capacity(batch.events.len());
         let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        let stored = if online {
+            match self.stored_batch_ids(&batch.events) {
+                Ok(s) => s,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot look up stored event ids; deduplicating on read");
+                    online = false;
+                    HashSet::new()
+                }
+            }
+        } else {
+            HashSet::new()
+        };
         for (e, _) in &batch.events {
             let product = e.product.as_str();
             let id = op_id.next().map(String::as_str).unwrap_or_default();
             rejection_rows(product, e.source, id, &e.dropped, &mut rejections);
-            let ids: Vec<&str> = e.events.iter().map(|x| x.id.as_str()).collect();
-            let stored = if online {
-                match self.stored_event_ids(product, &ids) {
-                    Ok(s) => s,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot look up stored event ids; deduplicating on read");
-                        online = false;
-                        HashSet::new()
-                    }
-                }
-            } else {
-                HashSet::new()
-            };
             let mut answer = EventsStored::default();
             for ev in &e.events {
-                if stored.contains(&ev.id) || !seen.insert((product, ev.id.as_str())) {
+                if stored.contains(&(product, ev.id.as_str())) || !seen.insert((product, ev.id.as_str())) {
                     answer.duplicates += 1;
                     continue;
                 }
