@@ -395,6 +395,9 @@ fn active_gaps_v8(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Res
 ///   version, under that ping's `day`, with the notice's day, the days
 ///   between and the notice's CI flag; one row per (product, signature),
 ///   clustered on `(day, seq)`.
+/// - `notice_counts` and `upgrade_counts`: the same, counted per day of
+///   the notice (and days to the upgrade) and CI flag, kept beside the rows
+///   so the answer is a lookup of a few hundred counters.
 ///
 /// Nothing is filled from older data: the raw pings do not keep whether
 /// their check said `outdated`, so these figures start at the upgrade.
@@ -407,6 +410,23 @@ CREATE TABLE IF NOT EXISTS outdated_notices (
     ci        INTEGER NOT NULL,
     version   TEXT NOT NULL,
     PRIMARY KEY (day, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS notice_counts (
+    product TEXT NOT NULL,
+    day     TEXT NOT NULL,
+    ci      INTEGER NOT NULL,
+    told    INTEGER NOT NULL,
+    PRIMARY KEY (product, day, ci)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS upgrade_counts (
+    product    TEXT NOT NULL,
+    notice_day TEXT NOT NULL,
+    days       INTEGER NOT NULL,
+    ci         INTEGER NOT NULL,
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (product, notice_day, days, ci)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS notice_upgrades (

@@ -12,6 +12,11 @@
 //!   between and the notice's CI flag, appended once per (product,
 //!   signature).
 //!
+//! Beside them, `notice_counts` (told per product, day and CI flag) and
+//! `upgrade_counts` (upgrades per product, notice day, days to the upgrade
+//! and CI flag) are bumped in the same transaction, so reading a range is
+//! a lookup of its counters, not a scan of its rows.
+//!
 //! Whether a signature was told already, and the version it was told about,
 //! is kept here in memory ([`Notices`]): loaded from both tables in one scan
 //! the first time a ping with a signature arrives after a start or a
@@ -100,6 +105,11 @@ impl Notices {
                     version
                 ])?;
                 self.next_notice += 1;
+                tx.prepare_cached(
+                    "INSERT INTO notice_counts(product, day, ci, told) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT(product, day, ci) DO UPDATE SET told = told + 1",
+                )?
+                .execute(params![ping.product, ping.day_name, ping.ci])?;
                 self.products.entry(ping.product.to_owned()).or_default().insert(
                     ping.signature.to_owned(),
                     Notice::Waiting {
@@ -136,6 +146,11 @@ impl Notices {
                     ping.version
                 ])?;
                 self.next_upgrade += 1;
+                tx.prepare_cached(
+                    "INSERT INTO upgrade_counts(product, notice_day, days, ci, n) VALUES (?1, ?2, ?3, ?4, 1)
+                     ON CONFLICT(product, notice_day, days, ci) DO UPDATE SET n = n + 1",
+                )?
+                .execute(params![ping.product, day.to_string(), ping.day.days_since(day), ci])?;
                 *entry = Notice::Upgraded;
             }
             None => {}
@@ -205,18 +220,17 @@ pub(crate) fn read(
     };
     let mut told = Vec::new();
     let mut stmt = c.prepare_cached(
-        "SELECT day, count(*) FROM outdated_notices
-         WHERE day >= ?1 AND day <= ?2 AND product = ?3 AND (?4 OR ci = 0) GROUP BY day",
+        "SELECT day, SUM(told) FROM notice_counts
+         WHERE product = ?3 AND day >= ?1 AND day <= ?2 AND (?4 OR ci = 0) GROUP BY day",
     )?;
     let mut rows = stmt.query(params![from, to, product, include_ci])?;
     while let Some(r) = rows.next()? {
         told.push((day(r.get(0)?)?, r.get::<_, i64>(1)? as u64));
     }
     let mut upgraded = Vec::new();
-    // An upgrade is on or after its notice's day, so its rows start at `from`.
     let mut stmt = c.prepare_cached(
-        "SELECT notice_day, days, count(*) FROM notice_upgrades
-         WHERE day >= ?1 AND notice_day >= ?1 AND notice_day <= ?2 AND product = ?3 AND (?4 OR ci = 0)
+        "SELECT notice_day, days, SUM(n) FROM upgrade_counts
+         WHERE product = ?3 AND notice_day >= ?1 AND notice_day <= ?2 AND (?4 OR ci = 0)
          GROUP BY notice_day, days",
     )?;
     let mut rows = stmt.query(params![from, to, product, include_ci])?;
