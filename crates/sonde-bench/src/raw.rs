@@ -112,31 +112,6 @@ struct EventRow {
     fields: String,
 }
 
-/// Rows per statement, largest first: the collector's writer's chunking.
-const CHUNKS: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
-
-fn insert_sql(rows: usize) -> String {
-    let values = (0..rows)
-        .map(|i| {
-            let p = i * 7;
-            format!(
-                "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "INSERT OR IGNORE INTO events(product, id, kind, test, occurred_at_ms, received_at_ms, fields) VALUES {values}"
-    )
-}
-
 /// Inserts the `events` rows of the SQLite file `from` into a new file
 /// `to` (same filesystem as the caller chooses), `batch` rows per commit.
 pub fn sqlite(from: &Path, to: &Path, batch: usize) -> Result<RawResult, RawError> {
@@ -195,11 +170,13 @@ pub fn sqlite(from: &Path, to: &Path, batch: usize) -> Result<RawResult, RawErro
     for group in rows.chunks(batch) {
         let tx = conn.transaction().map_err(write_err)?;
         let mut rest = group;
-        for &n in &CHUNKS {
+        for &n in &sonde_store::sqlite::EVENT_CHUNKS {
             while rest.len() >= n {
                 let (chunk, tail) = rest.split_at(n);
                 rest = tail;
-                let mut stmt = tx.prepare_cached(&insert_sql(n)).map_err(write_err)?;
+                let mut stmt = tx
+                    .prepare_cached(sonde_store::sqlite::insert_events_sql(n))
+                    .map_err(write_err)?;
                 let mut index = 1;
                 for e in chunk {
                     stmt.raw_bind_parameter(index, &e.product).map_err(write_err)?;

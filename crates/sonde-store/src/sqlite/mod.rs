@@ -24,6 +24,7 @@ mod queue;
 mod reads;
 mod retention;
 pub use retention::RETENTION_CHUNK;
+pub use writer::{insert_events_sql, EVENT_CHUNKS};
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -458,10 +458,10 @@ fn product_exists(tx: &Connection, product: &str) -> rusqlite::Result<bool> {
 /// written with one statement per set bit of `n` (100 = 64 + 32 + 4), so a
 /// request's events cost three statement runs instead of a hundred, and
 /// every statement text is built once.
-const EVENT_CHUNKS: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
+pub const EVENT_CHUNKS: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
 
 /// `INSERT OR IGNORE` of `rows` events, for each size in [`EVENT_CHUNKS`].
-fn insert_events_sql(rows: usize) -> &'static str {
+pub fn insert_events_sql(rows: usize) -> &'static str {
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
         EVENT_CHUNKS
