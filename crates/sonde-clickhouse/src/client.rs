@@ -231,6 +231,44 @@ impl Client {
             .collect()
     }
 
+    /// Runs a query and hands each line of its `TSV` answer to `f` as it
+    /// arrives, without holding the whole answer: for answers of millions
+    /// of rows. Stops at the first error `f` returns.
+    pub fn each_line(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&str) -> Result<(), ClickHouseError>,
+    ) -> Result<(), ClickHouseError> {
+        use std::io::BufRead;
+        let sql = format!("{sql} FORMAT TSV");
+        let mut resp = self
+            .agent
+            .post(&self.endpoint.base)
+            .query("database", &self.endpoint.database)
+            .send(sql.as_bytes())?;
+        let status = resp.status().as_u16();
+        let mut reader = std::io::BufReader::new(resp.body_mut().with_config().limit(u64::MAX).reader());
+        if status != 200 {
+            let mut message = String::new();
+            let _ = reader.read_line(&mut message);
+            return Err(ClickHouseError::Server {
+                status,
+                message: message.trim_end().to_owned(),
+            });
+        }
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).map_err(ClickHouseError::Read)? == 0 {
+                return Ok(());
+            }
+            let text = line.trim_end_matches('\n');
+            if !text.is_empty() {
+                f(text)?;
+            }
+        }
+    }
+
     /// Runs a query answering one number.
     pub fn count(&self, sql: &str) -> Result<u64, ClickHouseError> {
         #[derive(serde::Deserialize)]

@@ -29,6 +29,15 @@ pub enum ClickHouseError {
     /// A day ClickHouse sent is not `YYYY-MM-DD`.
     #[error("ClickHouse sent a day that does not parse")]
     Day(#[source] sonde_store::DayParseError),
+    /// A line of a streamed answer is not what the query asks for.
+    #[error("unexpected line in ClickHouse's answer: {line:?}")]
+    Line {
+        /// The line, as sent.
+        line: String,
+    },
+    /// A streamed answer broke off.
+    #[error("cannot read ClickHouse's answer")]
+    Read(#[source] std::io::Error),
     /// The on-disk spill failed.
     #[error("the spill file failed")]
     Spill(#[source] rusqlite::Error),

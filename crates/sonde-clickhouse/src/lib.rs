@@ -27,6 +27,7 @@
 mod catalog;
 pub mod client;
 mod error;
+pub mod known_ids;
 mod reads;
 mod retention;
 pub mod schema;

@@ -17,6 +17,7 @@ use sonde_protocol::ping::Dropped;
 use sonde_store::{Day, EventsStored, NewErrorReport, NewEvents, NewPing, Reply, ReportStored, StoreError};
 
 use crate::client::{json_lines, lit, lit_list, Client};
+use crate::known_ids::{self, KnownIds};
 use crate::spill::{Spill, SpillError};
 use crate::{seq, ClickHouseError};
 
@@ -43,6 +44,11 @@ pub struct WriterOptions {
     pub idle: Duration,
     /// How long to wait before retrying a spill drain that failed.
     pub retry: Duration,
+    /// How many of the newest event ids the writer remembers, to store new
+    /// events without asking ClickHouse about them (see
+    /// [`crate::known_ids`]; 4M ids take about 29 MB). `0` asks about every
+    /// id.
+    pub known_ids: usize,
 }
 
 impl Default for WriterOptions {
@@ -52,6 +58,7 @@ impl Default for WriterOptions {
             max_delay: Duration::from_secs(1),
             idle: Duration::from_millis(2),
             retry: Duration::from_millis(250),
+            known_ids: 4_000_000,
         }
     }
 }
@@ -95,6 +102,8 @@ pub(crate) fn run(client: Client, mut spill: Spill, rx: Receiver<Op>, shared: Ar
         shared,
         options,
         next_drain: Instant::now(),
+        known: None,
+        next_load: Instant::now(),
     };
     w.drain();
     loop {
@@ -146,7 +155,15 @@ struct Writer<'a> {
     shared: Arc<Shared>,
     options: WriterOptions,
     next_drain: Instant,
+    /// The event ids known stored, once loaded; until then every id is
+    /// looked up.
+    known: Option<KnownIds>,
+    /// When to try loading [`Self::known`] again after a failure.
+    next_load: Instant,
 }
+
+/// How long to wait before loading the known ids again after a failure.
+const RELOAD: Duration = Duration::from_secs(30);
 
 #[derive(Serialize)]
 struct PingRow<'a> {
@@ -273,15 +290,23 @@ impl Writer<'_> {
 
     /// The `(product, id)` pairs of a batch's events already in ClickHouse:
     /// one query per product and [`ID_LOOKUP_CHUNK`] ids, not one per write,
-    /// so a batch of many small writes costs a few round trips.
+    /// so a batch of many small writes costs a few round trips. Once the
+    /// known ids are loaded, only the ids they may hold are asked about
+    /// (`hashes` holds each event's [`known_ids::hash`], in order).
     fn stored_batch_ids<'b>(
         &self,
         writes: &'b [(NewEvents, Reply<EventsStored>)],
+        hashes: &[u64],
     ) -> Result<HashSet<(&'b str, &'b str)>, ClickHouseError> {
         let mut by_product: HashMap<&str, (Vec<&str>, Vec<&str>)> = HashMap::new();
+        let mut hash = hashes.iter();
         for (e, _) in writes {
-            let (kinds, ids) = by_product.entry(e.product.as_str()).or_default();
             for x in &e.events {
+                let h = hash.next().copied().unwrap_or_default();
+                if self.known.as_ref().is_some_and(|k| !k.may_contain(h)) {
+                    continue;
+                }
+                let (kinds, ids) = by_product.entry(e.product.as_str()).or_default();
                 if !kinds.contains(&x.kind.as_str()) {
                     kinds.push(x.kind.as_str());
                 }
@@ -368,8 +393,20 @@ impl Writer<'_> {
         let mut events = Vec::new();
         let mut event_answers = Vec::with_capacity(batch.events.len());
         let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        let hashes: Vec<u64> = batch
+            .events
+            .iter()
+            .flat_map(|(e, _)| {
+                e.events
+                    .iter()
+                    .map(|x| known_ids::hash(e.product.as_str(), x.id.as_str()))
+            })
+            .collect();
+        if online {
+            self.load_known();
+        }
         let stored = if online {
-            match self.stored_batch_ids(&batch.events) {
+            match self.stored_batch_ids(&batch.events, &hashes) {
                 Ok(s) => s,
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot look up stored event ids; deduplicating on read");
@@ -459,6 +496,11 @@ impl Writer<'_> {
             ("rejections", json_lines(&rejections)),
         ];
         let outcome = self.deliver(&inserts);
+        if let (Ok(()), Some(known)) = (&outcome, self.known.as_mut()) {
+            for h in hashes {
+                known.insert(h);
+            }
+        }
         for (_, reply) in batch.pings {
             let _ = reply.send(answer(&outcome, ()));
         }
@@ -498,6 +540,25 @@ impl Writer<'_> {
             Ok(()) => Ok(()),
             Err(SpillError::Full { .. }) => Err(SharedError::Full),
             Err(SpillError::File(e)) => Err(SharedError::Failed(Arc::new(e))),
+        }
+    }
+
+    /// Loads the known event ids, unless they are loaded, not wanted, or a
+    /// load failed moments ago.
+    fn load_known(&mut self) {
+        if self.known.is_some() || self.options.known_ids == 0 || Instant::now() < self.next_load {
+            return;
+        }
+        let started = Instant::now();
+        match KnownIds::load(&self.client, self.options.known_ids) {
+            Ok(known) => {
+                tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "known event ids loaded");
+                self.known = Some(known);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot load the known event ids; looking up every id");
+                self.next_load = Instant::now() + RELOAD;
+            }
         }
     }
 
