@@ -36,7 +36,7 @@ const FALSE_POSITIVE: f64 = 1e-6;
 
 /// A fixed seed: the filter lives only in this process, so any seed does,
 /// and a fixed one makes its behaviour repeatable.
-const SEED: u128 = 0x5eed_0f_50_4e_de;
+const SEED: u128 = 0x5eed_0f50_4ede;
 
 /// The hash of an event's `product` and `id`: SipHash-2-4 with a zero key
 /// of `product`, a NUL byte and `id`, as ClickHouse's [`HASH_SQL`] gives it.
