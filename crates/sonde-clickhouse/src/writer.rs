@@ -552,7 +552,11 @@ impl Writer<'_> {
         let started = Instant::now();
         match KnownIds::load(&self.client, self.options.known_ids) {
             Ok(known) => {
-                tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "known event ids loaded");
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis(),
+                    capacity = self.options.known_ids,
+                    "known event ids loaded"
+                );
                 self.known = Some(known);
             }
             Err(err) => {

@@ -7,12 +7,29 @@
 //! a heartbeat. So the counts per month (and the number of distinct instances
 //! per month) survive the deletion of the rows they were counted from. Every
 //! backend counts with [`rollup_key`], so their answers agree.
+//!
+//! SQLite keeps these counters for every event at ingest instead (in the
+//! transaction that stores it, keyed by [`rollup_key_of`] of the fields as
+//! received), so its counts are a lookup whether or not the rows are still
+//! there, and retention only deletes.
 
 /// The key an event of `kind` with the JSON object `fields` is counted
 /// under, and whether it was an error.
 pub fn rollup_key(kind: &str, fields: &str) -> (String, bool) {
     let v: serde_json::Value = serde_json::from_str(fields).unwrap_or_default();
-    let s = |name: &str| v.get(name).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+    rollup_key_of(kind, |name| v.get(name))
+}
+
+/// [`rollup_key`] of an event whose fields are read by `get` (a field's
+/// value by name), without serialising them first.
+///
+/// ```
+/// let fields = serde_json::json!({"command": "tool build", "is_error": true});
+/// let key = sonde_store::rollup::rollup_key_of("command", |n| fields.get(n));
+/// assert_eq!(key, ("tool build".to_owned(), true));
+/// ```
+pub fn rollup_key_of<'a>(kind: &str, get: impl Fn(&str) -> Option<&'a serde_json::Value>) -> (String, bool) {
+    let s = |name: &str| get(name).and_then(|x| x.as_str()).unwrap_or("").to_owned();
     let key = match kind {
         "command" => s("command"),
         "console" => s("event_type"),
@@ -21,7 +38,7 @@ pub fn rollup_key(kind: &str, fields: &str) -> (String, bool) {
     };
     (
         key,
-        v.get("is_error").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        get("is_error").and_then(serde_json::Value::as_bool).unwrap_or(false),
     )
 }
 

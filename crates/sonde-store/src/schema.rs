@@ -12,8 +12,8 @@
 //! bytes; [`migrate`] moves a version-1 file over.
 //!
 //! Version 3 added `route_templates` (console route templates per product)
-//! and `event_rollups` (counts of events deleted by retention, see
-//! [`crate::rollup`]) to the versioned schema. A version-2 file may already
+//! and `event_rollups` (counts of events deleted by retention until
+//! version 10, of every event since; see [`crate::rollup`]) to the versioned schema. A version-2 file may already
 //! hold them (same shape, created beside the schema): they are kept as they
 //! are.
 //!
@@ -53,6 +53,12 @@
 //! version. Nothing is filled from older files (raw pings do not keep what
 //! their check answered).
 //!
+//! Version 10 made `event_rollups` count every event stored, kept by the
+//! writer at ingest, instead of only the events retention deleted; on a
+//! file from an older version the step adds the raw events kept
+//! ([`crate::sqlite::backfill::event_totals_from_raw`]). Event counts are
+//! then a lookup, and retention only deletes.
+//!
 //! Every step is idempotent and runs on every open, after [`SCHEMA`] (which
 //! creates the tables of version 3); then `meta` is raised to
 //! [`SCHEMA_VERSION`]. New files take the same path.
@@ -61,7 +67,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -527,6 +533,9 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     event_stats_v7(tx, version)?;
     active_gaps_v8(tx, version)?;
     tx.execute_batch(UPGRADES_V9)?;
+    if version < 10 {
+        crate::sqlite::backfill::event_totals_from_raw(tx)?;
+    }
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version' AND value < ?1",
         [SCHEMA_VERSION],

@@ -487,7 +487,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 9);
+    assert_eq!(SCHEMA_VERSION, 10);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)
@@ -1000,4 +1000,87 @@ fn distinct_signatures_over_any_range_match_the_generated_activity() {
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
     check_every_range(&store, &activity);
+}
+
+/// A version-9 file, whose `event_rollups` counted only the events
+/// retention had deleted, gains the kept raw events in them once (the
+/// version-10 step); from then on every event is counted as it is stored,
+/// and retention deletes rows without changing a count.
+#[test]
+fn a_version_9_file_counts_its_kept_events_once_then_every_event_at_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let sept = "2020-09-15".parse::<Day>().unwrap().start_ms();
+    let cmd = |id: u32, at: i64, command: &str, error: bool| {
+        event(
+            id,
+            EventKind::Command,
+            at,
+            serde_json::json!({"command": command, "is_error": error}),
+        )
+    };
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        send(
+            &store,
+            vec![
+                cmd(1, NOV, "tool build", true),
+                cmd(2, NOV, "tool build", false),
+                cmd(3, NOV, "tool deploy", false),
+            ],
+        );
+        store.close().unwrap();
+    }
+    // What a version-9 file holds: rows for deleted events only (two
+    // September builds, one failed), none for the kept ones.
+    let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch(
+        "DELETE FROM event_rollups;
+         INSERT INTO event_rollups VALUES ('p', 'command', 0, '2020-09', 'tool build', 2, 1);
+         UPDATE meta SET value = 9 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let counts = |store: &SqliteStore| -> Vec<(String, String, u64, u64)> {
+        store
+            .event_counts("p", "command", false)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.month, c.key, c.count, c.errors))
+            .collect()
+    };
+    let row = |m: &str, k: &str, n: u64, e: u64| (m.to_owned(), k.to_owned(), n, e);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    assert_eq!(
+        counts(&store),
+        [
+            row("2020-09", "tool build", 2, 1),
+            row("2026-11", "tool build", 2, 1),
+            row("2026-11", "tool deploy", 1, 0)
+        ]
+    );
+    // New events are counted at ingest; a re-sent one is not.
+    let stored = send(
+        &store,
+        vec![cmd(4, NOV, "tool build", true), cmd(1, NOV, "tool build", true)],
+    );
+    assert_eq!((stored.stored, stored.duplicates), (1, 1));
+    send(&store, vec![cmd(5, sept, "tool build", false)]);
+    let before = counts(&store);
+    assert_eq!(
+        before,
+        [
+            row("2020-09", "tool build", 3, 1),
+            row("2026-11", "tool build", 3, 2),
+            row("2026-11", "tool deploy", 1, 0)
+        ]
+    );
+    // Retention deletes the September event; the counts stay.
+    assert_eq!(store.apply_retention(NOV - 1).unwrap().deleted, 1);
+    assert_eq!(store.event_count("p").unwrap(), 4);
+    assert_eq!(counts(&store), before);
+    // Reopening does not fill them again.
+    store.close().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(counts(&store), before);
 }

@@ -10,14 +10,15 @@
 //! transaction, so a file is either upgraded with its history or not at all.
 //!
 //! The day-gap counts ([`gaps_from_daily`]) are filled the same way, from
-//! the daily sets.
+//! the daily sets, and the event counters ([`event_totals_from_raw`]) from
+//! the raw events kept.
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection};
 
 use super::last_seen;
-use super::writer::{write_activity, ActivityTally, INSERT_DAILY};
+use super::writer::{write_activity, write_event_totals, ActivityTally, EventTotals, INSERT_DAILY};
 use crate::activity::Attrs;
 use crate::{Day, Month};
 
@@ -147,4 +148,24 @@ pub(crate) fn gaps_from_daily(tx: &Connection) -> rusqlite::Result<()> {
         tally.add_gap(&product, &day, gap, ci);
     }
     write_activity(tx, &tally)
+}
+
+/// Adds every raw event kept to `event_rollups`, which until schema version
+/// 10 counted only the events retention had deleted; from then on the
+/// writer counts each event as it stores it.
+pub(crate) fn event_totals_from_raw(tx: &Connection) -> rusqlite::Result<()> {
+    let mut totals = EventTotals::new();
+    {
+        let mut stmt = tx.prepare("SELECT product, kind, test, received_at_ms, fields FROM events")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            let (key, error) = crate::rollup::rollup_key(&kind, r.get_ref(4)?.as_str()?);
+            let month = Month::from_unix_ms(r.get(3)?).to_string();
+            let t = totals.entry((r.get(0)?, kind, r.get(2)?, month, key)).or_default();
+            t.0 += 1;
+            t.1 += i64::from(error);
+        }
+    }
+    write_event_totals(tx, &totals)
 }

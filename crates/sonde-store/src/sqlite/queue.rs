@@ -140,6 +140,7 @@ impl EventRows {
                 .into_iter()
                 .map(|e| EventRow {
                     facts: EventFacts::of(e.kind.as_str(), e.test, |n| e.fields.get(n)),
+                    total: crate::rollup::rollup_key_of(e.kind.as_str(), |n| e.fields.get(n)),
                     fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
                     id: EventId::new(e.id),
                     kind: e.kind.as_str(),
@@ -164,6 +165,9 @@ pub(crate) struct EventRow {
     /// What it adds to the command, console and heartbeat roll-ups, if
     /// anything.
     pub(crate) facts: Option<EventFacts>,
+    /// The key and error flag it is counted under in `event_rollups`
+    /// ([`crate::rollup::rollup_key_of`]).
+    pub(crate) total: (String, bool),
 }
 
 /// An event id as stored: the 16 bytes of a UUID (every front door

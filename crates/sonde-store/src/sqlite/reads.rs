@@ -160,7 +160,8 @@ pub(crate) fn words(c: &Connection, product: &str) -> rusqlite::Result<Vec<(Stri
     rows
 }
 
-/// Roll-ups of deleted events plus the raw events still kept, per month and key.
+/// The counts of every event stored, per month and key: kept at ingest in
+/// `event_rollups` (retention deletes rows, not counts).
 pub(crate) fn event_counts(
     c: &Connection,
     product: &str,
@@ -180,13 +181,6 @@ pub(crate) fn event_counts(
             r.get::<_, i64>(2)? as u64,
             r.get::<_, i64>(3)? as u64,
         );
-    }
-    let mut stmt = c.prepare_cached(
-        "SELECT received_at_ms, fields FROM events WHERE product = ?1 AND kind = ?2 AND (?3 OR test = 0)",
-    )?;
-    let mut rows = stmt.query(params![product, kind, include_test])?;
-    while let Some(r) = rows.next()? {
-        totals.add_event(kind, r.get(0)?, &r.get::<_, String>(1)?);
     }
     Ok(totals.into_counts())
 }

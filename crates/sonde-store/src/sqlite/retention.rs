@@ -1,8 +1,8 @@
 //! Raw-event retention on SQLite: deletes events older than a cutoff in
 //! chunks of [`RETENTION_CHUNK`], each chunk one transaction on a connection
 //! of its own, so the writer's ingest batches interleave with a long pass.
-//! In the same transaction as its deletion, each event is added to
-//! `event_rollups` (see [`crate::rollup`]). Error reports received before
+//! Every event was counted in `event_rollups` when it was stored (see
+//! [`crate::rollup`]), so deleting it changes no count. Error reports received before
 //! the cutoff are deleted the same way, in chunks (their groups' figures are
 //! read from the reports kept, so nothing else changes).
 
@@ -11,14 +11,13 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use crate::rollup::rollup_key;
-use crate::{Month, RetentionOutcome, StoreError};
+use crate::{RetentionOutcome, StoreError};
 
 /// Rows deleted per retention transaction.
 pub const RETENTION_CHUNK: usize = 5000;
 
 /// Deletes the events of the database at `path` received before
-/// `cutoff_ms`, rolling each up first.
+/// `cutoff_ms`.
 pub(crate) fn run(path: &Path, cutoff_ms: i64) -> Result<RetentionOutcome, StoreError> {
     let mut conn = open(path).map_err(|e| StoreError::Open {
         path: path.to_owned(),
@@ -62,33 +61,16 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(c)
 }
 
-/// Rolls up and deletes up to [`RETENTION_CHUNK`] expired events in one
-/// transaction; returns how many.
+/// Deletes up to [`RETENTION_CHUNK`] expired events in one transaction;
+/// returns how many.
 fn delete_chunk(conn: &mut Connection, cutoff_ms: i64) -> rusqlite::Result<u64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let rows: Vec<(String, i64, String, bool, i64, String)> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT product, seq, kind, test, received_at_ms, fields FROM events
-             WHERE received_at_ms < ?1 LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![cutoff_ms, RETENTION_CHUNK as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    {
-        let mut roll = tx.prepare_cached(
-            "INSERT INTO event_rollups(product, kind, test, month, key, n, errors) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
-             ON CONFLICT(product, kind, test, month, key) DO UPDATE SET n = n + 1, errors = errors + excluded.errors",
-        )?;
-        let mut del = tx.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
-        for (product, seq, kind, test, received, fields) in &rows {
-            let (key, error) = rollup_key(kind, fields);
-            let month = Month::from_unix_ms(*received).to_string();
-            roll.execute(params![product, kind, test, month, key, i64::from(error)])?;
-            del.execute(params![seq])?;
-        }
-    }
+    let n = tx
+        .prepare_cached(
+            "DELETE FROM events WHERE seq IN
+             (SELECT seq FROM events WHERE received_at_ms < ?1 LIMIT ?2)",
+        )?
+        .execute(params![cutoff_ms, RETENTION_CHUNK as i64])?;
     tx.commit()?;
-    Ok(rows.len() as u64)
+    Ok(n as u64)
 }

@@ -318,6 +318,8 @@ struct Tally {
     /// What the batch's events add to the command, console and heartbeat
     /// roll-ups.
     events: event_stats::Tally,
+    /// What the batch's events add to `event_rollups`.
+    event_totals: EventTotals,
     catalog_changed: bool,
 }
 
@@ -351,6 +353,26 @@ const INSERT_SIGNATURE: &str = "INSERT INTO monthly_signatures(month, seq, produ
 pub(crate) const INSERT_DAILY: &str =
     "INSERT INTO daily_signatures(day, seq, product, signature, ci, version, os, arch, runtime, ci_name)
  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// Events and errors to add to `event_rollups`, per (product, kind, test,
+/// month, key).
+pub(crate) type EventTotals = HashMap<(String, String, bool, String, String), (i64, i64)>;
+
+/// Adds `totals` to `event_rollups`.
+pub(crate) fn write_event_totals(tx: &Connection, totals: &EventTotals) -> rusqlite::Result<()> {
+    if totals.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO event_rollups(product, kind, test, month, key, n, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(product, kind, test, month, key) DO UPDATE
+         SET n = n + excluded.n, errors = errors + excluded.errors",
+    )?;
+    for ((product, kind, test, month, key), (n, errors)) in totals {
+        stmt.execute(params![product, kind, test, month, key, n, errors])?;
+    }
+    Ok(())
+}
 
 /// Writes what a batch adds to the analytics roll-ups.
 pub(crate) fn write_activity(tx: &Connection, activity: &ActivityTally) -> rusqlite::Result<()> {
@@ -433,6 +455,7 @@ fn apply(conn: &mut Connection, batch: &mut [Msg], memory: Memory<'_>) -> rusqli
     }
     write_activity(&tx, &tally.activity)?;
     event_stats::write(&tx, &tally.events)?;
+    write_event_totals(&tx, &tally.event_totals)?;
     if tally.catalog_changed {
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'catalog_generation'")?
             .execute([])?;
@@ -496,7 +519,7 @@ pub fn insert_events_sql(rows: usize) -> &'static str {
 
 /// Inserts a product's events, ignoring ids already stored; returns how
 /// many rows were new, and pushes onto `new` the index of each new row
-/// that the event roll-ups count ([`super::queue::EventRow::facts`]).
+/// (the roll-ups count those).
 fn insert_events(
     tx: &Connection,
     product: &str,
@@ -510,15 +533,11 @@ fn insert_events(
         while rest.len() >= n {
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            let counted = chunk.iter().any(|e| e.facts.is_some());
             // Rows are appended, so those this statement stores are the
             // ones past the largest `seq` before it.
-            let before: i64 = if counted {
-                tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
-                    .query_row([], |r| r.get(0))?
-            } else {
-                0
-            };
+            let before: i64 = tx
+                .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
+                .query_row([], |r| r.get(0))?;
             let mut stmt = tx.prepare_cached(insert_events_sql(n))?;
             let mut index = 1;
             for e in chunk {
@@ -533,9 +552,9 @@ fn insert_events(
             }
             let added = stmt.raw_execute()?;
             stored += added as u64;
-            if counted && added == n {
-                new.extend((base..base + n).filter(|&i| rows[i].facts.is_some()));
-            } else if counted && added > 0 {
+            if added == n {
+                new.extend(base..base + n);
+            } else if added > 0 {
                 new_rows(tx, before, chunk, base, new)?;
             }
             base += n;
@@ -571,7 +590,7 @@ fn new_rows(
             super::queue::EventId::Text(t) => t.as_bytes().to_vec(),
         };
         // The first of repeated ids is the one stored.
-        if e.facts.is_some() && ids.remove(&id) {
+        if ids.remove(&id) {
             new.push(base + i);
         }
     }
@@ -742,6 +761,15 @@ fn apply_events(
     let stored = insert_events(tx, product, rows, &mut new)?;
     for i in new {
         let e = &rows[i];
+        let (key, error) = &e.total;
+        let month = crate::Month::from_unix_ms(e.received_at_ms).to_string();
+        let total = ctx
+            .tally
+            .event_totals
+            .entry((product.clone(), e.kind.to_owned(), e.test, month, key.clone()))
+            .or_default();
+        total.0 += 1;
+        total.1 += i64::from(*error);
         if let Some(facts) = &e.facts {
             event_stats::count(
                 tx,
