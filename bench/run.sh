@@ -16,7 +16,9 @@
 # made from. The script starts its own clickhouse-server on loopback
 # (`clickhouse-for-bench`, the test kit's) and stops it at the end.
 # Sizes (each overridable): SIGNATURES, PINGS (analytics; CH_SIGNATURES and
-# CH_PINGS for the ClickHouse data set if it is to differ), CHECK_ROUNDS,
+# CH_PINGS for the ClickHouse data set if it is to differ), REPEAT (timed
+# requests per query; CH_REPEAT on ClickHouse, 3 at full size, where a
+# query takes seconds), CHECK_ROUNDS,
 # CHECK_DURATION, INGEST_DURATION, CLIENT_RUNS, CLIENT_NODE_RUNS, ERROR_RUNS.
 # Needs: cargo, wrk, curl, sqlite3, python3, hyperfine, node, clickhouse-server.
 set -euo pipefail
@@ -34,13 +36,14 @@ if [ "$QUICK" = 1 ]; then
   RAW_DIR=${RAW_DIR:-bench/out/runs/$DAY/page-$STAMP-quick}
 else
   : "${CHECK_ROUNDS:=3}" "${CHECK_DURATION:=10s}" "${INGEST_DURATION:=20s}"
-  : "${SIGNATURES:=1000000}" "${PINGS:=10000000}" "${REPEAT:=20}"
+  : "${SIGNATURES:=1000000}" "${PINGS:=10000000}" "${REPEAT:=20}" "${CH_REPEAT:=3}"
   : "${CLIENT_RUNS:=1000}" "${CLIENT_NODE_RUNS:=20}" "${ERROR_RUNS:=20}"
   RAW_DIR=${RAW_DIR:-bench/runs/$DAY/page-$STAMP}
 fi
 # The ClickHouse data set's size, if it is to differ from SQLite's.
 CH_SIGNATURES=${CH_SIGNATURES:-$SIGNATURES}
 CH_PINGS=${CH_PINGS:-$PINGS}
+CH_REPEAT=${CH_REPEAT:-$REPEAT}
 OUT=${OUT:-bench/out/BENCHMARKS-$DAY-$STAMP.md}
 # Every data directory (SQLite files, ClickHouse's files) on one filesystem.
 DATA_PARENT=${DATA_PARENT:-bench/out}
@@ -119,7 +122,7 @@ fi
 if has analytics; then
   area analytics-sqlite env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$SIGNATURES" PINGS="$PINGS" REPEAT="$REPEAT" \
     bash bench/analytics/run.sh
-  area analytics-clickhouse env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$CH_SIGNATURES" PINGS="$CH_PINGS" REPEAT="$REPEAT" \
+  area analytics-clickhouse env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$CH_SIGNATURES" PINGS="$CH_PINGS" REPEAT="$CH_REPEAT" \
     STORE="clickhouse://$CH_HOST/sonde_analytics" bash bench/analytics/run.sh
 fi
 stop_clickhouse
