@@ -10,7 +10,8 @@
 #   AREAS="ingest analytics" bash bench/run.sh   a subset (the other tables say "not run")
 #
 # Areas (AREAS, default all): check, ingest (SQLite and ClickHouse), analytics
-# (SQLite and ClickHouse), client, errors (error-report cost), size (client size).
+# (SQLite and ClickHouse), load (the load generator and the SIGKILL runs on
+# SQLite and ClickHouse), client, errors (error-report cost), size (client size).
 # Raw output of every area: bench/runs/<UTC date>/page-<time>/ (QUICK: under
 # bench/out/runs/, never committed), with results.env, the figures the page is
 # made from. The script starts its own clickhouse-server on loopback
@@ -19,25 +20,28 @@
 # CH_PINGS for the ClickHouse data set if it is to differ), REPEAT (timed
 # requests per query; CH_REPEAT on ClickHouse, 3 at full size, where a
 # query takes seconds), CHECK_ROUNDS,
-# CHECK_DURATION, INGEST_DURATION, CLIENT_RUNS, CLIENT_NODE_RUNS, ERROR_RUNS.
+# CHECK_DURATION, INGEST_DURATION, LOAD_DURATION, CRASH_DURATION, CRASH_KILLS,
+# CLIENT_RUNS, CLIENT_NODE_RUNS, ERROR_RUNS.
 # Needs: cargo, wrk, curl, sqlite3, python3, hyperfine, node, clickhouse-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 QUICK=${QUICK:-0}
-AREAS=${AREAS:-check ingest analytics client errors size}
+AREAS=${AREAS:-check ingest analytics load client errors size}
 DAY=$(date -u +%F)
 STAMP=$(date -u +%H%M%SZ)
 if [ "$QUICK" = 1 ]; then
   : "${CHECK_ROUNDS:=1}" "${CHECK_DURATION:=3s}" "${INGEST_DURATION:=3s}"
   : "${SIGNATURES:=2000}" "${PINGS:=20000}" "${REPEAT:=3}"
   : "${CLIENT_RUNS:=50}" "${CLIENT_NODE_RUNS:=5}" "${ERROR_RUNS:=3}"
+  : "${LOAD_DURATION:=5}" "${CRASH_DURATION:=10}" "${CRASH_KILLS:=2}"
   RAW_DIR=${RAW_DIR:-bench/out/runs/$DAY/page-$STAMP-quick}
 else
   : "${CHECK_ROUNDS:=3}" "${CHECK_DURATION:=10s}" "${INGEST_DURATION:=20s}"
   : "${SIGNATURES:=1000000}" "${PINGS:=10000000}" "${REPEAT:=20}" "${CH_REPEAT:=3}"
   : "${CLIENT_RUNS:=1000}" "${CLIENT_NODE_RUNS:=20}" "${ERROR_RUNS:=20}"
+  : "${LOAD_DURATION:=30}" "${CRASH_DURATION:=60}" "${CRASH_KILLS:=10}"
   RAW_DIR=${RAW_DIR:-bench/runs/$DAY/page-$STAMP}
 fi
 # The ClickHouse data set's size, if it is to differ from SQLite's.
@@ -101,7 +105,7 @@ stop_clickhouse() {
   fi
 }
 trap stop_clickhouse EXIT
-if has ingest || has analytics; then
+if has ingest || has analytics || has load; then
   # The test kit's server, its files under DATA_PARENT; it stops when its stdin closes.
   coproc CH { TMPDIR=$ROOT/$DATA_PARENT exec target/release/clickhouse-for-bench 2>"$RAW_DIR/clickhouse.log"; }
   CH_PID=$CH_PID
@@ -124,6 +128,12 @@ if has analytics; then
     bash bench/analytics/run.sh
   area analytics-clickhouse env RAW_DIR="$RAW_DIR/analytics" SIGNATURES="$CH_SIGNATURES" PINGS="$CH_PINGS" REPEAT="$CH_REPEAT" \
     STORE="clickhouse://$CH_HOST/sonde_analytics" bash bench/analytics/run.sh
+fi
+if has load; then
+  area load-sqlite env DURATION="$LOAD_DURATION" bash bench/load/run.sh
+  area crash-sqlite env DURATION="$CRASH_DURATION" KILLS="$CRASH_KILLS" bash bench/load/crash.sh
+  area crash-clickhouse env DURATION="$CRASH_DURATION" KILLS="$CRASH_KILLS" \
+    STORE="clickhouse://$CH_HOST/sonde_crash" bash bench/load/crash.sh
 fi
 stop_clickhouse
 if has client; then

@@ -12,6 +12,8 @@
 #   bash bench/load/crash.sh                     # 60 s, 10 kills, seed 1
 #   SEED=7 KILLS=20 DURATION=120 bash bench/load/crash.sh
 #   STORE=clickhouse://127.0.0.1:8123/sonde_crash bash bench/load/crash.sh
+# RESULTS=FILE appends the figures as `crash_<sqlite|clickhouse>_*=value`
+# lines (bench/run.sh; bench/load/results.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -73,8 +75,16 @@ wait "$LOAD_PID"
 cat "$WORK/load.out"
 kill -TERM "$PID"; wait "$PID"
 echo "seed $SEED, $KILLS kills, $DURATION s, store ${STORE:-sqlite}"
+status=0
 if [ ${#VERIFY_ARGS[@]} -gt 0 ]; then
-  "$LOAD" verify --ledger "$WORK/acked.json" "${VERIFY_ARGS[@]}"
+  "$LOAD" verify --ledger "$WORK/acked.json" "${VERIFY_ARGS[@]}" | tee "$WORK/verify.out" || status=$?
 else
-  "$LOAD" verify --ledger "$WORK/acked.json" --data-dir "$WORK/data"
+  "$LOAD" verify --ledger "$WORK/acked.json" --data-dir "$WORK/data" | tee "$WORK/verify.out" || status=$?
 fi
+if [ -n "${RESULTS:-}" ]; then
+  backend=$([ ${#STORE_ARGS[@]} -gt 0 ] && echo clickhouse || echo sqlite)
+  cat "$WORK/load.out" "$WORK/verify.out" | python3 bench/load/results.py "$RESULTS" "crash_$backend" \
+    "command=$([ "$backend" = clickhouse ] && echo 'STORE=clickhouse://… ')DURATION=$DURATION KILLS=$KILLS SEED=$SEED bash bench/load/crash.sh" \
+    "kills=$KILLS" "duration_s=$DURATION" "verify_exit=$status"
+fi
+exit "$status"

@@ -6,6 +6,8 @@
 #   bash bench/load/run.sh                       # 30 s, 32 workers, as fast as answers come
 #   DURATION=60 CONCURRENCY=64 RATE=2000 bash bench/load/run.sh
 #   ARGS="--mix check-go=1,check-prisma=1 --keep-alive-share 1" bash bench/load/run.sh
+# RESULTS=FILE appends the figures (and the collector's peak RSS) as
+# `load_sqlite_*=value` lines (bench/run.sh; bench/load/results.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,6 +38,15 @@ done
 # shellcheck disable=SC2086 # ARGS is split on purpose
 "$LOAD" run --target "127.0.0.1:$PORT" --token-file "$DATA/data/admin-token" \
   --duration-secs "$DURATION" --concurrency "$CONCURRENCY" --rate "$RATE" --seed "$SEED" \
-  --ledger "$DATA/acked.json" ${ARGS:-}
+  --ledger "$DATA/acked.json" ${ARGS:-} | tee "$DATA/out.txt"
+RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
+echo "collector peak RSS: $RSS_KB kB"
 kill -TERM "$PID"; wait "$PID"
-"$LOAD" verify --ledger "$DATA/acked.json" --data-dir "$DATA/data"
+status=0
+"$LOAD" verify --ledger "$DATA/acked.json" --data-dir "$DATA/data" | tee -a "$DATA/out.txt" || status=$?
+if [ -n "${RESULTS:-}" ]; then
+  python3 bench/load/results.py "$RESULTS" load_sqlite <"$DATA/out.txt" \
+    "command=DURATION=$DURATION CONCURRENCY=$CONCURRENCY bash bench/load/run.sh" \
+    "duration_s=$DURATION" "concurrency=$CONCURRENCY" "peak_rss_kb=$RSS_KB" "verify_exit=$status"
+fi
+exit "$status"

@@ -354,6 +354,52 @@ class Page:
         rows.append(["crates linked", "—" if crates is None else crates.group(1), "—", "as few as measured choices allow", "—", "same", self.date])
         return table(["measure", "figure", "baseline, same run", "target", "met", "command", "date"], rows) + self.note("size")
 
+    def proof(self):
+        r = self.r
+        rows = []
+        p = "load_sqlite_"
+        lost = num(r.get(p + "lost"))
+        rows.append([
+            "mixed population, SQLite: requests/s (items/s)",
+            "—" if r.get(p + "requests_per_s") is None
+            else f"{fmt_int(r.get(p + 'requests_per_s'))} ({fmt_int(r.get(p + 'items_per_s'))} items/s)",
+            f"p50 {r.get(p + 'p50_ms', '—')} ms, p99 {r.get(p + 'p99_ms', '—')} ms; "
+            f"{r.get(p + 'concurrency', '?')} workers for {r.get(p + 'duration_s', '?')} s",
+            "—",
+            "—",
+            f"`{r.get(p + 'command', 'bash bench/load/run.sh')}`",
+            self.date,
+        ])
+        rss = num(r.get(p + "peak_rss_kb"))
+        rows.append([
+            "collector peak RSS under that load",
+            "—" if rss is None else f"{rss / 1024:.0f} MiB",
+            "—",
+            "bounded",
+            "—",
+            "same",
+            self.date,
+        ])
+        for backend, label in (("load_sqlite_", "that load, SQLite"), ("crash_sqlite_", "SIGKILL run, SQLite"),
+                               ("crash_clickhouse_", "SIGKILL run, ClickHouse")):
+            acked = num(r.get(backend + "acked"))
+            bad = [num(r.get(backend + k)) for k in ("lost", "duplicated", "unexpected")]
+            known = acked is not None and all(b is not None for b in bad)
+            kills = r.get(backend + "kills")
+            rows.append([
+                f"{label}: acknowledged items lost / duplicated / unexpected",
+                "—" if not known else f"{bad[0]:,.0f} / {bad[1]:,.0f} / {bad[2]:,.0f} of {acked:,.0f}",
+                "—" if kills is None
+                else f"{kills} SIGKILLs in {r.get(backend + 'duration_s', '?')} s, "
+                     f"{fmt_int(r.get(backend + 'no_answer'))} requests unanswered when killed",
+                "0 / 0 / 0",
+                met(None if not known else sum(bad) == 0),
+                f"`{r.get(backend + 'command', 'bash bench/load/crash.sh')}`" if backend != "load_sqlite_" else "same",
+                self.date,
+            ])
+        return (table(["measure", "figure", "conditions, same run", "target", "met", "command", "date"], rows)
+                + self.note("load-sqlite", "crash-sqlite", "crash-clickhouse"))
+
 
 def main():
     ap = argparse.ArgumentParser()
