@@ -69,7 +69,8 @@ pub use activity::{BreakdownRow, CohortCell, Dimension, DimensionParseError, Per
 pub use day::{Day, DayParseError, DayRange, Interval, Period};
 pub use error::{Cause, StoreError};
 pub use error_reports::{
-    Aggregate, ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportRow, ReportStored, StoredErrorReport, ValueCount,
+    Aggregate, ErrorGroup, ErrorGroupDetail, GroupTotals, NewErrorReport, ReportRow, ReportStored, StoredErrorReport,
+    ValueCount,
 };
 pub use event_stats::{EventGroup, EventStatRow, HeartbeatPeriod, MetricStat};
 pub use memory::MemoryStore;

@@ -15,6 +15,7 @@
 
 pub(crate) mod backfill;
 mod cohorts;
+pub(crate) mod error_groups;
 pub(crate) mod event_stats;
 mod first_seen;
 pub(crate) mod last_seen;

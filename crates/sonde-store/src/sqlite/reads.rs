@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, Row};
 use super::first_seen::uuid_bits;
 use super::last_seen;
 use super::writer::NEW;
-use crate::error_reports::{Aggregate, ReportRow};
+use crate::error_reports::GroupTotals;
 use crate::rollup::Totals;
 use crate::{
     AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroupDetail, EventCount,
@@ -192,34 +192,18 @@ pub(crate) fn event_counts(
 }
 
 /// The error groups of `product` (only `group`, if given) with their latest
-/// reports, read in one transaction.
+/// reports, read from the group roll-ups ([`super::error_groups`]) in one
+/// transaction.
 pub(crate) fn error_groups(
     c: &mut Connection,
     product: &str,
     group: Option<&str>,
 ) -> rusqlite::Result<Vec<ErrorGroupDetail>> {
     let tx = c.transaction()?;
-    let mut agg = Aggregate::default();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT group_id, version, os, signature, received_at_ms, seq FROM error_reports
-             WHERE product = ?1 AND (?2 IS NULL OR group_id = ?2)",
-        )?;
-        let mut rows = stmt.query(params![product, group])?;
-        while let Some(r) = rows.next()? {
-            agg.add(ReportRow {
-                group: r.get_ref(0)?.as_str()?,
-                version: r.get_ref(1)?.as_str_or_null()?,
-                os: r.get_ref(2)?.as_str_or_null()?,
-                signature: r.get_ref(3)?.as_str_or_null()?,
-                received_at_ms: r.get(4)?,
-                seq: r.get(5)?,
-            });
-        }
-    }
+    let totals = super::error_groups::read(&tx, product, group)?;
     let groups = {
         let mut sample = tx.prepare_cached("SELECT received_at_ms, report FROM error_reports WHERE seq = ?1")?;
-        agg.finish(|seq| {
+        GroupTotals::assemble(totals, |seq| {
             sample.query_row([seq], |r| {
                 let text: String = r.get(1)?;
                 let report = serde_json::from_str(&text)
