@@ -330,6 +330,16 @@ impl Store for SqliteStore {
         self.with_reader(|c| reads::active_in(c, product, range, include_ci))
     }
 
+    fn rolling(
+        &self,
+        product: &str,
+        range: DayRange,
+        window_days: u32,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError> {
+        self.with_reader(|c| reads::rolling(c, product, range, window_days, include_ci))
+    }
+
     fn breakdown(
         &self,
         product: &str,

@@ -732,6 +732,95 @@ pub(crate) fn counts(rows: &[PeriodCount]) -> Vec<(&str, u64)> {
     rows.iter().map(|r| (r.period.as_str(), r.count)).collect()
 }
 
+/// Whether generated signature `i` pings on day `t` of the rolling test:
+/// signature `i` pings on about one day in `1 + i % 13`, so gaps of every
+/// length up to weeks occur, some longer than a month.
+fn rolling_active(i: u32, t: i64) -> bool {
+    let t = t as u64;
+    let h = (u64::from(i) * 7_919 + t * t * 104_729 + u64::from(i) * t * 31).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+    h.is_multiple_of(u64::from(1 + i % 13) + u64::from(i % 5 == 4) * 20)
+}
+
+pub(crate) fn rolling_actives_count_each_window_exactly(open: Open<'_>) {
+    const SIGS: u32 = 90;
+    const DAYS: i64 = 62;
+    let start: Day = "2026-10-01".parse().unwrap();
+    let ci = |i: u32| i.is_multiple_of(10);
+    let ping = |i: u32, t: i64| {
+        let mut op = ping_op("demo", Some(sig(i)), start.add_days(t).start_ms() + i64::from(i) * 1000);
+        op.ping.ci = Some(ci(i));
+        op
+    };
+    let mut active: std::collections::HashSet<(u32, i64)> = std::collections::HashSet::new();
+    let mut store = open();
+    for t in 0..DAYS {
+        if t == 40 {
+            // A restart in the middle: the writer reloads what it keeps.
+            drop(store);
+            store = open();
+        }
+        for i in 1..=SIGS {
+            if rolling_active(i, t) {
+                record(&*store, ping(i, t));
+                active.insert((i, t));
+            }
+        }
+    }
+    // A ping for a day before its signature's latest active day (a clock
+    // that went back): windows near it are still exact.
+    let late = (1..=SIGS).find(|&i| !active.contains(&(i, 45)) && !ci(i)).unwrap();
+    record(&*store, ping(late, 45));
+    active.insert((late, 45));
+
+    let truth = |d: i64, window: i64, include_ci: bool| {
+        (1..=SIGS)
+            .filter(|&i| include_ci || !ci(i))
+            .filter(|&i| (d - window + 1..=d).any(|t| active.contains(&(i, t))))
+            .count() as u64
+    };
+    let check = |from: i64, to: i64, window: u32, include_ci: bool| {
+        let r = DayRange::new(start.add_days(from), start.add_days(to));
+        let answer = store.rolling("demo", r, window, include_ci).unwrap();
+        let expected: Vec<(String, u64)> = (from..=to)
+            .map(|d| (start.add_days(d).to_string(), truth(d, i64::from(window), include_ci)))
+            .collect();
+        let got: Vec<(String, u64)> = answer.iter().map(|p| (p.period.clone(), p.count)).collect();
+        assert_eq!(got, expected, "window {window}, CI {include_ci}");
+        assert!(answer.iter().all(|p| p.new == 0));
+        // Each day's figure is the distinct count of its window.
+        for p in answer.iter().step_by(9).filter(|_| window > 0) {
+            let d: Day = p.period.parse().unwrap();
+            let w = DayRange::new(d.add_days(1 - i64::from(window)), d);
+            assert_eq!(store.active_in("demo", w, include_ci).unwrap(), p.count);
+        }
+        got
+    };
+    for window in [1, 7, 28, 30] {
+        for include_ci in [false, true] {
+            let got = check(30, DAYS - 1, window, include_ci);
+            assert!(got.iter().any(|(_, n)| *n > 0));
+        }
+    }
+    // The windows are not all alike: a longer window holds more.
+    assert!(check(40, 40, 28, true)[0].1 > check(40, 40, 7, true)[0].1);
+    // Longer than the day-gap horizon, and before any ping.
+    check(50, DAYS - 1, 45, true);
+    check(-10, 3, 7, true);
+    assert_eq!(
+        check(20, 21, 0, true),
+        [(start.add_days(20).to_string(), 0), (start.add_days(21).to_string(), 0)]
+    );
+    assert_eq!(
+        store
+            .rolling("other", DayRange::new(start, start.add_days(1)), 7, true)
+            .unwrap()
+            .iter()
+            .map(|p| p.count)
+            .collect::<Vec<_>>(),
+        [0, 0]
+    );
+}
+
 pub(crate) fn active_signatures_are_exact_per_day_week_month_and_range(open: Open<'_>) {
     let store = open();
     record_analytics_data(&*store);
@@ -1426,6 +1515,7 @@ macro_rules! store_suite {
                 error_group_figures_match_the_generated_reports,
                 vocabulary_words_are_stored_once_per_kind,
                 active_signatures_are_exact_per_day_week_month_and_range,
+                rolling_actives_count_each_window_exactly,
                 breakdowns_count_each_signature_once_under_its_first_ping,
                 cohorts_follow_signatures_from_their_first_month,
                 command_events_count_runs_errors_and_distinct_installations,
