@@ -24,8 +24,16 @@ pub(crate) enum StatsCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Active signatures per day, week or month, exact (CI left out unless --include-ci).
-    Active(RangeArgs),
+    /// Active signatures per day, week or month, exact (CI left out unless
+    /// --include-ci); with --rolling N, per day the distinct signatures of
+    /// the N days ending on it.
+    Active {
+        /// Days of a rolling window: 7, 28 or 30.
+        #[arg(long)]
+        rolling: Option<u32>,
+        #[command(flatten)]
+        range: RangeArgs,
+    },
     /// Version adoption: active signatures per period and version (with
     /// --latest: the newest release of each period and how many run it).
     Versions {
@@ -124,7 +132,7 @@ pub(crate) enum StatsFormat {
 
 impl RangeArgs {
     /// The query for `metric` (and `dimension`), with the default range.
-    fn params(&self, metric: &str, dimension: Option<&str>) -> anyhow::Result<QueryParams> {
+    fn params(&self, metric: &str, dimension: Option<&str>, window: Option<u32>) -> anyhow::Result<QueryParams> {
         let to = match &self.to {
             Some(d) => d.parse::<Day>().map_err(|e| UsageError(e.to_string()))?,
             None => Day::from_unix_ms(sonde_collector::clock::now_ms()),
@@ -143,13 +151,25 @@ impl RangeArgs {
             include_ci: Some(self.include_ci.to_string()),
             format: None,
             filter: self.filter.clone(),
+            window: window.map(|w| w.to_string()),
         })
     }
 }
 
 /// Runs an analytics verb: the query, then the answer printed.
 fn analytics(global: &GlobalArgs, range: &RangeArgs, metric: &str, dimension: Option<&str>) -> anyhow::Result<()> {
-    let params = range.params(metric, dimension)?;
+    analytics_in(global, range, metric, dimension, None)
+}
+
+/// [`analytics`] with a rolling window.
+fn analytics_in(
+    global: &GlobalArgs,
+    range: &RangeArgs,
+    metric: &str,
+    dimension: Option<&str>,
+    window: Option<u32>,
+) -> anyhow::Result<()> {
+    let params = range.params(metric, dimension, window)?;
     let target = Target::open(global, false)?;
     match range.format {
         StatsFormat::Csv => {
@@ -269,6 +289,12 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
                 .collect(),
         ),
         Some("unique") => (&["ACTIVE"], rows.iter().map(|r| vec![figure(&r["count"])]).collect()),
+        Some("rolling") => (
+            &["DAY", "ACTIVE_IN_WINDOW"],
+            rows.iter()
+                .map(|r| vec![text(&r["period"]), figure(&r["count"])])
+                .collect(),
+        ),
         Some("commands" | "console") => (
             &["PERIOD", "VALUE", "INSTALLATIONS", "EVENTS", "ERRORS", "ERROR_RATE"],
             rows.iter()
@@ -317,7 +343,7 @@ fn print_table(answer: &serde_json::Value) -> anyhow::Result<()> {
         ),
     };
     output::table(header, &cells)?;
-    if answer["metric"] == "active" && rows.len() > 1 {
+    if (answer["metric"] == "active" || answer["metric"] == "rolling") && rows.len() > 1 {
         let values: Vec<Option<u64>> = rows.iter().map(|r| r["count"].as_u64()).collect();
         output::line(sparkline(&values))?;
     }
@@ -400,7 +426,11 @@ fn heartbeat_cells(rows: &[serde_json::Value]) -> Vec<Vec<String>> {
 /// Runs a stats verb.
 pub(crate) fn run(global: &GlobalArgs, cmd: StatsCmd) -> anyhow::Result<()> {
     match cmd {
-        StatsCmd::Active(range) => analytics(global, &range, "active", None),
+        StatsCmd::Active { rolling: None, range } => analytics(global, &range, "active", None),
+        StatsCmd::Active {
+            rolling: Some(window),
+            range,
+        } => analytics_in(global, &range, "rolling", None, Some(window)),
         StatsCmd::Versions { latest: false, range } => analytics(global, &range, "breakdown", Some("version")),
         StatsCmd::Versions { latest: true, range } => analytics(global, &range, "versions", None),
         StatsCmd::Alerts(range) => analytics(global, &range, "alerts", None),

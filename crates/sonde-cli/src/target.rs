@@ -317,6 +317,7 @@ fn query_string(params: &QueryParams) -> String {
         ("dimension", &params.dimension),
         ("include_ci", &params.include_ci),
         ("filter", &params.filter),
+        ("window", &params.window),
     ];
     pairs
         .iter()

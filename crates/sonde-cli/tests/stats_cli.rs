@@ -1,4 +1,4 @@
-//! `sonde stats active|versions|platforms|retention|alerts|errors|upgrades` in each format, read
+//! `sonde stats active [--rolling N]|versions|platforms|retention|alerts|errors|upgrades` in each format, read
 //! from a data directory and from a running collector, on pings recorded in
 //! the test with known answers.
 
@@ -68,6 +68,34 @@ fn stats(dir: &std::path::Path, verb: &[&str], extra: &[&str]) -> String {
     args.extend(RANGE);
     args.extend(extra);
     ok_in(dir, &args)
+}
+
+#[test]
+fn active_with_a_rolling_window_prints_one_window_per_day() {
+    let dir = tempfile::tempdir().unwrap();
+    record_pings(dir.path());
+    let d = dir.path();
+    // Rolling windows: the 7 humans of the 2nd stay in every 7-day window
+    // ending from the 2nd to the 8th.
+    assert_eq!(
+        stats(d, &["active"], &["--rolling", "7", "--format", "csv"]),
+        "period,count\n2026-11-01,0\n2026-11-02,7\n2026-11-03,7\n"
+    );
+    let table = stats(d, &["active"], &["--rolling", "28", "--include-ci"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["DAY", "ACTIVE_IN_WINDOW"]
+    );
+    assert_eq!(
+        lines[3].split_whitespace().collect::<Vec<_>>(),
+        ["2026-11-03", "8"],
+        "{table}"
+    );
+    assert_eq!(lines[4], "▁██", "{table}");
+    let (code, _, err) = common::run_in(d, &["stats", "active", "--rolling", "14", "--product", "demo"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("window must be 7, 28 or 30"), "{err}");
 }
 
 #[test]
@@ -299,4 +327,13 @@ fn analytics_verbs_ask_a_running_collector() {
     let (code, _, err) = remote("os:windows");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("HTTP 403"), "{err}");
+    // A rolling window is asked of the collector too (`window=30`).
+    let mut args = vec!["stats", "active", "--rolling", "30", "--include-ci", "--format", "csv"];
+    args.extend(RANGE);
+    args.extend(["--server", server.as_str(), "--token-file", token.to_str().unwrap()]);
+    assert_eq!(ok(&args), "period,count\n2026-11-01,0\n2026-11-02,8\n2026-11-03,8\n");
+    args[3] = "14";
+    let (code, _, err) = common::run(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("HTTP 400") && err.contains("window"), "{err}");
 }

@@ -360,6 +360,26 @@ fn sign_in_attempts_are_rate_limited() {
     assert!(r.header("set-cookie").is_none());
 }
 
+/// The active panel's rows in `body`.
+fn assert_active_rows(body: &str) {
+    // Active per day: humans, then CI apart (4 on the 10th: fewer than 5;
+    // the 12th's humans are hidden, so its CI figure is not given either),
+    // then the humans of the 28 days ending on the day (16 from the 10th,
+    // 19 from the 12th on: the 3 new ones join).
+    for (day, cells) in [
+        ("2026-11-09", ["0", "0", "0"]),
+        ("2026-11-10", ["16", "fewer than 5", "16"]),
+        ("2026-11-11", ["8", "0", "16"]),
+        ("2026-11-12", ["fewer than 5", "–", "19"]),
+        ("2026-11-13", ["0", "0", "19"]),
+    ] {
+        assert!(
+            body.contains(&format!("<tr><td>{day}</td>{}</tr>", nums(&cells))),
+            "{day}"
+        );
+    }
+}
+
 #[test]
 fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
     let (h, _dir) = started();
@@ -369,18 +389,7 @@ fn the_page_shows_the_known_numbers_under_the_minimum_group_size() {
     assert_page_headers(&r);
     let body = &r.body;
 
-    // Active per day: humans, then CI apart (4 on the 10th: fewer than 5;
-    // the 12th's humans are hidden, so its CI figure is not given either).
-    assert_eq!(
-        row(body, "2026-11-10"),
-        format!("<tr><td>2026-11-10</td>{}", nums(&["16", "fewer than 5"]))
-    );
-    assert_eq!(
-        row(body, "2026-11-11"),
-        format!("<tr><td>2026-11-11</td>{}", nums(&["8", "0"]))
-    );
-    assert!(body.contains(&format!("<tr><td>2026-11-12</td>{}", nums(&["fewer than 5", "–"]))));
-    assert!(body.contains(&format!("<tr><td>2026-11-13</td>{}", nums(&["0", "0"]))));
+    assert_active_rows(body);
 
     // Versions on the 10th: 1.2.0 and 1.1.0 shown, 0.9.0 (3) and 0.8.0 (2)
     // in "other" (5); the 11th is all "other" (1.1.0 had 2, so 1.2.0 went too).
@@ -652,8 +661,19 @@ fn the_dashboard_in_headless_chromium_desktop_and_phone() {
     assert!(page.exceptions().is_empty(), "{:?}", page.exceptions());
 
     let active = table(&mut page, "active");
-    assert!(has_row(&active, &["2026-11-10", "16", "fewer than 5"]), "{active:?}");
-    assert!(has_row(&active, &["2026-11-12", "fewer than 5", "–"]), "{active:?}");
+    assert!(
+        has_row(&active, &["2026-11-10", "16", "fewer than 5", "16"]),
+        "{active:?}"
+    );
+    assert!(
+        has_row(&active, &["2026-11-12", "fewer than 5", "–", "19"]),
+        "{active:?}"
+    );
+    // The chart draws the rolling line as its third series.
+    assert_eq!(
+        page.eval("[...document.querySelectorAll('#active .u-legend .u-series .u-label')].map(e => e.textContent).slice(-3).join('|')"),
+        "Humans|CI|Humans, 28 days"
+    );
     let versions = table(&mut page, "versions");
     assert!(
         has_row(&versions, &["2026-11-10", "6 (37.5%)", "5 (31.2%)", "5 (31.2%)"]),

@@ -221,3 +221,38 @@ fn admin_operations_use_the_bearer_scheme_and_errors_have_one_shape() {
         ["schema"]["$ref"];
     assert_eq!(documented, "#/components/schemas/ErrorBody");
 }
+
+/// The analytics query documents every parameter it reads, `window` of the
+/// `rolling` metric among them, and names the metric.
+#[test]
+fn the_analytics_query_documents_its_parameters() {
+    let c = Collector::start();
+    let doc = document(&c);
+    let op = &doc["paths"]["/api/v1/query"]["get"];
+    let names: BTreeSet<&str> = op["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    let read = [
+        "product",
+        "metric",
+        "from",
+        "to",
+        "interval",
+        "dimension",
+        "include_ci",
+        "format",
+        "filter",
+        "window",
+    ];
+    assert_eq!(names, read.into_iter().collect());
+    let metric = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "metric")
+        .unwrap();
+    assert!(metric["description"].as_str().unwrap().contains("`rolling`"));
+}

@@ -5,11 +5,13 @@
 //! A report is stored once per `(product, report_id)`, under its group (the
 //! fingerprint of [`sonde_protocol::error_report::ErrorReport::fingerprint`],
 //! computed when the write is built). Group figures — count, distinct
-//! signatures, first and last seen, versions and OS — are computed when
-//! read, from the reports still kept, by [`Aggregate`] in every backend: a
-//! report needs its user's consent, so a product has few of them, and
-//! figures read from the rows can never disagree with the rows, before or
-//! after retention deletes some.
+//! signatures, first and last seen, versions and OS — cover the reports
+//! still kept. The memory and ClickHouse backends sum them from the rows
+//! when read, with [`Aggregate`]; SQLite keeps them in roll-ups written with
+//! each report and rebuilt for the groups retention touches
+//! (`sqlite/error_groups.rs`). Either way the sums become answers through
+//! [`GroupTotals::assemble`], so every backend names, ranks and orders them
+//! the same way.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -174,22 +176,70 @@ impl Aggregate {
     /// `sample` reads by its storage order.
     pub fn finish<E>(
         self,
+        sample: impl FnMut(i64) -> Result<StoredErrorReport, E>,
+    ) -> Result<Vec<ErrorGroupDetail>, E> {
+        let totals = self
+            .groups
+            .into_iter()
+            .map(|(group, s)| GroupTotals {
+                group,
+                count: s.count,
+                signatures: s.signatures.len() as u64,
+                first_seen_ms: s.first,
+                last_seen_ms: s.last,
+                latest_seq: s.latest_seq,
+                versions: s.versions,
+                os: s.os,
+            })
+            .collect();
+        GroupTotals::assemble(totals, sample)
+    }
+}
+
+/// One group's figures before they become an answer: what [`Aggregate`]
+/// sums from rows, or what a backend keeps rolled up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupTotals {
+    /// The group's id.
+    pub group: String,
+    /// Reports in the group.
+    pub count: u64,
+    /// Distinct installation signatures among them.
+    pub signatures: u64,
+    /// When the first was received, Unix milliseconds.
+    pub first_seen_ms: i64,
+    /// When the last was received, Unix milliseconds.
+    pub last_seen_ms: i64,
+    /// The storage order of its latest report (the sample).
+    pub latest_seq: i64,
+    /// Reports per tool version.
+    pub versions: BTreeMap<String, u64>,
+    /// Reports per OS.
+    pub os: BTreeMap<String, u64>,
+}
+
+impl GroupTotals {
+    /// The groups as answers, latest seen first (then by id), each with its
+    /// latest report, which `sample` reads by its storage order; kind and
+    /// message are the sample's.
+    pub fn assemble<E>(
+        totals: Vec<GroupTotals>,
         mut sample: impl FnMut(i64) -> Result<StoredErrorReport, E>,
     ) -> Result<Vec<ErrorGroupDetail>, E> {
-        let mut out = Vec::with_capacity(self.groups.len());
-        for (group, s) in self.groups {
-            let latest = sample(s.latest_seq)?;
+        let mut out = Vec::with_capacity(totals.len());
+        for t in totals {
+            let latest = sample(t.latest_seq)?;
             out.push(ErrorGroupDetail {
                 group: ErrorGroup {
-                    group,
+                    group: t.group,
                     kind: latest.report.kind.clone(),
                     message: latest.report.message.clone(),
-                    count: s.count,
-                    signatures: s.signatures.len() as u64,
-                    first_seen_ms: s.first,
-                    last_seen_ms: s.last,
-                    versions: ranked(s.versions),
-                    os: ranked(s.os),
+                    count: t.count,
+                    signatures: t.signatures,
+                    first_seen_ms: t.first_seen_ms,
+                    last_seen_ms: t.last_seen_ms,
+                    versions: ranked(t.versions),
+                    os: ranked(t.os),
                 },
                 sample: latest,
             });

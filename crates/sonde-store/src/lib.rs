@@ -69,7 +69,8 @@ pub use activity::{BreakdownRow, CohortCell, Dimension, DimensionParseError, Per
 pub use day::{Day, DayParseError, DayRange, Interval, Period};
 pub use error::{Cause, StoreError};
 pub use error_reports::{
-    Aggregate, ErrorGroup, ErrorGroupDetail, NewErrorReport, ReportRow, ReportStored, StoredErrorReport, ValueCount,
+    Aggregate, ErrorGroup, ErrorGroupDetail, GroupTotals, NewErrorReport, ReportRow, ReportStored, StoredErrorReport,
+    ValueCount,
 };
 pub use event_stats::{EventGroup, EventStatRow, HeartbeatPeriod, MetricStat};
 pub use memory::MemoryStore;
@@ -168,6 +169,36 @@ pub trait Store: Send + Sync + 'static {
     /// Exact distinct active signatures of `product` over the whole of
     /// `range` (a rolling 7, 28 or 30 days), CI as in [`Store::active`].
     fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError>;
+
+    /// For every day `d` of `range`, in order, the exact distinct active
+    /// signatures of `product` in the `window_days` days ending on `d` (a
+    /// rolling 7, 28 or 30 days; a window of 0 days holds none), CI as in
+    /// [`Store::active`]. Each [`PeriodCount`] names its day; its `new` is
+    /// 0 (not counted for windows). The provided method asks
+    /// [`Store::active_in`] once per day; a backend may answer it in one
+    /// read.
+    fn rolling(
+        &self,
+        product: &str,
+        range: DayRange,
+        window_days: u32,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError> {
+        range
+            .days()
+            .map(|d| {
+                let count = match window_days {
+                    0 => 0,
+                    w => self.active_in(product, DayRange::new(d.add_days(1 - i64::from(w)), d), include_ci)?,
+                };
+                Ok(PeriodCount {
+                    period: d.to_string(),
+                    count,
+                    new: 0,
+                })
+            })
+            .collect()
+    }
 
     /// Active signatures of `product` per period (as in [`Store::active`])
     /// and value of `dimension`: version adoption, OS, arch, runtime and CI

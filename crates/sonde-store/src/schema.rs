@@ -13,7 +13,7 @@
 //!
 //! Version 3 added `route_templates` (console route templates per product)
 //! and `event_rollups` (counts of events deleted by retention until
-//! version 10, of every event since; see [`crate::rollup`]) to the versioned schema. A version-2 file may already
+//! version 11, of every event since; see [`crate::rollup`]) to the versioned schema. A version-2 file may already
 //! hold them (same shape, created beside the schema): they are kept as they
 //! are.
 //!
@@ -53,7 +53,15 @@
 //! version. Nothing is filled from older files (raw pings do not keep what
 //! their check answered).
 //!
-//! Version 10 made `event_rollups` count every event stored, kept by the
+//! Version 10 added the error-group roll-ups ([`ERROR_GROUPS_V10`], applied
+//! by [`error_groups_v10`]): per group the report count, distinct
+//! signatures, first and last received and the latest report's `seq`; the
+//! signatures of each group; reports per version and OS. The writer keeps
+//! them with each report, retention rebuilds the groups it touches
+//! (`crate::sqlite::error_groups`); on a file from an older version the step
+//! fills them from the stored reports.
+//!
+//! Version 11 made `event_rollups` count every event stored, kept by the
 //! writer at ingest, instead of only the events retention deleted; on a
 //! file from an older version the step adds the raw events kept
 //! ([`crate::sqlite::backfill::event_totals_from_raw`]). Event counts are
@@ -67,7 +75,7 @@
 //! string: only the validated fields of [`sonde_protocol::UsagePing`].
 
 /// The schema version written to `meta`.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Statements creating every table; safe to run on every open.
 pub const SCHEMA: &str = r#"
@@ -196,8 +204,7 @@ CREATE TABLE IF NOT EXISTS event_rollups (
 /// stored once; `group_id` is its fingerprint; `version`, `os` and
 /// `signature` are copies of the report's fields for the group figures,
 /// `report` the whole validated, scrubbed report as JSON. Group figures are
-/// computed from these rows when read (`crate::error_reports`), so there is
-/// no table of groups to keep in step.
+/// kept beside them from version 10 ([`ERROR_GROUPS_V10`]).
 pub const ERROR_REPORTS_V4: &str = r#"
 CREATE TABLE IF NOT EXISTS error_reports (
     seq            INTEGER PRIMARY KEY,
@@ -448,6 +455,59 @@ CREATE TABLE IF NOT EXISTS notice_upgrades (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 10: the error-group roll-ups, per `(product, group_id)`:
+///
+/// - `error_groups`: reports, distinct signatures, first and last
+///   `received_at_ms`, and `latest_seq` (the `seq` of the latest report,
+///   the group's sample);
+/// - `error_group_signatures`: each distinct signature of the group and
+///   how many of its reports carry it;
+/// - `error_group_values`: reports per `version` and per `os`
+///   (`dimension`), reports without one left out.
+///
+/// They cover the reports kept in `error_reports`
+/// (`crate::sqlite::error_groups`).
+pub const ERROR_GROUPS_V10: &str = r#"
+CREATE TABLE IF NOT EXISTS error_groups (
+    product    TEXT NOT NULL,
+    group_id   TEXT NOT NULL,
+    reports    INTEGER NOT NULL,
+    signatures INTEGER NOT NULL,
+    first_ms   INTEGER NOT NULL,
+    last_ms    INTEGER NOT NULL,
+    latest_seq INTEGER NOT NULL,
+    PRIMARY KEY (product, group_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS error_group_signatures (
+    product   TEXT NOT NULL,
+    group_id  TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    reports   INTEGER NOT NULL,
+    PRIMARY KEY (product, group_id, signature)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS error_group_values (
+    product   TEXT NOT NULL,
+    group_id  TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    reports   INTEGER NOT NULL,
+    PRIMARY KEY (product, group_id, dimension, value)
+) WITHOUT ROWID;
+"#;
+
+/// The version-10 step: creates the error-group roll-ups (idempotent) and,
+/// for a file at an older `version`, fills them from its stored reports
+/// ([`crate::sqlite::error_groups::rebuild_all`]).
+fn error_groups_v10(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    tx.execute_batch(ERROR_GROUPS_V10)?;
+    if version < 10 {
+        crate::sqlite::error_groups::rebuild_all(tx)?;
+    }
+    Ok(())
+}
+
 /// Sets a version-1 `monthly_signatures` (rowid table plus an index on
 /// `month`) aside, so that [`SCHEMA`] creates the clustered version-2 table
 /// in its place; [`MIGRATE_V1_MONTHLY_SIGNATURES_COPY`] then moves every row
@@ -533,7 +593,8 @@ fn upgrade(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()>
     event_stats_v7(tx, version)?;
     active_gaps_v8(tx, version)?;
     tx.execute_batch(UPGRADES_V9)?;
-    if version < 10 {
+    error_groups_v10(tx, version)?;
+    if version < 11 {
         crate::sqlite::backfill::event_totals_from_raw(tx)?;
     }
     tx.execute(

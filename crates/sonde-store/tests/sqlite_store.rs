@@ -487,7 +487,7 @@ fn a_version_2_file_keeps_its_route_templates_and_rollups() {
         ("2020-09", 2, 1)
     );
     assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 10);
+    assert_eq!(SCHEMA_VERSION, 11);
     // The version-5 step ran: the vocabulary table is there and in use.
     let added = store
         .add_words("p", vec![("flags".into(), "--force".into())], NOV)
@@ -810,6 +810,64 @@ fn acknowledged_error_reports_survive_reopening() {
     assert!(again.duplicate);
 }
 
+/// A version-9 file (before the error-group roll-ups) opens as the current
+/// version with the roll-ups filled from its stored reports: the groups
+/// answer as the in-memory reference fed the same reports does, before and
+/// after a report stored once upgraded.
+#[test]
+fn a_version_9_file_gains_the_error_group_rollups_filled_from_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = sonde_store::MemoryStore::new();
+    let report = |i: u32| {
+        let mut r = error_report(
+            i,
+            i % 7,
+            ["1.0.0", "1.1.0"][(i % 3 % 2) as usize],
+            ["linux", "macos", "windows"][(i % 4 % 3) as usize],
+            ["demo::a", "demo::b", "demo::c"][(i / 2 % 3) as usize],
+            i,
+        );
+        if i.is_multiple_of(6) {
+            r.signature = None;
+        }
+        r
+    };
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        for i in 0..60 {
+            let at = NOV + i64::from((i * 13) % 60);
+            store_report(&store, report(i), at);
+            store_report(&reference, report(i), at);
+        }
+        store.close().unwrap();
+    }
+    let c = Connection::open(dir.path().join("sonde.db")).unwrap();
+    c.execute_batch(
+        "DROP TABLE error_groups; DROP TABLE error_group_signatures; DROP TABLE error_group_values;
+         UPDATE meta SET value = 9 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(schema_version(store.path()), SCHEMA_VERSION);
+    let groups = store.error_groups("demo").unwrap();
+    assert_eq!(groups.len(), 3);
+    assert_eq!(groups.iter().map(|g| g.count).sum::<u64>(), 60);
+    assert_eq!(groups, reference.error_groups("demo").unwrap());
+    for g in &groups {
+        assert_eq!(
+            store.error_group("demo", &g.group).unwrap(),
+            reference.error_group("demo", &g.group).unwrap()
+        );
+    }
+    store_report(&store, report(100), NOV + 100);
+    store_report(&reference, report(100), NOV + 100);
+    assert_eq!(
+        store.error_groups("demo").unwrap(),
+        reference.error_groups("demo").unwrap()
+    );
+}
+
 /// A version-3 file (before error reports) opens as the current version
 /// with the error report table created and its rows kept.
 #[test]
@@ -1002,12 +1060,12 @@ fn distinct_signatures_over_any_range_match_the_generated_activity() {
     check_every_range(&store, &activity);
 }
 
-/// A version-9 file, whose `event_rollups` counted only the events
+/// A version-10 file, whose `event_rollups` counted only the events
 /// retention had deleted, gains the kept raw events in them once (the
-/// version-10 step); from then on every event is counted as it is stored,
+/// version-11 step); from then on every event is counted as it is stored,
 /// and retention deletes rows without changing a count.
 #[test]
-fn a_version_9_file_counts_its_kept_events_once_then_every_event_at_ingest() {
+fn a_version_10_file_counts_its_kept_events_once_then_every_event_at_ingest() {
     let dir = tempfile::tempdir().unwrap();
     let sept = "2020-09-15".parse::<Day>().unwrap().start_ms();
     let cmd = |id: u32, at: i64, command: &str, error: bool| {
@@ -1030,13 +1088,13 @@ fn a_version_9_file_counts_its_kept_events_once_then_every_event_at_ingest() {
         );
         store.close().unwrap();
     }
-    // What a version-9 file holds: rows for deleted events only (two
+    // What a version-10 file holds: rows for deleted events only (two
     // September builds, one failed), none for the kept ones.
     let c = Connection::open(dir.path().join("sonde.db")).unwrap();
     c.execute_batch(
         "DELETE FROM event_rollups;
          INSERT INTO event_rollups VALUES ('p', 'command', 0, '2020-09', 'tool build', 2, 1);
-         UPDATE meta SET value = 9 WHERE key = 'schema_version';",
+         UPDATE meta SET value = 10 WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(c);

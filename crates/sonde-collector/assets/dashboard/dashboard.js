@@ -42,9 +42,10 @@
     data.series.forEach(function (s, i) {
       series.push({
         label: s.label,
-        stroke: i === 0 ? colour(0) : CI_COLOUR,
-        width: i === 0 ? 2 : 1.5,
-        dash: i === 0 ? undefined : [4, 4],
+        // Humans, CI (grey, dashed), then the rolling window (its own colour).
+        stroke: i === 1 ? CI_COLOUR : colour(i),
+        width: i === 1 ? 1.5 : 2,
+        dash: i === 1 ? [4, 4] : undefined,
         spanGaps: false,
         points: { show: data.x.length <= 45 }
       });

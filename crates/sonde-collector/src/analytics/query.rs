@@ -3,14 +3,15 @@
 //! the store's roll-ups with every figure under the minimum group size
 //! ([`super::kanon`]), as JSON or CSV.
 //!
-//! Parameters: `product`, `metric` (`active`, `unique`, `breakdown`,
+//! Parameters: `product`, `metric` (`active`, `unique`, `rolling`, `breakdown`,
 //! `cohorts`, `versions`, `alerts`, `errors`; `commands`, `console`, `heartbeats`, see [`super::events`]; `upgrades`, see [`super::upgrades`]), `from` and `to` (`YYYY-MM-DD`, both included), `interval`
 //! (`day`, `week`, `month`; default `day`), `dimension` (for `breakdown`:
 //! `version`, `os`, `arch`, `runtime`, `ci_name`; for `console`: `action`
 //! (default) or `route`), `include_ci` (`true` or
 //! `false`, default `false`), `format` (`json` or `csv`, default `json`),
 //! `filter` (for `active`: `dimension:value`, e.g. `version:1.2.0`, counts
-//! only the signatures with that value).
+//! only the signatures with that value), `window` (for `rolling`: 7, 28 or
+//! 30 days, default 28; `rolling` is per day).
 //!
 //! A filter that selects fewer than `k` signatures gets no numbers
 //! ([`KAnon::narrow`]). The population it selects is taken as its largest
@@ -35,7 +36,7 @@ pub enum QueryError {
     #[error("missing parameter {0}")]
     Missing(&'static str),
     /// `metric` is none of the metrics.
-    #[error("unknown metric {0:?}: use active, unique, breakdown, cohorts, versions, alerts, errors, commands, console, heartbeats or upgrades")]
+    #[error("unknown metric {0:?}: use active, unique, rolling, breakdown, cohorts, versions, alerts, errors, commands, console, heartbeats or upgrades")]
     Metric(String),
     /// `from` or `to` is not a day.
     #[error("{0}")]
@@ -64,7 +65,22 @@ pub enum QueryError {
     /// `filter` was given with a metric other than `active`.
     #[error("filter is only for metric active")]
     FilterMetric,
+    /// `window` is not one of [`WINDOWS`].
+    #[error("window must be 7, 28 or 30 (days), not {0:?}")]
+    Window(String),
+    /// `window` was given with a metric other than `rolling`.
+    #[error("window is only for metric rolling")]
+    WindowMetric,
+    /// `rolling` was asked with an interval other than `day`.
+    #[error("metric rolling is per day: interval must be day")]
+    RollingInterval,
 }
+
+/// The windows `rolling` counts over, in days.
+pub const WINDOWS: [u32; 3] = [7, 28, 30];
+
+/// The window `rolling` counts over when none is given.
+pub const DEFAULT_WINDOW: u32 = 28;
 
 /// Why a checked query got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +123,8 @@ pub struct QueryParams {
     pub format: Option<String>,
     /// `dimension:value`, for `active`.
     pub filter: Option<String>,
+    /// Days of the window, for `rolling`.
+    pub window: Option<String>,
 }
 
 /// What is asked.
@@ -117,6 +135,12 @@ pub enum Metric {
     Active,
     /// Distinct active signatures over the whole range.
     Unique,
+    /// For every day of the range, the distinct active signatures of the
+    /// `window` days ending on it.
+    Rolling {
+        /// Days of the window (one of [`WINDOWS`]).
+        window: u32,
+    },
     /// Active signatures per period and value of a dimension.
     Breakdown {
         /// The dimension.
@@ -190,6 +214,16 @@ impl QueryParams {
         let metric = match self.metric.as_deref().ok_or(QueryError::Missing("metric"))? {
             "active" => Metric::Active,
             "unique" => Metric::Unique,
+            "rolling" => Metric::Rolling {
+                window: match self.window.as_deref() {
+                    None => DEFAULT_WINDOW,
+                    Some(w) => w
+                        .parse()
+                        .ok()
+                        .filter(|w| WINDOWS.contains(w))
+                        .ok_or_else(|| QueryError::Window(w.to_owned()))?,
+                },
+            },
             "cohorts" => Metric::Cohorts,
             "versions" => Metric::Versions,
             "alerts" => Metric::Alerts,
@@ -232,6 +266,13 @@ impl QueryParams {
         if filter.is_some() && metric != Metric::Active {
             return Err(QueryError::FilterMetric);
         }
+        let rolling = matches!(metric, Metric::Rolling { .. });
+        if self.window.is_some() && !rolling {
+            return Err(QueryError::WindowMetric);
+        }
+        if rolling && interval != Interval::Day {
+            return Err(QueryError::RollingInterval);
+        }
         Ok(Query {
             metric,
             range,
@@ -247,7 +288,8 @@ impl QueryParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Row {
-    /// `active`: one period.
+    /// `active`, `rolling`: one period (for `rolling`, the window ending
+    /// on that day).
     Period {
         /// The period's name.
         period: String,
@@ -419,6 +461,16 @@ pub fn run(store: &dyn Store, product: &str, query: &Query, kanon: KAnon) -> Res
         Metric::Unique => vec![Row::Total {
             count: kanon.figure(store.active_in(product, range, include_ci)?),
         }],
+        Metric::Rolling { window } => store
+            .rolling(product, range, window, include_ci)?
+            .into_iter()
+            .map(|p| Row::Period {
+                period: p.period,
+                count: kanon.figure(p.count),
+                new: None,
+                returning: None,
+            })
+            .collect(),
         Metric::Breakdown { dimension } => kanon
             .fold_breakdown(&store.breakdown(product, dimension, range, interval, include_ci)?)
             .into_iter()
@@ -490,6 +542,7 @@ impl Answer {
             Metric::Alerts => "alert,level,affects,period,reach,active",
             Metric::Errors => "group,kind,reports,signatures,versions",
             Metric::Unique => "count",
+            Metric::Rolling { .. } => "period,count",
             Metric::Breakdown { .. } => "period,value,count",
             Metric::Cohorts => "cohort,month,count",
             Metric::Commands | Metric::Console { .. } => events::EVENTS_CSV_HEADER,
@@ -499,6 +552,9 @@ impl Answer {
         let mut out = format!("{header}\n");
         for row in &self.rows {
             let line = match row {
+                Row::Period { period, count, .. } if matches!(self.metric, Metric::Rolling { .. }) => {
+                    format!("{},{}", field(period), figure(*count))
+                }
                 Row::Period {
                     period,
                     count,
@@ -669,6 +725,54 @@ mod tests {
         ]);
         assert_eq!(a.csv(), "period,value,count\n2026-11,(other),14\n");
         assert_eq!(serde_json::to_value(&a).unwrap()["dimension"], "version");
+    }
+
+    #[test]
+    fn rolling_counts_each_window_per_day_under_k() {
+        // Humans: 12 on the 2nd, 3 of them again on the 3rd; a 7-day window
+        // holds the 12 from the 2nd to the 8th, then none.
+        let a = answer(&[
+            ("metric", "rolling"),
+            ("window", "7"),
+            ("from", "2026-11-01"),
+            ("to", "2026-11-09"),
+        ]);
+        assert_eq!(
+            a.csv(),
+            "period,count\n2026-11-01,0\n2026-11-02,12\n2026-11-03,12\n2026-11-04,12\n2026-11-05,12\n\
+             2026-11-06,12\n2026-11-07,12\n2026-11-08,12\n2026-11-09,<5\n"
+        );
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            (json["metric"].as_str(), json["window"].as_u64()),
+            (Some("rolling"), Some(7))
+        );
+        assert_eq!(
+            json["rows"][1],
+            serde_json::json!({"period": "2026-11-02", "count": 12})
+        );
+        // The 28-day default, with CI: 14 until 27 days after the 3rd.
+        let a = answer(&[
+            ("metric", "rolling"),
+            ("from", "2026-11-29"),
+            ("to", "2026-11-30"),
+            ("include_ci", "true"),
+        ]);
+        assert_eq!(a.csv(), "period,count\n2026-11-29,14\n2026-11-30,<5\n");
+        let err = |pairs: &[(&str, &str)]| params(pairs).parse().unwrap_err();
+        let range = [("from", "2026-11-01"), ("to", "2026-11-30")];
+        assert_eq!(
+            err(&[("metric", "rolling"), ("window", "14"), range[0], range[1]]),
+            QueryError::Window("14".into())
+        );
+        assert_eq!(
+            err(&[("metric", "rolling"), ("interval", "week"), range[0], range[1]]),
+            QueryError::RollingInterval
+        );
+        assert_eq!(
+            err(&[("metric", "active"), ("window", "7"), range[0], range[1]]),
+            QueryError::WindowMetric
+        );
     }
 
     #[test]

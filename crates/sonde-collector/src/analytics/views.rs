@@ -118,13 +118,19 @@ pub struct ActivePanel {
     /// it cannot be given without telling a figure below `k` (the day's
     /// humans or whole total is hidden).
     pub ci: Vec<Option<Figure>>,
+    /// Humans active in the [`ROLLING_DAYS`] days ending on each day.
+    pub rolling: Vec<Figure>,
 }
+
+/// The window of the active panel's rolling line, in days.
+pub const ROLLING_DAYS: u32 = 28;
 
 /// Active signatures per day: humans, and CI apart. Both come from the
 /// query layer (without and with CI); the two groups are disjoint, so CI is
 /// their difference, itself under the minimum group size. Only humans and
 /// CI are shown, not the total, so a small CI figure cannot be had by
-/// subtraction on the page.
+/// subtraction on the page. Beside them, the humans of the
+/// [`ROLLING_DAYS`] days ending on each day (metric `rolling`).
 pub fn active(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -> Result<ActivePanel, ViewError> {
     let series = |include_ci| -> Result<Vec<(String, Figure)>, ViewError> {
         Ok(
@@ -147,10 +153,19 @@ pub fn active(store: &dyn Store, product: &str, range: DayRange, kanon: KAnon) -
             _ => None,
         })
         .collect();
+    let window = Metric::Rolling { window: ROLLING_DAYS };
+    let rolling = ask(store, product, window, range, Interval::Day, false, kanon)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Row::Period { count, .. } => Some(count),
+            _ => None,
+        })
+        .collect();
     Ok(ActivePanel {
         days: humans.iter().map(|(d, _)| d.clone()).collect(),
         humans: humans.into_iter().map(|(_, f)| f).collect(),
         ci,
+        rolling,
     })
 }
 
@@ -591,6 +606,11 @@ mod tests {
         let d = dashboard(&store(), "demo", range(), KAnon::default()).unwrap();
         assert_eq!(d.active.days, ["2026-11-01", "2026-11-02", "2026-11-03"]);
         assert_eq!(d.active.humans, [Figure::Exact(0), Figure::Exact(16), Figure::Exact(0)]);
+        // The 16 humans of the 2nd stay in the 28-day windows after it.
+        assert_eq!(
+            d.active.rolling,
+            [Figure::Exact(0), Figure::Exact(16), Figure::Exact(16)]
+        );
         // 4 in CI: fewer than 5.
         assert_eq!(
             d.active.ci,

@@ -15,7 +15,7 @@ use crate::analytics::kanon::{Figure, Group};
 use crate::analytics::upgrades::UpgradeRow;
 use crate::analytics::views::{
     ActivePanel, AlertsPanel, CommandsPanel, Dashboard, ErrorsPanel, PlatformsPanel, RetentionPanel, UpgradesPanel,
-    VersionsPanel,
+    VersionsPanel, ROLLING_DAYS,
 };
 
 /// The document around `body`.
@@ -245,6 +245,10 @@ fn active(a: &ActivePanel) -> Markup {
                 label: "CI".into(),
                 values: a.ci.iter().map(|f| f.and_then(charted)).collect(),
             },
+            Series {
+                label: format!("Humans, {ROLLING_DAYS} days"),
+                values: a.rolling.iter().copied().map(charted).collect(),
+            },
         ],
         unit: "",
     };
@@ -253,23 +257,26 @@ fn active(a: &ActivePanel) -> Markup {
         .iter()
         .zip(&a.humans)
         .zip(&a.ci)
+        .zip(&a.rolling)
         .rev()
-        .map(|((d, h), ci)| {
+        .map(|(((d, h), ci), r)| {
             vec![
                 Cell::Text(d.clone()),
                 Cell::Num(h.to_string()),
                 Cell::Num(ci.map_or_else(|| "–".to_owned(), |f| f.to_string())),
+                Cell::Num(r.to_string()),
             ]
         })
         .collect();
+    let rolling_head = format!("Humans, {ROLLING_DAYS} days");
     panel(
         "active",
         true,
         "Active signatures per day",
-        html! { "Distinct signatures seen each day: humans, and apart from them the signatures whose first ping of the day came from CI." },
+        html! { "Distinct signatures seen each day: humans, and apart from them the signatures whose first ping of the day came from CI; and the humans seen in the " (ROLLING_DAYS) " days ending on each day." },
         html! {
             (chart("active", "Active signatures per day", &data))
-            details { summary { "Numbers" } (table("Active signatures per day, latest first", &["Day", "Humans", "CI"], &rows)) }
+            details { summary { "Numbers" } (table("Active signatures per day, latest first", &["Day", "Humans", "CI", &rolling_head], &rows)) }
         },
     )
 }

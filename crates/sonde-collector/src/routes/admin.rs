@@ -245,7 +245,7 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
     security(("admin_token" = [])),
     params(
         ("product" = String, Query, description = "The product", example = "demo"),
-        ("metric" = Option<String>, Query, description = "`active`, `unique`, `breakdown`, `cohorts`, `versions`, `alerts`, `errors`, `commands`, `console`, `heartbeats` or `upgrades` (per notice cohort: signatures told `outdated`, how many were later seen on a newer version, the share and the median days; then the total over the cohorts shown, `period` null)"),
+        ("metric" = Option<String>, Query, description = "`active`, `unique`, `rolling` (per day, the distinct signatures of the `window` days ending on it), `breakdown`, `cohorts`, `versions`, `alerts`, `errors`, `commands`, `console`, `heartbeats` or `upgrades` (per notice cohort: signatures told `outdated`, how many were later seen on a newer version, the share and the median days; then the total over the cohorts shown, `period` null)"),
         ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD`"),
         ("to" = Option<String>, Query, description = "Last day, included"),
         ("interval" = Option<String>, Query, description = "`day`, `week` or `month`"),
@@ -253,6 +253,7 @@ async fn mau(State(state): State<AppState>, ApiQuery(p): ApiQuery<MauParams>) ->
         ("include_ci" = Option<String>, Query, description = "`true` or `false`"),
         ("format" = Option<String>, Query, description = "`json` or `csv`"),
         ("filter" = Option<String>, Query, description = "`dimension:value`, for `active`"),
+        ("window" = Option<String>, Query, description = "For `rolling`: `7`, `28` (default) or `30` days"),
     ),
     responses(
         (status = 200, description = "The series (docs/analytics.md), groups under the minimum group size suppressed",

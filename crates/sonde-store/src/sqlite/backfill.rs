@@ -151,7 +151,7 @@ pub(crate) fn gaps_from_daily(tx: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Adds every raw event kept to `event_rollups`, which until schema version
-/// 10 counted only the events retention had deleted; from then on the
+/// 11 counted only the events retention had deleted; from then on the
 /// writer counts each event as it stores it.
 pub(crate) fn event_totals_from_raw(tx: &Connection) -> rusqlite::Result<()> {
     let mut totals = EventTotals::new();

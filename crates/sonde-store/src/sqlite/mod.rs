@@ -15,6 +15,7 @@
 
 pub(crate) mod backfill;
 mod cohorts;
+pub(crate) mod error_groups;
 pub(crate) mod event_stats;
 mod first_seen;
 pub(crate) mod last_seen;
@@ -327,6 +328,16 @@ impl Store for SqliteStore {
 
     fn active_in(&self, product: &str, range: DayRange, include_ci: bool) -> Result<u64, StoreError> {
         self.with_reader(|c| reads::active_in(c, product, range, include_ci))
+    }
+
+    fn rolling(
+        &self,
+        product: &str,
+        range: DayRange,
+        window_days: u32,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError> {
+        self.with_reader(|c| reads::rolling(c, product, range, window_days, include_ci))
     }
 
     fn breakdown(

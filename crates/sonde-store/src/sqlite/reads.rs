@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, Row};
 use super::first_seen::uuid_bits;
 use super::last_seen;
 use super::writer::NEW;
-use crate::error_reports::{Aggregate, ReportRow};
+use crate::error_reports::GroupTotals;
 use crate::rollup::Totals;
 use crate::{
     AlertRecord, BreakdownRow, CatalogData, CohortCell, Day, DayRange, Dimension, ErrorGroupDetail, EventCount,
@@ -186,34 +186,18 @@ pub(crate) fn event_counts(
 }
 
 /// The error groups of `product` (only `group`, if given) with their latest
-/// reports, read in one transaction.
+/// reports, read from the group roll-ups ([`super::error_groups`]) in one
+/// transaction.
 pub(crate) fn error_groups(
     c: &mut Connection,
     product: &str,
     group: Option<&str>,
 ) -> rusqlite::Result<Vec<ErrorGroupDetail>> {
     let tx = c.transaction()?;
-    let mut agg = Aggregate::default();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT group_id, version, os, signature, received_at_ms, seq FROM error_reports
-             WHERE product = ?1 AND (?2 IS NULL OR group_id = ?2)",
-        )?;
-        let mut rows = stmt.query(params![product, group])?;
-        while let Some(r) = rows.next()? {
-            agg.add(ReportRow {
-                group: r.get_ref(0)?.as_str()?,
-                version: r.get_ref(1)?.as_str_or_null()?,
-                os: r.get_ref(2)?.as_str_or_null()?,
-                signature: r.get_ref(3)?.as_str_or_null()?,
-                received_at_ms: r.get(4)?,
-                seq: r.get(5)?,
-            });
-        }
-    }
+    let totals = super::error_groups::read(&tx, product, group)?;
     let groups = {
         let mut sample = tx.prepare_cached("SELECT received_at_ms, report FROM error_reports WHERE seq = ?1")?;
-        agg.finish(|seq| {
+        GroupTotals::assemble(totals, |seq| {
             sample.query_row([seq], |r| {
                 let text: String = r.get(1)?;
                 let report = serde_json::from_str(&text)
@@ -238,6 +222,72 @@ pub(crate) fn active_in(c: &Connection, product: &str, range: DayRange, include_
         Some(n) => Ok(n),
         None => union(c, product, range, include_ci),
     }
+}
+
+/// For every day `d` of `range`, the distinct signatures of the `window`
+/// days ending on `d`, CI left out unless `include_ci`: summed from the
+/// day-gap rows of all the windows, read in one query, as [`gaps`] sums one
+/// window; a day whose window is longer than the horizon plus one day, or
+/// has an out-of-order row in it or in the horizon before it, is read by
+/// [`active_in`] instead.
+pub(crate) fn rolling(
+    c: &mut Connection,
+    product: &str,
+    range: DayRange,
+    window: u32,
+    include_ci: bool,
+) -> rusqlite::Result<Vec<PeriodCount>> {
+    let tx = c.transaction()?;
+    let span = i64::from(window) - 1;
+    let lookback = range.from.add_days(-span - last_seen::HORIZON);
+    // (day number, gap, n) of the rows counted, and the days of rows out of order.
+    let mut rows: Vec<(i64, i64, u64)> = Vec::new();
+    let mut disorder: Vec<i64> = Vec::new();
+    let mut unreadable = false;
+    if window > 0 && span <= last_seen::HORIZON {
+        let mut stmt =
+            tx.prepare_cached("SELECT day, gap, ci, n FROM active_gaps WHERE product = ?1 AND day BETWEEN ?2 AND ?3")?;
+        let mut found = stmt.query(params![product, lookback.to_string(), range.to.to_string()])?;
+        while let Some(r) = found.next()? {
+            let Ok(day) = r.get_ref(0)?.as_str()?.parse::<Day>() else {
+                // Not a day: every window is read from the daily sets.
+                unreadable = true;
+                continue;
+            };
+            let day = last_seen::number(day);
+            let gap: i64 = r.get(1)?;
+            if gap == last_seen::OUT_OF_ORDER {
+                disorder.push(day);
+            } else if include_ci || !r.get::<_, bool>(2)? {
+                rows.push((day, gap, r.get::<_, i64>(3)? as u64));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for d in range.days() {
+        let to = last_seen::number(d);
+        let from = to - span;
+        let count = if window == 0 {
+            0
+        } else if unreadable
+            || span > last_seen::HORIZON
+            || disorder.iter().any(|&x| x >= from - last_seen::HORIZON && x <= to)
+        {
+            active_in(&tx, product, DayRange::new(d.add_days(-span), d), include_ci)?
+        } else {
+            rows.iter()
+                .filter(|&&(e, gap, _)| e >= from && e <= to && (gap == last_seen::NO_GAP || gap > e - from))
+                .map(|&(_, _, n)| n)
+                .sum()
+        };
+        out.push(PeriodCount {
+            period: d.to_string(),
+            count,
+            new: 0,
+        });
+    }
+    tx.finish()?;
+    Ok(out)
 }
 
 /// The distinct signatures of `range` from `active_gaps`: each is counted

@@ -2,10 +2,13 @@
 //! chunks of [`RETENTION_CHUNK`], each chunk one transaction on a connection
 //! of its own, so the writer's ingest batches interleave with a long pass.
 //! Every event was counted in `event_rollups` when it was stored (see
-//! [`crate::rollup`]), so deleting it changes no count. Error reports received before
-//! the cutoff are deleted the same way, in chunks (their groups' figures are
-//! read from the reports kept, so nothing else changes).
+//! [`crate::rollup`]), so deleting it changes no count. Error reports
+//! received before the cutoff are deleted the same way, in chunks; in the
+//! transaction of each chunk the groups it touched are rebuilt from their
+//! reports kept (`super::error_groups`), so group figures always cover what
+//! is stored.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -37,20 +40,34 @@ pub(crate) fn run(path: &Path, cutoff_ms: i64) -> Result<RetentionOutcome, Store
 }
 
 /// Deletes error reports received before `cutoff_ms`, [`RETENTION_CHUNK`]
-/// per transaction; returns how many.
+/// per transaction, rebuilding the groups of each chunk's reports in it;
+/// returns how many.
 fn delete_error_reports(conn: &mut Connection, cutoff_ms: i64) -> rusqlite::Result<u64> {
     let mut total = 0;
     loop {
-        let n = conn
-            .prepare_cached(
-                "DELETE FROM error_reports WHERE seq IN
-                 (SELECT seq FROM error_reports WHERE received_at_ms < ?1 LIMIT ?2)",
-            )?
-            .execute(params![cutoff_ms, RETENTION_CHUNK as i64])?;
-        if n == 0 {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<(i64, String, String)> = tx
+            .prepare_cached("SELECT seq, product, group_id FROM error_reports WHERE received_at_ms < ?1 LIMIT ?2")?
+            .query_map(params![cutoff_ms, RETENTION_CHUNK as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if rows.is_empty() {
             return Ok(total);
         }
-        total += n as u64;
+        let mut groups = BTreeSet::new();
+        {
+            let mut del = tx.prepare_cached("DELETE FROM error_reports WHERE seq = ?1")?;
+            for (seq, product, group) in &rows {
+                del.execute([seq])?;
+                groups.insert((product.as_str(), group.as_str()));
+            }
+        }
+        for (product, group) in groups {
+            super::error_groups::rebuild_group(&tx, product, group)?;
+        }
+        tx.commit()?;
+        total += rows.len() as u64;
     }
 }
 

@@ -633,8 +633,8 @@ fn apply_op<'c>(tx: &'c Connection, msg: &mut Msg, ctx: &mut Ctx<'_, 'c>) -> rus
     }
 }
 
-/// Stores a report unless its id is already stored; either way its dropped
-/// fields are counted.
+/// Stores a report unless its id is already stored, adding a stored one to
+/// its group's roll-ups; either way its dropped fields are counted.
 fn apply_error_report(
     tx: &Connection,
     slot: &mut Slot<ReportRow, ReportStored>,
@@ -657,6 +657,16 @@ fn apply_error_report(
             r.json
         ])?;
     let group = if inserted == 1 {
+        super::error_groups::record(
+            tx,
+            &r.product,
+            &r.group,
+            r.version.as_deref(),
+            r.os.as_deref(),
+            r.signature.as_deref(),
+            r.received_at_ms,
+            tx.last_insert_rowid(),
+        )?;
         r.group.clone()
     } else {
         tx.prepare_cached("SELECT group_id FROM error_reports WHERE product = ?1 AND id = ?2")?

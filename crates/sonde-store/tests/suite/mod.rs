@@ -446,6 +446,200 @@ pub(crate) fn retention_deletes_old_error_reports_and_their_groups(open: Open<'_
     assert_eq!(store.apply_retention(NOV - 1).unwrap().error_reports_deleted, 0);
 }
 
+/// One generated report as the group figures see it.
+struct Generated {
+    n: u32,
+    function: String,
+    signature: Option<u32>,
+    version: Option<&'static str>,
+    os: Option<&'static str>,
+    at: i64,
+}
+
+/// The report of `g`, with the fields it leaves out cleared.
+fn generated_report(g: &Generated) -> sonde_protocol::error_report::ErrorReport {
+    let mut r = error_report(
+        g.n,
+        g.signature.unwrap_or(0),
+        g.version.unwrap_or("0.0.0"),
+        g.os.unwrap_or("linux"),
+        &g.function,
+        g.n,
+    );
+    if g.signature.is_none() {
+        r.signature = None;
+    }
+    r.version = g.version.map(Into::into);
+    r.os = g.os.map(Into::into);
+    r
+}
+
+/// The expected answer for the reports `kept` (in storage order), figured
+/// by counting them here: per group (function) `(function, count,
+/// signatures, first, last, versions ranked, os ranked, latest n)`, latest
+/// seen first, then by the group id `ids` gives each function.
+type Expected = (String, u64, u64, i64, i64, Vec<(String, u64)>, Vec<(String, u64)>, u32);
+fn expected_groups(kept: &[&Generated], ids: &std::collections::HashMap<String, String>) -> Vec<Expected> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut by: BTreeMap<&str, Vec<&Generated>> = BTreeMap::new();
+    for g in kept {
+        by.entry(g.function.as_str()).or_default().push(g);
+    }
+    let rank = |values: Vec<&str>| {
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for v in values {
+            *m.entry(v.to_owned()).or_default() += 1;
+        }
+        let mut v: Vec<(String, u64)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    let mut out: Vec<Expected> = by
+        .into_iter()
+        .map(|(f, rs)| {
+            (
+                f.to_owned(),
+                rs.len() as u64,
+                rs.iter().filter_map(|g| g.signature).collect::<BTreeSet<_>>().len() as u64,
+                rs.iter().map(|g| g.at).min().unwrap(),
+                rs.iter().map(|g| g.at).max().unwrap(),
+                rank(rs.iter().filter_map(|g| g.version).collect()),
+                rank(rs.iter().filter_map(|g| g.os).collect()),
+                rs.last().unwrap().n,
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| b.4.cmp(&a.4).then_with(|| ids[&a.0].cmp(&ids[&b.0])));
+    out
+}
+
+/// The store's answer in the shape of [`expected_groups`].
+fn answered_groups(store: &dyn Store, functions: &std::collections::HashMap<String, String>) -> Vec<Expected> {
+    let pairs = |v: &[sonde_store::ValueCount]| v.iter().map(|c| (c.value.clone(), c.count)).collect::<Vec<_>>();
+    store
+        .error_groups("demo")
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let detail = store
+                .error_group("demo", &g.group)
+                .unwrap()
+                .expect("listed group has a detail");
+            assert_eq!(&detail.group, g, "the detail holds the listed figures");
+            assert_eq!(
+                g.message, detail.sample.report.message,
+                "kind and message are the sample's"
+            );
+            let latest: u32 = detail.sample.report.message["report ".len()..].parse().unwrap();
+            (
+                functions[&g.group].clone(),
+                g.count,
+                g.signatures,
+                g.first_seen_ms,
+                g.last_seen_ms,
+                pairs(&g.versions),
+                pairs(&g.os),
+                latest,
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn error_group_figures_match_the_generated_reports(open: Open<'_>) {
+    use std::collections::HashMap;
+    const VERSIONS: [&str; 3] = ["1.0.0", "1.1.0", "2.0.0"];
+    const OSES: [&str; 3] = ["linux", "macos", "windows"];
+    // 240 reports over 6 groups of uneven sizes, signatures repeating
+    // within and across groups, some reports without a signature, version
+    // or OS, received out of storage order (first and last seen are not the
+    // first and last stored). Group `demo::old5` is all received early.
+    let generated: Vec<Generated> = (1..=240u32)
+        .map(|n| {
+            let k = (n * n) % 11;
+            let group = if k < 5 { k } else { k % 3 };
+            let function = if n % 40 == 7 {
+                "demo::old5".to_owned()
+            } else {
+                format!("demo::f{group}")
+            };
+            let old = function == "demo::old5";
+            Generated {
+                n,
+                function,
+                signature: (n % 13 != 0).then_some((n * 7) % 23),
+                version: (n % 17 != 0).then_some(VERSIONS[(n % 5 % 3) as usize]),
+                os: (n % 19 != 0).then_some(OSES[(n / 7 % 3) as usize]),
+                at: if old {
+                    OCT + i64::from(n)
+                } else {
+                    OCT + i64::from((n * 97) % 241) * 1000
+                },
+            }
+        })
+        .collect();
+    let mut store = open();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for (i, g) in generated.iter().enumerate() {
+        if i == 120 {
+            // A restart in the middle: later reports add to what is kept.
+            drop(store);
+            store = open();
+            // The same report id again, with other content: nothing changes.
+            let again = Generated {
+                n: 5,
+                function: "demo::f9".into(),
+                signature: Some(99),
+                version: Some("9.9.9"),
+                os: Some("linux"),
+                at: NOV,
+            };
+            let dup = store_report(&*store, generated_report(&again), NOV);
+            assert!(dup.duplicate);
+            assert_eq!(dup.group, ids[&generated[4].function]);
+        }
+        let stored = store_report(&*store, generated_report(g), g.at);
+        assert!(!stored.duplicate);
+        let id = ids.entry(g.function.clone()).or_insert_with(|| stored.group.clone());
+        assert_eq!(id, &stored.group, "one function, one group");
+    }
+    let functions: HashMap<String, String> = ids.iter().map(|(f, id)| (id.clone(), f.clone())).collect();
+    assert_eq!(ids.len(), 6);
+
+    let all: Vec<&Generated> = generated.iter().collect();
+    let expected = expected_groups(&all, &ids);
+    // The answer is not trivially uniform: the figures differ per group.
+    assert!(expected.iter().any(|e| e.1 != e.2) && expected.iter().any(|e| e.5.len() == 3));
+    assert_eq!(answered_groups(&*store, &functions), expected);
+    assert_eq!(store.error_report_count("demo").unwrap(), 240);
+
+    // Retention keeps what was received from `cutoff` on: some groups
+    // shrink, `demo::old5` is gone, and the figures are those of the rest.
+    let cutoff = OCT + 120 * 1000;
+    let kept: Vec<&Generated> = generated.iter().filter(|g| g.at >= cutoff).collect();
+    let out = store.apply_retention(cutoff).unwrap();
+    assert_eq!(out.error_reports_deleted, (240 - kept.len()) as u64);
+    let expected = expected_groups(&kept, &ids);
+    assert_eq!(expected.len(), 5);
+    assert_eq!(answered_groups(&*store, &functions), expected);
+    assert!(store.error_group("demo", &ids["demo::old5"]).unwrap().is_none());
+
+    // After a restart, a new report lands on the figures retention left.
+    drop(store);
+    let store = open();
+    let late = Generated {
+        n: 1000,
+        function: "demo::f1".into(),
+        signature: Some(500),
+        version: Some("3.0.0"),
+        os: None,
+        at: NOV,
+    };
+    store_report(&*store, generated_report(&late), NOV);
+    let mut kept = kept;
+    kept.push(&late);
+    assert_eq!(answered_groups(&*store, &functions), expected_groups(&kept, &ids));
+}
+
 pub(crate) fn vocabulary_words_are_stored_once_per_kind(open: Open<'_>) {
     let store = open();
     let w = |k: &str, v: &str| (k.to_owned(), v.to_owned());
@@ -536,6 +730,95 @@ pub(crate) fn record_analytics_data(store: &dyn Store) {
 
 pub(crate) fn counts(rows: &[PeriodCount]) -> Vec<(&str, u64)> {
     rows.iter().map(|r| (r.period.as_str(), r.count)).collect()
+}
+
+/// Whether generated signature `i` pings on day `t` of the rolling test:
+/// signature `i` pings on about one day in `1 + i % 13`, so gaps of every
+/// length up to weeks occur, some longer than a month.
+fn rolling_active(i: u32, t: i64) -> bool {
+    let t = t as u64;
+    let h = (u64::from(i) * 7_919 + t * t * 104_729 + u64::from(i) * t * 31).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+    h.is_multiple_of(u64::from(1 + i % 13) + u64::from(i % 5 == 4) * 20)
+}
+
+pub(crate) fn rolling_actives_count_each_window_exactly(open: Open<'_>) {
+    const SIGS: u32 = 90;
+    const DAYS: i64 = 62;
+    let start: Day = "2026-10-01".parse().unwrap();
+    let ci = |i: u32| i.is_multiple_of(10);
+    let ping = |i: u32, t: i64| {
+        let mut op = ping_op("demo", Some(sig(i)), start.add_days(t).start_ms() + i64::from(i) * 1000);
+        op.ping.ci = Some(ci(i));
+        op
+    };
+    let mut active: std::collections::HashSet<(u32, i64)> = std::collections::HashSet::new();
+    let mut store = open();
+    for t in 0..DAYS {
+        if t == 40 {
+            // A restart in the middle: the writer reloads what it keeps.
+            drop(store);
+            store = open();
+        }
+        for i in 1..=SIGS {
+            if rolling_active(i, t) {
+                record(&*store, ping(i, t));
+                active.insert((i, t));
+            }
+        }
+    }
+    // A ping for a day before its signature's latest active day (a clock
+    // that went back): windows near it are still exact.
+    let late = (1..=SIGS).find(|&i| !active.contains(&(i, 45)) && !ci(i)).unwrap();
+    record(&*store, ping(late, 45));
+    active.insert((late, 45));
+
+    let truth = |d: i64, window: i64, include_ci: bool| {
+        (1..=SIGS)
+            .filter(|&i| include_ci || !ci(i))
+            .filter(|&i| (d - window + 1..=d).any(|t| active.contains(&(i, t))))
+            .count() as u64
+    };
+    let check = |from: i64, to: i64, window: u32, include_ci: bool| {
+        let r = DayRange::new(start.add_days(from), start.add_days(to));
+        let answer = store.rolling("demo", r, window, include_ci).unwrap();
+        let expected: Vec<(String, u64)> = (from..=to)
+            .map(|d| (start.add_days(d).to_string(), truth(d, i64::from(window), include_ci)))
+            .collect();
+        let got: Vec<(String, u64)> = answer.iter().map(|p| (p.period.clone(), p.count)).collect();
+        assert_eq!(got, expected, "window {window}, CI {include_ci}");
+        assert!(answer.iter().all(|p| p.new == 0));
+        // Each day's figure is the distinct count of its window.
+        for p in answer.iter().step_by(9).filter(|_| window > 0) {
+            let d: Day = p.period.parse().unwrap();
+            let w = DayRange::new(d.add_days(1 - i64::from(window)), d);
+            assert_eq!(store.active_in("demo", w, include_ci).unwrap(), p.count);
+        }
+        got
+    };
+    for window in [1, 7, 28, 30] {
+        for include_ci in [false, true] {
+            let got = check(30, DAYS - 1, window, include_ci);
+            assert!(got.iter().any(|(_, n)| *n > 0));
+        }
+    }
+    // The windows are not all alike: a longer window holds more.
+    assert!(check(40, 40, 28, true)[0].1 > check(40, 40, 7, true)[0].1);
+    // Longer than the day-gap horizon, and before any ping.
+    check(50, DAYS - 1, 45, true);
+    check(-10, 3, 7, true);
+    assert_eq!(
+        check(20, 21, 0, true),
+        [(start.add_days(20).to_string(), 0), (start.add_days(21).to_string(), 0)]
+    );
+    assert_eq!(
+        store
+            .rolling("other", DayRange::new(start, start.add_days(1)), 7, true)
+            .unwrap()
+            .iter()
+            .map(|p| p.count)
+            .collect::<Vec<_>>(),
+        [0, 0]
+    );
 }
 
 pub(crate) fn active_signatures_are_exact_per_day_week_month_and_range(open: Open<'_>) {
@@ -1229,8 +1512,10 @@ macro_rules! store_suite {
                 error_reports_are_stored_once_and_grouped,
                 error_report_drops_are_counted,
                 retention_deletes_old_error_reports_and_their_groups,
+                error_group_figures_match_the_generated_reports,
                 vocabulary_words_are_stored_once_per_kind,
                 active_signatures_are_exact_per_day_week_month_and_range,
+                rolling_actives_count_each_window_exactly,
                 breakdowns_count_each_signature_once_under_its_first_ping,
                 cohorts_follow_signatures_from_their_first_month,
                 command_events_count_runs_errors_and_distinct_installations,
