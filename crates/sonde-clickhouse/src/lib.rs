@@ -291,6 +291,16 @@ impl Store for ClickHouseStore {
         read(reads::active_in(&self.client, product, range, include_ci))
     }
 
+    fn rolling(
+        &self,
+        product: &str,
+        range: DayRange,
+        window_days: u32,
+        include_ci: bool,
+    ) -> Result<Vec<PeriodCount>, StoreError> {
+        read(reads::rolling(&self.client, product, range, window_days, include_ci))
+    }
+
     fn breakdown(
         &self,
         product: &str,

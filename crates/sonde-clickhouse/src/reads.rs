@@ -223,6 +223,75 @@ pub(crate) fn active_in(c: &Client, product: &str, range: DayRange, ci: bool) ->
     ))
 }
 
+/// Distinct active signatures of the `window` days ending on each day of
+/// `range`, from one read: each signature's active days in the range and
+/// the `window - 1` days before it, with the CI flag of each day's first
+/// ping and the days since the signature's previous active day (0: none
+/// read), counted per (day, gap, CI). A window starting on `s` holds a
+/// signature once, on its first active day `t` there: the day whose gap is
+/// 0 or larger than `t - s`. CI as in [`active_in`] (the first ping in the
+/// window), the same sums SQLite makes from its day-gap counts.
+pub(crate) fn rolling(c: &Client, product: &str, range: DayRange, window: u32, ci: bool) -> R<Vec<PeriodCount>> {
+    #[derive(Deserialize)]
+    struct Row {
+        day: String,
+        gap: u32,
+        ci: u8,
+        n: u64,
+    }
+    if window == 0 {
+        return Ok(range
+            .days()
+            .map(|d| PeriodCount {
+                period: d.to_string(),
+                count: 0,
+                new: 0,
+            })
+            .collect());
+    }
+    let reach = 1 - i64::from(window);
+    let rows: Vec<Row> = c.rows(&format!(
+        "SELECT toString(a_day) AS day, a_gap AS gap, a_ci AS ci, count() AS n FROM (
+           SELECT arraySort(groupArray((day, first_ci))) AS days
+           FROM (SELECT signature, day, argMin(ci, seq) AS first_ci FROM {}.pings
+                 WHERE product = {} AND signature != '' AND day >= toDate({}) AND day <= toDate({})
+                 GROUP BY signature, day)
+           GROUP BY signature)
+         ARRAY JOIN
+           arrayMap(x -> tupleElement(x, 1), days) AS a_day,
+           arrayMap(x -> tupleElement(x, 2), days) AS a_ci,
+           arrayMap((x, i) -> if(i = 1, toUInt32(0), toUInt32(tupleElement(x, 1) - tupleElement(days[if(i = 1, 1, i - 1)], 1))),
+                    days, arrayEnumerate(days)) AS a_gap
+         GROUP BY day, gap, ci",
+        db(c),
+        lit(product),
+        lit(&range.from.add_days(reach).to_string()),
+        lit(&range.to.to_string()),
+    ))?;
+    let mut counted: Vec<(Day, i64, u64)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if ci || r.ci == 0 {
+            counted.push((r.day.parse().map_err(ClickHouseError::Day)?, i64::from(r.gap), r.n));
+        }
+    }
+    Ok(range
+        .days()
+        .map(|d| {
+            let start = d.add_days(reach);
+            let count = counted
+                .iter()
+                .filter(|(t, gap, _)| *t >= start && *t <= d && (*gap == 0 || *gap > t.days_since(start)))
+                .map(|(_, _, n)| n)
+                .sum();
+            PeriodCount {
+                period: d.to_string(),
+                count,
+                new: 0,
+            }
+        })
+        .collect())
+}
+
 /// Active signatures per period and value of `dimension`.
 pub(crate) fn breakdown(
     c: &Client,
