@@ -8,7 +8,7 @@ use sonde_protocol::product::ProductNameError;
 use sonde_protocol::{AlertLevel, ProductName};
 use sonde_store::{NewAlert, NewRelease, VersionConstraint};
 
-use crate::semver_rules::{parse_lenient, AffectsRange, RangeError};
+use sonde_versions::{parse_lenient, AffectsRange, RangeError};
 
 /// Longest alert message, in bytes.
 pub const MAX_MESSAGE_LEN: usize = 1000;

@@ -16,7 +16,7 @@ use sonde_protocol::{Alert, CheckQuery, CheckResponse};
 use sonde_store::{CatalogData, Release, Store, StoreError};
 use tokio::sync::watch;
 
-use crate::semver_rules::{compare, parse_lenient, AffectsRange};
+use sonde_versions::{compare, parse_lenient, AffectsRange};
 
 /// Longest client-supplied value echoed back in a check answer.
 const MAX_ECHO_LEN: usize = 128;

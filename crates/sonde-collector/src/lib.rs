@@ -20,7 +20,8 @@
 //! - [`openapi`]: the OpenAPI document, generated from the handlers and
 //!   served at `/openapi.json`; [`metrics`]: `/metrics`.
 //! - [`analytics`]: analytics as shown, under the minimum group size.
-//! - [`semver_rules`]: how versions are compared and ranges matched.
+//! - How versions are compared and ranges matched is the crate
+//!   [`sonde_versions`], shared with the store.
 //! - [`clock`]: the collector's clock; the store is given every time it records.
 //! - `listener` and `conn`: the accept loop, with its connection cap, and each
 //!   connection's timeouts (HTTP/1.1 only, plain or TLS); [`RateLimit`]: the
@@ -57,7 +58,6 @@ pub mod pipeline;
 mod ratelimit;
 pub mod retention;
 pub mod routes;
-pub mod semver_rules;
 mod server;
 mod state;
 mod tls;

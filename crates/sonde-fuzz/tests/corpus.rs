@@ -1,7 +1,9 @@
 //! Replays every committed corpus file under `fuzz/corpus/<target>/` (the
 //! generated seeds, crashes fixed since, inputs a longer run kept) through
 //! the fuzz targets' bodies, so a regression fails `cargo test` without
-//! cargo-fuzz; and checks the seeds are committed as [`seeds`] generates them.
+//! cargo-fuzz; checks the seeds are committed as [`seeds`] generates them, and
+//! that `scripts/fuzz` (CI's bounded fuzzing) has a number of inputs for every
+//! target.
 //!
 //! `SONDE_FUZZ_WRITE_SEEDS=1 cargo test -p sonde-fuzz` (re)writes the seeds.
 
@@ -77,5 +79,23 @@ fn the_fuzz_directory_has_one_target_per_body() {
             text.contains(&format!("sonde_fuzz::{target}(data)")),
             "fuzz/fuzz_targets/{target}.rs calls sonde_fuzz::{target}"
         );
+    }
+}
+
+#[test]
+fn scripts_fuzz_gives_every_target_a_bounded_run() {
+    let script = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fuzz"))
+        .expect("scripts/fuzz");
+    for target in TARGETS {
+        let entry = format!("[{target}]=");
+        let line = script
+            .lines()
+            .find(|l| l.trim_start().starts_with(&entry))
+            .unwrap_or_else(|| panic!("scripts/fuzz has no RUNS entry for {target}"));
+        let runs: u64 = line.trim_start()[entry.len()..]
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("scripts/fuzz: RUNS of {target}: {e}"));
+        assert!(runs > 0, "scripts/fuzz runs {target} on no input");
     }
 }

@@ -6,7 +6,8 @@
 //! its CI flag. Being told again later changes nothing. Its **upgrade** is
 //! the first ping after the notice whose version is newer than the noticed
 //! one by semver precedence ([`is_newer`]; versions read leniently as
-//! checks read them, an unreadable version is never newer): the days from
+//! checks read them, by [`sonde_versions::parse_lenient`], an unreadable
+//! version is never newer): the days from
 //! the notice's day to that ping's day (0 for the same day). A later ping
 //! on the same or an older version is not an upgrade.
 //!
@@ -15,8 +16,8 @@
 
 use std::cmp::Ordering;
 
-use semver::Version;
 use serde::{Deserialize, Serialize};
+use sonde_versions::parse_lenient;
 
 use crate::{Day, DayRange, Interval};
 
@@ -104,30 +105,6 @@ pub fn fold(
         }
     }
     out
-}
-
-/// Parses a client's version leniently, as checks do: `v1.2.3`, `1.2`,
-/// `1`, `1.2.3-rc.1+b5` (missing parts are zero).
-///
-/// ```
-/// use sonde_store::upgrades::parse_lenient;
-/// assert_eq!(parse_lenient("v1.2").unwrap().to_string(), "1.2.0");
-/// assert!(parse_lenient("banana").is_none());
-/// ```
-pub fn parse_lenient(s: &str) -> Option<Version> {
-    let s = s.trim();
-    let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
-    if let Ok(v) = Version::parse(s) {
-        return Some(v);
-    }
-    let split = s.find(['-', '+']).unwrap_or(s.len());
-    let (core, rest) = s.split_at(split);
-    let padded = match core.split('.').count() {
-        1 => format!("{core}.0.0{rest}"),
-        2 => format!("{core}.0{rest}"),
-        _ => return None,
-    };
-    Version::parse(&padded).ok()
 }
 
 /// Whether version `candidate` is newer than `than` by semver precedence

@@ -3,14 +3,14 @@
 //! of each alert, and the error-report groups under the minimum group size.
 //!
 //! Versions are compared by semver precedence after lenient parsing
-//! ([`crate::semver_rules`]), as checks are answered: `1.2` is `1.2.0`, and a
+//! ([`sonde_versions`]), as checks are answered: `1.2` is `1.2.0`, and a
 //! version that does not parse is on no release and in no alert's range.
 
 use sonde_store::{BreakdownRow, Dimension, Release, Store};
 
 use super::kanon::{Figure, KAnon};
 use super::query::{Query, QueryFailure, Row};
-use crate::semver_rules::{compare, parse_lenient, AffectsRange};
+use sonde_versions::{compare, parse_lenient, AffectsRange};
 
 /// Each period's name and active signatures.
 type Totals = Vec<(String, u64)>;

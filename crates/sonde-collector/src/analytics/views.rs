@@ -20,7 +20,7 @@ use sonde_store::{Day, DayRange, Dimension, Interval, Store, StoreError};
 use super::kanon::{Figure, Group, KAnon};
 use super::query::{self, Format, Metric, Query, QueryFailure, Row};
 use super::upgrades::UpgradeRow;
-use crate::semver_rules::{compare, parse_lenient};
+use sonde_versions::{compare, parse_lenient};
 
 /// Why the dashboard's data could not be gathered.
 #[derive(Debug, thiserror::Error)]

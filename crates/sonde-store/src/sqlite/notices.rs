@@ -32,8 +32,8 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 use semver::Version;
 
-use crate::upgrades::parse_lenient;
 use crate::{Day, DayRange, Interval, UpgradePeriod};
+use sonde_versions::parse_lenient;
 
 /// Where a told signature stands.
 enum Notice {

@@ -1,6 +1,9 @@
 //! Version ordering for checks: lenient parsing of client versions, which
 //! release a client is compared against, and alert ranges evaluated with plain
-//! semver ordering.
+//! semver ordering. One reading of versions for the collector's check
+//! answers and analytics and for the store's upgrade counts, which must agree
+//! on what "newer" means; the fuzz target `semver_range` runs it without the
+//! collector.
 //!
 //! Choices (see docs/collector.md):
 //! - A client version may carry a `v` prefix and may be short (`1.2`, `1`);
@@ -22,18 +25,29 @@ use std::cmp::Ordering;
 
 use semver::{BuildMetadata, Comparator, Op, Prerelease, Version, VersionReq};
 
-/// Parses a client's version leniently: `v1.2.3`, `1.2`, `1`, `1.2.3-rc.1+b5`.
+/// Parses a client's version leniently: `v1.2.3`, `1.2`, `1`, `1.2.3-rc.1+b5`
+/// (missing parts are zero); `None` for anything else.
 ///
 /// ```
-/// use sonde_collector::semver_rules::parse_lenient;
+/// use sonde_versions::parse_lenient;
 /// assert_eq!(parse_lenient("v1.2").unwrap().to_string(), "1.2.0");
 /// assert_eq!(parse_lenient("2.0.0-rc.1").unwrap().pre.as_str(), "rc.1");
 /// assert!(parse_lenient("banana").is_none());
 /// ```
 pub fn parse_lenient(s: &str) -> Option<Version> {
-    // One reading of versions for checks and for the store's upgrade
-    // counts, which must agree on what "newer" means.
-    sonde_store::upgrades::parse_lenient(s)
+    let s = s.trim();
+    let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
+    if let Ok(v) = Version::parse(s) {
+        return Some(v);
+    }
+    let split = s.find(['-', '+']).unwrap_or(s.len());
+    let (core, rest) = s.split_at(split);
+    let padded = match core.split('.').count() {
+        1 => format!("{core}.0.0{rest}"),
+        2 => format!("{core}.0{rest}"),
+        _ => return None,
+    };
+    Version::parse(&padded).ok()
 }
 
 /// Compares by semver precedence (build metadata ignored).
@@ -62,7 +76,7 @@ impl AffectsRange {
     /// Parses a range. Comparators may be separated by commas or spaces.
     ///
     /// ```
-    /// use sonde_collector::semver_rules::{parse_lenient, AffectsRange};
+    /// use sonde_versions::{parse_lenient, AffectsRange};
     /// let r = AffectsRange::parse("<2.3.1").unwrap();
     /// assert!(r.matches(&parse_lenient("2.3.0").unwrap()));
     /// assert!(r.matches(&parse_lenient("2.3.1-rc.1").unwrap()));
