@@ -406,11 +406,21 @@ pub const HASURA_CONSOLE_ROUTES: &[&str] = &[
 /// The templates a product has before any registration: Hasura's console
 /// routes for `hasura`, none for any other product.
 pub fn builtin(product: &str) -> RouteTemplates {
-    if product == "hasura" {
+    if builtin_product(product) {
         RouteTemplates::parse_all(HASURA_CONSOLE_ROUTES.iter().copied()).expect("built-in templates are valid")
     } else {
         RouteTemplates::new()
     }
+}
+
+/// Whether `product` has built-in templates (Hasura's console routes).
+///
+/// ```
+/// assert!(sonde_protocol::routes::builtin_product("hasura"));
+/// assert!(!sonde_protocol::routes::builtin_product("prisma"));
+/// ```
+pub fn builtin_product(product: &str) -> bool {
+    product == "hasura"
 }
 
 /// A template as published by `GET /api/v1/schema` and the admin API.

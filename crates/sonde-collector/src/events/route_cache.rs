@@ -70,7 +70,7 @@ impl RouteCache {
     /// the built-in ones alone, uncached, if it is not registered.
     pub async fn get(&self, product: &str) -> Result<Arc<RouteTemplates>, RouteCacheError> {
         if !self.catalog.current().has_product(product) {
-            return Ok(Arc::new(routes::builtin(product)));
+            return Ok(builtin(product));
         }
         let stale = match self.entries.read().unwrap_or_else(|e| e.into_inner()).get(product) {
             Some((at, t)) if at.elapsed() < TTL => return Ok(t.clone()),
@@ -121,4 +121,18 @@ impl std::fmt::Debug for RouteCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RouteCache").finish_non_exhaustive()
     }
+}
+
+/// The built-in templates of `product`, parsed once per process: asked for
+/// on every request naming a product that is not registered, whose name is
+/// whatever the request says (so never a key of a cache that grows).
+fn builtin(product: &str) -> Arc<RouteTemplates> {
+    static HASURA: std::sync::OnceLock<Arc<RouteTemplates>> = std::sync::OnceLock::new();
+    static NONE: std::sync::OnceLock<Arc<RouteTemplates>> = std::sync::OnceLock::new();
+    let cell = if routes::builtin_product(product) {
+        &HASURA
+    } else {
+        &NONE
+    };
+    cell.get_or_init(|| Arc::new(routes::builtin(product))).clone()
 }
