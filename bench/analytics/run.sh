@@ -95,6 +95,8 @@ LOG=$(mktemp)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  # The collector's log is kept beside the report: a query that failed is explained there.
+  cp "$LOG" "$RUNS/$TAG-serve.log" 2>/dev/null || true
   rm -f "$LOG" "${JAR:-}" "$QRESULTS"
   if [ "$KEEP_DATA" = 0 ]; then rm -rf "$DATA"; fi
 }
@@ -115,15 +117,25 @@ BASE="http://$ADDR"
 # time NAME PATH [curl args...]: one untimed request (must be 200), then
 # REPEAT timed ones; appends "NAME first_ms median_ms p95_ms bytes" to ROWS.
 ROWS=()
+QUERY_FAILED=0
 time_get() {
   local name=$1 path=$2; shift 2
   local out status first
   out=$(curl -s -o /dev/null -w '%{http_code} %{time_total} %{size_download}' "$@" "$BASE$path")
   status=${out%% *}
   if [ "$status" != 200 ]; then
-    echo "run.sh: $name: GET $path answered $status:" >&2
-    curl -s "$@" "$BASE$path" >&2 || true
-    exit 1
+    # Recorded and reported, and the other queries still run; the script
+    # exits 1 at the end.
+    local body
+    body=$(curl -s "$@" "$BASE$path" | head -c 300 || true)
+    echo "run.sh: $name: GET $path answered $status after ${out#* }: $body" >&2
+    echo "$name GET $path status=$status time=$(echo "$out" | cut -d' ' -f2) body=$body" >>"$RAW"
+    local slug
+    slug=$(echo "$name" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\+/_/g; s/^_//; s/_$//')
+    echo "q_${slug}_failed=answered $status after $(echo "$out" | cut -d' ' -f2 | python3 -c 'import sys; print(f"{float(sys.stdin.read()):.1f}")') s" >>"$QRESULTS"
+    ROWS+=("| $name | \`$path\` | answered $status | | | |")
+    QUERY_FAILED=1
+    return 0
   fi
   first=$(echo "$out" | cut -d' ' -f2)
   local bytes=${out##* }
@@ -249,4 +261,8 @@ if [ -n "${RESULTS:-}" ]; then
     echo "analytics_${BACKEND}_report=$REPORT"
     sed "s/^/analytics_${BACKEND}_/" "$QRESULTS"
   } >>"$RESULTS"
+fi
+if [ "$QUERY_FAILED" = 1 ]; then
+  echo "run.sh: at least one query did not answer 200 (see $RAW and $RUNS/$TAG-serve.log)" >&2
+  exit 1
 fi

@@ -243,6 +243,11 @@ class Page:
             oks = []
             for b in ("sqlite", "clickhouse"):
                 m, p = r.get(f"analytics_{b}_q_{key}_median_ms"), r.get(f"analytics_{b}_q_{key}_p95_ms")
+                failed = r.get(f"analytics_{b}_q_{key}_failed")
+                if failed is not None:
+                    cells.append(failed)
+                    oks.append(False)
+                    continue
                 cells.append("—" if m is None else f"{m} ms (p95 {p})")
                 oks.append(None if m is None else num(m) <= target)
             cells.append(f"≤ {target} ms")

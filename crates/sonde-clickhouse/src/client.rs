@@ -147,6 +147,9 @@ pub(crate) fn lit_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String 
 pub struct Client {
     agent: ureq::Agent,
     endpoint: Endpoint,
+    /// `max_bytes_before_external_group_by` for reads, if set: see
+    /// [`Client::spill_group_by_past`].
+    group_by_spill: Option<String>,
 }
 
 impl Client {
@@ -157,7 +160,20 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .into();
-        Client { agent, endpoint }
+        Client {
+            agent,
+            endpoint,
+            group_by_spill: None,
+        }
+    }
+
+    /// Lets every read's `GROUP BY` move to disk once it holds `bytes`
+    /// (`max_bytes_before_external_group_by`), so a read that would pass
+    /// the server's memory limit per query answers, more slowly, instead
+    /// of failing. The store sets half the server's `max_memory_usage`,
+    /// as ClickHouse's documentation advises.
+    pub fn spill_group_by_past(&mut self, bytes: u64) {
+        self.group_by_spill = Some(bytes.to_string());
     }
 
     /// Where it points.
@@ -172,6 +188,7 @@ impl Client {
             .iter()
             .map(|base| Client {
                 agent: self.agent.clone(),
+                group_by_spill: self.group_by_spill.clone(),
                 endpoint: Endpoint {
                     base: base.clone(),
                     ..self.endpoint.clone()
@@ -220,11 +237,11 @@ impl Client {
     /// Runs a query and decodes each row (columns by name).
     pub fn rows<T: DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>, ClickHouseError> {
         let sql = format!("{sql} FORMAT JSONEachRow");
-        let text = self.post(
-            &[("output_format_json_quote_64bit_integers", "0")],
-            sql.as_bytes(),
-            true,
-        )?;
+        let mut params = vec![("output_format_json_quote_64bit_integers", "0")];
+        if let Some(bytes) = &self.group_by_spill {
+            params.push(("max_bytes_before_external_group_by", bytes));
+        }
+        let text = self.post(&params, sql.as_bytes(), true)?;
         text.lines()
             .filter(|l| !l.is_empty())
             .map(|l| serde_json::from_str(l).map_err(ClickHouseError::Decode))

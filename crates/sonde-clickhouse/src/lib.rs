@@ -124,7 +124,7 @@ impl ClickHouseStore {
             source: Arc::new(e),
         };
         let endpoint = Endpoint::parse(url).map_err(open_err)?;
-        let client = Client::new(endpoint, options.request_timeout);
+        let mut client = Client::new(endpoint, options.request_timeout);
         let version = client.version().map_err(open_err)?;
         for shard in client.shards() {
             schema::migrate(&shard).map_err(|e| match e {
@@ -134,6 +134,14 @@ impl ClickHouseStore {
                 },
                 e => StoreError::Migrate { source: Arc::new(e) },
             })?;
+        }
+        // A read's GROUP BY over every signature of a long range can pass
+        // the server's memory limit per query: it spills to disk instead.
+        let limit = client
+            .count("SELECT toUInt64(value) AS n FROM system.settings WHERE name = 'max_memory_usage'")
+            .map_err(open_err)?;
+        if limit > 0 {
+            client.spill_group_by_past(limit / 2);
         }
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
