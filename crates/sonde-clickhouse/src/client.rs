@@ -207,6 +207,18 @@ impl Client {
 
     /// Sends `body` with the URL parameters `params`; the answer's body.
     fn post(&self, params: &[(&str, &str)], body: &[u8], with_db: bool) -> Result<String, ClickHouseError> {
+        let mut resp = self.send(params, body, with_db)?;
+        Ok(resp.body_mut().with_config().limit(u64::MAX).read_to_string()?)
+    }
+
+    /// Sends `body` with the URL parameters `params`; the answer, once its
+    /// status says ClickHouse accepted the request (its body not read).
+    fn send(
+        &self,
+        params: &[(&str, &str)],
+        body: &[u8],
+        with_db: bool,
+    ) -> Result<ureq::http::Response<ureq::Body>, ClickHouseError> {
         let mut req = self.agent.post(&self.endpoint.base);
         if with_db {
             req = req.query("database", &self.endpoint.database);
@@ -216,12 +228,12 @@ impl Client {
         }
         let mut resp = req.send(body)?;
         let status = resp.status().as_u16();
-        let text = resp.body_mut().with_config().limit(u64::MAX).read_to_string()?;
         if status != 200 {
+            let text = resp.body_mut().with_config().limit(u64::MAX).read_to_string()?;
             let message = text.lines().next().unwrap_or("").to_owned();
             return Err(ClickHouseError::Server { status, message });
         }
-        Ok(text)
+        Ok(resp)
     }
 
     /// Runs a statement that answers nothing (DDL, `ALTER`).
@@ -258,21 +270,8 @@ impl Client {
     ) -> Result<(), ClickHouseError> {
         use std::io::BufRead;
         let sql = format!("{sql} FORMAT TSV");
-        let mut resp = self
-            .agent
-            .post(&self.endpoint.base)
-            .query("database", &self.endpoint.database)
-            .send(sql.as_bytes())?;
-        let status = resp.status().as_u16();
+        let mut resp = self.send(&[], sql.as_bytes(), true)?;
         let mut reader = std::io::BufReader::new(resp.body_mut().with_config().limit(u64::MAX).reader());
-        if status != 200 {
-            let mut message = String::new();
-            let _ = reader.read_line(&mut message);
-            return Err(ClickHouseError::Server {
-                status,
-                message: message.trim_end().to_owned(),
-            });
-        }
         let mut line = String::new();
         loop {
             line.clear();

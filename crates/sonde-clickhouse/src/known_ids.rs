@@ -107,8 +107,9 @@ impl KnownIds {
     /// When ClickHouse cannot answer or answers something else than one
     /// number per line.
     pub fn load(client: &Client, capacity: usize) -> Result<Self, ClickHouseError> {
+        // At most `capacity` ids fill the newer generation alone, so the
+        // order they arrive in does not matter.
         let mut known = KnownIds::new(capacity);
-        let mut hashes = Vec::new();
         client.each_line(
             &format!(
                 "SELECT {HASH_SQL} FROM {}.events ORDER BY seq DESC LIMIT {}",
@@ -119,14 +120,10 @@ impl KnownIds {
                 let h = line
                     .parse::<u64>()
                     .map_err(|_| ClickHouseError::Line { line: line.to_owned() })?;
-                hashes.push(h);
+                known.insert(h);
                 Ok(())
             },
         )?;
-        // Oldest first, so the newest stay when the window is full.
-        for h in hashes.into_iter().rev() {
-            known.insert(h);
-        }
         Ok(known)
     }
 }
